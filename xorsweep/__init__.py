@@ -1,0 +1,35 @@
+"""xorsweep: populations of small XOR networks trained in lockstep, and what
+the initial weights' standard deviation does to their learning.
+
+The public API is re-exported here; the modules are named after their ideas.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .network import PARAMETER_NAMES, Population, glorot_std, init_population
+from .training import UPDATES, train
+from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor
+from . import reference
+
+try:
+    __version__ = version("xorsweep")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "PARAMETER_NAMES",
+    "Population",
+    "TruthTable",
+    "UPDATES",
+    "__version__",
+    "and_",
+    "glorot_std",
+    "init_population",
+    "or_",
+    "parity",
+    "reference",
+    "train",
+    "truth_table",
+    "xnor",
+    "xor",
+]

@@ -1,0 +1,68 @@
+"""Argument checks shared by the public functions.
+
+Each check names the argument and the allowed range in its message, so bad
+input never reaches NumPy and never turns into silent NaNs.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_count(value: object, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def _real_array(value: object, name: str) -> np.ndarray:
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a real number or an array of them, got {value!r}")
+    arr = np.asarray(value)
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real number or an array of them, got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
+def check_per_run(
+    value: object, name: str, runs: int, *, positive: bool, upper: float = np.inf
+) -> np.ndarray:
+    """Broadcast a scalar or per-run value to shape (runs,), checking its range.
+
+    ``positive`` demands values > 0, otherwise >= 0 is allowed. NaN and
+    infinities are always refused.
+    """
+    arr = _real_array(value, name)
+    if arr.ndim == 0:
+        arr = np.full(runs, float(arr))
+    elif arr.shape != (runs,):
+        raise ValueError(
+            f"{name} must be a scalar or have one value per run, shape ({runs},), got shape {arr.shape}"
+        )
+    bound = "> 0" if positive else ">= 0"
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite and {bound}, got NaN or infinity")
+    bad = (arr <= 0) if positive else (arr < 0)
+    if np.any(bad) or np.any(arr > upper):
+        first = arr[bad | (arr > upper)][0]
+        limit = f" and <= {upper:g}" if np.isfinite(upper) else ""
+        raise ValueError(f"{name} must be finite and {bound}{limit}, got {first:g}")
+    return arr
+
+
+def check_std(value: object, name: str, runs: int) -> np.ndarray:
+    """A standard deviation: finite, >= 0, scalar or one per run."""
+    return check_per_run(value, name, runs, positive=False)
+
+
+def check_choice(value: object, name: str, allowed: tuple[str, ...]) -> str:
+    """``value`` must be one of the strings in ``allowed``."""
+    if not isinstance(value, str) or value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value

@@ -1,0 +1,218 @@
+"""Populations of small two-layer networks stored as stacked tensors.
+
+Letters used for shapes throughout the package: ``r`` run, ``s`` sample,
+``i`` input, ``h`` hidden unit, ``o`` output.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._checks import check_count, check_std
+
+__all__ = ["Population", "init_population", "glorot_std", "PARAMETER_NAMES"]
+
+#: The four parameter tensors of a population, in the article's names.
+PARAMETER_NAMES = ("hidden_weights", "hidden_bias", "output_weights", "output_bias")
+
+
+@dataclass(frozen=True, eq=False)
+class Population:
+    """``run`` independent networks ``in -> hidden -> out`` with sigmoid layers.
+
+    Parameters
+    ----------
+    hidden_weights : ndarray, shape (run, in, hidden)
+    hidden_bias : ndarray, shape (run, 1, hidden)
+    output_weights : ndarray, shape (run, hidden, out)
+    output_bias : ndarray, shape (run, 1, out)
+
+    All four are float64 and finite, and agree on ``run``, ``hidden`` and
+    ``out``. They are copied on construction and read-only afterwards, so a
+    population can be trained several times and always starts from the same
+    parameters.
+
+    Examples
+    --------
+    >>> pop = init_population(3, hidden_std=0.5, seed=0)
+    >>> pop.runs, pop.n_in, pop.hidden, pop.n_out
+    (3, 2, 2, 1)
+    >>> pop[1].hidden_weights.shape
+    (1, 2, 2)
+    """
+
+    hidden_weights: np.ndarray
+    hidden_bias: np.ndarray
+    output_weights: np.ndarray
+    output_bias: np.ndarray
+
+    def __post_init__(self) -> None:
+        arrays = {}
+        for name in PARAMETER_NAMES:
+            value = getattr(self, name)
+            arr = np.asarray(value)
+            if arr.dtype.kind not in "fiu" or arr.dtype == np.float16:
+                raise TypeError(f"{name} must hold real numbers (float64), got dtype {arr.dtype}")
+            if arr.ndim != 3:
+                raise ValueError(f"{name} must be 3-D (run, ., .), got shape {arr.shape}")
+            arr = np.array(arr, dtype=np.float64, copy=True)
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{name} must be finite (no NaN or infinity)")
+            arr.setflags(write=False)
+            arrays[name] = arr
+        runs, n_in, hidden = arrays["hidden_weights"].shape
+        n_out = arrays["output_weights"].shape[2]
+        expected = {
+            "hidden_weights": (runs, n_in, hidden),
+            "hidden_bias": (runs, 1, hidden),
+            "output_weights": (runs, hidden, n_out),
+            "output_bias": (runs, 1, n_out),
+        }
+        if runs < 1 or n_in < 1 or hidden < 1 or n_out < 1:
+            raise ValueError(
+                f"hidden_weights must have shape (run, in, hidden) with every size >= 1, "
+                f"got {arrays['hidden_weights'].shape}"
+            )
+        for name, shape in expected.items():
+            if arrays[name].shape != shape:
+                raise ValueError(
+                    f"{name} must have shape {shape} (run, in, hidden, out = {runs}, {n_in}, "
+                    f"{hidden}, {n_out}), got {arrays[name].shape}"
+                )
+        for name, arr in arrays.items():
+            object.__setattr__(self, name, arr)
+
+    @property
+    def runs(self) -> int:
+        """Number of networks."""
+        return int(self.hidden_weights.shape[0])
+
+    @property
+    def n_in(self) -> int:
+        """Inputs per network."""
+        return int(self.hidden_weights.shape[1])
+
+    @property
+    def hidden(self) -> int:
+        """Hidden units per network."""
+        return int(self.hidden_weights.shape[2])
+
+    @property
+    def n_out(self) -> int:
+        """Outputs per network."""
+        return int(self.output_weights.shape[2])
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The four tensors by name, in :data:`PARAMETER_NAMES` order."""
+        return {name: getattr(self, name) for name in PARAMETER_NAMES}
+
+    def __len__(self) -> int:
+        return self.runs
+
+    def __getitem__(self, index: Any) -> Population:
+        """Select runs (an int, slice, or index array); the result is a Population."""
+        if isinstance(index, (int, np.integer)):
+            if not -self.runs <= int(index) < self.runs:
+                raise IndexError(f"run index {index} out of range for {self.runs} runs")
+            index = slice(int(index), int(index) + 1 or None)
+        return Population(**{k: v[index] for k, v in self.parameters().items()})
+
+    @classmethod
+    def concat(cls, populations: list[Population]) -> Population:
+        """Stack populations of the same architecture along ``run``."""
+        if not populations:
+            raise ValueError("populations must hold at least one Population")
+        return cls(
+            **{
+                name: np.concatenate([getattr(p, name) for p in populations])
+                for name in PARAMETER_NAMES
+            }
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Population):
+            return NotImplemented
+        return all(np.array_equal(getattr(self, n), getattr(other, n)) for n in PARAMETER_NAMES)
+
+    def __repr__(self) -> str:
+        return (
+            f"Population(runs={self.runs}, in={self.n_in}, hidden={self.hidden}, out={self.n_out})"
+        )
+
+
+def glorot_std(fan_in: int, fan_out: int) -> float:
+    """Xavier/Glorot normal standard deviation ``sqrt(2 / (fan_in + fan_out))``.
+
+    Examples
+    --------
+    >>> round(glorot_std(2, 2), 6), round(glorot_std(2, 1), 6)
+    (0.707107, 0.816497)
+    """
+    fan_in = check_count(fan_in, "fan_in")
+    fan_out = check_count(fan_out, "fan_out")
+    return math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def init_population(
+    runs: int,
+    hidden_std: float | np.ndarray = 1.0,
+    output_std: float | np.ndarray = 1.0,
+    *,
+    hidden: int = 2,
+    n_in: int = 2,
+    n_out: int = 1,
+    seed: int | np.random.SeedSequence | np.random.Generator | None = None,
+) -> Population:
+    """Draw ``runs`` networks with every weight and bias from N(0, std²).
+
+    As in the article, the hidden layer's weights and bias use ``hidden_std``
+    and the output layer's use ``output_std``.
+
+    Parameters
+    ----------
+    runs : int
+        Number of networks, at least 1.
+    hidden_std, output_std : float or array_like, shape (run,)
+        Standard deviations: one value for all runs or one per run; finite
+        and >= 0 (0 gives all-zero parameters).
+    hidden, n_in, n_out : int
+        Layer widths, each at least 1.
+    seed : int, SeedSequence, Generator or None
+        Source of randomness; None draws fresh entropy.
+
+    Returns
+    -------
+    Population
+        For run ``r``, the standard normals are drawn in the order
+        hidden_weights, hidden_bias, output_weights, output_bias, each as a
+        ``(runs, ...)`` block, and scaled by the run's std.
+
+    Examples
+    --------
+    >>> pop = init_population(1000, hidden_std=0.1, output_std=2.0, seed=1)
+    >>> round(float(pop.hidden_weights.std()), 1), round(float(pop.output_weights.std()), 1)
+    (0.1, 2.0)
+    """
+    runs = check_count(runs, "runs")
+    hidden = check_count(hidden, "hidden")
+    n_in = check_count(n_in, "n_in")
+    n_out = check_count(n_out, "n_out")
+    h_std = check_std(hidden_std, "hidden_std", runs)
+    o_std = check_std(output_std, "output_std", runs)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    shapes = {
+        "hidden_weights": (runs, n_in, hidden),
+        "hidden_bias": (runs, 1, hidden),
+        "output_weights": (runs, hidden, n_out),
+        "output_bias": (runs, 1, n_out),
+    }
+    params = {name: rng.standard_normal(shape) for name, shape in shapes.items()}
+    for name in ("hidden_weights", "hidden_bias"):
+        params[name] *= h_std[:, None, None]
+    for name in ("output_weights", "output_bias"):
+        params[name] *= o_std[:, None, None]
+    return Population(**params)

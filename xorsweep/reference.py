@@ -1,0 +1,146 @@
+"""A plain one-network-at-a-time trainer written from the article's equations.
+
+This is the independent reference that :func:`xorsweep.train` is tested and
+benchmarked against. It favours being obviously right over being fast: one
+network, one epoch, one NumPy call per equation.
+
+For one network with inputs ``x`` (sample, in) and targets ``y`` (sample, out):
+
+* forward: ``h = sigmoid(x @ W_h + b_h)``, ``y_hat = sigmoid(h @ W_o + b_o)``;
+* loss: the binary cross-entropy of ``clip(y_hat, 1e-15, 1 - 1e-15)``,
+  averaged over samples and outputs, summed over epochs into ``total_loss``;
+* output error ``d = y_hat - y`` summed (not averaged) over samples;
+* ``update="article"``: ``W_o -= lr * h.T @ d`` and ``b_o -= lr * sum(d)``
+  first, then the hidden error ``(d @ W_o.T) * h * (1 - h)`` with the updated
+  ``W_o``; ``update="simultaneous"`` uses the ``W_o`` from before the update.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .network import Population
+from .truth_tables import TruthTable, xor
+
+__all__ = ["train_one", "train_reference", "CLIP"]
+
+#: Predictions are clipped to ``[CLIP, 1 - CLIP]`` before the logarithm, as in the article.
+CLIP = 1e-15
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):  # exp(-z) -> inf gives the correct limit 0
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def _bce(y: np.ndarray, y_hat: np.ndarray) -> np.ndarray:
+    p = np.clip(y_hat, CLIP, 1.0 - CLIP)
+    return -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+
+
+def _correct(y: np.ndarray, y_hat: np.ndarray) -> bool:
+    """Every clipped probability given to the correct target exceeds 0.5."""
+    p = np.clip(np.where(y == 1.0, y_hat, 1.0 - y_hat), CLIP, 1.0 - CLIP)
+    return bool(np.all(p > 0.5))
+
+
+def train_one(
+    hidden_weights: np.ndarray,
+    hidden_bias: np.ndarray,
+    output_weights: np.ndarray,
+    output_bias: np.ndarray,
+    *,
+    epochs: int = 10_000,
+    lr: float = 0.1,
+    data: TruthTable | None = None,
+    update: str = "article",
+    record_every: int | None = None,
+) -> dict:
+    """Train one network and return its metrics and final parameters.
+
+    Parameters
+    ----------
+    hidden_weights : ndarray, shape (in, hidden)
+    hidden_bias : ndarray, shape (1, hidden)
+    output_weights : ndarray, shape (hidden, out)
+    output_bias : ndarray, shape (1, out)
+        Initial parameters; copied, never modified.
+    epochs, lr, data, update
+        As in :func:`xorsweep.train`.
+    record_every : int, optional
+        Also return ``epoch_loss``, the mean loss at epochs 0, k, 2k, ...
+
+    Returns
+    -------
+    dict
+        ``total_loss``, ``final_loss`` (float), ``predictions`` (sample, out),
+        ``converged_epoch`` (int, or None if the last predictions are wrong),
+        the four final parameters, and ``epoch_loss`` if recorded.
+    """
+    data = xor() if data is None else data
+    x, y = data.inputs, data.targets
+    w_h = np.array(hidden_weights, dtype=float)
+    b_h = np.array(hidden_bias, dtype=float)
+    w_o = np.array(output_weights, dtype=float)
+    b_o = np.array(output_bias, dtype=float)
+    total_loss = 0.0
+    last_wrong = -1  # last epoch whose predictions were not all correct
+    history = []
+    for epoch in range(epochs):
+        hidden_output = _sigmoid(x @ w_h + b_h)
+        y_hat = _sigmoid(hidden_output @ w_o + b_o)
+        loss = float(np.mean(_bce(y, y_hat)))
+        total_loss += loss
+        if record_every and epoch % record_every == 0:
+            history.append(loss)
+        if not _correct(y, y_hat):
+            last_wrong = epoch
+        d = y_hat - y
+        old_w_o = w_o.copy()
+        w_o = w_o - lr * (hidden_output.T @ d)
+        b_o = b_o - lr * np.sum(d, axis=0, keepdims=True)
+        back_w = w_o if update == "article" else old_w_o
+        d_hidden = (d @ back_w.T) * hidden_output * (1.0 - hidden_output)
+        w_h = w_h - lr * (x.T @ d_hidden)
+        b_h = b_h - lr * np.sum(d_hidden, axis=0, keepdims=True)
+    y_hat = _sigmoid(_sigmoid(x @ w_h + b_h) @ w_o + b_o)
+    if not _correct(y, y_hat):
+        last_wrong = epochs
+    result = {
+        "total_loss": total_loss,
+        "final_loss": float(np.mean(_bce(y, y_hat))),
+        "predictions": y_hat,
+        "converged_epoch": None if last_wrong == epochs else last_wrong + 1,
+        "hidden_weights": w_h,
+        "hidden_bias": b_h,
+        "output_weights": w_o,
+        "output_bias": b_o,
+    }
+    if record_every:
+        result["epoch_loss"] = np.array(history)
+    return result
+
+
+def train_reference(
+    population: Population,
+    epochs: int = 10_000,
+    lr: float | np.ndarray = 0.1,
+    *,
+    data: TruthTable | None = None,
+    update: str = "article",
+) -> list[dict]:
+    """Train each network of ``population`` alone with :func:`train_one`.
+
+    ``lr`` may be one value or one per run. Returns one result dict per run.
+    """
+    lrs = np.broadcast_to(np.asarray(lr, dtype=float), (population.runs,))
+    return [
+        train_one(
+            *(p[r] for p in population.parameters().values()),
+            epochs=epochs,
+            lr=float(lrs[r]),
+            data=data,
+            update=update,
+        )
+        for r in range(population.runs)
+    ]
