@@ -8,7 +8,12 @@ For one network with inputs ``x`` (sample, in) and targets ``y`` (sample, out):
 
 * forward: ``h = sigmoid(x @ W_h + b_h)``, ``y_hat = sigmoid(h @ W_o + b_o)``;
 * loss: the binary cross-entropy of ``clip(y_hat, 1e-15, 1 - 1e-15)``,
-  averaged over samples and outputs, summed over epochs into ``total_loss``;
+  averaged over samples and outputs, summed over epochs into ``total_loss``.
+  It is ``-log p`` with ``p`` the clipped probability given to the correct
+  target: ``y_hat`` where ``y = 1`` and ``1 - y_hat`` where ``y = 0``. The
+  latter is evaluated as ``sigmoid(-z)``, the same number as the article's
+  ``1 - y_hat`` without its cancellation: when ``y_hat`` is within 1e-12 of 1,
+  the subtraction keeps fewer than 4 significant digits;
 * output error ``d = y_hat - y`` summed (not averaged) over samples;
 * ``update="article"``: ``W_o -= lr * h.T @ d`` and ``b_o -= lr * sum(d)``
   first, then the hidden error ``(d @ W_o.T) * h * (1 - h)`` with the updated
@@ -33,15 +38,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def _bce(y: np.ndarray, y_hat: np.ndarray) -> np.ndarray:
-    p = np.clip(y_hat, CLIP, 1.0 - CLIP)
-    return -(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
-
-
-def _correct(y: np.ndarray, y_hat: np.ndarray) -> bool:
-    """Every clipped probability given to the correct target exceeds 0.5."""
-    p = np.clip(np.where(y == 1.0, y_hat, 1.0 - y_hat), CLIP, 1.0 - CLIP)
-    return bool(np.all(p > 0.5))
+def _correct_probability(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Clipped probability the network gives the correct target, from its logits ``z``."""
+    return np.clip(_sigmoid(np.where(y == 1.0, z, -z)), CLIP, 1.0 - CLIP)
 
 
 def train_one(
@@ -88,12 +87,14 @@ def train_one(
     history = []
     for epoch in range(epochs):
         hidden_output = _sigmoid(x @ w_h + b_h)
-        y_hat = _sigmoid(hidden_output @ w_o + b_o)
-        loss = float(np.mean(_bce(y, y_hat)))
+        z = hidden_output @ w_o + b_o
+        y_hat = _sigmoid(z)
+        p = _correct_probability(y, z)
+        loss = float(np.mean(-np.log(p)))
         total_loss += loss
         if record_every and epoch % record_every == 0:
             history.append(loss)
-        if not _correct(y, y_hat):
+        if not np.all(p > 0.5):  # some prediction on the wrong side of 0.5
             last_wrong = epoch
         d = y_hat - y
         old_w_o = w_o.copy()
@@ -103,12 +104,14 @@ def train_one(
         d_hidden = (d @ back_w.T) * hidden_output * (1.0 - hidden_output)
         w_h = w_h - lr * (x.T @ d_hidden)
         b_h = b_h - lr * np.sum(d_hidden, axis=0, keepdims=True)
-    y_hat = _sigmoid(_sigmoid(x @ w_h + b_h) @ w_o + b_o)
-    if not _correct(y, y_hat):
+    z = _sigmoid(x @ w_h + b_h) @ w_o + b_o
+    y_hat = _sigmoid(z)
+    p = _correct_probability(y, z)
+    if not np.all(p > 0.5):
         last_wrong = epochs
     result = {
         "total_loss": total_loss,
-        "final_loss": float(np.mean(_bce(y, y_hat))),
+        "final_loss": float(np.mean(-np.log(p))),
         "predictions": y_hat,
         "converged_epoch": None if last_wrong == epochs else last_wrong + 1,
         "hidden_weights": w_h,

@@ -79,18 +79,19 @@ class _Kernel:
         ones = np.ones((s, 1))
         self.neg_x = -np.hstack([data.inputs, ones])  # (s, i+1): gives -z_h in one product
         self.x_t = np.ascontiguousarray(np.hstack([data.inputs, ones]).T)  # (i+1, s)
-        y = data.targets[:, :, None]  # (s, o, 1)
-        self.y = y
-        self.p_offset = 1.0 - y  # p = offset + slope * y_hat: y_hat if y == 1 else 1 - y_hat
-        self.p_slope = 2.0 * y - 1.0
-        self.lr = lr  # (r,)
+        # sign[s, o] = +1 where the target is 1 and -1 where it is 0, so that the
+        # probability given to the correct target is p = sigmoid(sign * z_o) and the
+        # output error is y_hat - y = sign * (p - 1).
+        self.sign = 2.0 * data.targets[:, :, None] - 1.0  # (s, o, 1)
+        self.signed_lr = self.sign * lr  # (s, o, r)
         self.simultaneous = update == "simultaneous"
         self.hid = np.empty((s, h, r))  # hidden outputs
         self.work = np.empty((s, h, r))  # products, then the hidden error
         self.deriv = np.empty((s, h, r))  # sigmoid derivative of the hidden layer
-        self.out = np.empty((s, o, r))  # predictions
+        self.neg_z = np.empty((s, o, r))  # -z_o, the output layer's negated logits
+        self.prob = np.empty((s, o, r))  # probability given to the correct target
+        self.clipped = np.empty((s, o, r))  # the same, clipped as in the article
         self.err = np.empty((s, o, r))  # lr * (y_hat - y)
-        self.prob = np.empty((s, o, r))  # clipped probability of the correct class
         self.neg_wo = np.empty((h + 1, o, r))
         self.grad_o = np.empty((h, o, r))
         self.grad_h = np.empty((i + 1, h * r))
@@ -98,7 +99,7 @@ class _Kernel:
         self.wrong = np.empty(r, dtype=bool)
 
     def forward(self, blk: _Block) -> None:
-        """Predictions ``self.out`` (s, o, r) and hidden outputs ``self.hid`` (s, h, r)."""
+        """Hidden outputs ``hid`` (s, h, r), logits ``neg_z`` and probabilities ``prob`` (s, o, r)."""
         s, h, o = self.s, self.h, self.o
         hid = self.hid
         np.matmul(self.neg_x, blk.wh.reshape(blk.wh.shape[0], -1), out=hid.reshape(s, -1))  # -z_h
@@ -106,23 +107,28 @@ class _Kernel:
         hid += 1.0
         np.reciprocal(hid, out=hid)  # sigmoid(z_h)
         np.negative(blk.wo, out=self.neg_wo)
-        out = self.out
+        neg_z = self.neg_z
         if o == 1:  # -z_o[s, r] = sum_h hid[s, h, r] * -w_o[h, r] - b_o[r]
             np.multiply(hid, self.neg_wo[:h, 0], out=self.work)
-            np.add.reduce(self.work, axis=1, out=out[:, 0])
+            np.add.reduce(self.work, axis=1, out=neg_z[:, 0])
         else:
-            np.einsum("shr,hor->sor", hid, self.neg_wo[:h], out=out)
-        out += self.neg_wo[h]
-        np.exp(out, out=out)
-        out += 1.0
-        np.reciprocal(out, out=out)  # y_hat = sigmoid(z_o)
+            np.einsum("shr,hor->sor", hid, self.neg_wo[:h], out=neg_z)
+        neg_z += self.neg_wo[h]
+        prob = self.prob
+        np.multiply(neg_z, self.sign, out=prob)
+        np.exp(prob, out=prob)
+        prob += 1.0
+        np.reciprocal(prob, out=prob)  # p = sigmoid(sign * z_o)
+
+    def predictions(self) -> np.ndarray:
+        """``y_hat = sigmoid(z_o)`` of the last forward pass, shape (s, o, r)."""
+        y_hat = np.exp(self.neg_z)
+        y_hat += 1.0
+        return np.reciprocal(y_hat, out=y_hat)
 
     def log_likelihood(self) -> np.ndarray:
         """Sum over samples and outputs of log(clipped p), shape (r,); sets ``self.wrong``."""
-        prob = self.prob
-        np.multiply(self.out, self.p_slope, out=prob)
-        prob += self.p_offset
-        np.clip(prob, CLIP, 1.0 - CLIP, out=prob)
+        prob = np.clip(self.prob, CLIP, 1.0 - CLIP, out=self.clipped)
         flat = prob.reshape(-1, prob.shape[-1])
         np.minimum.reduce(flat, axis=0, out=self.row)
         np.less_equal(self.row, 0.5, out=self.wrong)  # some prediction on the wrong side
@@ -136,8 +142,8 @@ class _Kernel:
         """One gradient step on ``blk`` from the last forward pass."""
         s, h, o = self.s, self.h, self.o
         hid, work, err = self.hid, self.work, self.err
-        np.subtract(self.out, self.y, out=err)
-        err *= self.lr  # (s, o, r): lr * dL/dz_o, summed (not averaged) over samples below
+        np.subtract(self.prob, 1.0, out=err)
+        err *= self.signed_lr  # (s, o, r): lr * (y_hat - y), summed (not averaged) over samples
         old_wo = blk.wo[:h].copy() if self.simultaneous else None
         # output layer: w_o[h, o] -= sum_s hid[s, h] * err[s, o]; b_o[o] -= sum_s err[s, o]
         if o == 1:
@@ -194,7 +200,7 @@ def _train_block(
     result = {
         "total_loss": -log_sum / n_terms,
         "final_loss": -final_ll / n_terms,
-        "predictions": kernel.out.transpose(2, 0, 1).copy(),  # (r, s, o)
+        "predictions": kernel.predictions().transpose(2, 0, 1).copy(),  # (r, s, o)
         "converged_epoch": converged,
         **blk.parameters(),
     }
