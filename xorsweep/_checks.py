@@ -42,7 +42,8 @@ def check_per_run(
         arr = np.full(runs, float(arr))
     elif arr.shape != (runs,):
         raise ValueError(
-            f"{name} must be a scalar or have one value per run, shape ({runs},), got shape {arr.shape}"
+            f"{name} must be a scalar or have one value per run, shape ({runs},), "
+            f"got shape {arr.shape}"
         )
     bound = "> 0" if positive else ">= 0"
     if not np.all(np.isfinite(arr)):

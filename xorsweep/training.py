@@ -53,7 +53,9 @@ class _Block:
     def from_population(cls, pop: Population, start: int, stop: int) -> _Block:
         wh = np.concatenate([pop.hidden_weights[start:stop], pop.hidden_bias[start:stop]], axis=1)
         wo = np.concatenate([pop.output_weights[start:stop], pop.output_bias[start:stop]], axis=1)
-        return cls(np.ascontiguousarray(wh.transpose(1, 2, 0)), np.ascontiguousarray(wo.transpose(1, 2, 0)))
+        return cls(
+            np.ascontiguousarray(wh.transpose(1, 2, 0)), np.ascontiguousarray(wo.transpose(1, 2, 0))
+        )
 
     def parameters(self) -> dict[str, np.ndarray]:
         """The four tensors in the public layout (run first)."""
@@ -82,47 +84,46 @@ class _Kernel:
         # sign[s, o] = +1 where the target is 1 and -1 where it is 0, so that the
         # probability given to the correct target is p = sigmoid(sign * z_o) and the
         # output error is y_hat - y = sign * (p - 1).
-        self.sign = 2.0 * data.targets[:, :, None] - 1.0  # (s, o, 1)
-        self.signed_lr = self.sign * lr  # (s, o, r)
+        sign = 2.0 * data.targets[:, :, None] - 1.0  # (s, o, 1)
+        self.neg_sign = -sign
+        self.signed_lr = sign * lr  # (s, o, r)
         self.simultaneous = update == "simultaneous"
         self.hid = np.empty((s, h, r))  # hidden outputs
         self.work = np.empty((s, h, r))  # products, then the hidden error
-        self.deriv = np.empty((s, h, r))  # sigmoid derivative of the hidden layer
-        self.neg_z = np.empty((s, o, r))  # -z_o, the output layer's negated logits
+        self.z = np.empty((s, o, r))  # z_o, the output layer's logits
         self.prob = np.empty((s, o, r))  # probability given to the correct target
         self.clipped = np.empty((s, o, r))  # the same, clipped as in the article
         self.err = np.empty((s, o, r))  # lr * (y_hat - y)
-        self.neg_wo = np.empty((h + 1, o, r))
         self.grad_o = np.empty((h, o, r))
-        self.grad_h = np.empty((i + 1, h * r))
+        self.grad_h = np.empty((i + 1, h, r))
         self.row = np.empty(r)
         self.wrong = np.empty(r, dtype=bool)
 
     def forward(self, blk: _Block) -> None:
-        """Hidden outputs ``hid`` (s, h, r), logits ``neg_z`` and probabilities ``prob`` (s, o, r)."""
+        """Hidden outputs ``hid`` (s, h, r), logits ``z`` and probabilities ``prob`` (s, o, r)."""
         s, h, o = self.s, self.h, self.o
         hid = self.hid
         np.matmul(self.neg_x, blk.wh.reshape(blk.wh.shape[0], -1), out=hid.reshape(s, -1))  # -z_h
         np.exp(hid, out=hid)
         hid += 1.0
         np.reciprocal(hid, out=hid)  # sigmoid(z_h)
-        np.negative(blk.wo, out=self.neg_wo)
-        neg_z = self.neg_z
-        if o == 1:  # -z_o[s, r] = sum_h hid[s, h, r] * -w_o[h, r] - b_o[r]
-            np.multiply(hid, self.neg_wo[:h, 0], out=self.work)
-            np.add.reduce(self.work, axis=1, out=neg_z[:, 0])
+        z = self.z
+        if o == 1:  # z_o[s, r] = sum_h hid[s, h, r] * w_o[h, r] + b_o[r]
+            np.multiply(hid, blk.wo[:h, 0], out=self.work)
+            np.add.reduce(self.work, axis=1, out=z[:, 0])
         else:
-            np.einsum("shr,hor->sor", hid, self.neg_wo[:h], out=neg_z)
-        neg_z += self.neg_wo[h]
+            np.einsum("shr,hor->sor", hid, blk.wo[:h], out=z)
+        z += blk.wo[h]
         prob = self.prob
-        np.multiply(neg_z, self.sign, out=prob)
+        np.multiply(z, self.neg_sign, out=prob)
         np.exp(prob, out=prob)
         prob += 1.0
         np.reciprocal(prob, out=prob)  # p = sigmoid(sign * z_o)
 
     def predictions(self) -> np.ndarray:
         """``y_hat = sigmoid(z_o)`` of the last forward pass, shape (s, o, r)."""
-        y_hat = np.exp(self.neg_z)
+        y_hat = np.negative(self.z)
+        np.exp(y_hat, out=y_hat)
         y_hat += 1.0
         return np.reciprocal(y_hat, out=y_hat)
 
@@ -144,7 +145,7 @@ class _Kernel:
         hid, work, err = self.hid, self.work, self.err
         np.subtract(self.prob, 1.0, out=err)
         err *= self.signed_lr  # (s, o, r): lr * (y_hat - y), summed (not averaged) over samples
-        old_wo = blk.wo[:h].copy() if self.simultaneous else None
+        back = blk.wo[:h].copy() if self.simultaneous else blk.wo[:h]  # (h, o, r)
         # output layer: w_o[h, o] -= sum_s hid[s, h] * err[s, o]; b_o[o] -= sum_s err[s, o]
         if o == 1:
             np.multiply(hid, err, out=work)
@@ -153,18 +154,21 @@ class _Kernel:
             np.einsum("shr,sor->hor", hid, err, out=self.grad_o)
         blk.wo[:h] -= self.grad_o
         blk.wo[h] -= np.add.reduce(err, axis=0)
-        # hidden error: sum_o err[s, o] * w_o[h, o] (updated w_o in the article's order)
-        back = old_wo if old_wo is not None else blk.wo[:h]
-        if o == 1:
-            np.multiply(err, back[:, 0], out=work)
-        else:
+        # hidden layer: delta[s, h] = sum_o err[s, o] * w_o[h, o] * hid[s, h] * (1 - hid[s, h]),
+        # with the updated w_o in the article's order (``back`` is a view of it).
+        # With one output, w_o[h] does not depend on s and comes out of the sum over s
+        # below, and work = hid * err is already there.
+        if o != 1:
             np.einsum("sor,hor->shr", err, back, out=work)
-        np.subtract(1.0, hid, out=self.deriv)
-        self.deriv *= hid
-        work *= self.deriv
-        # hidden layer and bias at once: [x, 1].T @ error, (i+1, s) @ (s, h*r)
-        np.matmul(self.x_t, work.reshape(s, -1), out=self.grad_h)
-        blk.wh.reshape(blk.wh.shape[0], -1)[...] -= self.grad_h
+            work *= hid
+        np.subtract(1.0, hid, out=hid)  # hid is not needed after this step
+        work *= hid
+        # weights and bias at once: [x, 1].T @ delta, (i+1, s) @ (s, h*r)
+        grad_h = self.grad_h
+        np.matmul(self.x_t, work.reshape(s, -1), out=grad_h.reshape(grad_h.shape[0], -1))
+        if o == 1:
+            grad_h *= back[:, 0]
+        blk.wh -= grad_h
 
 
 def _train_block(

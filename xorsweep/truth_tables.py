@@ -78,7 +78,10 @@ class TruthTable:
         return int(self.targets.shape[1])
 
     def __repr__(self) -> str:
-        return f"TruthTable(name={self.name!r}, samples={self.samples}, in={self.n_in}, out={self.n_out})"
+        return (
+            f"TruthTable(name={self.name!r}, samples={self.samples}, "
+            f"in={self.n_in}, out={self.n_out})"
+        )
 
 
 def _all_inputs(bits: int) -> np.ndarray:
@@ -157,5 +160,6 @@ def truth_table(name: str | TruthTable) -> TruthTable:
     if key.startswith("parity") and key[6:].isdigit():
         return parity(int(key[6:]))
     raise ValueError(
-        f"unknown truth table {name!r}; known: 'xor', 'and', 'or', 'xnor', 'parityN' (N from 1 to 16)"
+        f"unknown truth table {name!r}; known: 'xor', 'and', 'or', 'xnor', "
+        "'parityN' (N from 1 to 16)"
     )

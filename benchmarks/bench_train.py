@@ -1,0 +1,189 @@
+"""Speed and memory of ``xorsweep.train`` against the reference loop and JAX.
+
+Everything runs on one core in float64: the process pins itself to one CPU and
+asks BLAS and XLA for one thread. For each population size the three
+implementations are timed side by side, in turns, ``--repeats`` times, and the
+medians are reported as net-epochs per second (one network, one epoch over the
+4 XOR samples) together with the ratios. Peak memory is the maximum resident
+set size of a fresh process that draws and trains a population.
+
+Run from the repository root (JAX comes with the ``bench`` extra)::
+
+    pip install -e '.[bench]'
+    python benchmarks/bench_train.py            # full table, about 10 minutes
+    python benchmarks/bench_train.py --quick    # smaller, about 2 minutes
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import xorsweep as xs  # noqa: E402
+from xorsweep.reference import train_reference  # noqa: E402
+
+
+def _pin_to_one_core() -> int:
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
+def time_reference(runs: int, epochs: int) -> float:
+    """Net-epochs per second of the one-network-at-a-time loop."""
+    pop = xs.init_population(runs, seed=1)
+    start = time.perf_counter()
+    train_reference(pop, epochs)
+    return runs * epochs / (time.perf_counter() - start)
+
+
+def time_train(pop: xs.Population, epochs: int) -> float:
+    start = time.perf_counter()
+    xs.train(pop, epochs)
+    return pop.runs * epochs / (time.perf_counter() - start)
+
+
+class JaxTrainer:
+    """The same math in JAX: ``jit`` of a ``lax.scan`` over epochs, vectorised over runs.
+
+    The layout puts the run axis last, as XLA vectorises along the minor axis;
+    the population is cut into blocks of ``block`` runs.
+    """
+
+    def __init__(self, epochs: int, lr: float = 0.1):
+        import jax
+        import jax.numpy as jnp
+
+        jax.config.update("jax_enable_x64", True)
+        self.jax, self.jnp = jax, jnp
+        table = xs.xor()
+        x = jnp.asarray(table.inputs)  # (s, i)
+        y = jnp.asarray(table.targets)[:, :, None]  # (s, o, 1)
+        clip = 1e-15
+
+        def epoch(params, _):
+            wh, bh, wo, bo = params  # (i, h, r), (h, r), (h, o, r), (o, r)
+            hid = jax.nn.sigmoid(jnp.einsum("si,ihr->shr", x, wh) + bh)
+            z = jnp.einsum("shr,hor->sor", hid, wo) + bo
+            y_hat = jax.nn.sigmoid(z)
+            p = jnp.clip(jnp.where(y == 1.0, y_hat, jax.nn.sigmoid(-z)), clip, 1.0 - clip)
+            loss = -jnp.log(p).mean(axis=(0, 1))
+            err = y_hat - y
+            wo = wo - lr * jnp.einsum("shr,sor->hor", hid, err)
+            bo = bo - lr * err.sum(axis=0)
+            d_hid = jnp.einsum("sor,hor->shr", err, wo) * hid * (1.0 - hid)
+            wh = wh - lr * jnp.einsum("si,shr->ihr", x, d_hid)
+            bh = bh - lr * d_hid.sum(axis=0)
+            return (wh, bh, wo, bo), loss
+
+        @jax.jit
+        def run(wh, bh, wo, bo):
+            params, losses = jax.lax.scan(epoch, (wh, bh, wo, bo), None, length=epochs)
+            return params, losses.sum(axis=0)
+
+        self._run = run
+
+    def __call__(self, pop: xs.Population, block: int) -> np.ndarray:
+        jnp = self.jnp
+        totals = []
+        for start in range(0, pop.runs, block):
+            sl = slice(start, start + block)
+            args = (
+                jnp.asarray(pop.hidden_weights[sl].transpose(1, 2, 0)),
+                jnp.asarray(pop.hidden_bias[sl, 0].T),
+                jnp.asarray(pop.output_weights[sl].transpose(1, 2, 0)),
+                jnp.asarray(pop.output_bias[sl, 0].T),
+            )
+            _, total = self._run(*args)
+            totals.append(np.asarray(total))
+        return np.concatenate(totals)
+
+    def rate(self, pop: xs.Population, block: int, epochs: int) -> float:
+        self(pop[:block], block)  # compile for this block shape
+        start = time.perf_counter()
+        self(pop, block)
+        return pop.runs * epochs / (time.perf_counter() - start)
+
+
+def peak_memory_mib(runs: int, epochs: int) -> float:
+    """Peak RSS (MiB) of a fresh process that draws and trains ``runs`` networks."""
+    code = (
+        "import resource, xorsweep as xs\n"
+        f"xs.train(xs.init_population({runs}, seed=0), {epochs})\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return int(out.stdout.split()[-1]) / 1024
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller populations and fewer epochs")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats per cell (median)")
+    args = parser.parse_args(argv)
+    cpu = _pin_to_one_core()
+    sizes = [1_000, 10_000, 100_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
+    epochs = 100 if args.quick else 200
+    jax_blocks = [64, 128, 256, 512, 1024, 4096]
+
+    import jax
+
+    print(f"# xorsweep {xs.__version__}, numpy {np.__version__}, jax {jax.__version__}")
+    print(f"# {platform.processor() or platform.machine()}, pinned to CPU {cpu}, float64")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')}, epochs per timing: {epochs}")
+
+    jax_trainer = JaxTrainer(epochs)
+    probe = xs.init_population(16_384, seed=2)
+    best_block = max(jax_blocks, key=lambda b: jax_trainer.rate(probe, b, epochs))
+    print("# JAX block sizes (M net-epochs/s):", end="")
+    for b in jax_blocks:
+        print(f" {b}: {jax_trainer.rate(probe, b, epochs) / 1e6:.2f}", end="")
+    print(f"; best {best_block}")
+    xs.train(probe[:1000], 10)  # warm up imports and allocator
+
+    rows = []
+    for runs in sizes:
+        pop = xs.init_population(runs, seed=0)
+        ref, ours, jx = [], [], []
+        for _ in range(args.repeats):
+            ref.append(time_reference(4, 500))
+            ours.append(time_train(pop, epochs))
+            jx.append(jax_trainer.rate(pop, best_block, epochs))
+        rows.append((runs, *(statistics.median(v) for v in (ref, ours, jx))))
+
+    print()
+    print(
+        "| runs | reference (net-epochs/s) | JAX (net-epochs/s) | train (net-epochs/s) "
+        "| train / reference | train / JAX |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for runs, ref, ours, jx in rows:
+        print(
+            f"| {runs:,} | {ref:,.0f} | {jx:,.0f} | {ours:,.0f} | {ours / ref:,.0f} "
+            f"| {ours / jx:.2f} |"
+        )
+
+    print()
+    print("| runs | peak RSS (MiB) |")
+    print("|---:|---:|")
+    for runs in [1_000, 100_000, 1_000_000]:
+        print(f"| {runs:,} | {peak_memory_mib(runs, 5):,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
