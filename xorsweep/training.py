@@ -199,12 +199,13 @@ def _train_block(
             kernel.backward(blk)
         kernel.forward(blk)
         final_ll = kernel.log_likelihood()
+        predictions = kernel.predictions().transpose(2, 0, 1).copy()  # (r, s, o)
     np.copyto(last_wrong, epochs, where=kernel.wrong)
     converged = np.where(last_wrong == epochs, np.nan, last_wrong + 1.0)
     result = {
         "total_loss": -log_sum / n_terms,
         "final_loss": -final_ll / n_terms,
-        "predictions": kernel.predictions().transpose(2, 0, 1).copy(),  # (r, s, o)
+        "predictions": predictions,
         "converged_epoch": converged,
         **blk.parameters(),
     }

@@ -1,0 +1,248 @@
+"""The lockstep trainer against the one-network reference loop."""
+
+import numpy as np
+import pytest
+
+import xorsweep as xs
+from xorsweep.reference import train_one, train_reference
+
+RTOL = 1e-10
+PARAMS = ("hidden_weights", "hidden_bias", "output_weights", "output_bias")
+
+
+def _rel_err(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
+
+
+def ref_converged(refs):
+    """The references' converged epochs, NaN for never."""
+    epochs = [r["converged_epoch"] for r in refs]
+    return np.array([np.nan if e is None else e for e in epochs], dtype=float)
+
+
+def assert_matches_reference(ds, refs, rtol=RTOL):
+    """Every run of ``ds`` equals its reference result (a list of dicts)."""
+    total = np.array([r["total_loss"] for r in refs])
+    assert _rel_err(ds.total_loss.values, total) < rtol
+    final = np.array([r["final_loss"] for r in refs])
+    assert _rel_err(ds.final_loss.values, final) < rtol
+    # parameters: norm-wise relative error, each run's error against its largest parameter
+    # (a single parameter that crosses zero has no relative precision of its own)
+    scale = np.array([max(np.max(np.abs(r[name])) for name in PARAMS) for r in refs])
+    for name in PARAMS:
+        ref = np.stack([r[name] for r in refs])
+        ours = ds[name].values.reshape(ref.shape)
+        err = np.max(np.abs(ours - ref).reshape(len(refs), -1), axis=1)
+        assert np.max(err / scale) < rtol, name
+    preds = np.stack([r["predictions"] for r in refs])
+    np.testing.assert_allclose(ds.predictions.values.reshape(preds.shape), preds, rtol=1e-9, atol=0)
+    np.testing.assert_array_equal(ds.converged_epoch.values, ref_converged(refs))
+
+
+@pytest.mark.parametrize("update", ["article", "simultaneous"])
+@pytest.mark.parametrize("std", [0.05, 0.3, 0.7071, 1.0, 3.0, 12.0, 54.6, 55.0])
+def test_matches_reference_across_stds(std, update):
+    pop = xs.init_population(3, hidden_std=std, output_std=0.8165, seed=int(std * 1000))
+    ds = xs.train(pop, 2500, update=update)
+    assert_matches_reference(ds, train_reference(pop, 2500, update=update))
+
+
+@pytest.mark.parametrize("std", [0.05, 1.0, 55.0])
+def test_matches_reference_both_layers_large_std(std):
+    """Output std as large as the hidden one: saturated, confidently wrong outputs."""
+    pop = xs.init_population(3, hidden_std=std, output_std=std, seed=7)
+    for update in xs.UPDATES:
+        ds = xs.train(pop, 1500, update=update)
+        assert_matches_reference(ds, train_reference(pop, 1500, update=update))
+
+
+def test_matches_reference_full_article_length():
+    """The article's 10,000 epochs at its sweep's output std, over the grid's range."""
+    pop = xs.init_population(4, hidden_std=[0.05, 0.6, 1.0, 54.6], output_std=0.8165, seed=2026)
+    ds = xs.train(pop)
+    assert_matches_reference(ds, train_reference(pop))
+    # the article's network learns XOR: with std 1 predictions end near 0 / 1
+    assert ds.converged.values[1:3].all()
+
+
+def test_update_orders_differ():
+    pop = xs.init_population(2, seed=3)
+    a = xs.train(pop, 300, update="article")
+    b = xs.train(pop, 300, update="simultaneous")
+    assert not np.allclose(a.hidden_weights, b.hidden_weights, rtol=1e-8, atol=0)
+
+
+def test_population_equals_members_trained_alone():
+    """Per-run std and lr: the batch result of each run is bit-identical to training it alone."""
+    stds = np.exp(np.linspace(-3, 4, 11))
+    pop = xs.init_population(11, hidden_std=stds, output_std=stds[::-1], seed=11)
+    lrs = np.linspace(0.02, 0.5, 11)
+    together = xs.train(pop, 400, lrs)
+    for k in range(pop.runs):
+        alone = xs.train(pop[k], 400, lrs[k])
+        for name in ("total_loss", "final_loss", "converged_epoch", *PARAMS, "predictions"):
+            np.testing.assert_array_equal(together[name].values[k], alone[name].values[0])
+
+
+def test_block_size_does_not_change_results():
+    pop = xs.init_population(50, hidden_std=np.linspace(0.1, 5, 50), seed=5)
+    a = xs.train(pop, 200, block_size=7)
+    b = xs.train(pop, 200)
+    for name in a.data_vars:
+        np.testing.assert_array_equal(a[name].values, b[name].values)
+
+
+def test_per_run_lr_matches_reference():
+    pop = xs.init_population(3, seed=9)
+    lrs = np.array([0.05, 0.1, 0.8])
+    assert_matches_reference(xs.train(pop, 800, lrs), train_reference(pop, 800, lrs))
+
+
+@pytest.mark.parametrize(
+    "data,hidden",
+    [
+        (xs.and_(), 2),
+        (xs.or_(), 1),
+        (xs.xnor(), 3),
+        (xs.xor(), 5),
+        (xs.parity(3), 4),
+        (xs.parity(1), 2),
+    ],
+)
+def test_truth_tables_and_widths_match_reference(data, hidden):
+    pop = xs.init_population(3, hidden_std=0.8, hidden=hidden, n_in=data.n_in, seed=4)
+    ds = xs.train(pop, 700, data=data)
+    assert_matches_reference(ds, train_reference(pop, 700, data=data))
+    assert ds.predictions.shape == (3, data.samples)
+
+
+def test_many_samples_product_chunks_match_reference():
+    """Parity of 5 bits: 32 samples, more than one product chunk in the loss."""
+    data = xs.parity(5)
+    pop = xs.init_population(2, hidden_std=30.0, output_std=30.0, hidden=3, n_in=5, seed=8)
+    ds = xs.train(pop, 100, data=data)
+    assert_matches_reference(ds, train_reference(pop, 100, data=data))
+
+
+def test_two_outputs_match_reference():
+    inputs = xs.xor().inputs
+    targets = np.stack([xs.xor().targets[:, 0], xs.and_().targets[:, 0]], axis=1)
+    table = xs.TruthTable(inputs, targets, "xor+and")
+    pop = xs.init_population(3, hidden=3, n_out=2, seed=12)
+    for update in xs.UPDATES:
+        ds = xs.train(pop, 600, data=table, update=update)
+        assert ds.predictions.dims == ("run", "sample", "output")
+        assert_matches_reference(ds, train_reference(pop, 600, data=table, update=update))
+
+
+def test_total_loss_is_sum_of_epoch_means():
+    """Recorded every epoch, the per-epoch losses add up to total_loss."""
+    pop = xs.init_population(5, seed=13)
+    ds = xs.train(pop, 300, record_every=1)
+    np.testing.assert_allclose(ds.epoch_loss.sum("epoch"), ds.total_loss, rtol=1e-12)
+    ref = train_one(*(p[0] for p in pop.parameters().values()), epochs=300, record_every=1)
+    np.testing.assert_allclose(ds.epoch_loss.values[0], ref["epoch_loss"], rtol=1e-11)
+
+
+def test_record_every_records_history_without_changing_results():
+    pop = xs.init_population(4, hidden_std=0.05, seed=14)
+    plain = xs.train(pop, 1000)
+    rec = xs.train(pop, 1000, record_every=250)
+    np.testing.assert_array_equal(rec.epoch.values, [0, 250, 500, 750])
+    for name in plain.data_vars:
+        np.testing.assert_array_equal(plain[name].values, rec[name].values)
+    # epoch 0 holds the initial parameters; later entries the parameters after e updates
+    np.testing.assert_array_equal(rec.hidden_weights_history.isel(epoch=0), pop.hidden_weights)
+    np.testing.assert_array_equal(rec.output_bias_history.isel(epoch=0), pop.output_bias[:, 0])
+    after = xs.train(pop, 500)
+    np.testing.assert_array_equal(rec.hidden_weights_history.sel(epoch=500), after.hidden_weights)
+
+
+def test_zero_epochs_scores_the_initial_network():
+    pop = xs.init_population(3, seed=15)
+    ds = xs.train(pop, 0)
+    np.testing.assert_array_equal(ds.total_loss, 0.0)
+    np.testing.assert_array_equal(ds.hidden_weights, pop.hidden_weights)
+    ref = train_reference(pop, 0)
+    np.testing.assert_allclose(ds.final_loss, [r["final_loss"] for r in ref], rtol=1e-12)
+
+
+def test_converged_epoch_definition():
+    """The predictions are right at every recorded epoch from converged_epoch on."""
+    pop = xs.init_population(40, seed=16)
+    ds = xs.train(pop, 3000, record_every=1)
+    ref = train_reference(pop[:5], 3000)
+    conv = ds.converged_epoch.values
+    np.testing.assert_array_equal(conv[:5], ref_converged(ref))
+    assert np.isfinite(conv).any() and np.isnan(conv).any()  # both kinds occur
+    # a converged run's loss at converged_epoch - 1 comes from a wrong prediction, so it is
+    # at least -log(0.5) / 4 (one sample at p <= 0.5 among four)
+    for k in np.flatnonzero(np.isfinite(conv) & (conv > 0)):
+        assert ds.epoch_loss.values[k, int(conv[k]) - 1] >= np.log(2) / 4 - 1e-12
+    np.testing.assert_array_equal(ds.converged.values, np.isfinite(conv))
+
+
+def test_article_single_network_learns_xor():
+    """Std 1, the article's setup: predictions end near 0.003 / 0.997 for a converging run."""
+    pop = xs.init_population(20, seed=0)
+    ds = xs.train(pop)
+    good = ds.where(ds.converged, drop=True)
+    assert good.sizes["run"] >= 10
+    preds = good.predictions.values
+    assert np.all(preds[:, [0, 3]] < 0.02) and np.all(preds[:, [1, 2]] > 0.98)
+    # a network not converged at the end has a sample at p <= 0.5: loss >= log(2) / 4
+    failed = ~ds.converged.values
+    assert failed.any()
+    assert np.all(ds.final_loss.values[failed] >= np.log(2) / 4)
+    assert np.all(ds.final_loss.values[~failed] < np.log(2) / 4)
+
+
+def test_large_std_is_finite_and_quiet():
+    """e^4 and far beyond: no overflow warnings (warnings are errors here), finite results."""
+    pop = xs.init_population(8, hidden_std=1e4, output_std=1e4, seed=17)
+    ds = xs.train(pop, 200)
+    for name in ds.data_vars:
+        if name != "converged_epoch":
+            assert np.all(np.isfinite(ds[name].values.astype(float))), name
+
+
+def test_dataset_layout():
+    pop = xs.init_population(3, hidden=4, seed=18)
+    ds = xs.train(pop, 10)
+    assert ds.hidden_weights.dims == ("run", "input", "hidden")
+    assert ds.hidden_bias.dims == ("run", "hidden")
+    assert ds.output_weights.dims == ("run", "hidden", "output")
+    assert ds.output_bias.dims == ("run", "output")
+    assert ds.attrs["epochs"] == 10 and ds.attrs["update"] == "article"
+    np.testing.assert_array_equal(ds.lr, 0.1)
+
+
+@pytest.mark.parametrize(
+    "kwargs,exc,match",
+    [
+        ({"epochs": -1}, ValueError, "epochs must be an integer >= 0"),
+        ({"epochs": 2.5}, TypeError, "epochs must be an integer"),
+        ({"lr": 0.0}, ValueError, "lr must be finite and > 0"),
+        ({"lr": -0.1}, ValueError, "lr must be finite and > 0"),
+        ({"lr": np.nan}, ValueError, "lr must be finite"),
+        ({"lr": np.inf}, ValueError, "lr must be finite"),
+        ({"lr": 1e9}, ValueError, "lr must be finite and > 0 and <= 1e\\+06"),
+        ({"lr": [0.1, 0.2]}, ValueError, "lr must be a scalar or have one value per run"),
+        ({"lr": "fast"}, TypeError, "lr must be a real number"),
+        ({"update": "textbook"}, ValueError, "update must be one of 'article', 'simultaneous'"),
+        ({"data": "nand"}, ValueError, "unknown truth table 'nand'"),
+        ({"data": "parity3"}, ValueError, "data has 3 inputs"),
+        ({"record_every": 0}, ValueError, "record_every must be an integer >= 1"),
+        ({"block_size": 0}, ValueError, "block_size must be an integer >= 1"),
+    ],
+)
+def test_train_rejects_bad_arguments(kwargs, exc, match):
+    pop = xs.init_population(3, seed=0)
+    with pytest.raises(exc, match=match):
+        xs.train(pop, **{"epochs": 5, **kwargs})
+
+
+def test_train_rejects_non_population():
+    with pytest.raises(TypeError, match="population must be a xorsweep.Population"):
+        xs.train({"hidden_weights": np.zeros((1, 2, 2))}, 5)
