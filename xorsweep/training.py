@@ -70,14 +70,21 @@ class _Block:
 
 
 class _Kernel:
-    """One epoch of forward pass, loss and update for a block of ``B`` networks.
+    """Forward pass, loss and update of one block of ``B`` networks, in place.
 
-    Shapes: ``x`` (s, i), ``y`` (s, o); work arrays are (s, h, r) and (s, o, r).
+    All work arrays and views are made once, so an epoch is a fixed sequence of
+    NumPy calls writing into preallocated memory; constants are 0-d arrays,
+    which NumPy takes faster than Python floats. Every elementwise operation is
+    its own correctly rounded ufunc call, so a network's numbers do not depend
+    on its position in the block or on the block's size. Shapes: hidden work
+    arrays (s, h, r), output work arrays (s, o, r), the block's parameters as
+    in :class:`_Block`.
     """
 
-    def __init__(self, data: TruthTable, hidden: int, runs: int, lr: np.ndarray, update: str):
-        s, i, o, h, r = data.samples, data.n_in, data.n_out, hidden, runs
-        self.s, self.o, self.h = s, o, h
+    def __init__(self, blk: _Block, data: TruthTable, lr: np.ndarray, update: str):
+        s, o = data.samples, data.n_out
+        i1, h, r = blk.wh.shape
+        self.blk = blk
         ones = np.ones((s, 1))
         self.neg_x = -np.hstack([data.inputs, ones])  # (s, i+1): gives -z_h in one product
         self.x_t = np.ascontiguousarray(np.hstack([data.inputs, ones]).T)  # (i+1, s)
@@ -87,38 +94,53 @@ class _Kernel:
         sign = 2.0 * data.targets[:, :, None] - 1.0  # (s, o, 1)
         self.neg_sign = -sign
         self.signed_lr = sign * lr  # (s, o, r)
-        self.simultaneous = update == "simultaneous"
+        self.one = np.ones(())
+        self.clip_low, self.clip_high = np.full((), CLIP), np.full((), 1.0 - CLIP)
+        self.half = np.full((), 0.5)
         self.hid = np.empty((s, h, r))  # hidden outputs
-        self.work = np.empty((s, h, r))  # products, then the hidden error
+        self.work = np.empty((s, h, r))  # products, then the hidden layer's error
         self.z = np.empty((s, o, r))  # z_o, the output layer's logits
         self.prob = np.empty((s, o, r))  # probability given to the correct target
         self.clipped = np.empty((s, o, r))  # the same, clipped as in the article
         self.err = np.empty((s, o, r))  # lr * (y_hat - y)
         self.grad_o = np.empty((h, o, r))
-        self.grad_h = np.empty((i + 1, h, r))
+        self.grad_b = np.empty((o, r))
+        self.grad_h = np.empty((i1, h, r))
         self.row = np.empty(r)
         self.wrong = np.empty(r, dtype=bool)
+        # views, made once
+        self.wh2 = blk.wh.reshape(i1, h * r)
+        self.hid2 = self.hid.reshape(s, h * r)
+        self.work2 = self.work.reshape(s, h * r)
+        self.grad_h2 = self.grad_h.reshape(i1, h * r)
+        self.w_out = blk.wo[:h]  # (h, o, r)
+        self.b_out = blk.wo[h]  # (o, r)
+        self.flat = self.clipped.reshape(s * o, r)
+        self.single = o == 1
+        if self.single:  # one output: drop the o axis
+            self.w_out1 = blk.wo[:h, 0]  # (h, r)
+            self.z1 = self.z.reshape(s, r)
+            self.err1 = self.err.reshape(s, 1, r)
+            self.grad_o1 = self.grad_o.reshape(h, r)
+        self.back = np.empty((h, o, r)) if update == "simultaneous" else self.w_out
 
-    def forward(self, blk: _Block) -> None:
-        """Hidden outputs ``hid`` (s, h, r), logits ``z`` and probabilities ``prob`` (s, o, r)."""
-        s, h, o = self.s, self.h, self.o
-        hid = self.hid
-        np.matmul(self.neg_x, blk.wh.reshape(blk.wh.shape[0], -1), out=hid.reshape(s, -1))  # -z_h
-        np.exp(hid, out=hid)
-        hid += 1.0
-        np.reciprocal(hid, out=hid)  # sigmoid(z_h)
-        z = self.z
-        if o == 1:  # z_o[s, r] = sum_h hid[s, h, r] * w_o[h, r] + b_o[r]
-            np.multiply(hid, blk.wo[:h, 0], out=self.work)
-            np.add.reduce(self.work, axis=1, out=z[:, 0])
+    def forward(self) -> None:
+        """Hidden outputs ``hid``, logits ``z`` and probabilities ``prob``."""
+        hid, work, z, prob = self.hid, self.work, self.z, self.prob
+        np.matmul(self.neg_x, self.wh2, out=self.hid2)  # -z_h, bias included
+        np.exp(hid, hid)
+        np.add(hid, self.one, hid)
+        np.reciprocal(hid, hid)  # sigmoid(z_h)
+        if self.single:  # z_o[s, r] = sum_h hid[s, h, r] * w_o[h, r]
+            np.multiply(hid, self.w_out1, work)
+            np.add.reduce(work, 1, None, self.z1)
         else:
-            np.einsum("shr,hor->sor", hid, blk.wo[:h], out=z)
-        z += blk.wo[h]
-        prob = self.prob
-        np.multiply(z, self.neg_sign, out=prob)
-        np.exp(prob, out=prob)
-        prob += 1.0
-        np.reciprocal(prob, out=prob)  # p = sigmoid(sign * z_o)
+            np.einsum("shr,hor->sor", hid, self.w_out, out=z)
+        np.add(z, self.b_out, z)
+        np.multiply(z, self.neg_sign, prob)
+        np.exp(prob, prob)
+        np.add(prob, self.one, prob)
+        np.reciprocal(prob, prob)  # p = sigmoid(sign * z_o)
 
     def predictions(self) -> np.ndarray:
         """``y_hat = sigmoid(z_o)`` of the last forward pass, shape (s, o, r)."""
@@ -128,47 +150,47 @@ class _Kernel:
         return np.reciprocal(y_hat, out=y_hat)
 
     def log_likelihood(self) -> np.ndarray:
-        """Sum over samples and outputs of log(clipped p), shape (r,); sets ``self.wrong``."""
-        prob = np.clip(self.prob, CLIP, 1.0 - CLIP, out=self.clipped)
-        flat = prob.reshape(-1, prob.shape[-1])
-        np.minimum.reduce(flat, axis=0, out=self.row)
-        np.less_equal(self.row, 0.5, out=self.wrong)  # some prediction on the wrong side
-        total = np.multiply.reduce(flat[:_PRODUCT_CHUNK], axis=0, out=self.row)
-        np.log(total, out=total)
+        """Sum over samples and outputs of log(clipped p), shape (r,); sets ``wrong``."""
+        flat, total = self.flat, self.row
+        np.clip(self.prob, self.clip_low, self.clip_high, out=self.clipped)
+        np.minimum.reduce(flat, 0, None, total)
+        np.less_equal(total, self.half, self.wrong)  # some prediction on the wrong side
+        np.multiply.reduce(flat[:_PRODUCT_CHUNK], 0, None, total)
+        np.log(total, total)
         for start in range(_PRODUCT_CHUNK, flat.shape[0], _PRODUCT_CHUNK):
             total += np.log(np.multiply.reduce(flat[start : start + _PRODUCT_CHUNK], axis=0))
         return total
 
-    def backward(self, blk: _Block) -> None:
-        """One gradient step on ``blk`` from the last forward pass."""
-        s, h, o = self.s, self.h, self.o
-        hid, work, err = self.hid, self.work, self.err
-        np.subtract(self.prob, 1.0, out=err)
-        err *= self.signed_lr  # (s, o, r): lr * (y_hat - y), summed (not averaged) over samples
-        back = blk.wo[:h].copy() if self.simultaneous else blk.wo[:h]  # (h, o, r)
+    def backward(self) -> None:
+        """One gradient step on the block from the last forward pass."""
+        hid, work, err, back = self.hid, self.work, self.err, self.back
+        np.subtract(self.prob, self.one, err)
+        np.multiply(err, self.signed_lr, err)  # lr * (y_hat - y), summed over samples below
+        if back is not self.w_out:  # simultaneous update: keep w_o for the hidden layer
+            np.copyto(back, self.w_out)
         # output layer: w_o[h, o] -= sum_s hid[s, h] * err[s, o]; b_o[o] -= sum_s err[s, o]
-        if o == 1:
-            np.multiply(hid, err, out=work)
-            np.add.reduce(work, axis=0, out=self.grad_o[:, 0])
+        if self.single:
+            np.multiply(hid, self.err1, work)
+            np.add.reduce(work, 0, None, self.grad_o1)
         else:
             np.einsum("shr,sor->hor", hid, err, out=self.grad_o)
-        blk.wo[:h] -= self.grad_o
-        blk.wo[h] -= np.add.reduce(err, axis=0)
+        np.subtract(self.w_out, self.grad_o, self.w_out)
+        np.add.reduce(err, 0, None, self.grad_b)
+        np.subtract(self.b_out, self.grad_b, self.b_out)
         # hidden layer: delta[s, h] = sum_o err[s, o] * w_o[h, o] * hid[s, h] * (1 - hid[s, h]),
-        # with the updated w_o in the article's order (``back`` is a view of it).
+        # with the updated w_o in the article's order (``back`` is then a view of it).
         # With one output, w_o[h] does not depend on s and comes out of the sum over s
         # below, and work = hid * err is already there.
-        if o != 1:
+        if not self.single:
             np.einsum("sor,hor->shr", err, back, out=work)
-            work *= hid
-        np.subtract(1.0, hid, out=hid)  # hid is not needed after this step
-        work *= hid
+            np.multiply(work, hid, work)
+        np.subtract(self.one, hid, hid)  # hid is not needed after this step
+        np.multiply(work, hid, work)
         # weights and bias at once: [x, 1].T @ delta, (i+1, s) @ (s, h*r)
-        grad_h = self.grad_h
-        np.matmul(self.x_t, work.reshape(s, -1), out=grad_h.reshape(grad_h.shape[0], -1))
-        if o == 1:
-            grad_h *= back[:, 0]
-        blk.wh -= grad_h
+        np.matmul(self.x_t, self.work2, out=self.grad_h2)
+        if self.single:
+            np.multiply(self.grad_h, back[:, 0], self.grad_h)
+        np.subtract(self.blk.wh, self.grad_h, self.blk.wh)
 
 
 def _train_block(
@@ -180,24 +202,24 @@ def _train_block(
     record_every: int | None,
 ) -> dict[str, np.ndarray]:
     runs = lr.shape[0]
-    kernel = _Kernel(data, blk.wh.shape[1], runs, lr, update)
+    kernel = _Kernel(blk, data, lr, update)
     n_terms = data.samples * data.n_out
     log_sum = np.zeros(runs)  # sum over epochs of sum over samples of log p
-    last_wrong = np.full(runs, -1, dtype=np.int64)
+    last_wrong = np.full(runs, -1, dtype=np.int64)  # last epoch with a wrong prediction
     history: dict[str, list[np.ndarray]] = {"epoch_loss": []}
     history.update({name: [] for name in PARAMETER_NAMES})
     with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
         for epoch in range(epochs):
-            kernel.forward(blk)
+            kernel.forward()
             ll = kernel.log_likelihood()
-            log_sum += ll
+            np.add(log_sum, ll, log_sum)
             np.copyto(last_wrong, epoch, where=kernel.wrong)
             if record_every and epoch % record_every == 0:
                 history["epoch_loss"].append(-ll / n_terms)
                 for name, value in blk.parameters().items():
                     history[name].append(value)
-            kernel.backward(blk)
-        kernel.forward(blk)
+            kernel.backward()
+        kernel.forward()
         final_ll = kernel.log_likelihood()
         predictions = kernel.predictions().transpose(2, 0, 1).copy()  # (r, s, o)
     np.copyto(last_wrong, epochs, where=kernel.wrong)
