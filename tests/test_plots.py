@@ -1,0 +1,468 @@
+"""The figures hold what they claim: lines, bars and bands checked against the data."""
+
+from __future__ import annotations
+
+import io
+import math
+import subprocess
+import sys
+import types
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import xarray as xr
+from matplotlib.collections import QuadMesh
+from matplotlib.colors import to_hex
+from scipy.special import expit
+from scipy.stats import norm
+
+import xorsweep as xs
+from xorsweep import plots
+
+STDS = np.geomspace(0.1, 10.0, 9)
+RUNS = 24
+EPOCHS = 1500
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _sweep_like(stds: np.ndarray, runs: int, epochs: int, seed: int) -> xr.Dataset:
+    """A Dataset shaped like xorsweep.sweep's results, trained with xorsweep.train."""
+    pop = xs.init_population(len(stds) * runs, np.repeat(stds, runs), 0.8165, seed=seed)
+    trained = xs.train(pop, epochs)
+    shape = (len(stds), runs)
+    return xr.Dataset(
+        {
+            name: (("hidden_std", "run"), trained[name].values.reshape(shape))
+            for name in ("total_loss", "final_loss", "converged_epoch")
+        },
+        coords={"hidden_std": stds, "run": np.arange(runs)},
+        attrs={"epochs": epochs, "lr": 0.1, "output_std": 0.8165, "seed": seed},
+    )
+
+
+def _summary_by_hand(ds: xr.Dataset) -> xr.Dataset:
+    """The statistics contract's variables, computed row by row with NumPy."""
+    rows = []
+    for loss, conv in zip(ds.total_loss.values, ds.converged_epoch.values, strict=True):
+        present = np.isfinite(loss)
+        x = loss[present]
+        n, k = present.sum(), (present & np.isnan(conv)).sum()
+        p, z = k / n, norm.ppf(0.975)
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        q25, med, q75 = np.quantile(x, [0.25, 0.5, 0.75])
+        rows.append(
+            dict(
+                mean=x.mean(),
+                std=x.std(ddof=1),
+                count=n,
+                sem=x.std(ddof=1) / math.sqrt(n),
+                median=med,
+                q25=q25,
+                q75=q75,
+                failure_rate=p,
+                failure_low=centre - half,
+                failure_high=centre + half,
+                mean_converged=np.nanmean(conv[present]) if np.isfinite(conv).any() else np.nan,
+            )
+        )
+    return xr.Dataset(
+        {key: ("hidden_std", np.array([r[key] for r in rows])) for key in rows[0]},
+        coords={"hidden_std": ds.hidden_std.values},
+        attrs=dict(ds.attrs),
+    )
+
+
+def _fit_like(optimum: float = 0.6, ci: tuple[float, float] = (0.5, 0.72), ok: bool = True):
+    grid = np.geomspace(0.2, 2.0, 50)
+    curve = xr.DataArray(
+        1000 + 300 * np.log(grid / optimum) ** 2,
+        dims="hidden_std",
+        coords={"hidden_std": grid},
+        name="fitted_loss",
+    )
+    return types.SimpleNamespace(
+        optimum=optimum, optimum_ci=ci, curve=curve, ok=ok, message="fit message"
+    )
+
+
+@pytest.fixture(scope="module")
+def sweep_ds():
+    return _sweep_like(STDS, RUNS, EPOCHS, seed=11)
+
+
+@pytest.fixture(scope="module")
+def summary(sweep_ds):
+    return _summary_by_hand(sweep_ds)
+
+
+@pytest.fixture(scope="module")
+def example():
+    pop = xs.init_population(3, 1.0, 1.0, seed=5)
+    return xs.train(pop, 2000, record_every=500)
+
+
+@pytest.fixture(scope="module")
+def history():
+    pop = xs.init_population(2, 0.05, 0.8165, seed=6)
+    return pop, xs.train(pop, 600, record_every=20)
+
+
+def _line(ax, label):
+    found = [ln for ln in ax.get_lines() if ln.get_label() == label]
+    assert len(found) == 1, [ln.get_label() for ln in ax.get_lines()]
+    return found[0]
+
+
+def _vertical_lines(ax):
+    """x positions of lines whose x data is constant and spans the axes' height."""
+    out = []
+    for ln in ax.get_lines():
+        x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
+        if len(x) == 2 and x[0] == x[1] and list(y) == [0.0, 1.0]:
+            out.append((x[0], to_hex(ln.get_color()), ln))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Figures 1 to 4
+# ---------------------------------------------------------------------------
+
+
+def test_fig1_boundaries_lie_on_the_hidden_neurons_lines(example):
+    run = 1
+    ax = plots.plot_xor_boundaries(example, run=run)
+    w = example.hidden_weights.isel(run=run).transpose("input", "hidden").values
+    b = example.hidden_bias.isel(run=run).values
+    for j in range(2):
+        line = _line(ax, f"hidden neuron {j + 1}: $w_1 x_1 + w_2 x_2 + b = 0$")
+        pts = np.column_stack([line.get_xdata(), line.get_ydata()])
+        assert pts.shape == (2, 2)
+        np.testing.assert_allclose(pts @ w[:, j] + b[j], 0.0, atol=1e-9)
+        # the segment spans the visible square: both ends on its border
+        on_border = np.isclose(np.abs(pts - 0.5), 0.75).any(axis=1)
+        assert on_border.all()
+    # the points: XOR's inputs coloured by target
+    for cls, expected in ((0, [[0, 0], [1, 1]]), (1, [[0, 1], [1, 0]])):
+        (coll,) = [c for c in ax.collections if c.get_label() == f"target {cls}"]
+        np.testing.assert_array_equal(coll.get_offsets(), expected)
+        assert to_hex(coll.get_facecolor()[0]) == plots.COLORS[f"class{cls}"]
+    texts = sorted(t.get_text() for t in ax.texts)
+    preds = example.predictions.isel(run=run).values
+    assert texts == sorted(rf"$\hat{{y}}$ = {p:.3f}" for p in preds)
+    assert ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_fig1_takes_a_population_and_marks_a_line_outside_the_square():
+    pop = xs.Population(
+        hidden_weights=np.array([[[1.0, 1.0], [1.0, 0.0]]]),  # neuron 1: x1 + x2 - 1 = 0
+        hidden_bias=np.array([[[-1.0, -50.0]]]),  # neuron 2: x1 = 50, outside
+        output_weights=np.ones((1, 2, 1)),
+        output_bias=np.zeros((1, 1, 1)),
+    )
+    ax = plots.plot_xor_boundaries(pop)
+    inside = _line(ax, "hidden neuron 1: $w_1 x_1 + w_2 x_2 + b = 0$")
+    pts = np.column_stack([inside.get_xdata(), inside.get_ydata()])
+    np.testing.assert_allclose(sorted(map(tuple, pts)), [(-0.25, 1.25), (1.25, -0.25)])
+    outside = _line(ax, "hidden neuron 2: $w_1 x_1 + w_2 x_2 + b = 0$ (outside)")
+    assert len(outside.get_xdata()) == 0
+
+
+def test_fig2_curves_are_the_sigmoid_and_its_derivative():
+    ax = plots.plot_sigmoid()
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    sig, der = lines
+    z = np.asarray(sig.get_xdata())
+    assert z.min() == -8 and z.max() == 8
+    np.testing.assert_allclose(sig.get_ydata(), expit(z), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(der.get_ydata(), expit(z) * expit(-z), rtol=1e-10, atol=1e-15)
+    i = np.argmin(np.abs(z))
+    assert z[i] == 0 and der.get_ydata()[i] == pytest.approx(0.25)
+
+
+def test_fig3_colour_map_is_the_bernoulli_compatibility_in_other_colours():
+    ax = plots.plot_bernoulli(points=41)
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    coords = mesh.get_coordinates()  # (y, y_hat, 2) grid points with Gouraud shading
+    y_hat, y = coords[..., 0], coords[..., 1]
+    values = np.asarray(mesh.get_array()).reshape(y.shape)
+    np.testing.assert_allclose(values, y_hat**y * (1 - y_hat) ** (1 - y), atol=1e-14)
+    assert values[0, 0] == 1.0 and values[-1, -1] == 1.0 and values[0, -1] == 0.0
+    # for each y the maximum over y_hat sits on the ridge y_hat = y
+    np.testing.assert_array_equal(np.argmax(values, axis=1), np.arange(41))
+    ridge = ax.get_lines()[-1]
+    np.testing.assert_array_equal(ridge.get_xdata(), ridge.get_ydata())
+    assert mesh.get_cmap().name == "viridis"
+    # the output space's colours are not the input plane's
+    assert {plots.COLORS["y0"], plots.COLORS["y1"]}.isdisjoint(
+        {plots.COLORS["class0"], plots.COLORS["class1"]}
+    )
+
+
+def test_fig4_two_curves_are_minus_log_likelihoods():
+    ax = plots.plot_bce()
+    y0 = _line(ax, r"$y = 0$: $-\log(1-\hat{y})$")
+    y1 = _line(ax, r"$y = 1$: $-\log\hat{y}$")
+    assert len(ax.get_lines()) == 2
+    for line, expected, color in (
+        (y0, lambda p: -np.log(1 - p), plots.COLORS["y0"]),
+        (y1, lambda p: -np.log(p), plots.COLORS["y1"]),
+    ):
+        p = np.asarray(line.get_xdata())
+        assert 0 < p.min() < 0.01 and 0.99 < p.max() < 1
+        np.testing.assert_allclose(line.get_ydata(), expected(p), rtol=1e-12)
+        assert np.isfinite(line.get_ydata()).all()
+        assert to_hex(line.get_color()) == color
+    with pytest.raises(ValueError, match="eps"):
+        plots.plot_bce(eps=0.5)
+
+
+# ---------------------------------------------------------------------------
+# Figures 5 to 7
+# ---------------------------------------------------------------------------
+
+
+def test_fig5_loss_every_500_epochs_and_final_predictions(example):
+    ax_loss, ax_pred = plots.plot_training(example, run=2)
+    line = _line(ax_loss, "mean BCE at the logged epoch")
+    np.testing.assert_array_equal(line.get_xdata(), [0, 500, 1000, 1500])
+    np.testing.assert_array_equal(line.get_ydata(), example.epoch_loss.isel(run=2).values)
+    final = float(example.final_loss.isel(run=2))
+    marker = _line(ax_loss, f"trained network: {final:.4f}")
+    assert list(marker.get_xdata()) == [2000]
+    assert ax_loss.get_yscale() == "log"
+    heights = [bar.get_height() for bar in ax_pred.patches]
+    np.testing.assert_array_equal(heights, example.predictions.isel(run=2).values)
+    colors = [to_hex(bar.get_facecolor()) for bar in ax_pred.patches]
+    assert colors == [plots.COLORS[f"y{t}"] for t in (0, 1, 1, 0)]
+    labels = [t.get_text() for t in ax_pred.get_xticklabels()]
+    assert labels == ["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"]
+
+
+def test_fig5_draws_on_given_axes_and_refuses_untracked_training(example):
+    fig, axes = plt.subplots(1, 2)
+    got = plots.plot_training(example, axes=axes)
+    assert got == tuple(axes)
+    untracked = example.drop_vars("epoch_loss")
+    with pytest.raises(ValueError, match="record_every"):
+        plots.plot_training(untracked)
+    with pytest.raises(TypeError, match="two matplotlib Axes"):
+        plots.plot_training(example, axes=axes[0])
+    with pytest.raises(ValueError, match=r"run must be an integer in \[0, 2\]"):
+        plots.plot_training(example, run=3)
+
+
+@pytest.mark.parametrize("xscale", ["linear", "symlog"])
+def test_fig6_7_nine_parameter_lines_from_initial_to_trained(history, xscale):
+    pop, trained = history
+    ax = plots.plot_weight_evolution(trained, run=1, xscale=xscale)
+    lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+    assert len(lines) == 9
+    assert len({ln.get_label() for ln in lines}) == 9
+    assert ax.get_xscale() == xscale
+    epochs = np.append(np.arange(0, 600, 20), 600)
+    # the same nine numbers, in the legend's order: neuron 1 (w x1, w x2, b), neuron 2, output
+    w, hb = pop.hidden_weights[1], pop.hidden_bias[1, 0]
+    ow, ob = pop.output_weights[1, :, 0], pop.output_bias[1, 0, 0]
+    initial = [w[0, 0], w[1, 0], hb[0], w[0, 1], w[1, 1], hb[1], ow[0], ow[1], ob]
+    t = trained.isel(run=1)
+    tw, thb = t.hidden_weights.values, t.hidden_bias.values
+    tow, tob = t.output_weights.values[:, 0], t.output_bias.values[0]
+    final = [tw[0, 0], tw[1, 0], thb[0], tw[0, 1], tw[1, 1], thb[1], tow[0], tow[1], tob]
+    for line, first, last in zip(lines, initial, final, strict=True):
+        np.testing.assert_array_equal(line.get_xdata(), epochs)
+        y = np.asarray(line.get_ydata())
+        assert np.isfinite(y).all()
+        assert y[0] == first and y[-1] == last
+    assert [ln.get_label() for ln in lines[:3]] == [
+        r"$w: x_1 \to h_1$",
+        r"$w: x_2 \to h_1$",
+        r"$b: h_1$",
+    ]
+
+
+def test_fig6_7_refuses_bad_arguments(history):
+    _, trained = history
+    with pytest.raises(ValueError, match="xscale"):
+        plots.plot_weight_evolution(trained, xscale="log")
+    with pytest.raises(ValueError, match="record_every"):
+        plots.plot_weight_evolution(xs.train(xs.init_population(1, seed=0), 10))
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plots.plot_weight_evolution(trained, ax="left")
+
+
+# ---------------------------------------------------------------------------
+# Figures 8 to 10
+# ---------------------------------------------------------------------------
+
+
+def test_fig8_glorot_line_error_bars_and_fit(summary):
+    fit = _fit_like()
+    ax = plots.plot_loss_vs_std(summary, fit)
+    assert ax.get_xscale() == "log"
+    verticals = _vertical_lines(ax)
+    black = [x for x, c, _ in verticals if c == "#000000"]
+    assert black == [pytest.approx(0.7071, abs=1e-4)]
+    green = [x for x, c, _ in verticals if c == plots.COLORS["optimum"]]
+    assert green == [0.6]
+    # one error bar per grid point, from mean - sem to mean + sem
+    (container,) = ax.containers
+    data_line, _, (bars,) = container.lines
+    np.testing.assert_array_equal(data_line.get_xdata(), summary.hidden_std.values)
+    np.testing.assert_array_equal(data_line.get_ydata(), summary["mean"].values)
+    segments = np.array(bars.get_segments())
+    assert segments.shape == (len(STDS), 2, 2)
+    np.testing.assert_allclose(segments[:, 0, 0], summary.hidden_std.values)
+    np.testing.assert_allclose(segments[:, 0, 1], summary["mean"] - summary["sem"], rtol=1e-12)
+    np.testing.assert_allclose(segments[:, 1, 1], summary["mean"] + summary["sem"], rtol=1e-12)
+    # the confidence band spans the CI, the fitted curve is the fit's curve
+    (band,) = [p for p in ax.patches if p.get_label() == "95% CI of the minimum"]
+    xs_band = band.get_path().transformed(band.get_patch_transform()).vertices[:, 0]
+    assert xs_band.min() == pytest.approx(0.5) and xs_band.max() == pytest.approx(0.72)
+    curve = _line(ax, "fitted curve")
+    np.testing.assert_array_equal(curve.get_ydata(), fit.curve.values)
+    for line in ax.get_lines():
+        assert np.isfinite(np.asarray(line.get_ydata(), float)).all()
+        assert np.isfinite(np.asarray(line.get_xdata(), float)).all()
+    assert "mean total loss" in ax.get_ylabel() and "1,500 epochs" in ax.get_ylabel()
+
+
+def test_fig8_without_fit_a_failed_fit_and_points_without_error(summary):
+    ax = plots.plot_loss_vs_std(summary)
+    assert len(_vertical_lines(ax)) == 1 and not ax.patches
+    ax = plots.plot_loss_vs_std(summary, _fit_like(ok=False))
+    assert len(_vertical_lines(ax)) == 1
+    assert [t.get_text() for t in ax.texts] == ["no fitted minimum: fit message"]
+    sparse = summary.copy(deep=True)
+    sparse["sem"][3] = np.nan  # a single run: no error bar, still a point
+    sparse["mean"][5] = np.nan  # no runs: no point
+    ax = plots.plot_loss_vs_std(sparse)
+    (_, _, (bars,)) = ax.containers[0].lines
+    assert len(bars.get_segments()) == len(STDS) - 2
+    bare = _line(ax, "mean of one run")
+    assert list(bare.get_xdata()) == [STDS[3]]
+
+
+def test_fig8_selects_length_one_dimensions_and_refuses_longer_ones(summary):
+    one = summary.expand_dims(output_std=[0.8165])
+    ax = plots.plot_loss_vs_std(one)
+    (_, _, (bars,)) = ax.containers[0].lines
+    assert len(bars.get_segments()) == len(STDS)
+    two = summary.expand_dims(output_std=[0.5, 1.0])
+    with pytest.raises(ValueError, match=r"output_std \(2 values\).*sel\(output_std="):
+        plots.plot_loss_vs_std(two)
+    with pytest.raises(ValueError, match="lacks the variable"):
+        plots.plot_loss_vs_std(summary.drop_vars("sem"))
+    with pytest.raises(TypeError, match="xarray.Dataset"):
+        plots.plot_loss_vs_std(summary["mean"])
+
+
+def test_fig9_failure_rate_band_and_loss_quartiles(summary):
+    ax_fail, ax_loss = plots.plot_failure_rate(summary)
+    assert ax_fail.get_xscale() == ax_loss.get_xscale() == "log"
+    rate = _line(ax_fail, "failure rate")
+    np.testing.assert_allclose(rate.get_ydata(), 100 * summary.failure_rate.values)
+    assert summary.failure_rate.max() > 0  # the band has something to show
+    (band,) = [c for c in ax_fail.collections if c.get_label() == "Wilson 95% interval"]
+    verts = band.get_paths()[0].vertices
+    assert verts[:, 1].min() == pytest.approx(100 * summary.failure_low.min())
+    assert verts[:, 1].max() == pytest.approx(100 * summary.failure_high.max())
+    np.testing.assert_allclose(_line(ax_loss, "median").get_ydata(), summary["median"].values)
+    np.testing.assert_allclose(_line(ax_loss, "mean").get_ydata(), summary["mean"].values)
+    (iqr,) = [c for c in ax_loss.collections if c.get_label() == "quartiles q25-q75"]
+    verts = iqr.get_paths()[0].vertices
+    assert verts[:, 1].min() == pytest.approx(summary.q25.min())
+    assert verts[:, 1].max() == pytest.approx(summary.q75.max())
+    for ax in (ax_fail, ax_loss):
+        assert [x for x, _, _ in _vertical_lines(ax)] == [pytest.approx(0.7071, abs=1e-4)]
+
+
+def test_fig10_median_and_quantiles_of_converged_epochs(sweep_ds):
+    ax = plots.plot_converged_epoch(sweep_ds)
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    median = _line(ax, "median")
+    x = np.asarray(median.get_xdata())
+    expected = [np.nanmedian(sweep_ds.converged_epoch.sel(hidden_std=s).values) for s in x]
+    np.testing.assert_allclose(median.get_ydata(), expected)
+    has = np.isfinite(sweep_ds.converged_epoch.values).any(axis=1)
+    np.testing.assert_array_equal(x, STDS[has])
+    assert has.sum() >= 5
+    bands = [c for c in ax.collections if c.get_label() in ("10%-90% of converged runs", "25%-75%")]
+    assert len(bands) == 2
+    never = sweep_ds.assign(converged_epoch=sweep_ds.converged_epoch * np.nan)
+    with pytest.raises(ValueError, match="no run converged"):
+        plots.plot_converged_epoch(never)
+
+
+# ---------------------------------------------------------------------------
+# Theme, all ten figures, the package import
+# ---------------------------------------------------------------------------
+
+
+def test_theme_is_applied_while_drawing_and_restored():
+    before = dict(mpl.rcParams)
+    ax = plots.plot_sigmoid()
+    assert ax.xaxis.get_gridlines()[0].get_visible()  # whitegrid style
+    assert dict(mpl.rcParams) == before
+
+
+def _figure_data(sweep_ds, summary, example, history, fit):
+    _, trained = history
+    return plots.FigureData(
+        example=example,
+        small=trained,
+        large=trained,
+        small_std=0.05,
+        large_std=20.0,
+        results=sweep_ds,
+        summary=summary,
+        fit=fit,
+    )
+
+
+@pytest.mark.parametrize(
+    "fmt, magic", [("png", b"\x89PNG\r\n\x1a\n"), ("svg", b"<?xml"), ("pdf", b"%PDF")]
+)
+def test_article_figures_are_ten_and_save(sweep_ds, summary, example, history, fmt, magic):
+    data = _figure_data(sweep_ds, summary, example, history, _fit_like())
+    figs = plots.article_figures(data)
+    assert tuple(figs) == plots.FIGURE_NAMES
+    assert len(figs) == 10 and plt.get_fignums() == []  # not left in pyplot's registry
+    assert figs["fig07_weights_large_std"].axes[0].get_xscale() == "symlog"
+    assert "std 20" in figs["fig07_weights_large_std"].axes[0].get_title()
+    for name, fig in figs.items():
+        panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+        assert all(ax.get_ylabel() for ax in panels), name
+        assert any(ax.get_xlabel() for ax in panels), name
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=40)
+        assert buf.getvalue().startswith(magic), name
+
+
+def test_check_format_names_the_choices():
+    assert plots.check_format("svg") == "svg"
+    with pytest.raises(ValueError, match="format must be one of 'png', 'svg', 'pdf'"):
+        plots.check_format("jpg")
+
+
+def test_import_xorsweep_does_not_import_matplotlib():
+    code = "import sys, xorsweep; print('matplotlib' in sys.modules, 'seaborn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_boundary_clipping_helper():
+    box = (0.0, 1.0, 0.0, 1.0)
+    ends = plots._clip_line(np.array([1.0, -1.0]), 0.0, box)  # the diagonal
+    np.testing.assert_allclose(sorted(map(tuple, ends)), [(0, 0), (1, 1)])
+    assert plots._clip_line(np.array([0.0, 0.0]), 1.0, box).shape == (0, 2)
+    assert plots._clip_line(np.array([1.0, 0.0]), -2.0, box).shape == (0, 2)
+    np.testing.assert_allclose(plots._clip_line(np.array([0.0, 2.0]), -1.0, box)[:, 1], 0.5)
