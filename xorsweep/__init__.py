@@ -2,6 +2,8 @@
 the initial weights' standard deviation does to their learning.
 
 The public API is re-exported here; the modules are named after their ideas.
+The figures live in the submodule ``xorsweep.plots`` (``import xorsweep.plots``),
+which is not imported here so that ``import xorsweep`` never loads matplotlib.
 """
 
 from importlib.metadata import PackageNotFoundError, version
