@@ -466,3 +466,25 @@ def test_boundary_clipping_helper():
     assert plots._clip_line(np.array([0.0, 0.0]), 1.0, box).shape == (0, 2)
     assert plots._clip_line(np.array([1.0, 0.0]), -2.0, box).shape == (0, 2)
     np.testing.assert_allclose(plots._clip_line(np.array([0.0, 2.0]), -1.0, box)[:, 1], 0.5)
+
+
+# ---------------------------------------------------------------------------
+# The command line
+# ---------------------------------------------------------------------------
+
+
+def test_cli_formats_are_the_plot_formats():
+    from xorsweep import cli
+
+    assert cli._FIGURE_FORMATS == plots.FORMATS
+
+
+def test_cli_refuses_an_unknown_format_by_name(tmp_path, capsys):
+    from xorsweep import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["figures", str(tmp_path), "--out", str(tmp_path / "figs"), "--format", "jpg"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --format: invalid choice: 'jpg'" in err and "'png', 'svg', 'pdf'" in err
+    assert not (tmp_path / "figs").exists()

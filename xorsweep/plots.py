@@ -1033,6 +1033,7 @@ def figure_data(
             f"no network with hidden std {large_std:g} converged; figure 7 shows the first"
         )
     summary = summarize(results)
+    summary = summary.assign_attrs({**results.attrs, **summary.attrs})  # epochs for the labels
     try:
         fit = fit_optimum(results)
     except ValueError as exc:
