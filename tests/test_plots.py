@@ -488,3 +488,15 @@ def test_cli_refuses_an_unknown_format_by_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "argument --format: invalid choice: 'jpg'" in err and "'png', 'svg', 'pdf'" in err
     assert not (tmp_path / "figs").exists()
+
+
+def test_example_network_is_the_median_converged_candidate():
+    seed = np.random.SeedSequence(3)
+    trained, ok = plots._one_network(1.0, 1.0, seed, 9, 800, 0.1, record_every=100)
+    assert ok and trained.sizes["run"] == 1
+    pop = xs.init_population(9, 1.0, 1.0, seed=np.random.default_rng(np.random.SeedSequence(3)))
+    epochs = xs.train(pop, 800).converged_epoch.values
+    done = np.sort(epochs[np.isfinite(epochs)])
+    assert 1 < done.size < 9  # some converge, some do not: the choice matters
+    assert float(trained.converged_epoch[0]) == done[(done.size - 1) // 2]
+    np.testing.assert_array_equal(trained.epoch.values, np.arange(0, 800, 100))
