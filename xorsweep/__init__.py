@@ -9,6 +9,8 @@ which is not imported here so that ``import xorsweep`` never loads matplotlib.
 from importlib.metadata import PackageNotFoundError, version
 
 from .network import PARAMETER_NAMES, Population, glorot_std, init_population
+from .store import open_results
+from .sweep import SweepConfig, allocate, article_grid, replay, sweep, to_article_frame
 from .training import UPDATES, train
 from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor
 from . import reference
@@ -21,15 +23,22 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "PARAMETER_NAMES",
     "Population",
+    "SweepConfig",
     "TruthTable",
     "UPDATES",
     "__version__",
+    "allocate",
     "and_",
+    "article_grid",
     "glorot_std",
     "init_population",
+    "open_results",
     "or_",
     "parity",
     "reference",
+    "replay",
+    "sweep",
+    "to_article_frame",
     "train",
     "truth_table",
     "xnor",

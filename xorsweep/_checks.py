@@ -67,3 +67,26 @@ def check_choice(value: object, name: str, allowed: tuple[str, ...]) -> str:
         choices = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
+
+
+def check_grid(value: object, name: str, *, upper: float = np.inf) -> np.ndarray:
+    """The values of one grid axis: 0-d or 1-D, non-empty, finite, > 0, <= ``upper``, distinct.
+
+    Returns a float64 array with the input's dimensionality (0-d for a scalar).
+    """
+    arr = _real_array(value, name)
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be a number or a 1-D array of them, got shape {arr.shape}")
+    flat = arr.reshape(-1)
+    if flat.size == 0:
+        raise ValueError(f"{name} must hold at least one value, got an empty array")
+    limit = f" and <= {upper:g}" if np.isfinite(upper) else ""
+    bad = ~np.isfinite(flat) | (flat <= 0) | (flat > upper)
+    if np.any(bad):
+        k = int(np.argmax(bad))
+        where = f" at position {k}" if arr.ndim else ""
+        raise ValueError(f"{name} must be finite and > 0{limit}, got {flat[k]:g}{where}")
+    uniq, counts = np.unique(flat, return_counts=True)
+    if np.any(counts > 1):
+        raise ValueError(f"{name} must hold distinct values, got {uniq[counts > 1][0]!r} twice")
+    return arr

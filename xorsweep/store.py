@@ -1,0 +1,436 @@
+"""The results store: a Zarr directory that a sweep fills block by block.
+
+This module and the command line are the only parts of the package that touch
+the file system; the sweep computes, this module reads and writes.
+
+Layout (Zarr format 3, one directory)
+-------------------------------------
+* the root group's attributes: the sweep's configuration, the package
+  versions and ``schema = "xorsweep.sweep/1"``, which marks the directory as a
+  results store;
+* coordinate arrays ``hidden_std`` (and ``output_std``, ``lr`` when those are
+  grids) holding the exact float64 grid values, and ``run`` (0, 1, ...);
+* ``total_loss``, ``final_loss`` and ``converged_epoch``: float64 arrays over
+  ``(hidden_std, [output_std], [lr], run)``, NaN where nothing was written;
+  chunked as ``(points, 1, 1, runs)`` by a :class:`ChunkLayout`;
+* ``_filled``: int64 over ``(hidden_std, [output_std], [lr], run_chunk)``,
+  chunked ``(points, 1, 1, 1)`` so that each data chunk has its own marker
+  chunk. ``_filled[p, j] = k`` says that the first ``k`` runs of point ``p``
+  in run chunk ``j`` are finished.
+
+Why a SIGKILL never corrupts the store
+--------------------------------------
+Zarr writes every chunk to a temporary file and renames it into place, so a
+chunk file is always either the old or the new version. A block writes the
+data chunks first and its marker chunk last; :func:`open_results` shows a run
+only if its marker says it is finished, so data written by a block that was
+killed before its marker is invisible, and the next sweep computes those runs
+again (to the same bits). Adding runs resizes the arrays; an interrupted
+resize is finished by the next :class:`ResultsWriter`. A new store is built
+in a temporary directory and renamed into place, so a half-made store never
+exists under the requested name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "SCHEMA",
+    "VARIABLES",
+    "VARIABLE_ATTRS",
+    "ChunkLayout",
+    "StoreHeader",
+    "ResultsWriter",
+    "check_compatible",
+    "create_store",
+    "open_results",
+    "path_state",
+    "read_header",
+]
+
+#: Marks a directory as a results store (root attribute ``schema``); the number is the
+#: version of the layout described above.
+SCHEMA = "xorsweep.sweep/1"
+
+#: The per-run results a sweep stores.
+VARIABLES = ("total_loss", "final_loss", "converged_epoch")
+
+#: Attributes of the stored variables (also given to in-memory results).
+VARIABLE_ATTRS: dict[str, dict[str, str]] = {
+    "total_loss": {
+        "long_name": "total loss",
+        "units": "sum over epochs of mean BCE (nats)",
+    },
+    "final_loss": {
+        "long_name": "final loss",
+        "units": "mean BCE of the trained network (nats)",
+    },
+    "converged_epoch": {
+        "long_name": "first epoch from which all predictions are right",
+        "units": "epochs",
+    },
+}
+
+FILLED = "_filled"
+_RUN_COORD_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class ChunkLayout:
+    """How the results are cut into chunks (and a sweep into blocks).
+
+    A chunk holds ``points`` consecutive ``hidden_std`` values (one value of
+    each other grid dimension) times ``runs`` consecutive runs.
+    """
+
+    points: int  # hidden_std values per chunk
+    runs: int  # runs per chunk
+
+    def run_chunks(self, runs: int) -> int:
+        """Number of chunks along ``run`` for ``runs`` runs."""
+        return math.ceil(runs / self.runs)
+
+    def chunk_grid(self, grid_shape: tuple[int, ...], runs: int) -> tuple[int, ...]:
+        """Number of chunks along each dimension (grid dimensions, then ``run``)."""
+        return (math.ceil(grid_shape[0] / self.points), *grid_shape[1:], self.run_chunks(runs))
+
+    def data_region(
+        self, chunk: tuple[int, ...], grid_shape: tuple[int, ...], runs: int
+    ) -> tuple[slice, ...]:
+        """Slices of the data arrays covered by chunk index ``chunk``."""
+        first, *middle, j = chunk
+        h0 = first * self.points
+        r0 = j * self.runs
+        return (
+            slice(h0, min(h0 + self.points, grid_shape[0])),
+            *(slice(m, m + 1) for m in middle),
+            slice(r0, min(r0 + self.runs, runs)),
+        )
+
+    def marker_region(self, chunk: tuple[int, ...], grid_shape: tuple[int, ...]) -> tuple:
+        """Slices of ``_filled`` for chunk index ``chunk``."""
+        first, *middle, j = chunk
+        h0 = first * self.points
+        return (
+            slice(h0, min(h0 + self.points, grid_shape[0])),
+            *(slice(m, m + 1) for m in middle),
+            slice(j, j + 1),
+        )
+
+
+@dataclass(frozen=True)
+class StoreHeader:
+    """What a store says about itself, read without loading any results."""
+
+    path: Path
+    attrs: dict[str, Any]  # the root group's attributes
+    grid_dims: tuple[str, ...]  # ("hidden_std", ["output_std"], ["lr"])
+    coords: dict[str, np.ndarray]  # exact grid values by dimension
+    runs: int  # length of the run dimension
+    layout: ChunkLayout
+
+
+def path_state(path: str | os.PathLike) -> str:
+    """``"new"`` if ``path`` is free (missing or an empty directory), ``"store"`` if it
+    holds a results store; raises ``ValueError`` for anything else (without changing it).
+    """
+    path = Path(path)
+    if not path.exists():
+        if path.is_symlink():
+            raise ValueError(f"store path {path} is a broken symbolic link")
+        return "new"
+    if not path.is_dir():
+        raise ValueError(f"store path {path} is a file, not a results store (a directory)")
+    meta = path / "zarr.json"
+    if not meta.is_file():
+        if any(path.iterdir()):
+            raise ValueError(
+                f"store path {path} is a directory that holds something else (no zarr.json); "
+                "give a new or empty directory, or a store made by xorsweep.sweep"
+            )
+        return "new"
+    try:
+        root = json.loads(meta.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"store path {path} has an unreadable zarr.json: {exc}") from None
+    schema = root.get("attributes", {}).get("schema") if isinstance(root, dict) else None
+    if root.get("node_type") != "group" or not isinstance(schema, str):
+        raise ValueError(
+            f"store path {path} holds a Zarr store that was not made by xorsweep.sweep "
+            "(its root has no 'schema' attribute)"
+        )
+    if schema != SCHEMA:
+        raise ValueError(
+            f"store path {path} holds results in the layout {schema!r}; this version of "
+            f"xorsweep reads {SCHEMA!r}"
+        )
+    return "store"
+
+
+def _data_run_lengths(group: Any) -> list[int]:
+    return [int(group[name].shape[-1]) for name in (*VARIABLES, "run")]
+
+
+def read_header(path: str | os.PathLike) -> StoreHeader:
+    """Read a store's configuration, grid, run count and chunk layout (read-only)."""
+    import zarr
+
+    path = Path(path)
+    if path_state(path) != "store":
+        raise FileNotFoundError(f"no results store at {path}")
+    group = zarr.open_group(path, mode="r", zarr_format=3)
+    attrs = dict(group.attrs)
+    first = group[VARIABLES[0]]
+    dims = tuple(first.metadata.dimension_names)
+    grid_dims = dims[:-1]
+    coords = {dim: np.asarray(group[dim][...], dtype=np.float64) for dim in grid_dims}
+    chunks = first.chunks
+    layout = ChunkLayout(points=int(chunks[0]), runs=int(chunks[-1]))
+    return StoreHeader(path, attrs, grid_dims, coords, int(first.shape[-1]), layout)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        if len(value) > 4:
+            return f"{len(value)} values from {value[0]:.6g} to {value[-1]:.6g}"
+        return "[" + ", ".join(f"{v:.6g}" if isinstance(v, float) else repr(v) for v in value) + "]"
+    return f"{value:.6g}" if isinstance(value, float) else repr(value)
+
+
+def check_compatible(stored: dict[str, Any], requested: dict[str, Any], path: Path) -> None:
+    """Raise ``ValueError`` naming every entry in which two configurations differ.
+
+    Both are dicts of JSON-like values (numbers, strings, lists of floats) with the
+    same keys; floats are compared exactly.
+    """
+    problems = []
+    for key, want in requested.items():
+        have = stored.get(key)
+        if have == want:
+            continue
+        if isinstance(have, list) and isinstance(want, list) and len(have) == len(want):
+            differ = [k for k, (a, b) in enumerate(zip(have, want, strict=True)) if a != b]
+            k = differ[0]
+            problems.append(
+                f"{key} differs at {len(differ)} of {len(want)} values (first at position "
+                f"{k}: {have[k]!r} in the store, {want[k]!r} requested)"
+            )
+        else:
+            problems.append(
+                f"{key} is {_describe(have)} in the store but {_describe(want)} was requested"
+            )
+    if problems:
+        raise ValueError(
+            f"the store {path} holds results of a different configuration: "
+            + "; ".join(problems)
+            + ". Runs can only be added with the store's own configuration: use it, or "
+            "choose another store path."
+        )
+
+
+def create_store(
+    path: str | os.PathLike,
+    *,
+    attrs: dict[str, Any],
+    coords: dict[str, np.ndarray],
+    runs: int,
+    layout: ChunkLayout,
+) -> None:
+    """Create an empty results store at ``path`` (missing or an empty directory).
+
+    ``coords`` maps each grid dimension, in order, to its values. The store is
+    built in a temporary sibling directory and renamed into place.
+    """
+    import zarr
+
+    path = Path(path)
+    if path_state(path) != "new":
+        raise ValueError(f"store path {path} already holds a results store")
+    grid_dims = tuple(coords)
+    grid_shape = tuple(len(v) for v in coords.values())
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.creating"
+    try:
+        group = zarr.open_group(
+            tmp, mode="w-", zarr_format=3, attributes={**attrs, "schema": SCHEMA}
+        )
+        for dim, values in coords.items():
+            arr = group.create_array(
+                dim,
+                shape=(len(values),),
+                dtype="float64",
+                chunks=(len(values),),
+                dimension_names=[dim],
+            )
+            arr[...] = np.asarray(values, dtype=np.float64)
+        run = group.create_array(
+            "run",
+            shape=(runs,),
+            dtype="int64",
+            chunks=(_RUN_COORD_CHUNK,),
+            dimension_names=["run"],
+        )
+        run[...] = np.arange(runs)
+        chunks = (layout.points, *(1 for _ in grid_shape[1:]), layout.runs)
+        for name in VARIABLES:
+            group.create_array(
+                name,
+                shape=(*grid_shape, runs),
+                dtype="float64",
+                chunks=chunks,
+                fill_value=np.nan,
+                dimension_names=[*grid_dims, "run"],
+                attributes=VARIABLE_ATTRS[name],
+            )
+        group.create_array(
+            FILLED,
+            shape=(*grid_shape, layout.run_chunks(runs)),
+            dtype="int64",
+            chunks=(*chunks[:-1], 1),
+            fill_value=0,
+            dimension_names=[*grid_dims, "run_chunk"],
+        )
+        if path.is_dir():
+            path.rmdir()  # an empty directory (path_state said "new")
+        os.rename(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+class ResultsWriter:
+    """Write finished chunks into an existing store; only the sweep's parent process does.
+
+    Opening a writer finishes a resize that was interrupted and removes the
+    temporary files of chunk writes that were interrupted.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        import zarr
+
+        self.path = Path(path)
+        header = read_header(self.path)
+        self.layout = header.layout
+        self.grid_shape = tuple(len(v) for v in header.coords.values())
+        self._group = zarr.open_group(self.path, mode="r+", zarr_format=3)
+        self._arrays = {name: self._group[name] for name in VARIABLES}
+        self._filled = self._group[FILLED]
+        self._run = self._group["run"]
+        for leftover in self.path.rglob("*.partial"):
+            leftover.unlink(missing_ok=True)
+        self.runs = max(_data_run_lengths(self._group))
+        self._resize(self.runs)
+
+    def _resize(self, runs: int) -> None:
+        # data first, markers next, the run coordinate last: read_header and
+        # open_results check that they agree
+        for arr in self._arrays.values():
+            if arr.shape[-1] != runs:
+                arr.resize((*self.grid_shape, runs))
+        n_chunks = self.layout.run_chunks(runs)
+        if self._filled.shape[-1] != n_chunks:
+            self._filled.resize((*self.grid_shape, n_chunks))
+        old = self._run.shape[0]
+        if old != runs:
+            self._run.resize((runs,))
+            self._run[old:] = np.arange(old, runs)
+
+    def extend_runs(self, runs: int) -> None:
+        """Make the run dimension at least ``runs`` long (never shorter)."""
+        if runs > self.runs:
+            self._resize(runs)
+            self.runs = runs
+
+    def filled(self) -> np.ndarray:
+        """``_filled`` as an int64 array over (grid..., run_chunk)."""
+        return np.asarray(self._filled[...], dtype=np.int64)
+
+    def read_chunk(self, chunk: tuple[int, ...]) -> dict[str, np.ndarray]:
+        """The stored values of one chunk, by variable."""
+        region = self.layout.data_region(chunk, self.grid_shape, self.runs)
+        return {name: np.asarray(arr[region]) for name, arr in self._arrays.items()}
+
+    def write_chunk(
+        self, chunk: tuple[int, ...], values: dict[str, np.ndarray], filled: np.ndarray
+    ) -> None:
+        """Write one chunk's values, then its marker (runs finished per point)."""
+        region = self.layout.data_region(chunk, self.grid_shape, self.runs)
+        for name, arr in self._arrays.items():
+            arr[region] = values[name]
+        self._filled[self.layout.marker_region(chunk, self.grid_shape)] = filled
+
+
+def _present_mask(filled: Any, layout: ChunkLayout, runs: int, lazy: bool) -> Any:
+    """Boolean (grid..., run): run ``r`` of a point is finished per the markers."""
+    offset = np.arange(runs) % layout.runs
+    if lazy:
+        import dask.array as da
+
+        marks = da.from_array(filled, chunks=(layout.points, *(1,) * (filled.ndim - 1)))
+        per_run = da.repeat(marks, layout.runs, axis=-1)[..., :runs]
+        return per_run > da.from_array(offset, chunks=layout.runs)
+    return np.repeat(filled, layout.runs, axis=-1)[..., :runs] > offset
+
+
+def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
+    """Open the results of a sweep written to a store.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A store written by :func:`xorsweep.sweep` (or ``xorsweep sweep``).
+    chunks : None, "auto", dict or int, optional
+        None (default) reads the results into memory. Anything else is passed
+        to :func:`xarray.open_zarr` and gives lazy, Dask-backed variables, for
+        stores larger than memory.
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``(hidden_std, [output_std], [lr], run)``: ``total_loss``,
+        ``final_loss``, ``converged_epoch``, and the store's attributes. Runs a
+        point does not hold (not asked for, or not finished when a sweep was
+        interrupted) are NaN in every variable.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no store at ``path``.
+    ValueError
+        If ``path`` holds something else, or a resize was interrupted (run
+        the sweep again to finish it).
+    """
+    import zarr
+
+    header = read_header(path)
+    group = zarr.open_group(header.path, mode="r", zarr_format=3)
+    lengths = _data_run_lengths(group)
+    n_chunks = group[FILLED].shape[-1]
+    if len(set(lengths)) != 1 or n_chunks != header.layout.run_chunks(header.runs):
+        raise ValueError(
+            f"the store {header.path} was interrupted while adding runs (its arrays disagree "
+            "on the number of runs): run the same sweep again to finish it"
+        )
+    ds = xr.open_zarr(
+        header.path, consolidated=False, chunks=chunks, drop_variables=[FILLED], zarr_format=3
+    )
+    lazy = chunks is not None
+    if not lazy:
+        ds = ds.load()
+    filled = np.asarray(group[FILLED][...], dtype=np.int64)
+    mask = xr.DataArray(
+        _present_mask(filled, header.layout, header.runs, lazy), dims=(*header.grid_dims, "run")
+    )
+    for name in VARIABLES:
+        ds[name] = ds[name].where(mask)
+    return ds
