@@ -8,7 +8,9 @@ which is not imported here so that ``import xorsweep`` never loads matplotlib.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .fit import FitResult, fit_optimum
 from .network import PARAMETER_NAMES, Population, glorot_std, init_population
+from .stats import summarize, wilson_interval
 from .store import open_results
 from .sweep import SweepConfig, allocate, article_grid, replay, sweep, to_article_frame
 from .training import UPDATES, train
@@ -22,6 +24,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "PARAMETER_NAMES",
+    "FitResult",
     "Population",
     "SweepConfig",
     "TruthTable",
@@ -30,6 +33,7 @@ __all__ = [
     "allocate",
     "and_",
     "article_grid",
+    "fit_optimum",
     "glorot_std",
     "init_population",
     "open_results",
@@ -37,10 +41,12 @@ __all__ = [
     "parity",
     "reference",
     "replay",
+    "summarize",
     "sweep",
     "to_article_frame",
     "train",
     "truth_table",
+    "wilson_interval",
     "xnor",
     "xor",
 ]
