@@ -513,11 +513,11 @@ def _store_block(sink: Any, filled: np.ndarray, block: _Block, result: dict) -> 
             values = {v: np.full(shape, np.nan) for v in _store.VARIABLES}
         flat_marks = marks.reshape(-1)
         start = chunk[-1] * layout.runs
-        views = {v: a.reshape(a.shape[0], a.shape[-1]) for v, a in values.items()}
+        middle = (0,) * (len(sink.grid_shape) - 1)  # the other grid dimensions: length 1
         for row, e in zip(rows, range(entries.start, entries.stop), strict=True):
             lo, hi = int(task.lo[e]) - start, int(task.hi[e]) - start
-            for v, view in views.items():
-                view[row, lo:hi] = result[v][offsets[e] : offsets[e + 1]]
+            for v, arr in values.items():
+                arr[(row, *middle, slice(lo, hi))] = result[v][offsets[e] : offsets[e + 1]]
             flat_marks[row] = hi
         sink.write_chunk(chunk, values, marks)
         filled[region] = marks

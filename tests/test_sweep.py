@@ -1,0 +1,460 @@
+"""Sweeps: seeding, blocks, workers, Dask, replay, allocate and the article's frame."""
+
+import dataclasses
+import os
+import struct
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import xorsweep as xs
+from xorsweep.reference import train_reference
+from xorsweep.sweep import BlockTask, SweepConfig, _water_fill, article_grid, block_population
+
+STDS = [0.3, 0.7071, 1.0, 2.5]
+EPOCHS = 150
+VARS = ("total_loss", "final_loss", "converged_epoch")
+
+
+def _sweep(**kw):
+    args = dict(hidden_std=STDS, runs=6, epochs=EPOCHS, workers=1, progress=False)
+    args.update(kw)
+    return xs.sweep(**args)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return _sweep()
+
+
+def _bits(x):
+    """float64 bit pattern, computed without NumPy."""
+    return struct.unpack("<Q", struct.pack("<d", x))[0]
+
+
+# ---------------------------------------------------------------------------
+# Reproducible by construction
+# ---------------------------------------------------------------------------
+
+
+def test_train_is_per_run_independent():
+    """A run's numbers do not depend on its neighbours in a block: the basis of everything."""
+    rng = np.random.default_rng(5)
+    n = 40
+    pop = xs.init_population(n, rng.uniform(0.1, 5, n), rng.uniform(0.3, 2, n), seed=rng)
+    lr = rng.uniform(0.05, 0.5, n)
+    together = xs.train(pop, 120, lr)
+    perm = rng.permutation(n)
+    shuffled = xs.train(pop[perm], 120, lr[perm])
+    alone = xs.train(pop, 120, lr, block_size=1)
+    for name in (*VARS, "hidden_weights", "output_bias"):
+        np.testing.assert_array_equal(shuffled[name].values, together[name].values[perm])
+        np.testing.assert_array_equal(alone[name].values, together[name].values)
+
+
+def test_initial_networks_follow_the_documented_seeding_rule(small):
+    """Run r at (h, o, lr): default_rng(SeedSequence(seed, (bits(h), bits(o), bits(lr), r)))."""
+    for h, r in [(0.7071, 0), (2.5, 5), (0.3, 3)]:
+        seq = np.random.SeedSequence(0, spawn_key=(_bits(h), _bits(0.8165), _bits(0.1), r))
+        z = np.random.default_rng(seq).standard_normal(9)
+        pop = xs.replay(small, run=r, hidden_std=h)
+        np.testing.assert_array_equal(pop.hidden_weights.ravel(), z[:4] * h)
+        np.testing.assert_array_equal(pop.hidden_bias.ravel(), z[4:6] * h)
+        np.testing.assert_array_equal(pop.output_weights.ravel(), z[6:8] * 0.8165)
+        np.testing.assert_array_equal(pop.output_bias.ravel(), z[8:] * 0.8165)
+
+
+def test_results_are_the_replayed_runs_trained(small):
+    """Every stored run equals its replayed network trained alone, bit for bit."""
+    assert dict(small.sizes) == {"hidden_std": 4, "run": 6}
+    for h in STDS:
+        pop = xs.replay(small, run=range(6), hidden_std=h)
+        alone = xs.train(pop, EPOCHS, 0.1, block_size=1)
+        for name in VARS:
+            np.testing.assert_array_equal(alone[name].values, small[name].sel(hidden_std=h))
+
+
+def test_results_match_the_reference_loop(small):
+    """Independently of xorsweep.train: the article's one-network loop on replayed runs."""
+    pop = xs.replay(small, run=[1, 4], hidden_std=1.0)
+    refs = train_reference(pop, EPOCHS, 0.1)
+    got = small.total_loss.sel(hidden_std=1.0, run=[1, 4]).values
+    np.testing.assert_allclose(got, [r["total_loss"] for r in refs], rtol=1e-10, atol=0)
+
+
+def test_block_population_equals_replay():
+    ds = _sweep(hidden_std=[0.5, 3.0], runs=4, output_std=[0.5, 1.5], lr=[0.1, 0.3], epochs=5)
+    task = BlockTask(
+        hidden_std=np.array([3.0, 0.5]),
+        output_std=np.array([1.5, 0.5]),
+        lr=np.array([0.3, 0.1]),
+        lo=np.array([1, 0]),
+        hi=np.array([4, 2]),
+        seed=0,
+        epochs=5,
+        update="article",
+        data="xor",
+        hidden=2,
+    )
+    pop, lrs = block_population(task)
+    expected = xs.Population.concat(
+        [
+            xs.replay(ds, run=[1, 2, 3], hidden_std=3.0, output_std=1.5, lr=0.3),
+            xs.replay(ds, run=[0, 1], hidden_std=0.5, output_std=0.5, lr=0.1),
+        ]
+    )
+    assert pop == expected
+    np.testing.assert_array_equal(lrs, [0.3, 0.3, 0.3, 0.1, 0.1])
+
+
+def test_block_size_and_workers_do_not_change_results(small):
+    xr.testing.assert_identical(_sweep(block_size=1), small)
+    xr.testing.assert_identical(_sweep(block_size=7), small)
+    xr.testing.assert_identical(_sweep(workers=2, block_size=5), small)
+
+
+def test_other_points_and_seed_change_results(small):
+    """The key is the point's values, not its position: a sub-grid holds the same runs."""
+    sub = _sweep(hidden_std=[2.5, 0.7071], runs=3)
+    xr.testing.assert_equal(
+        sub.sortby("hidden_std"), small.sel(hidden_std=[0.7071, 2.5]).isel(run=slice(0, 3))
+    )
+    other = _sweep(seed=1)
+    assert not np.any(other.total_loss.values == small.total_loss.values)
+
+
+# ---------------------------------------------------------------------------
+# The results
+# ---------------------------------------------------------------------------
+
+
+def test_results_schema_and_attributes(small):
+    np.testing.assert_array_equal(small.hidden_std.values, STDS)
+    assert small.hidden_std.dtype == np.float64 and small.run.values.tolist() == list(range(6))
+    for name in VARS:
+        assert small[name].dims == ("hidden_std", "run") and small[name].dtype == np.float64
+    assert small.total_loss.notnull().all()
+    a = small.attrs
+    assert (a["epochs"], a["lr"], a["output_std"], a["seed"]) == (EPOCHS, 0.1, 0.8165, 0)
+    assert (a["update"], a["data"], a["hidden"], a["n_in"], a["n_out"]) == (
+        "article",
+        "xor",
+        2,
+        2,
+        1,
+    )
+    assert a["numpy_version"] == np.__version__ and a["xorsweep_version"] == xs.__version__
+    assert "SeedSequence" in a["seeding"]
+    # present runs have finite losses; failed runs have a NaN converged_epoch only
+    long = _sweep(hidden_std=[0.7071, 20.0], runs=8, epochs=3000)
+    failed = long.total_loss.notnull() & long.converged_epoch.isnull()
+    assert failed.any() and (~failed).any()
+    done = long.converged_epoch.where(~failed)
+    assert ((done >= 0) & (done <= 3000)).sum() == (~failed).sum()
+    assert np.isfinite(long.final_loss).all()
+
+
+def test_default_grid_is_the_articles():
+    np.testing.assert_array_equal(article_grid(), np.exp(np.linspace(-3, 4, 400)))
+    np.testing.assert_array_equal(SweepConfig().hidden_std, np.exp(np.linspace(-3, 4, 400)))
+    cfg = SweepConfig()
+    assert (cfg.output_std, cfg.lr, cfg.epochs, cfg.grid_dims) == (
+        0.8165,
+        0.1,
+        10_000,
+        ("hidden_std",),
+    )
+
+
+def test_grids_of_output_std_and_lr_add_dimensions():
+    ds = _sweep(hidden_std=[0.5, 2.0], runs=3, output_std=[0.4, 1.6], lr=[0.1, 0.5, 1.0], epochs=60)
+    assert ds.total_loss.dims == ("hidden_std", "output_std", "lr", "run")
+    assert dict(ds.sizes) == {"hidden_std": 2, "output_std": 2, "lr": 3, "run": 3}
+    assert ds.attrs["lr"] == [0.1, 0.5, 1.0] and ds.attrs["output_std"] == [0.4, 1.6]
+    for h, o, lr in [(2.0, 0.4, 1.0), (0.5, 1.6, 0.1)]:
+        pop = xs.replay(ds, run=[0, 1, 2], hidden_std=h, output_std=o, lr=lr)
+        np.testing.assert_allclose(pop.output_weights.std(), o, rtol=1)  # scaled by o
+        got = ds.total_loss.sel(hidden_std=h, output_std=o, lr=lr).values
+        np.testing.assert_array_equal(xs.train(pop, 60, lr).total_loss.values, got)
+    # a one-value grid is a dimension of length 1, a scalar is an attribute
+    one = _sweep(hidden_std=[1.0], runs=2, lr=[0.1], epochs=10)
+    assert one.total_loss.dims == ("hidden_std", "lr", "run") and "lr" in one.coords
+
+
+def test_runs_per_point_leave_missing_runs_nan_in_all_variables(small):
+    ds = _sweep(runs=np.array([6, 0, 2, 4]))
+    assert ds.sizes["run"] == 6
+    present = ds.total_loss.notnull()
+    np.testing.assert_array_equal(present.sum("run"), [6, 0, 2, 4])
+    for name in VARS:
+        assert ds[name].where(~present).isnull().all(), name  # never zeros
+        xr.testing.assert_equal(ds[name].where(present), small[name].where(present))
+
+
+def test_sweep_config_is_frozen_and_round_trips_through_attributes(small):
+    cfg = SweepConfig(hidden_std=np.array(STDS), epochs=EPOCHS)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.epochs = 3
+    assert cfg.hidden_std == tuple(STDS) and hash(cfg) == hash(SweepConfig(STDS, epochs=EPOCHS))
+    back = SweepConfig.from_attrs(small.attrs, small.hidden_std.values)
+    assert back == cfg
+    assert xs.sweep(**dataclasses.asdict(cfg), runs=6, workers=1, progress=False).equals(small)
+
+
+def test_replay_needs_an_exact_grid_value(small):
+    with pytest.raises(ValueError, match="hidden_std must be given: the results have 4 values"):
+        xs.replay(small, run=0)
+    with pytest.raises(ValueError, match=r"hidden_std=0.7 is not one of the results' hidden_std"):
+        xs.replay(small, run=0, hidden_std=0.7)
+    with pytest.raises(ValueError, match="output_std=1.0 differs from the results' output_std"):
+        xs.replay(small, run=0, hidden_std=1.0, output_std=1.0)
+    with pytest.raises(ValueError, match="run must be an integer >= 0"):
+        xs.replay(small, run=-1, hidden_std=1.0)
+    picked = small.sel(hidden_std=0.71, method="nearest")
+    assert xs.replay(picked, run=2) == xs.replay(small, run=2, hidden_std=0.7071)
+
+
+# ---------------------------------------------------------------------------
+# The article's frame
+# ---------------------------------------------------------------------------
+
+
+def test_article_frame_runs_the_articles_summary_unchanged():
+    ds = _sweep(runs=np.array([6, 3, 0, 5]))
+    df = xs.to_article_frame(ds)
+    assert list(df.columns) == [
+        "hidden_std_dev", "output_std_dev", "loss", "lr", "run", "final_loss", "converged_epoch",
+    ]  # fmt: skip
+    assert len(df) == 14 and (df["output_std_dev"] == 0.8165).all()
+    # the article's own code:
+    summary = df.groupby("hidden_std_dev")["loss"].agg(["mean", "std", "count"]).reset_index()
+    x = summary["hidden_std_dev"].to_numpy()
+    np.testing.assert_array_equal(x, [0.3, 0.7071, 2.5])  # the point without runs is absent
+    for row in summary.itertuples():
+        loss = ds.total_loss.sel(hidden_std=row.hidden_std_dev).values
+        loss = loss[np.isfinite(loss)]
+        assert row.count == loss.size
+        np.testing.assert_allclose([row.mean, row.std], [loss.mean(), loss.std(ddof=1)], rtol=1e-12)
+    one = df[(df.hidden_std_dev == 2.5) & (df.run == 4)].iloc[0]
+    assert one.loss == ds.total_loss.sel(hidden_std=2.5, run=4)
+
+
+def test_article_frame_of_a_grid():
+    ds = _sweep(hidden_std=[0.5, 2.0], runs=2, output_std=[0.4, 1.6], epochs=20)
+    df = xs.to_article_frame(ds)
+    assert len(df) == 8 and sorted(set(df.output_std_dev)) == [0.4, 1.6]
+    assert pd.api.types.is_float_dtype(df["loss"]) and (df["lr"] == 0.1).all()
+
+
+# ---------------------------------------------------------------------------
+# Allocating more runs
+# ---------------------------------------------------------------------------
+
+
+def _synthetic(cv, n, rng):
+    """Loss samples of known coefficients of variation (lognormal, mean 1000)."""
+    sigma = np.sqrt(np.log1p(np.asarray(cv) ** 2))
+    mu = np.log(1000.0) - sigma**2 / 2
+    return np.exp(mu[:, None] + sigma[:, None] * rng.standard_normal((len(cv), n)))
+
+
+def _worst_rse(samples):
+    return max(s.std(ddof=1) / s.mean() / np.sqrt(s.size) for s in samples)
+
+
+def _allocated_vs_even(seed, cv, first_runs=20, budget=5000):
+    """Worst relative SE after spending ``budget`` runs by allocate and evenly."""
+    rng = np.random.default_rng(seed)
+    first = _synthetic(cv, first_runs, rng)
+    ds = xr.Dataset(
+        {"total_loss": (("hidden_std", "run"), first)},
+        coords={"hidden_std": np.geomspace(0.05, 50, len(cv))},
+    )
+    more = xs.allocate(ds, budget)
+    assert more.name == "runs" and more.dims == ("hidden_std",) and more.dtype == np.int64
+    assert int((more - first_runs).sum()) == budget and (more >= first_runs).all()
+    # more runs where the measured relative error is larger (up to rounding)
+    sample_cv = first.std(axis=1, ddof=1) / first.mean(axis=1)
+    grew = more.values > first_runs
+    assert np.all(np.diff(more.values[grew][np.argsort(sample_cv[grew])]) >= -1)
+    assert sample_cv[~grew].max() < sample_cv[grew].min()
+    # the same new runs, drawn once, spent both ways: the same compute
+    extra = _synthetic(cv, int(more.max()), rng)
+    even_share = budget // len(cv)
+    smart = [
+        np.concatenate([f, e[: m - first_runs]])
+        for f, e, m in zip(first, extra, more.values, strict=True)
+    ]
+    even = [np.concatenate([f, e[:even_share]]) for f, e in zip(first, extra, strict=True)]
+    assert sum(s.size for s in smart) == sum(s.size for s in even)
+    return _worst_rse(smart) / _worst_rse(even)
+
+
+def test_allocate_lowers_the_worst_relative_error_for_the_same_compute():
+    cv = np.geomspace(0.02, 1.5, 25)  # points from nearly constant to very spread losses
+    ratios = np.array([_allocated_vs_even(seed, cv) for seed in range(10)])
+    assert ratios.max() < 1.0, ratios  # lower every time
+    assert np.median(ratios) < 0.7, ratios  # and typically by a third or more
+
+
+def test_water_fill_is_the_exact_minimax_and_tops_up_small_points():
+    cv = np.array([0.1, 0.2, 0.4, np.nan])
+    n = np.array([10, 10, 10, 0])
+    totals = _water_fill(n, np.where(np.isnan(cv), 0.4, cv), 100, 2)
+    assert totals.sum() == 130 and totals[3] >= 2 and np.all(totals >= n)
+    # no single run moved from one point to another lowers the worst relative error
+    c = np.array([0.1, 0.2, 0.4, 0.4])
+    best = (c / np.sqrt(totals)).max()
+    for i in range(4):
+        for j in range(4):
+            if i != j and totals[i] > max(n[i], 2):
+                moved = totals.copy()
+                moved[i] -= 1
+                moved[j] += 1
+                assert (c / np.sqrt(moved)).max() >= best - 1e-15
+    # a budget smaller than the top-up goes to the emptiest points
+    np.testing.assert_array_equal(_water_fill(np.array([0, 1, 5]), np.ones(3), 2, 2), [2, 1, 5])
+    np.testing.assert_array_equal(_water_fill(np.array([4, 4]), np.zeros(2), 5, 2), [7, 6])
+
+
+def test_allocation_feeds_a_sweep_and_total_runs_uses_it(small):
+    more = xs.allocate(small, 16)
+    assert int(more.sum()) == 24 + 16
+    grown = _sweep(runs=more)
+    np.testing.assert_array_equal(grown.total_loss.notnull().sum("run"), more.values)
+    xr.testing.assert_equal(grown.isel(run=slice(0, 6)), small)
+    auto = _sweep(total_runs=40)
+    xr.testing.assert_identical(auto, grown)
+
+
+def test_allocate_refuses_bad_input(small):
+    with pytest.raises(ValueError, match="budget must be an integer >= 0"):
+        xs.allocate(small, -1)
+    with pytest.raises(ValueError, match="min_runs must be an integer >= 2"):
+        xs.allocate(small, 5, min_runs=1)
+    with pytest.raises(ValueError, match="total_loss variable over a run dimension"):
+        xs.allocate(small.drop_vars("total_loss"), 5)
+    with pytest.raises(ValueError, match="mean total_loss must be > 0"):
+        xs.allocate(small.assign(total_loss=-small.total_loss), 5)
+
+
+# ---------------------------------------------------------------------------
+# Progress bar
+# ---------------------------------------------------------------------------
+
+
+def test_progress_bar_counts_blocks_and_shows_speed(capsys):
+    _sweep(runs=2, epochs=5, progress=True, block_size=2)
+    err = capsys.readouterr().err
+    assert "sweep" in err and "4/4" in err and "net-epochs/s" in err
+    _sweep(runs=2, epochs=5, progress=False, block_size=2)
+    assert capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"hidden_std": []}, ValueError, "hidden_std must hold at least one value"),
+        ({"hidden_std": [0.5, 0.0]}, ValueError, "hidden_std must be finite and > 0, got 0"),
+        ({"hidden_std": [-1.0]}, ValueError, "hidden_std must be finite and > 0, got -1"),
+        ({"hidden_std": [1.0, np.nan]}, ValueError, "got nan at position 1"),
+        ({"hidden_std": [np.inf]}, ValueError, "hidden_std must be finite and > 0, got inf"),
+        ({"hidden_std": [[1.0, 2.0]]}, ValueError, "hidden_std must be a number or a 1-D"),
+        ({"hidden_std": [1.0, 1.0]}, ValueError, "hidden_std must hold distinct values"),
+        ({"hidden_std": "1"}, TypeError, "hidden_std must be a real number"),
+        ({"output_std": -0.5}, ValueError, "output_std must be finite and > 0"),
+        ({"lr": [0.1, 0.0]}, ValueError, "lr must be finite and > 0 and <= 1e\\+06"),
+        ({"runs": 0}, ValueError, "runs must be an integer >= 1, got 0"),
+        ({"runs": -3}, ValueError, "runs must be an integer >= 1, got -3"),
+        ({"runs": 2.5}, TypeError, "runs must be an integer >= 1"),
+        ({"runs": True}, TypeError, "runs must be an integer >= 1"),
+        ({"runs": [1, 2]}, ValueError, "runs must be an integer or have the grid's shape"),
+        ({"runs": [1, -1, 2, 2]}, ValueError, "runs per point must be >= 0"),
+        ({"runs": [0, 0, 0, 0]}, ValueError, "at least one must be >= 1"),
+        ({"runs": [1.0, 1, 1, 1]}, TypeError, "runs must hold integers"),
+        ({"epochs": 0}, ValueError, "epochs must be an integer >= 1"),
+        ({"seed": -1}, ValueError, "seed must be an integer >= 0"),
+        ({"update": "backwards"}, ValueError, "update must be one of"),
+        ({"data": "nand"}, ValueError, "unknown truth table 'nand'"),
+        ({"workers": 0}, ValueError, "workers must be an integer >= 1"),
+        ({"block_size": 0}, ValueError, "block_size must be an integer >= 1"),
+        ({"progress": "yes"}, TypeError, "progress must be True or False"),
+        ({"total_runs": 0}, ValueError, "total_runs must be an integer >= 1"),
+        ({"load": False}, ValueError, "load=False needs a store"),
+        ({"client": object(), "workers": None}, TypeError, "client must be a distributed.Client"),
+    ],
+)
+def test_bad_input_is_refused_by_name(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        _sweep(**kwargs)
+
+
+# ---------------------------------------------------------------------------
+# Dask: a real LocalCluster with two worker processes on loopback
+# ---------------------------------------------------------------------------
+
+DASK_KW = dict(hidden_std=article_grid(10, 0.2, 5.0), runs=200, epochs=400, progress=False)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def dask_reference():
+    return xs.sweep(**DASK_KW, workers=1)
+
+
+def test_dask_results_are_bit_identical_to_local(dask_client, dask_reference):
+    ds = xs.sweep(**DASK_KW, client=dask_client, block_size=300)
+    xr.testing.assert_identical(ds, dask_reference)
+    with pytest.raises(ValueError, match="give workers .* or client .*, not both"):
+        xs.sweep(**DASK_KW, client=dask_client, workers=2)
+
+
+def test_dask_worker_killed_mid_sweep_loses_nothing(dask_client, dask_reference, tmp_path):
+    killed, finished = {}, threading.Event()
+
+    def kill_a_busy_worker():
+        while not finished.is_set():
+            busy = [w for w, keys in dask_client.processing().items() if keys]
+            if busy:
+                pid = dask_client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                os.kill(pid, 9)  # SIGKILL, with the worker's tasks in flight
+                killed["pid"] = pid
+                return
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    try:
+        ds = xs.sweep(**DASK_KW, client=dask_client, block_size=100, store=tmp_path / "r.zarr")
+    finally:
+        finished.set()
+        killer.join()
+    assert "pid" in killed, "the sweep ended before a worker could be killed"
+    with pytest.raises(ProcessLookupError):
+        os.kill(killed["pid"], 0)
+    assert killed["pid"] not in dask_client.run(os.getpid).values()
+    xr.testing.assert_identical(ds, dask_reference)
