@@ -28,9 +28,9 @@ FAIL, FAIL_LEVEL, SIGMA, CONVERGED_LEVEL = 0.16, 2.5, 0.45, 0.62
 _NOISE_MEAN = (1 - FAIL) * CONVERGED_LEVEL * math.exp(SIGMA**2 / 2) + FAIL * FAIL_LEVEL
 
 
-def planted_mean(stds: np.ndarray) -> np.ndarray:
-    """The planted mean total loss at ``stds``."""
-    d = np.log(np.asarray(stds, dtype=float) / OPTIMUM)
+def planted_mean(stds: np.ndarray, optimum: float = OPTIMUM) -> np.ndarray:
+    """The planted mean total loss at ``stds``, lowest at ``optimum``."""
+    d = np.log(np.asarray(stds, dtype=float) / optimum)
     return A + B * d**2 + C * d**3
 
 
@@ -56,6 +56,7 @@ def planted(
     rng: np.random.Generator,
     stds: np.ndarray | None = None,
     runs: int = 400,
+    optimum: float = OPTIMUM,
 ) -> xr.Dataset:
     """Synthetic results whose mean total loss is exactly :func:`planted_mean`.
 
@@ -72,7 +73,7 @@ def planted(
         FAIL_LEVEL * (1 + 0.05 * rng.standard_normal(shape)),
         CONVERGED_LEVEL * rng.lognormal(0.0, SIGMA, shape),
     )
-    loss = planted_mean(stds)[:, None] * z / _NOISE_MEAN
+    loss = planted_mean(stds, optimum)[:, None] * z / _NOISE_MEAN
     converged = np.where(failed, np.nan, 1000.0)
     return results(loss, stds, converged)
 

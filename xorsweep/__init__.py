@@ -8,6 +8,7 @@ which is not imported here so that ``import xorsweep`` never loads matplotlib.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .claims import claims
 from .fit import FitResult, fit_optimum
 from .network import PARAMETER_NAMES, Population, glorot_std, init_population
 from .stats import summarize, wilson_interval
@@ -33,6 +34,7 @@ __all__ = [
     "allocate",
     "and_",
     "article_grid",
+    "claims",
     "fit_optimum",
     "glorot_std",
     "init_population",

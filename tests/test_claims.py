@@ -1,0 +1,239 @@
+"""claims: each measured value against a direct computation, the verdict rule, failures."""
+
+from __future__ import annotations
+
+import math
+
+import _datasets as synth
+import numpy as np
+import pytest
+import xarray as xr
+
+import xorsweep as xs
+from xorsweep.claims import CLAIM_COLUMNS, _verdict, plateau_onsets
+from xorsweep.fit import GLOROT_STD
+
+VERDICTS = {"consistent", "inconsistent", "not measured"}
+FAST = {"n_boot": 200, "plateau_runs": 48}
+# the article's grid plus the three stds of claims 1 and 2, so interpolation is exact there
+STDS = np.unique(np.r_[np.geomspace(0.15, 3.0, 33), 0.6, GLOROT_STD, 1.0])
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return synth.planted(np.random.default_rng(3), stds=STDS, runs=1000)
+
+
+@pytest.fixture(scope="module")
+def planted_fit(planted):
+    return xs.fit_optimum(planted, n_boot=200, rng=4)
+
+
+@pytest.fixture(scope="module")
+def table(planted, planted_fit):
+    return xs.claims(planted, fit=planted_fit, rng=5, **FAST)
+
+
+def test_structure(table):
+    assert list(table.columns) == list(CLAIM_COLUMNS)
+    assert len(table) == 5 and set(table.verdict) <= VERDICTS
+    np.testing.assert_array_equal(table.article, [8.5, 1.1, 0.6, 27_000, 2_000])
+    assert table.attrs == {"confidence": 0.95, "method": "fit"}
+    measured = table.dropna(subset=["measured"])
+    assert len(measured) == 5
+    assert (measured.ci_low <= measured.measured).all() and (
+        measured.measured <= measured.ci_high
+    ).all()
+
+
+def test_gains_from_the_fitted_curve(table, planted_fit):
+    fit = planted_fit
+    g, six, one = fit.predict([GLOROT_STD, 0.6, 1.0])
+    assert table.measured[0] == pytest.approx(100 * (1 - g / one), rel=1e-12)
+    assert table.measured[1] == pytest.approx(100 * (g - six) / one, rel=1e-12)
+    boot = fit.predict_boot([GLOROT_STD, 1.0])
+    np.testing.assert_allclose(
+        table.loc[0, ["ci_low", "ci_high"]].astype(float),
+        np.quantile(100 * (1 - boot[:, 0] / boot[:, 1]), [0.025, 0.975]),
+        rtol=1e-12,
+    )
+    # the planted curve's own gains lie in the intervals
+    tg, tsix, tone = synth.planted_mean([GLOROT_STD, 0.6, 1.0])
+    assert table.ci_low[0] < 100 * (1 - tg / tone) < table.ci_high[0]
+    assert table.ci_low[1] < 100 * (tg - tsix) / tone < table.ci_high[1]
+    assert table.n[0] == fit.n_runs
+
+
+def test_gains_from_interpolated_means(planted):
+    """On a grid holding 0.6, 1/sqrt(2) and 1 the interpolated means are the means there."""
+    out = xs.claims(planted, method="interpolate", rng=5, **FAST)
+    df = planted.total_loss.to_dataframe().reset_index()
+    mean = df.groupby("hidden_std")["total_loss"].mean()
+    g, six, one = mean[GLOROT_STD], mean[0.6], mean[1.0]
+    assert out.measured[0] == pytest.approx(100 * (1 - g / one), rel=1e-12)
+    assert out.measured[1] == pytest.approx(100 * (g - six) / one, rel=1e-12)
+    assert out.attrs["method"] == "interpolate" and "interpolated" in out.note[0]
+    assert out.n[0] == 3 * 1000
+    # between grid points: linear in log std, the two neighbours' means
+    coarse = planted.drop_sel(hidden_std=[0.6, GLOROT_STD, 1.0]).isel(
+        hidden_std=slice(None, None, 4)
+    )
+    assert not np.isin([0.6, GLOROT_STD, 1.0], coarse.hidden_std.values).any()
+    out = xs.claims(coarse, method="interpolate", rng=5, **FAST)
+    s = coarse.hidden_std.values
+    m = coarse.total_loss.mean("run").values
+    g, six, one = np.interp(np.log([GLOROT_STD, 0.6, 1.0]), np.log(s), m)
+    assert out.measured[0] == pytest.approx(100 * (1 - g / one), rel=1e-12)
+    assert out.measured[1] == pytest.approx(100 * (g - six) / one, rel=1e-12)
+
+
+def test_optimum_claim(table, planted_fit, planted):
+    row = table.iloc[2]
+    assert row.measured == planted_fit.optimum
+    assert (row.ci_low, row.ci_high) == planted_fit.optimum_ci
+    assert row.verdict == "consistent" and "it does)" in row.note  # planted at 0.6
+    # an optimum planted above 1/sqrt(2) is not the article's
+    high = synth.planted(np.random.default_rng(8), stds=STDS, runs=1000, optimum=0.9)
+    row = xs.claims(high, rng=5, **FAST).iloc[2]
+    assert row.ci_low > GLOROT_STD and row.verdict == "inconsistent"
+    assert "it does not" in row.note
+
+
+def test_failed_network_claim(table, planted):
+    row = table.iloc[3]
+    failed = np.isfinite(planted.total_loss) & planted.converged_epoch.isnull()
+    x = planted.total_loss.values[failed.values]
+    assert row.measured == pytest.approx(x.mean(), rel=1e-12) and row.n == x.size
+    assert row.verdict == "inconsistent"
+    assert "epochs * log 2 = 6,931 for 10,000 epochs" in row.note and "27,726" in row.note
+    # the code's value follows the results' epochs
+    short = planted.assign_attrs(epochs=2000)
+    assert "= 1,386 for 2,000 epochs" in xs.claims(short, rng=5, **FAST).note[3]
+    # without failed runs there is nothing to measure
+    none = planted.assign(converged_epoch=planted.converged_epoch.fillna(100.0))
+    row = xs.claims(none, rng=5, **FAST).iloc[3]
+    assert row.verdict == "not measured" and math.isnan(row.measured) and row.n == 0
+    assert row.note.startswith("no run failed")
+
+
+def test_plateau_onsets_exact():
+    """Hidden parameters still until epoch k0, then moving linearly to their final values."""
+    epochs = np.arange(0, 100, 10)
+    k0 = np.array([30.0, 5.0, 95.0])
+    rng = np.random.default_rng(0)
+    start, step = rng.normal(size=(3, 6)), rng.normal(size=(3, 6))
+    share = np.clip((epochs[None, :] - k0[:, None]) / (100 - k0[:, None]), 0, None)  # (run, epoch)
+    hist = start[:, None, :] + share[..., None] * step[:, None, :]
+    trained = xr.Dataset(
+        {
+            "hidden_weights_history": (
+                ("run", "epoch", "input", "hidden"),
+                hist[..., :4].reshape(3, 10, 2, 2),
+            ),
+            "hidden_bias_history": (("run", "epoch", "hidden"), hist[..., 4:]),
+            "hidden_weights": (("run", "input", "hidden"), (start + step)[:, :4].reshape(3, 2, 2)),
+            "hidden_bias": (("run", "hidden"), (start + step)[:, 4:]),
+        },
+        coords={"run": [0, 1, 2], "epoch": epochs},
+        attrs={"epochs": 100},
+    )
+    # 10% of the way: epoch k0 + 0.1 (100 - k0), rounded up to a recorded epoch
+    np.testing.assert_array_equal(plateau_onsets(trained, 0.1).values, [40, 20, 100])
+    np.testing.assert_array_equal(plateau_onsets(trained, 0.5).values, [70, 60, 100])
+    with pytest.raises(ValueError, match="record_every"):
+        plateau_onsets(trained.drop_vars("hidden_bias_history"))
+    with pytest.raises(ValueError, match=r"fraction must be a number in \(0, 1\)"):
+        plateau_onsets(trained, 1.0)
+
+
+def test_plateau_onsets_of_real_training():
+    """Against a plain loop over runs and recorded epochs of a trained population."""
+    trained = xs.train(xs.init_population(6, 0.05, 0.8165, seed=2), 3000, record_every=50)
+    got = plateau_onsets(trained, 0.2).values
+    for r in range(6):
+        theta = [
+            np.r_[
+                trained.hidden_weights_history[r, e].values.ravel(),
+                trained.hidden_bias_history[r, e].values,
+            ]
+            for e in range(trained.sizes["epoch"])
+        ]
+        final = np.r_[trained.hidden_weights[r].values.ravel(), trained.hidden_bias[r].values]
+        total = np.linalg.norm(final - theta[0])
+        first = next(
+            (e for e, th in enumerate(theta) if np.linalg.norm(th - theta[0]) >= 0.2 * total), None
+        )
+        assert got[r] == (3000 if first is None else 50 * first)
+
+
+def test_plateau_claim_is_longer_at_a_smaller_std(table):
+    row = table.iloc[4]
+    assert row.measured % 10 == 0 and 0 < row.n <= 48
+    assert "hidden std 0.05" in row.note and "recorded every 10" in row.note
+    # at std 0.5 the hidden layer starts moving far sooner than at 0.05 (a real effect)
+    planted = synth.planted(np.random.default_rng(3), stds=STDS[:12], runs=20)
+    wide = xs.claims(planted, small_std=0.5, rng=5, **FAST).iloc[4]
+    assert wide.ci_high < row.ci_low
+    again = xs.claims(planted, small_std=0.5, rng=5, **FAST).iloc[4]
+    assert (again.measured, again.ci_low, again.ci_high) == (
+        wide.measured,
+        wide.ci_low,
+        wide.ci_high,
+    )
+
+
+def test_verdict_rule():
+    assert _verdict(7.5, 8.45, (8.45, 8.55)) == "consistent"
+    assert _verdict(7.5, 8.44, (8.45, 8.55)) == "inconsistent"
+    assert _verdict(8.56, 9.0, (8.45, 8.55)) == "inconsistent"
+    assert _verdict(0.58, 0.61, (0.55, 0.65), extra=False) == "inconsistent"
+    assert _verdict(math.nan, 1.0, (0.0, 2.0)) == "not measured"
+
+
+def test_not_measured_when_the_data_cannot_say(planted, rng):
+    # a grid that stops below 1: the fitted curve does not reach it
+    short = planted.sel(hidden_std=slice(None, 0.95))
+    out = xs.claims(short, rng=5, **FAST)
+    assert out.verdict[2] != "not measured"  # the fit itself is fine
+    assert list(out.verdict[:2]) == ["not measured"] * 2 and out.measured[:2].isna().all()
+    assert "not all inside the fit's window" in out.note[0]
+    # a grid that stops below 0.6: nothing to interpolate
+    out = xs.claims(planted.sel(hidden_std=slice(0.7, None)), method="interpolate", rng=5, **FAST)
+    assert list(out.verdict[:2]) == ["not measured"] * 2
+    assert "does not reach every std needed" in out.note[0]
+    # no interior minimum: the fit fails and says why in claims 1 to 3
+    s = np.geomspace(0.05, 0.5, 12)
+    loss = synth.planted_mean(s)[:, None] * rng.gamma(4.0, 0.25, size=(12, 100))
+    out = xs.claims(synth.results(loss, s), rng=5, **FAST)
+    assert list(out.verdict[:3]) == ["not measured"] * 3
+    assert all("the fit failed: no interior minimum" in n for n in out.note[:3])
+
+
+def test_real_training_results():
+    """The whole table from networks trained with xorsweep.train."""
+    ds = synth.trained(np.geomspace(0.1, 5.0, 9), runs=48, epochs=2000, seed=4)
+    out = xs.claims(ds, rng=0, n_boot=100, plateau_runs=16)
+    assert list(out.columns) == list(CLAIM_COLUMNS) and set(out.verdict) <= VERDICTS
+    failed = ds.total_loss.values[np.isnan(ds.converged_epoch.values)]
+    assert out.measured[3] == pytest.approx(failed.mean(), rel=1e-12) and out.n[3] == failed.size
+    assert "= 1,386 for 2,000 epochs" in out.note[3]
+
+
+def test_bad_input(planted):
+    with pytest.raises(ValueError, match="method must be one of 'fit', 'interpolate'"):
+        xs.claims(planted, method="spline")
+    with pytest.raises(TypeError, match="fit must be a FitResult"):
+        xs.claims(planted, fit={"optimum": 0.6})
+    with pytest.raises(ValueError, match="small_std must be a finite number > 0"):
+        xs.claims(planted, small_std=0.0)
+    with pytest.raises(ValueError, match="plateau_fraction must be a number in"):
+        xs.claims(planted, plateau_fraction=1.0)
+    with pytest.raises(ValueError, match="n_boot must be an integer >= 20"):
+        xs.claims(planted, n_boot=5)
+    with pytest.raises(ValueError, match="lacks the attribute 'epochs'"):
+        xs.claims(planted.drop_attrs())
+    with pytest.raises(ValueError, match="lacks the variable"):
+        xs.claims(planted.drop_vars("converged_epoch"))
+    wide = xr.concat([planted, planted], dim=xr.DataArray([0.5, 1.0], dims="lr", name="lr"))
+    with pytest.raises(ValueError, match=r"\.sel\(lr=\.\.\.\)"):
+        xs.claims(wide)

@@ -1,0 +1,456 @@
+"""The article's quantitative claims, each measured with an interval and a verdict.
+
+See :func:`claims` for how each one is measured.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ._checks import check_choice, check_count
+from .fit import GLOROT_STD, FitResult, fit_optimum
+from .network import init_population
+from .stats import (
+    _check_confidence,
+    _check_results,
+    along_hidden_std,
+    bootstrap_means,
+    make_rng,
+    percentile_interval,
+)
+from .training import train
+from .truth_tables import truth_table
+
+__all__ = ["claims", "plateau_onsets", "CLAIM_COLUMNS", "METHODS"]
+
+#: Columns of the table :func:`claims` returns.
+CLAIM_COLUMNS = (
+    "claim",
+    "article",
+    "measured",
+    "ci_low",
+    "ci_high",
+    "verdict",
+    "unit",
+    "n",
+    "note",
+)
+
+#: How :func:`claims` measures the losses at 1/sqrt(2), 0.6 and 1.
+METHODS = ("fit", "interpolate")
+
+# The article's numbers, and the values that round to them at the precision they are stated
+# with (their last non-zero digit): a claim is consistent if its interval meets that range.
+_ARTICLE = {
+    "glorot_gain": (8.5, 8.45, 8.55),
+    "further_gain": (1.1, 1.05, 1.15),
+    "optimum": (0.6, 0.55, 0.65),
+    "failed_loss": (27_000.0, 26_500.0, 27_500.0),
+    "plateau": (2_000.0, 1_500.0, 2_500.0),
+}
+
+
+def _verdict(low: float, high: float, accept: tuple[float, float], extra: bool = True) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "not measured"
+    meets = low <= accept[1] and high >= accept[0]
+    return "consistent" if meets and extra else "inconsistent"
+
+
+def _row(
+    key: str, claim: str, unit: str, measured: float, ci: Any, n: int, note: str, extra: bool = True
+) -> dict[str, Any]:
+    article, *accept = _ARTICLE[key]
+    low, high = (float(ci[0]), float(ci[1])) if ci is not None else (math.nan, math.nan)
+    if not math.isfinite(measured):
+        low = high = math.nan
+    return {
+        "claim": claim,
+        "article": article,
+        "measured": float(measured),
+        "ci_low": low,
+        "ci_high": high,
+        "verdict": _verdict(low, high, (accept[0], accept[1]), extra),
+        "unit": unit,
+        "n": int(n),
+        "note": note,
+    }
+
+
+def _interpolated(
+    ds: xr.Dataset, targets: np.ndarray, n_boot: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, str, int]:
+    """Mean total loss at ``targets``, linearly interpolated in log std between the two
+    neighbouring grid points with present runs, its bootstrap replicates (B, k), why it is
+    NaN (or ""), and the number of runs used."""
+    stds = ds.hidden_std.values.astype(np.float64)
+    loss = ds.total_loss.transpose("hidden_std", "run").values.astype(np.float64)
+    has = (stds > 0) & np.isfinite(loss).any(axis=1)
+    stds, loss = stds[has], loss[has]
+    if stds.size == 0 or np.any(targets < stds[0]) or np.any(targets > stds[-1]):
+        span = f"{stds[0]:.4g} to {stds[-1]:.4g}" if stds.size else "empty"
+        return (
+            np.full(targets.shape, np.nan),
+            np.full((n_boot, targets.size), np.nan),
+            f"the grid of stds with runs ({span}) does not reach every std needed",
+            0,
+        )
+    hi = np.clip(np.searchsorted(stds, targets), 1, stds.size - 1)
+    lo = hi - 1
+    frac = (np.log(targets) - np.log(stds[lo])) / (np.log(stds[hi]) - np.log(stds[lo]))
+    used = np.unique(np.concatenate([lo, hi]))
+    means = np.array([np.mean(row[np.isfinite(row)]) for row in loss[used]])
+    boot, _ = bootstrap_means(loss[used], n_boot, rng)
+    pos = {int(j): k for k, j in enumerate(used)}
+    li, hj = [pos[int(j)] for j in lo], [pos[int(j)] for j in hi]
+    value = means[li] + frac * (means[hj] - means[li])
+    boot_value = boot[:, li] + frac * (boot[:, hj] - boot[:, li])
+    weighted = np.unique(np.concatenate([lo[frac < 1], hi[frac > 0]]))  # points that count
+    return value, boot_value, "", int(np.isfinite(loss[weighted]).sum())
+
+
+def plateau_onsets(trained: xr.Dataset, fraction: float = 0.1) -> xr.DataArray:
+    """The epoch at which each run's hidden layer starts to move.
+
+    Parameters
+    ----------
+    trained : xarray.Dataset
+        From :func:`xorsweep.train` with ``record_every``: the
+        ``hidden_weights_history`` and ``hidden_bias_history`` snapshots and
+        the trained ``hidden_weights`` and ``hidden_bias``.
+    fraction : float
+        In (0, 1).
+
+    Returns
+    -------
+    xarray.DataArray, dims (run,)
+        With ``theta(e)`` the hidden layer's weights and biases (one vector of
+        ``(in + 1) * hidden`` numbers) before the update of epoch ``e``, and
+        ``D = |theta(end) - theta(0)|`` their total displacement over
+        training: the first recorded epoch ``e`` with ``|theta(e) - theta(0)|
+        >= fraction * D``; the number of epochs if no recorded epoch reaches
+        it (the crossing is after the last record).
+    """
+    for name in ("hidden_weights_history", "hidden_bias_history", "hidden_weights", "hidden_bias"):
+        if name not in trained:
+            raise ValueError(
+                f"trained lacks {name}: train with record_every (xorsweep.train(..., "
+                "record_every=k))"
+            )
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be a number in (0, 1), got {fraction!r}")
+    runs, n_epochs = trained.sizes["run"], trained.sizes["epoch"]
+    hist = np.concatenate(
+        [
+            trained.hidden_weights_history.transpose("run", "epoch", ...).values.reshape(
+                runs, n_epochs, -1
+            ),
+            trained.hidden_bias_history.transpose("run", "epoch", ...).values,
+        ],
+        axis=2,
+    )  # (run, epoch, parameter)
+    final = np.concatenate(
+        [trained.hidden_weights.values.reshape(runs, -1), trained.hidden_bias.values], axis=1
+    )
+    moved = np.linalg.norm(hist - hist[:, :1], axis=2)  # (run, epoch)
+    total = np.linalg.norm(final - hist[:, 0], axis=1)  # (run,)
+    reached = moved >= fraction * total[:, None]
+    epochs = trained.epoch.values
+    onset = np.where(
+        reached.any(axis=1), epochs[np.argmax(reached, axis=1)], trained.attrs.get("epochs", np.nan)
+    ).astype(np.float64)
+    return xr.DataArray(
+        onset,
+        dims="run",
+        coords={"run": trained.run.values},
+        name="plateau_onset",
+        attrs={"long_name": f"first epoch with {fraction:g} of the hidden layer's displacement"},
+    )
+
+
+def _setting(ds: xr.Dataset, name: str) -> Any:
+    """A training setting of the results: a scalar coordinate, else an attribute."""
+    if name in ds.coords and ds[name].ndim == 0:
+        return ds[name].item()
+    if name not in ds.attrs:
+        raise ValueError(
+            f"ds lacks the attribute {name!r}, needed to train the plateau networks; pass a "
+            "sweep's results (xorsweep.sweep or xorsweep.open_results)"
+        )
+    value = ds.attrs[name]
+    if np.ndim(value) != 0:
+        raise ValueError(
+            f"ds.attrs[{name!r}] holds several values ({value!r}); select one slice first"
+        )
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def claims(
+    ds: xr.Dataset,
+    *,
+    fit: FitResult | None = None,
+    method: str = "fit",
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    rng: int | np.random.Generator = 0,
+    small_std: float = 0.05,
+    plateau_runs: int = 256,
+    plateau_fraction: float = 0.1,
+    record_every: int = 10,
+) -> pd.DataFrame:
+    """Measure the article's five quantitative claims on a sweep's results.
+
+    Each claim gets the article's number, the measured value with a
+    ``confidence`` interval (a percentile bootstrap over runs), and a verdict.
+    The article's numbers are rounded, so a claim is **consistent** when its
+    interval meets the range of values that round to the article's number at
+    the precision it is stated with (its last non-zero digit: 8.5% is
+    [8.45, 8.55], 0.6 is [0.55, 0.65], 2,000 is [1,500, 2,500]), and
+    **inconsistent** otherwise; **not measured** (NaN values) when the data
+    cannot say, with the reason in ``note``. The article's numbers are for
+    XOR, 10,000 epochs and lr 0.1; results with other settings are compared
+    with them all the same.
+
+    The claims, in order (``L(s)`` is the mean total loss at hidden std
+    ``s``):
+
+    1. *"setting the deviation to 1/sqrt(2) instead of 1 improves the learning
+       convergence by 8.5%"*: ``100 * (1 - L(1/sqrt 2) / L(1))`` percent.
+    2. *"changing the deviation to 0.6 gives us an additional 1.1%"*:
+       ``100 * (L(1/sqrt 2) - L(0.6)) / L(1)``, in percentage points of the
+       same baseline ``L(1)``, so that claims 1 and 2 add up to the gain of
+       0.6 over 1.
+    3. *the optimum is near 0.6, below 1/sqrt(2)*: ``fit.optimum`` and its
+       interval (:func:`xorsweep.fit_optimum`); consistent when the interval
+       meets [0.55, 0.65] **and** lies entirely below 1/sqrt(2).
+    4. *"a network that fails to learn scores about 27,000"*: the mean total
+       loss of the runs that never converged, pooled over all stds, with a
+       bootstrap over those runs. The note gives the value the article's own
+       code implies: it adds the loss averaged over the 4 samples each epoch,
+       so a network stuck at ``y_hat = 0.5`` scores ``epochs * log 2``
+       (6,931 for 10,000 epochs); 27,000 is ``-4 * 10**4 * log(0.5)``
+       (27,726), the loss summed over the samples.
+    5. *"with very small initial std the weights practically do not change for
+       the first 2,000 learning cycles"*: ``plateau_runs`` networks with hidden
+       std ``small_std`` (output std, lr, epochs, update rule, data and hidden
+       units from the results) are trained with ``xorsweep.train`` recording
+       every ``record_every`` epochs; for each that converges, the plateau
+       ends at the first recorded epoch at which its hidden layer has moved by
+       ``plateau_fraction`` of its total displacement
+       (:func:`plateau_onsets`). Measured: the median over those runs, with a
+       bootstrap over them.
+
+    With ``method="fit"`` (default) the losses of claims 1 and 2 are the
+    fitted curve of :func:`xorsweep.fit_optimum` and its bootstrap replicates:
+    the smoothest estimate, but only inside the fit's window (stds outside it
+    are "not measured"). With ``method="interpolate"`` they are the grid
+    points' mean total losses, linearly interpolated in log std between the
+    two neighbouring points and bootstrapped over runs: model-free, but
+    noisier, and biased where the grid is coarse around a curved minimum.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A sweep's results over (hidden_std, run); other dimensions must have
+        length 1 (select one slice of larger grids).
+    fit : FitResult, optional
+        A fit of ``ds`` already made; by default ``fit_optimum(ds,
+        n_boot=n_boot, confidence=confidence, errors="ignore")``.
+    method : {"fit", "interpolate"}
+        How claims 1 and 2 measure the losses.
+    n_boot : int
+        Bootstrap replicates (>= 20).
+    confidence : float
+        Coverage of the intervals, in (0, 1).
+    rng : int, numpy.random.SeedSequence or numpy.random.Generator
+        Source of every random number here (bootstraps and the plateau
+        networks); a seed gives the same table every time.
+    small_std : float
+        Hidden std of claim 5's networks (> 0).
+    plateau_runs, plateau_fraction, record_every
+        Claim 5's number of networks, displacement fraction in (0, 1) and
+        recording interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per claim, columns ``CLAIM_COLUMNS``: ``claim`` (the claim in
+        words), ``article`` (its number), ``measured``, ``ci_low``,
+        ``ci_high``, ``verdict``, ``unit``, ``n`` (runs behind the
+        measurement) and ``note`` (how it was measured, or why not).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For arguments out of range, or results without the variables,
+        dimensions or attributes needed.
+    """
+    ds = _check_results(ds, "ds", ("total_loss", "converged_epoch"))
+    ds = along_hidden_std(ds, "ds")
+    if fit is not None and not isinstance(fit, FitResult):
+        raise TypeError(f"fit must be a FitResult from fit_optimum, got {type(fit).__name__}")
+    method = check_choice(method, "method", METHODS)
+    n_boot = check_count(n_boot, "n_boot", minimum=20)
+    confidence = _check_confidence(confidence)
+    generator = make_rng(rng)
+    if not (isinstance(small_std, (int, float)) and math.isfinite(small_std) and small_std > 0):
+        raise ValueError(f"small_std must be a finite number > 0, got {small_std!r}")
+    plateau_runs = check_count(plateau_runs, "plateau_runs")
+    if not (isinstance(plateau_fraction, (int, float)) and 0 < plateau_fraction < 1):
+        raise ValueError(f"plateau_fraction must be a number in (0, 1), got {plateau_fraction!r}")
+    record_every = check_count(record_every, "record_every")
+    settings = {n: _setting(ds, n) for n in ("epochs", "lr", "output_std")}
+    fit_rng, loss_rng, fail_rng, plateau_rng, plateau_boot = generator.spawn(5)
+    if fit is None:
+        fit = fit_optimum(ds, n_boot=n_boot, confidence=confidence, rng=fit_rng, errors="ignore")
+
+    def ci(draws: np.ndarray) -> np.ndarray:
+        return percentile_interval(draws, confidence)
+
+    rows = []
+    # 1 and 2: the losses at 1/sqrt(2), 0.6 and 1
+    targets = np.array([GLOROT_STD, 0.6, 1.0])
+    if method == "fit":
+        if not fit.ok:
+            values, boot = np.full(3, np.nan), np.full((n_boot, 3), np.nan)
+            why = f"the fit failed: {fit.message}"
+        else:
+            values, boot = fit.predict(targets), fit.predict_boot(targets)
+            why = (
+                ""
+                if np.all(np.isfinite(values))
+                else f"0.6, 1/sqrt(2) and 1 are not all inside the fit's window "
+                f"{fit.window[0]:.4g} to {fit.window[1]:.4g}"
+            )
+        source = f"the fitted curve ({fit.model})" if fit.model else "the fitted curve"
+        n_loss = fit.n_runs
+    else:
+        values, boot, why, n_loss = _interpolated(ds, targets, n_boot, loss_rng)
+        source = "the mean total losses interpolated linearly in log std"
+    g, six, one = values
+    gain = 100 * (1 - g / one)
+    further = 100 * (g - six) / one
+    boot_gain = 100 * (1 - boot[:, 0] / boot[:, 2])
+    boot_further = 100 * (boot[:, 0] - boot[:, 1]) / boot[:, 2]
+    rows.append(
+        _row(
+            "glorot_gain",
+            "std 1/sqrt(2) instead of 1 lowers the mean total loss by 8.5%",
+            "% of L(1)",
+            gain,
+            ci(boot_gain),
+            n_loss,
+            why or f"100 * (1 - L(1/sqrt 2) / L(1)) from {source}",
+        )
+    )
+    rows.append(
+        _row(
+            "further_gain",
+            "std 0.6 lowers it by a further 1.1%",
+            "points of L(1)",
+            further,
+            ci(boot_further),
+            n_loss,
+            why or f"100 * (L(1/sqrt 2) - L(0.6)) / L(1) from {source}",
+        )
+    )
+    # 3: the optimum
+    opt_ci = fit.optimum_ci
+    below = math.isfinite(opt_ci[1]) and opt_ci[1] < GLOROT_STD
+    rows.append(
+        _row(
+            "optimum",
+            "the optimal std is near 0.6, below 1/sqrt(2)",
+            "hidden std",
+            fit.optimum if fit.ok else math.nan,
+            opt_ci,
+            fit.n_runs,
+            (
+                f"minimum of the {fit.model} (fit_optimum); consistent if the interval meets "
+                f"[0.55, 0.65] and lies below 1/sqrt(2) = {GLOROT_STD:.4f} "
+                f"({'it does' if below else 'it does not'})"
+            )
+            if fit.ok
+            else f"the fit failed: {fit.message}",
+            extra=below,
+        )
+    )
+    # 4: the loss of a failed network
+    loss = ds.total_loss.values
+    failed = np.isfinite(loss) & np.isnan(ds.converged_epoch.values)
+    x = loss[failed]
+    epochs = int(settings["epochs"])
+    code_note = (
+        f"the article's code averages the loss over the 4 samples, so a network stuck at "
+        f"y_hat = 0.5 scores epochs * log 2 = {epochs * math.log(2):,.0f} for {epochs:,} "
+        f"epochs; 27,000 is -4 * 10^4 * log(0.5) = {4e4 * math.log(2):,.0f}, the loss "
+        "summed over the samples"
+    )
+    if x.size:
+        boot_fail = bootstrap_means(x[None, :], n_boot, fail_rng)[0][:, 0]
+        measured_fail, fail_ci = float(x.mean()), ci(boot_fail)
+        how = f"mean total loss of the {x.size:,} runs that never converged, all stds; "
+    else:
+        measured_fail, fail_ci, how = math.nan, None, "no run failed; "
+    rows.append(
+        _row(
+            "failed_loss",
+            "a network that fails to learn scores about 27,000",
+            "total loss",
+            measured_fail,
+            fail_ci,
+            x.size,
+            how + code_note,
+        )
+    )
+    # 5: the plateau at a small std
+    table = truth_table(ds.attrs.get("data", "xor"))
+    pop = init_population(
+        plateau_runs,
+        float(small_std),
+        float(settings["output_std"]),
+        hidden=int(ds.attrs.get("hidden", 2)),
+        n_in=table.n_in,
+        n_out=table.n_out,
+        seed=plateau_rng,
+    )
+    trained = train(
+        pop,
+        epochs,
+        float(settings["lr"]),
+        data=table,
+        update=ds.attrs.get("update", "article"),
+        record_every=record_every,
+    )
+    onsets = plateau_onsets(trained, float(plateau_fraction)).values[trained.converged.values]
+    if onsets.size:
+        idx = plateau_boot.integers(0, onsets.size, size=(n_boot, onsets.size))
+        boot_median = np.median(onsets[idx], axis=1)
+        median, plateau_ci = float(np.median(onsets)), ci(boot_median)
+        how = (
+            f"median over the {onsets.size} of {plateau_runs} networks at hidden std "
+            f"{small_std:g} that converged within {epochs:,} epochs"
+        )
+    else:
+        median, plateau_ci = math.nan, None
+        how = f"none of {plateau_runs} networks at hidden std {small_std:g} converged"
+    rows.append(
+        _row(
+            "plateau",
+            "with a very small initial std the weights barely move for the first 2,000 epochs",
+            "epochs",
+            median,
+            plateau_ci,
+            onsets.size,
+            f"{how}: first epoch (recorded every {record_every}) at which the hidden layer "
+            f"has moved {plateau_fraction:g} of its total displacement",
+        )
+    )
+    frame = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+    frame.attrs.update(confidence=confidence, method=method)
+    return frame
