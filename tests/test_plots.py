@@ -6,7 +6,6 @@ import io
 import math
 import subprocess
 import sys
-import types
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -70,26 +69,12 @@ def _summary_by_hand(ds: xr.Dataset) -> xr.Dataset:
                 failure_rate=p,
                 failure_low=centre - half,
                 failure_high=centre + half,
-                mean_converged=np.nanmean(conv[present]) if np.isfinite(conv).any() else np.nan,
             )
         )
     return xr.Dataset(
         {key: ("hidden_std", np.array([r[key] for r in rows])) for key in rows[0]},
         coords={"hidden_std": ds.hidden_std.values},
         attrs=dict(ds.attrs),
-    )
-
-
-def _fit_like(optimum: float = 0.6, ci: tuple[float, float] = (0.5, 0.72), ok: bool = True):
-    grid = np.geomspace(0.2, 2.0, 50)
-    curve = xr.DataArray(
-        1000 + 300 * np.log(grid / optimum) ** 2,
-        dims="hidden_std",
-        coords={"hidden_std": grid},
-        name="fitted_loss",
-    )
-    return types.SimpleNamespace(
-        optimum=optimum, optimum_ci=ci, curve=curve, ok=ok, message="fit message"
     )
 
 
@@ -100,7 +85,20 @@ def sweep_ds():
 
 @pytest.fixture(scope="module")
 def summary(sweep_ds):
-    return _summary_by_hand(sweep_ds)
+    return xs.summarize(sweep_ds)
+
+
+@pytest.fixture(scope="module")
+def fit(sweep_ds):
+    result = xs.fit_optimum(sweep_ds)
+    assert result.ok
+    return result
+
+
+def test_summary_holds_what_the_figures_read(sweep_ds, summary):
+    by_hand = _summary_by_hand(sweep_ds)
+    for name in by_hand.data_vars:
+        np.testing.assert_allclose(summary[name], by_hand[name], rtol=1e-12, err_msg=name)
 
 
 @pytest.fixture(scope="module")
@@ -304,15 +302,14 @@ def test_fig6_7_refuses_bad_arguments(history):
 # ---------------------------------------------------------------------------
 
 
-def test_fig8_glorot_line_error_bars_and_fit(summary):
-    fit = _fit_like()
+def test_fig8_glorot_line_error_bars_and_fit(summary, fit):
     ax = plots.plot_loss_vs_std(summary, fit)
     assert ax.get_xscale() == "log"
     verticals = _vertical_lines(ax)
     black = [x for x, c, _ in verticals if c == "#000000"]
     assert black == [pytest.approx(0.7071, abs=1e-4)]
     green = [x for x, c, _ in verticals if c == plots.COLORS["optimum"]]
-    assert green == [0.6]
+    assert green == [fit.optimum]
     # one error bar per grid point, from mean - sem to mean + sem
     (container,) = ax.containers
     data_line, _, (bars,) = container.lines
@@ -326,9 +323,13 @@ def test_fig8_glorot_line_error_bars_and_fit(summary):
     # the confidence band spans the CI, the fitted curve is the fit's curve
     (band,) = [p for p in ax.patches if p.get_label() == "95% CI of the minimum"]
     xs_band = band.get_path().transformed(band.get_patch_transform()).vertices[:, 0]
-    assert xs_band.min() == pytest.approx(0.5) and xs_band.max() == pytest.approx(0.72)
+    assert xs_band.min() == pytest.approx(fit.optimum_ci[0])
+    assert xs_band.max() == pytest.approx(fit.optimum_ci[1])
     curve = _line(ax, "fitted curve")
-    np.testing.assert_array_equal(curve.get_ydata(), fit.curve.values)
+    finite = np.isfinite(fit.curve.values)
+    assert finite.sum() > 10
+    np.testing.assert_array_equal(curve.get_xdata(), fit.curve.hidden_std.values[finite])
+    np.testing.assert_array_equal(curve.get_ydata(), fit.curve.values[finite])
     for line in ax.get_lines():
         assert np.isfinite(np.asarray(line.get_ydata(), float)).all()
         assert np.isfinite(np.asarray(line.get_xdata(), float)).all()
@@ -338,7 +339,7 @@ def test_fig8_glorot_line_error_bars_and_fit(summary):
 def test_fig8_without_fit_a_failed_fit_and_points_without_error(summary):
     ax = plots.plot_loss_vs_std(summary)
     assert len(_vertical_lines(ax)) == 1 and not ax.patches
-    ax = plots.plot_loss_vs_std(summary, _fit_like(ok=False))
+    ax = plots.plot_loss_vs_std(summary, xs.FitResult(ok=False, message="fit message"))
     assert len(_vertical_lines(ax)) == 1
     assert [t.get_text() for t in ax.texts] == ["no fitted minimum: fit message"]
     sparse = summary.copy(deep=True)
@@ -431,8 +432,8 @@ def _figure_data(sweep_ds, summary, example, history, fit):
 @pytest.mark.parametrize(
     "fmt, magic", [("png", b"\x89PNG\r\n\x1a\n"), ("svg", b"<?xml"), ("pdf", b"%PDF")]
 )
-def test_article_figures_are_ten_and_save(sweep_ds, summary, example, history, fmt, magic):
-    data = _figure_data(sweep_ds, summary, example, history, _fit_like())
+def test_article_figures_are_ten_and_save(sweep_ds, summary, fit, example, history, fmt, magic):
+    data = _figure_data(sweep_ds, summary, example, history, fit)
     figs = plots.article_figures(data)
     assert tuple(figs) == plots.FIGURE_NAMES
     assert len(figs) == 10 and plt.get_fignums() == []  # not left in pyplot's registry
@@ -500,3 +501,53 @@ def test_example_network_is_the_median_converged_candidate():
     assert 1 < done.size < 9  # some converge, some do not: the choice matters
     assert float(trained.converged_epoch[0]) == done[(done.size - 1) // 2]
     np.testing.assert_array_equal(trained.epoch.values, np.arange(0, 800, 100))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sweep") / "results.zarr"
+    xs.sweep([0.2, 0.5, 1.0, 2.0, 5.0], runs=6, epochs=300, workers=1, progress=False, store=path)
+    return path
+
+
+def test_cli_writes_the_ten_figures_and_says_where(store, tmp_path, capsys):
+    from xorsweep import cli
+
+    out = tmp_path / "new" / "figs"
+    assert cli.main(["figures", str(store), "--out", str(out), "--dpi", "30"]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == [f"{name}.png" for name in plots.FIGURE_NAMES]
+    for name in written:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln for ln in lines if ln.startswith("wrote ")] == [
+        f"wrote {out / name}" for name in written
+    ]
+    assert plt.get_fignums() == []
+
+
+def test_cli_figures_refuses_a_missing_store_and_a_file_as_directory(store, tmp_path, capsys):
+    from xorsweep import cli
+
+    assert cli.main(["figures", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
+    assert "xorsweep figures: error:" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    assert cli.main(["figures", str(store), "--out", str(a_file)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+
+
+def test_figure_data_from_a_sweep(store):
+    results = xs.open_results(store)
+    data = plots.figure_data(results, seed=1, epochs=400, candidates=4)
+    assert data.small.sizes["run"] == data.large.sizes["run"] == data.example.sizes["run"] == 1
+    np.testing.assert_array_equal(data.example.epoch.values, [0])
+    assert data.small.epoch.values[-1] == 390
+    np.testing.assert_array_equal(data.summary.hidden_std, results.hidden_std)
+    assert data.summary.attrs["epochs"] == 300
+    assert data.fit.ok or any("no minimum was fitted" in n for n in data.notes)
+    again = plots.figure_data(results, seed=1, epochs=400, candidates=4)
+    assert again.large.equals(data.large)
+    with pytest.raises(ValueError, match="small_std"):
+        plots.figure_data(results, small_std=0.0)

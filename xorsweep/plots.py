@@ -693,6 +693,7 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
         From :func:`xorsweep.fit_optimum`: ``optimum``, ``optimum_ci``,
         ``curve`` (DataArray over hidden_std), ``ok`` and ``message``. If
         ``fit.ok`` is false, its message is written on the plot instead.
+        The band's label uses ``fit.confidence`` if present (else 95%).
     ax : matplotlib Axes, optional
 
     Returns
@@ -742,20 +743,26 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
     if fit is not None:
         if getattr(fit, "ok", False):
             lo, hi = fit.optimum_ci
+            level = f"{100 * getattr(fit, 'confidence', 0.95):g}%"
             ax.axvspan(
-                lo, hi, color=COLORS["optimum"], alpha=0.18, lw=0, label="95% CI of the minimum"
+                lo,
+                hi,
+                color=COLORS["optimum"],
+                alpha=0.18,
+                lw=0,
+                label=f"{level} CI of the minimum",
             )
             ax.axvline(
                 fit.optimum,
                 color=COLORS["optimum"],
                 lw=2,
-                label=f"fitted minimum {fit.optimum:.3f}",
+                label=f"fitted minimum {fit.optimum:.3f} ({lo:.3f} to {hi:.3f})",
             )
             curve = fit.curve
             cx = curve["hidden_std"].values
             cy = np.asarray(curve.values, dtype=float)
             ok = np.isfinite(cy) & (cx > 0)
-            ax.plot(cx[ok], cy[ok], color=COLORS["fit"], lw=2, label="fitted curve")
+            ax.plot(cx[ok], cy[ok], color=COLORS["fit"], lw=2.5, label="fitted curve", zorder=3)
         else:
             ax.text(
                 0.02,
@@ -913,8 +920,8 @@ class FigureData:
         The sweep over (hidden_std, run): figure 10.
     summary : xarray.Dataset
         ``summarize(results)``: figures 8 and 9.
-    fit : FitResult or None
-        ``fit_optimum(results)``, None if it raised ValueError.
+    fit : FitResult
+        ``fit_optimum(results, errors="ignore")``: check ``fit.ok``.
     notes : tuple of str
         What the caller should tell the reader (a failed fit, an example
         network that never converged).
@@ -1034,14 +1041,9 @@ def figure_data(
         )
     summary = summarize(results)
     summary = summary.assign_attrs({**results.attrs, **summary.attrs})  # epochs for the labels
-    try:
-        fit = fit_optimum(results)
-    except ValueError as exc:
-        fit = None
-        notes.append(f"the minimum could not be fitted: {exc}")
-    else:
-        if not getattr(fit, "ok", True):
-            notes.append(f"the fit of the minimum is not reliable: {fit.message}")
+    fit = fit_optimum(results, errors="ignore")
+    if not fit.ok:
+        notes.append(f"no minimum was fitted: {fit.message}")
     return FigureData(
         example=example,
         small=small,
