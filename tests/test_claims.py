@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import _datasets as synth
@@ -10,6 +11,7 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
+import xorsweep.cli
 from xorsweep.claims import CLAIM_COLUMNS, _verdict, plateau_onsets
 from xorsweep.fit import GLOROT_STD
 
@@ -113,7 +115,7 @@ def test_failed_network_claim(table, planted):
     none = planted.assign(converged_epoch=planted.converged_epoch.fillna(100.0))
     row = xs.claims(none, rng=5, **FAST).iloc[3]
     assert row.verdict == "not measured" and math.isnan(row.measured) and row.n == 0
-    assert row.note.startswith("no run failed")
+    assert row.note.startswith("0 runs failed, fewer than 10 to measure")
 
 
 def test_plateau_onsets_exact():
@@ -207,6 +209,9 @@ def test_not_measured_when_the_data_cannot_say(planted, rng):
     out = xs.claims(synth.results(loss, s), rng=5, **FAST)
     assert list(out.verdict[:3]) == ["not measured"] * 3
     assert all("the fit failed: no interior minimum" in n for n in out.note[:3])
+    # too short a training for the plateau networks to converge
+    row = xs.claims(planted.assign_attrs(epochs=300), rng=5, **FAST).iloc[4]
+    assert row.verdict == "not measured" and "fewer than 10 to measure" in row.note
 
 
 def test_real_training_results():
@@ -237,3 +242,75 @@ def test_bad_input(planted):
     wide = xr.concat([planted, planted], dim=xr.DataArray([0.5, 1.0], dims="lr", name="lr"))
     with pytest.raises(ValueError, match=r"\.sel\(lr=\.\.\.\)"):
         xs.claims(wide)
+
+
+# ---------------------------------------------------------------------------
+# The command line: xorsweep fit STORE [--json PATH]
+# ---------------------------------------------------------------------------
+
+CLI_FAST = ["--n-boot", "100", "--plateau-runs", "16"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fit") / "s.zarr"
+    xs.sweep(
+        np.geomspace(0.1, 5.0, 13), runs=48, epochs=2000, store=path, progress=False, workers=1
+    )
+    return path
+
+
+def test_cli_prints_the_fit_and_the_claims(store, capsys):
+    status = xs.cli.main(["fit", str(store), *CLI_FAST])
+    out = capsys.readouterr().out
+    fit = xs.fit_optimum(xs.open_results(store), n_boot=100, rng=0, errors="ignore")
+    assert status == (0 if fit.ok else 1)
+    assert out.startswith(repr(fit) + "\n")
+    assert "The article's claims (95% intervals):" in out
+    for i in range(1, 6):
+        assert f"\n{i}. " in out
+    assert "a network that fails to learn scores about 27,000" in out
+
+
+def test_cli_json(store, tmp_path, capsys):
+    path = tmp_path / "fit.json"
+    status = xs.cli.main(["fit", str(store), "--json", str(path), *CLI_FAST])
+    assert f"wrote {path}" in capsys.readouterr().out
+    doc = json.loads(path.read_text())
+    results = xs.open_results(store)
+    fit = xs.fit_optimum(results, n_boot=100, rng=0, errors="ignore")
+    assert status == (0 if fit.ok else 1) and doc["fit"]["ok"] is fit.ok
+    assert doc["fit"]["message"] == fit.message and doc["fit"]["window"] == list(fit.window)
+    assert [set(c) for c in doc["claims"]] == [set(CLAIM_COLUMNS)] * 5
+    failed = results.total_loss.values[np.isnan(results.converged_epoch.values)]
+    assert doc["claims"][3]["measured"] == pytest.approx(failed.mean(), rel=1e-12)
+    assert doc["store"] == str(store) and doc["confidence"] == 0.95
+    # '-': the JSON alone on standard output
+    xs.cli.main(["fit", str(store), "--json", "-", *CLI_FAST])
+    again = json.loads(capsys.readouterr().out)
+    assert again == doc
+
+
+def test_cli_selects_a_slice_of_a_larger_grid(tmp_path, capsys):
+    path = tmp_path / "lr.zarr"
+    xs.sweep(
+        [0.3, 1.0, 3.0], runs=4, epochs=100, lr=[0.1, 0.2], store=path, progress=False, workers=1
+    )
+    assert xs.cli.main(["fit", str(path), *CLI_FAST]) == 2
+    assert "choose one slice with --select lr=VALUE" in capsys.readouterr().err
+    assert xs.cli.main(["fit", str(path), "--select", "lr=0.3", *CLI_FAST]) == 2
+    assert "the store's lr values are 0.1, 0.2" in capsys.readouterr().err
+    assert xs.cli.main(["fit", str(path), "--select", "output_std=1", *CLI_FAST]) == 2
+    assert "DIM a grid dimension of this store besides hidden_std (one of lr)" in (
+        capsys.readouterr().err
+    )
+    # 3 points of 4 runs: the fit fails and says why; the exit status says so too
+    assert xs.cli.main(["fit", str(path), "--select", "lr=0.2", "--json", "-", *CLI_FAST]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["selection"] == {"lr": 0.2} and doc["fit"]["ok"] is False
+    assert doc["fit"]["message"].startswith("too few")
+
+
+def test_cli_missing_store(tmp_path, capsys):
+    assert xs.cli.main(["fit", str(tmp_path / "none.zarr")]) == 2
+    assert capsys.readouterr().err.startswith("xorsweep fit: error:")

@@ -26,7 +26,7 @@ from .stats import (
 from .training import train
 from .truth_tables import truth_table
 
-__all__ = ["claims", "plateau_onsets", "CLAIM_COLUMNS", "METHODS"]
+__all__ = ["claims", "plateau_onsets", "CLAIM_COLUMNS", "METHODS", "MIN_RUNS"]
 
 #: Columns of the table :func:`claims` returns.
 CLAIM_COLUMNS = (
@@ -40,6 +40,10 @@ CLAIM_COLUMNS = (
     "n",
     "note",
 )
+
+#: Fewest runs behind claims 4 and 5 (failed runs; converged plateau networks): with fewer,
+#: a median or mean and its bootstrap interval say little, and the claim is "not measured".
+MIN_RUNS = 10
 
 #: How :func:`claims` measures the losses at 1/sqrt(2), 0.6 and 1.
 METHODS = ("fit", "interpolate")
@@ -230,7 +234,8 @@ def claims(
        meets [0.55, 0.65] **and** lies entirely below 1/sqrt(2).
     4. *"a network that fails to learn scores about 27,000"*: the mean total
        loss of the runs that never converged, pooled over all stds, with a
-       bootstrap over those runs. The note gives the value the article's own
+       bootstrap over those runs (at least ``MIN_RUNS`` = 10 of them, else
+       not measured). The note gives the value the article's own
        code implies: it adds the loss averaged over the 4 samples each epoch,
        so a network stuck at ``y_hat = 0.5`` scores ``epochs * log 2``
        (6,931 for 10,000 epochs); 27,000 is ``-4 * 10**4 * log(0.5)``
@@ -243,7 +248,8 @@ def claims(
        ends at the first recorded epoch at which its hidden layer has moved by
        ``plateau_fraction`` of its total displacement
        (:func:`plateau_onsets`). Measured: the median over those runs, with a
-       bootstrap over them.
+       bootstrap over them (at least ``MIN_RUNS`` = 10 must converge, else not
+       measured).
 
     With ``method="fit"`` (default) the losses of claims 1 and 2 are the
     fitted curve of :func:`xorsweep.fit_optimum` and its bootstrap replicates:
@@ -391,12 +397,13 @@ def claims(
         f"epochs; 27,000 is -4 * 10^4 * log(0.5) = {4e4 * math.log(2):,.0f}, the loss "
         "summed over the samples"
     )
-    if x.size:
+    if x.size >= MIN_RUNS:
         boot_fail = bootstrap_means(x[None, :], n_boot, fail_rng)[0][:, 0]
         measured_fail, fail_ci = float(x.mean()), ci(boot_fail)
         how = f"mean total loss of the {x.size:,} runs that never converged, all stds; "
     else:
-        measured_fail, fail_ci, how = math.nan, None, "no run failed; "
+        measured_fail, fail_ci = math.nan, None
+        how = f"{x.size} runs failed, fewer than {MIN_RUNS} to measure; "
     rows.append(
         _row(
             "failed_loss",
@@ -428,7 +435,7 @@ def claims(
         record_every=record_every,
     )
     onsets = plateau_onsets(trained, float(plateau_fraction)).values[trained.converged.values]
-    if onsets.size:
+    if onsets.size >= MIN_RUNS:
         idx = plateau_boot.integers(0, onsets.size, size=(n_boot, onsets.size))
         boot_median = np.median(onsets[idx], axis=1)
         median, plateau_ci = float(np.median(onsets)), ci(boot_median)
@@ -438,7 +445,11 @@ def claims(
         )
     else:
         median, plateau_ci = math.nan, None
-        how = f"none of {plateau_runs} networks at hidden std {small_std:g} converged"
+        how = (
+            f"{onsets.size} of {plateau_runs} networks at hidden std {small_std:g} converged "
+            f"within {epochs:,} epochs, fewer than {MIN_RUNS} to measure (train more with "
+            "plateau_runs)"
+        )
     rows.append(
         _row(
             "plateau",

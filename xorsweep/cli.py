@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 
@@ -212,6 +213,182 @@ def _run_figures(args: argparse.Namespace) -> int:
 
 
 _SUBCOMMANDS.append(_add_figures)
+
+
+def _add_fit(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "fit",
+        help="fit the optimal hidden std and measure the article's claims from a results store",
+        description=(
+            "Fit the mean total loss against log(hidden std) near its minimum in the results "
+            "in STORE (xorsweep.fit_optimum: the optimal std with a bootstrap confidence "
+            "interval, the fitted loss at 1/sqrt(2) and 1), then measure the article's five "
+            "claims (xorsweep.claims), and print both. The exit status is 1 if the fit "
+            "failed (the output says why), 2 for bad input."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("store", metavar="STORE", help="results written by `xorsweep sweep`")
+    parser.add_argument(
+        "--json",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="also write the fit and the claims as JSON to PATH; '-' writes only the JSON, "
+        "to standard output (default: no JSON)",
+    )
+    parser.add_argument(
+        "--select",
+        metavar="DIM=VALUE",
+        action="append",
+        default=[],
+        help="for a store with output_std or lr dimensions: the slice to fit, e.g. "
+        "--select output_std=0.8165 (repeat for each dimension; the nearest stored value, "
+        "which must agree to 1e-6)",
+    )
+    parser.add_argument(
+        "--n-boot", type=int, default=1000, help="bootstrap replicates of every interval"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstraps")
+    parser.add_argument(
+        "--degree", type=int, default=3, choices=(2, 3), help="degree of the fitted polynomial"
+    )
+    parser.add_argument(
+        "--level",
+        type=float,
+        default=0.25,
+        help="fit window: points whose smoothed mean is within this fraction of the minimum",
+    )
+    parser.add_argument(
+        "--method",
+        default="fit",
+        choices=("fit", "interpolate"),
+        help="losses of claims 1 and 2: the fitted curve, or the interpolated means",
+    )
+    parser.add_argument(
+        "--small-std", type=float, default=0.05, help="hidden std of the plateau claim's networks"
+    )
+    parser.add_argument(
+        "--plateau-runs", type=int, default=256, help="networks trained for the plateau claim"
+    )
+    parser.set_defaults(func=_run_fit)
+
+
+def _select(ds: Any, selections: list[str]) -> Any:
+    import numpy as np
+
+    for item in selections:
+        dim, sep, text = item.partition("=")
+        if not sep or dim not in ds.dims or dim in ("hidden_std", "run"):
+            others = [d for d in ds.dims if d not in ("hidden_std", "run")]
+            allowed = f"one of {', '.join(others)}" if others else "none: it has no such dimension"
+            raise ValueError(
+                f"--select must be DIM=VALUE with DIM a grid dimension of this store besides "
+                f"hidden_std ({allowed}), got {item!r}"
+            )
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"--select {dim}: {text!r} is not a number") from None
+        stored = ds[dim].values
+        nearest = float(stored[np.argmin(np.abs(stored - value))])
+        if abs(nearest - value) > 1e-6 * max(1.0, abs(value)):
+            raise ValueError(
+                f"--select {dim}={text}: the store's {dim} values are "
+                f"{', '.join(f'{v:g}' for v in stored)}"
+            )
+        ds = ds.sel({dim: nearest})
+    longer = [d for d in ds.dims if d not in ("hidden_std", "run") and ds.sizes[d] > 1]
+    if longer:
+        dim = longer[0]
+        raise ValueError(
+            f"the store has a {dim} dimension ({', '.join(f'{v:g}' for v in ds[dim].values)}): "
+            f"choose one slice with --select {dim}=VALUE"
+        )
+    return ds
+
+
+def _json_ready(value: Any) -> Any:
+    """NaN and infinities to None, NumPy scalars to Python ones (for strict JSON)."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _claims_text(table: Any) -> str:
+    def num(v: float) -> str:
+        if v != v:
+            return "-"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+    lines = []
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        lines.append(
+            f"{i}. {row.claim}\n   article {num(row.article)}, measured {num(row.measured)} "
+            f"[{num(row.ci_low)}, {num(row.ci_high)}] {row.unit}: {row.verdict.upper()}\n"
+            f"   {row.note}"
+        )
+    return "\n".join(lines)
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    import json
+
+    from .claims import claims
+    from .fit import fit_optimum
+    from .store import open_results
+
+    ds = _select(open_results(args.store), args.select)
+    fit = fit_optimum(
+        ds,
+        degree=args.degree,
+        level=args.level,
+        n_boot=args.n_boot,
+        rng=args.seed,
+        errors="ignore",
+    )
+    table = claims(
+        ds,
+        fit=fit,
+        method=args.method,
+        n_boot=args.n_boot,
+        rng=args.seed,
+        small_std=args.small_std,
+        plateau_runs=args.plateau_runs,
+    )
+    path = getattr(args, "json", None)
+    if path is not None:
+        selected = {d: float(ds[d]) for d in ("output_std", "lr") if d in ds.coords}
+        doc = {
+            "store": str(args.store),
+            "selection": selected,
+            "fit": fit.to_dict(),
+            "claims": table.to_dict(orient="records"),
+            "confidence": table.attrs.get("confidence"),
+        }
+        text = json.dumps(_json_ready(doc), indent=2, allow_nan=False)
+        if path == "-":
+            print(text)
+            return 0 if fit.ok else 1
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    print(repr(fit))
+    print()
+    print(f"The article's claims ({100 * table.attrs['confidence']:g}% intervals):")
+    print(_claims_text(table))
+    if path is not None:
+        print(f"\nwrote {path}")
+    return 0 if fit.ok else 1
+
+
+_SUBCOMMANDS.append(_add_fit)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
