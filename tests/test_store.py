@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 import xarray as xr
 import zarr
@@ -73,7 +74,7 @@ def test_a_store_in_an_empty_directory(tmp_path, reference):
 _CHILD = """
 import sys
 import xorsweep as xs
-xs.sweep({stds}, runs=64, epochs=1500, store=sys.argv[1], workers=1, progress=False,
+xs.sweep({stds}, runs=64, epochs=1500, store=sys.argv[1], workers=2, progress=False,
          block_size=32)
 """
 
@@ -91,11 +92,17 @@ def test_sigkill_mid_sweep_then_resume_equals_an_uninterrupted_sweep(tmp_path):
                 break
             time.sleep(0.002)
         assert child.poll() is None, "the sweep ended before it could be killed"
+        workers = psutil.Process(child.pid).children(recursive=True)
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.kill()
         child.wait()
     assert child.returncode == -signal.SIGKILL
+    assert len(workers) >= 2
+    _, alive = psutil.wait_procs(workers, timeout=20)  # the workers leave with their sweep
+    for proc in alive:  # clean up before failing
+        proc.kill()
+    assert not alive, alive
     partial = xs.open_results(path)
     present = partial.total_loss.notnull()
     n_done = int(present.sum())

@@ -93,7 +93,7 @@ def _add_sweep(subparsers: argparse._SubParsersAction) -> None:
         "(xorsweep.allocate) until the store holds T runs (default: no such runs)",
     )
     parser.add_argument(
-        "--block-size", type=int, default=DEFAULT_BLOCK, help="runs per block at most"
+        "--block-size", type=int, default=DEFAULT_BLOCK, help="target runs per block"
     )
     parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     parser.set_defaults(func=_run_sweep)
@@ -240,15 +240,17 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
         "--select",
         metavar="DIM=VALUE",
         action="append",
-        default=[],
+        default=argparse.SUPPRESS,
         help="for a store with output_std or lr dimensions: the slice to fit, e.g. "
         "--select output_std=0.8165 (repeat for each dimension; the nearest stored value, "
-        "which must agree to 1e-6)",
+        "which must agree to 1e-6) (default: none)",
     )
     parser.add_argument(
         "--n-boot", type=int, default=1000, help="bootstrap replicates of every interval"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstraps")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the bootstraps and the plateau networks"
+    )
     parser.add_argument(
         "--degree", type=int, default=3, choices=(2, 3), help="degree of the fitted polynomial"
     )
@@ -345,7 +347,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     from .fit import fit_optimum
     from .store import open_results
 
-    ds = _select(open_results(args.store), args.select)
+    ds = _select(open_results(args.store), getattr(args, "select", []))
     fit = fit_optimum(
         ds,
         degree=args.degree,

@@ -30,6 +30,10 @@ at full speed and that per-block costs (a task, a store write) are small. A
 block is the unit of work of a worker process or a Dask task; only the calling
 process writes to the store (see :mod:`xorsweep.store`) and draws the progress
 bar. The computation (:func:`compute_block`) does no I/O.
+
+Local workers are processes forked by a forkserver that has imported the
+package once (``spawn`` where there is no forkserver), with one BLAS thread
+each; they exit by themselves if the sweep's process is killed.
 """
 
 from __future__ import annotations
@@ -345,7 +349,13 @@ def compute_block(task: BlockTask) -> dict[str, np.ndarray]:
 def _choose_layout(
     grid_shape: tuple[int, ...], runs: int, total: int, block_size: int, workers: int
 ) -> _store.ChunkLayout:
-    """Chunks of about one block: ``block_size`` runs, fewer if that leaves a worker idle."""
+    """Chunks of at most ``block_size`` runs, fewer if that would leave a worker idle.
+
+    ``runs`` is the largest number of runs a point asks for and ``total`` the
+    runs of all points. A point's runs are split evenly (10,000 runs and
+    blocks of 8192 give two chunks of 5000); points with few runs share a
+    chunk along ``hidden_std``.
+    """
     target = max(1, min(block_size, math.ceil(total / (2 * workers))))
     if runs >= target:
         n_chunks = math.ceil(runs / target)
@@ -380,10 +390,7 @@ def _plan(
     """
     shape = config.grid_shape
     n_h = shape[0]
-    starts = np.arange(filled.shape[-1]) * layout.runs  # (run_chunk,)
-    ends = np.minimum(starts + layout.runs, runs)
-    lo = starts + filled  # (grid..., run_chunk): first run to compute
-    hi = np.minimum(requested[..., None], ends)  # one past the last
+    lo, hi = _run_ranges(requested, filled, layout, runs)
     work = np.maximum(hi - lo, 0)
     coords = config.coords
     hs_all = coords["hidden_std"]
@@ -416,6 +423,8 @@ def _plan(
 
 
 def _make_block(config, pending, point_chunk, h_sl, c_lo, c_hi, hs_all, fixed) -> _Block:
+    """The block of the chunks ``pending`` ((run chunk, rows with work) pairs) of the
+    points ``h_sl`` at the other grid indices of ``point_chunk``."""
     h, lo, hi, chunks, rows_list, entries = [], [], [], [], [], []
     pos = 0
     for j, rows in pending:
@@ -441,14 +450,26 @@ def _make_block(config, pending, point_chunk, h_sl, c_lo, c_hi, hs_all, fixed) -
     return _Block(task, chunks, rows_list, entries)
 
 
+def _run_ranges(
+    requested: np.ndarray, filled: np.ndarray, layout: _store.ChunkLayout, runs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """First run to compute and one past the last, each (grid..., run_chunk).
+
+    In run chunk ``j`` of a point, runs from the chunk's start up to
+    ``filled`` are finished; runs up to ``requested`` (and the chunk's end)
+    are wanted. Where ``hi <= lo`` there is nothing to do.
+    """
+    starts = np.arange(filled.shape[-1]) * layout.runs  # (run_chunk,)
+    ends = np.minimum(starts + layout.runs, runs)
+    return starts + filled, np.minimum(requested[..., None], ends)
+
+
 def _pending(
     requested: np.ndarray, filled: np.ndarray, layout: _store.ChunkLayout, runs: int
 ) -> int:
     """Number of runs a sweep to ``requested`` runs per point still has to compute."""
-    starts = np.arange(filled.shape[-1]) * layout.runs
-    ends = np.minimum(starts + layout.runs, runs)
-    hi = np.minimum(requested[..., None], ends)
-    return int(np.maximum(hi - (starts + filled), 0).sum())
+    lo, hi = _run_ranges(requested, filled, layout, runs)
+    return int(np.maximum(hi - lo, 0).sum())
 
 
 # ---------------------------------------------------------------------------
@@ -556,13 +577,50 @@ def _run_here(blocks: list[_Block]) -> Iterator[tuple[_Block, dict]]:
         yield block, compute_block(block.task)
 
 
-def _run_processes(blocks: list[_Block], workers: int) -> Iterator[tuple[_Block, dict]]:
+def _exit_with_parent() -> None:
+    """Worker initializer: leave as soon as the sweep's process is gone.
+
+    Without it, the workers of a sweep whose process was killed (SIGKILL) would
+    wait for work forever. ``multiprocessing.parent_process()`` is the process
+    that asked for the worker (with spawn and with a forkserver alike); its
+    sentinel is ready when that process has ended.
+    """
     import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:  # pragma: no cover - not started by multiprocessing
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="xorsweep-exit-with-parent", daemon=True).start()
+
+
+def _process_context() -> Any:
+    """A forkserver that preloads a warmed-up worker (POSIX), else spawn.
+
+    Never plain fork: the calling process may run threads (Zarr, Dask, tqdm).
+    """
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["xorsweep._preload"])
+        return ctx
+    return multiprocessing.get_context("spawn")  # pragma: no cover - not POSIX
+
+
+def _run_processes(blocks: list[_Block], workers: int) -> Iterator[tuple[_Block, dict]]:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     todo = iter(blocks)
-    with _single_threaded_children():
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    with _single_threaded_children():  # the forkserver starts inside: its workers inherit
+        pool = ProcessPoolExecutor(
+            workers, mp_context=_process_context(), initializer=_exit_with_parent
+        )
         try:
             running = {pool.submit(compute_block, b.task): b for b in islice(todo, 2 * workers)}
             while running:
@@ -828,8 +886,9 @@ def sweep(
     progress : bool
         Show a ``tqdm.auto`` bar of blocks and net-epochs per second.
     block_size : int
-        Runs per block at most (fewer when that keeps every worker busy).
-        Results do not depend on it.
+        Target runs per block: a block is whole chunks of the results (cut
+        when they are first made) grouped until it holds this many runs, or
+        fewer when that keeps every worker busy. Results do not depend on it.
     total_runs : int, optional
         After ``runs``, add runs where the relative standard error of the mean
         loss is largest (:func:`allocate`) until the results hold
