@@ -280,6 +280,20 @@ def test_bad_arguments_are_refused_before_the_store_is_touched(made):
     assert _digest(made) == before
 
 
+def test_a_damaged_store_is_named_as_such(tmp_path):
+    path = tmp_path / "r.zarr"
+    _sweep(runs=2, store=path)
+    for f in sorted((path / "final_loss").rglob("*"), reverse=True):
+        f.rmdir() if f.is_dir() else f.unlink()
+    (path / "final_loss").rmdir()
+    before = _digest(path)
+    with pytest.raises(ValueError, match="is damaged: it lacks the array.s. final_loss"):
+        xs.open_results(path)
+    with pytest.raises(ValueError, match="is damaged"):
+        _sweep(runs=3, store=path)
+    assert _digest(path) == before
+
+
 def test_open_results_of_nothing(tmp_path):
     with pytest.raises(FileNotFoundError, match="no results store at"):
         xs.open_results(tmp_path / "missing.zarr")

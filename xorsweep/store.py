@@ -191,9 +191,14 @@ def read_header(path: str | os.PathLike) -> StoreHeader:
         raise FileNotFoundError(f"no results store at {path}")
     group = zarr.open_group(path, mode="r", zarr_format=3)
     attrs = dict(group.attrs)
+    missing = [name for name in (*VARIABLES, FILLED, "run") if name not in group]
+    if missing:
+        raise ValueError(f"the store {path} is damaged: it lacks the array(s) {', '.join(missing)}")
     first = group[VARIABLES[0]]
     dims = tuple(first.metadata.dimension_names)
     grid_dims = dims[:-1]
+    if "hidden_std" not in grid_dims or any(dim not in group for dim in grid_dims):
+        raise ValueError(f"the store {path} is damaged: its grid coordinates are missing")
     coords = {dim: np.asarray(group[dim][...], dtype=np.float64) for dim in grid_dims}
     chunks = first.chunks
     layout = ChunkLayout(points=int(chunks[0]), runs=int(chunks[-1]))
