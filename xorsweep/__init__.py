@@ -8,6 +8,7 @@ which is not imported here so that ``import xorsweep`` never loads matplotlib.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import reference
 from .claims import claims
 from .fit import FitResult, fit_optimum
 from .network import PARAMETER_NAMES, Population, glorot_std, init_population
@@ -16,7 +17,6 @@ from .store import open_results
 from .sweep import SweepConfig, allocate, article_grid, replay, sweep, to_article_frame
 from .training import UPDATES, train
 from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor
-from . import reference
 
 try:
     __version__ = version("xorsweep")

@@ -393,6 +393,151 @@ def _run_fit(args: argparse.Namespace) -> int:
 _SUBCOMMANDS.append(_add_fit)
 
 
+#: Sweep sizes of ``xorsweep reproduce``: the quick one takes a minute or two on two cores,
+#: the full one is the article's 400 points x 10,000 runs (4 million networks).
+_SCALES = {"quick": {"points": 80, "runs": 2_000}, "full": {"points": 400, "runs": 10_000}}
+
+
+def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "reproduce",
+        help="reproduce the article end to end: sweep, fit, claims, figures and a report",
+        description=(
+            "Run the article's sweep over the hidden std (output std 0.8165, lr 0.1, 10,000 "
+            "epochs) into DIR/results.zarr, fit the optimal std, measure the article's claims, "
+            "draw the ten figures into DIR/figures and write DIR/report.md showing them "
+            "together (with DIR/claims.csv and DIR/fit.json for machines). --scale quick "
+            f"trains {_SCALES['quick']['points']} stds x {_SCALES['quick']['runs']:,} runs "
+            "(a few minutes on two cores); --scale full is the article's "
+            f"{_SCALES['full']['points']} x {_SCALES['full']['runs']:,}. Re-running resumes "
+            "the sweep where it stopped."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        required=True,
+        default=argparse.SUPPRESS,
+        help="output directory (created if missing)",
+    )
+    parser.add_argument(
+        "--scale", default="quick", choices=tuple(_SCALES), help="size of the sweep"
+    )
+    parser.add_argument(
+        "--points",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="number of stds from e^-3 to e^4 (default: the scale's)",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="runs per std (default: the scale's)",
+    )
+    parser.add_argument("--epochs", type=int, default=10_000, help="gradient steps per run")
+    parser.add_argument("--seed", type=int, default=0, help="root seed of the sweep and figures")
+    parser.add_argument(
+        "--n-boot", type=int, default=1000, help="bootstrap replicates of every interval"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="local worker processes (default: every CPU this process may use)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=argparse.SUPPRESS,
+        help="run the sweep on this Dask scheduler instead of local processes (default: local)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    parser.set_defaults(func=_run_reproduce)
+
+
+def _run_reproduce(args: argparse.Namespace) -> int:
+    import json
+    import math
+    import time
+    from pathlib import Path
+
+    from . import plots
+    from .claims import claims
+    from .fit import fit_optimum
+    from .report import render_report
+    from .store import open_results
+    from .training import DEFAULT_BLOCK
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--out {out} exists and is not a directory")
+    scale = _SCALES[args.scale]
+    points = getattr(args, "points", scale["points"])
+    runs = getattr(args, "runs", scale["runs"])
+    store = out / "results.zarr"
+    seconds = {}
+    start = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    sweep_args = argparse.Namespace(
+        store=str(store),
+        runs=runs,
+        points=points,
+        std_min=math.exp(-3.0),
+        std_max=math.exp(4.0),
+        output_std=0.8165,
+        lr=0.1,
+        epochs=args.epochs,
+        seed=args.seed,
+        update="article",
+        workers=getattr(args, "workers", None),
+        scheduler=getattr(args, "scheduler", None),
+        no_progress=args.no_progress,
+        block_size=DEFAULT_BLOCK,
+    )
+    status = _run_sweep(sweep_args)
+    if status:
+        return status
+    seconds["sweep"] = time.perf_counter() - start
+    start = time.perf_counter()
+    results = open_results(store)
+    data = plots.figure_data(results, seed=args.seed, epochs=args.epochs)
+    fit = data.fit or fit_optimum(results, n_boot=args.n_boot, rng=args.seed, errors="ignore")
+    table = claims(results, fit=fit, n_boot=args.n_boot, rng=args.seed)
+    seconds["fit and claims"] = time.perf_counter() - start
+    start = time.perf_counter()
+    figures = {}
+    (out / "figures").mkdir(exist_ok=True)
+    for name, fig in plots.article_figures(data).items():
+        path = Path("figures") / f"{name}.png"
+        fig.savefig(out / path, dpi=150)
+        figures[name] = path.as_posix()
+    seconds["figures"] = time.perf_counter() - start
+    table.to_csv(out / "claims.csv", index=False)
+    (out / "fit.json").write_text(
+        json.dumps(_json_ready(fit.to_dict()), indent=2, allow_nan=False) + "\n"
+    )
+    command = f"xorsweep reproduce --out {args.out} --scale {args.scale}"
+    report = render_report(
+        results,
+        fit,
+        table,
+        figures,
+        scale=args.scale,
+        seconds=seconds,
+        notes=data.notes,
+        command=command,
+    )
+    (out / "report.md").write_text(report, encoding="utf-8")
+    print(f"wrote {out / 'report.md'} with {len(figures)} figures in {out / 'figures'}")
+    print(repr(fit))
+    return 0
+
+
+_SUBCOMMANDS.append(_add_reproduce)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()

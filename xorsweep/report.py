@@ -1,0 +1,171 @@
+"""The reproduction report: sweep, fit, claims and figures in one Markdown page.
+
+Pure text: :func:`render_report` takes what was computed and returns the page;
+the ``xorsweep reproduce`` command writes it next to the figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+__all__ = ["render_report", "markdown_table"]
+
+_FIGURE_TITLES = {
+    "fig01_xor_boundaries": "1. XOR and the hidden neurons' decision lines",
+    "fig02_sigmoid": "2. The sigmoid and its derivative",
+    "fig03_bernoulli": "3. The Bernoulli compatibility P(y | y-hat)",
+    "fig04_bce": "4. Binary cross-entropy",
+    "fig05_training": "5. One network's training, as in the article",
+    "fig06_weights_small_std": "6. Parameters over epochs, very small initial std",
+    "fig07_weights_large_std": "7. Parameters over epochs, large initial std",
+    "fig08_loss_vs_std": "8. Mean total loss against the hidden std (the headline)",
+    "fig09_failure_rate": "9. Failure rate, median and quartiles against the std",
+    "fig10_converged_epoch": "10. Converged epoch against the std",
+}
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if not math.isfinite(v):
+            return "–"
+        if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+            return f"{v:.3g}"
+        if abs(v) >= 100:
+            return f"{v:,.1f}"
+        return f"{v:.4g}"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
+    """A pipe table of ``frame``; NaN shows as an en dash.
+
+    Examples
+    --------
+    >>> print(markdown_table(pd.DataFrame({"a": [1.5, float("nan")]}, index=["x", "y"])))
+    |  | a |
+    |---|---:|
+    | x | 1.5 |
+    | y | – |
+    """
+    cols = list(frame.columns)
+    head = ([str(frame.index.name or "")] if index else []) + [str(c) for c in cols]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in cols]
+    align = (["---"] if index else []) + ["---:" if n else "---" for n in numeric]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
+    for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+        cells = ([_cell(key)] if index else []) + [_cell(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _configuration(results: xr.Dataset) -> pd.DataFrame:
+    grid = results["hidden_std"].values
+    present = np.isfinite(results["total_loss"].values)
+    attrs = results.attrs
+    runs = int(present.sum())
+    epochs = int(attrs.get("epochs", 0))
+    rows = {
+        "hidden std grid": f"{grid.size} points, {grid.min():.4g} to {grid.max():.4g} (log-spaced)",
+        "runs": f"{runs:,} ({runs / grid.size:,.0f} per point on average)",
+        "output std": attrs.get("output_std", "–"),
+        "learning rate": attrs.get("lr", "–"),
+        "epochs": f"{epochs:,}",
+        "net-epochs": f"{runs * epochs:.3g}",
+        "update order": attrs.get("update", "–"),
+        "seed": attrs.get("seed", "–"),
+        "xorsweep": attrs.get("xorsweep_version", "–"),
+    }
+    return pd.DataFrame({"value": [str(v) for v in rows.values()]}, index=list(rows))
+
+
+def render_report(
+    results: xr.Dataset,
+    fit: Any,
+    claims_table: pd.DataFrame,
+    figures: Mapping[str, str],
+    *,
+    scale: str,
+    seconds: Mapping[str, float] | None = None,
+    notes: Sequence[str] = (),
+    command: str = "",
+) -> str:
+    """The Markdown report of a reproduction.
+
+    Parameters
+    ----------
+    results : xarray.Dataset
+        The sweep's results (dims hidden_std, run), with its attributes.
+    fit : FitResult
+        :func:`xorsweep.fit_optimum` of ``results``.
+    claims_table : pandas.DataFrame
+        :func:`xorsweep.claims` of ``results``.
+    figures : mapping of str to str
+        Figure name (e.g. ``"fig08_loss_vs_std"``) to its path relative to the report.
+    scale : str
+        The scale's name, shown in the title.
+    seconds : mapping of str to float, optional
+        Wall time of each stage.
+    notes : sequence of str
+        Remarks for the reader (a failed fit, an example network that did not converge).
+    command : str
+        The command that regenerates the report.
+
+    Returns
+    -------
+    str
+        Markdown text.
+    """
+    out = [f"# Machine Learning XOR from Scratch, reproduced ({scale} scale)", ""]
+    out += [
+        "The article trains a 2-2-1 sigmoid network on XOR and asks how the standard deviation "
+        "of the hidden layer's initial weights changes learning. This report is regenerated "
+        "from data by `xorsweep`.",
+        "",
+    ]
+    if command:
+        out += ["Regenerate (re-running resumes the sweep):", "", f"    {command}", ""]
+    out += ["## Configuration", "", markdown_table(_configuration(results)), ""]
+    if seconds:
+        timing = pd.DataFrame({"seconds": [float(v) for v in seconds.values()]}, index=seconds)
+        timing.index.name = "stage"
+        out += ["Wall time of each stage:", "", markdown_table(timing), ""]
+    if "fig08_loss_vs_std" in figures:
+        out += ["## The headline", "", f"![figure 8]({figures['fig08_loss_vs_std']})", ""]
+    out += ["## The optimal std against Glorot's 1/√2", ""]
+    if getattr(fit, "ok", False):
+        lo, hi = fit.optimum_ci
+        out += [
+            f"Fitted optimum **{fit.optimum:.3f}** (95% CI {lo:.3f} to {hi:.3f}); "
+            f"Glorot's 1/√2 = 0.7071 lies {abs(fit.glorot_distance):.2f} CI half-widths "
+            f"{'below' if fit.glorot_distance < 0 else 'above'} it.",
+            "",
+        ]
+    else:
+        out += [f"The fit failed: {getattr(fit, 'message', 'no fit')}", ""]
+    out += ["```", repr(fit), "```", ""]
+    out += [markdown_table(fit.to_frame()), ""]
+    out += ["## The article's claims, measured", ""]
+    conf = claims_table.attrs.get("confidence", 0.95)
+    cols = ["claim", "article", "measured", "ci_low", "ci_high", "unit", "verdict"]
+    shown = claims_table[cols].rename(
+        columns={"ci_low": f"{conf:.0%} low", "ci_high": f"{conf:.0%} high"}
+    )
+    out += [markdown_table(shown, index=False), ""]
+    out += ["How each was measured:", ""]
+    out += [f"{i}. {note}" for i, note in enumerate(claims_table["note"], start=1)]
+    out += [""]
+    if notes:
+        out += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    out += ["## All figures", ""]
+    for name, path in figures.items():
+        out += [f"### {_FIGURE_TITLES.get(name, name)}", "", f"![{name}]({path})", ""]
+    return "\n".join(out)
