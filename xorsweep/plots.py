@@ -57,6 +57,7 @@ from matplotlib.figure import Figure
 
 from ._checks import check_choice, check_count
 from .network import Population, init_population
+from .stats import along_hidden_std
 from .training import train
 from .truth_tables import truth_table
 
@@ -208,23 +209,6 @@ def _require(ds: xr.Dataset, variables: tuple[str, ...], what: str, hint: str) -
     missing = [v for v in variables if v not in ds.variables]
     if missing:
         raise ValueError(f"{what} lacks the variable(s) {', '.join(missing)}; {hint}")
-
-
-def _along_hidden_std(obj: xr.Dataset, what: str) -> xr.Dataset:
-    """Drop length-1 dimensions other than hidden_std and run; refuse longer ones."""
-    extra = [d for d in obj.dims if d not in ("hidden_std", "run")]
-    longer = [d for d in extra if obj.sizes[d] > 1]
-    if longer:
-        raise ValueError(
-            f"{what} must vary along hidden_std only, but it also has the dimension(s) "
-            f"{', '.join(f'{d} ({obj.sizes[d]} values)' for d in longer)}; select one value "
-            f"first, e.g. .sel({longer[0]}=...)"
-        )
-    if "hidden_std" not in obj.dims:
-        raise ValueError(f"{what} must have a hidden_std dimension, got dims {tuple(obj.dims)}")
-    if extra:
-        obj = obj.isel({d: 0 for d in extra})
-    return obj.sortby("hidden_std")
 
 
 def _epochs_label(obj: xr.Dataset) -> str:
@@ -706,7 +690,7 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
         and the fitted curve in red.
     """
     _require(summary, ("mean", "sem"), "summary", "pass the Dataset returned by xorsweep.summarize")
-    summary = _along_hidden_std(summary, "summary")
+    summary = along_hidden_std(summary, "summary")
     x = summary.hidden_std.values
     mean = summary["mean"].values
     sem = summary["sem"].values
@@ -804,7 +788,7 @@ def plot_failure_rate(summary: xr.Dataset, axes: Any = None) -> tuple[Axes, Axes
     """
     names = ("failure_rate", "failure_low", "failure_high", "median", "q25", "q75", "mean")
     _require(summary, names, "summary", "pass the Dataset returned by xorsweep.summarize")
-    summary = _along_hidden_std(summary, "summary")
+    summary = along_hidden_std(summary, "summary")
     x = summary.hidden_std.values
     keep = (x > 0) & np.isfinite(summary.failure_rate.values)
     if not keep.any():
@@ -864,7 +848,7 @@ def plot_converged_epoch(results: xr.Dataset, ax: Axes | None = None) -> Axes:
         with at least one converged run.
     """
     _require(results, ("converged_epoch",), "results", "pass the sweep's results (xorsweep.sweep)")
-    results = _along_hidden_std(results, "results")
+    results = along_hidden_std(results, "results")
     if "run" not in results.dims:
         raise ValueError(f"results must have a run dimension, got dims {tuple(results.dims)}")
     x = results.hidden_std.values
