@@ -35,6 +35,8 @@ def _cell(value: Any) -> str:
         v = float(value)
         if not math.isfinite(v):
             return "–"
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{int(v):,}"
         if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
             return f"{v:.3g}"
         if abs(v) >= 100:
@@ -137,7 +139,13 @@ def render_report(
     if seconds:
         timing = pd.DataFrame({"seconds": [float(v) for v in seconds.values()]}, index=seconds)
         timing.index.name = "stage"
-        out += ["Wall time of each stage:", "", markdown_table(timing), ""]
+        out += [
+            "Wall time of each stage in this run of the command (a resumed sweep counts only "
+            "the blocks it computed):",
+            "",
+            markdown_table(timing),
+            "",
+        ]
     if "fig08_loss_vs_std" in figures:
         out += ["## The headline", "", f"![figure 8]({figures['fig08_loss_vs_std']})", ""]
     out += ["## The optimal std against Glorot's 1/√2", ""]
