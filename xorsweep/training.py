@@ -341,12 +341,15 @@ def train(
             f"data has {table.n_in} inputs and {table.n_out} outputs but the population's "
             f"networks have {population.n_in} and {population.n_out}"
         )
-    parts = []
+    merged: dict[str, np.ndarray] = {}  # every block's results go into their slice of these
     for start in range(0, population.runs, block_size):
         stop = min(start + block_size, population.runs)
         blk = _Block.from_population(population, start, stop)
-        parts.append(_train_block(blk, table, lrs[start:stop], epochs, update, record_every))
-    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        part = _train_block(blk, table, lrs[start:stop], epochs, update, record_every)
+        for name, value in part.items():
+            if name not in merged:
+                merged[name] = np.empty((population.runs, *value.shape[1:]), value.dtype)
+            merged[name][start:stop] = value
     return _to_dataset(merged, table, epochs, lrs, update, record_every)
 
 
