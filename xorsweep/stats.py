@@ -156,6 +156,22 @@ def _masked_mean(x: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return mean, n
 
 
+def _moments(values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(present, x, count, mean, std)`` of the finite values along the last axis.
+
+    ``present`` marks the finite values and ``x`` holds them with NaN elsewhere;
+    ``std`` has ``ddof=1`` and is NaN where ``count`` < 2, ``mean`` where it is 0.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    present = np.isfinite(values)
+    x = np.where(present, values, np.nan)
+    mean, count = _masked_mean(x, present)
+    dev = np.where(present, x - mean[..., None], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = np.where(count > 1, (dev * dev).sum(axis=-1) / (count - 1), np.nan)
+    return present, x, count, mean, np.sqrt(var)
+
+
 def point_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Count, mean and standard error of the finite values along the last axis.
 
@@ -171,14 +187,9 @@ def point_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         standard deviation (``ddof=1``) over ``sqrt(count)``, NaN where
         ``count`` < 2.
     """
-    values = np.asarray(values, dtype=np.float64)
-    present = np.isfinite(values)
-    x = np.where(present, values, np.nan)
-    mean, count = _masked_mean(x, present)
-    dev = np.where(present, x - mean[..., None], 0.0)
+    _, _, count, mean, std = _moments(values)
     with np.errstate(divide="ignore", invalid="ignore"):
-        var = np.where(count > 1, (dev * dev).sum(axis=-1) / (count - 1), np.nan)
-        sem = np.sqrt(var / count)
+        sem = std / np.sqrt(count)
     return count.astype(np.int64), mean, sem
 
 
@@ -281,13 +292,8 @@ def summarize(ds: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
     dims = loss_da.dims[:-1]
     loss = np.asarray(loss_da.values, dtype=np.float64)
     conv = np.asarray(ds.converged_epoch.transpose(*dims, "run").values, dtype=np.float64)
-    present = np.isfinite(loss)
-    x = np.where(present, loss, np.nan)
-    mean, count = _masked_mean(x, present)
-    dev = np.where(present, x - mean[..., None], 0.0)
+    present, x, count, mean, std = _moments(loss)
     with np.errstate(divide="ignore", invalid="ignore"):
-        var = np.where(count > 1, (dev * dev).sum(axis=-1) / (count - 1), np.nan)
-        std = np.sqrt(var)
         sem = std / np.sqrt(count)
     q25, median, q75 = _quantiles(np.sort(x, axis=-1), count, (0.25, 0.5, 0.75))
     converged = present & np.isfinite(conv)
