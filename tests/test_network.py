@@ -41,9 +41,7 @@ def test_per_run_std_scales_the_same_normals():
     pop = xs.init_population(3, hidden_std=stds, output_std=stds, seed=4)
     unit = xs.init_population(3, hidden_std=1.0, output_std=1.0, seed=4)
     for name in xs.PARAMETER_NAMES:
-        np.testing.assert_array_equal(
-            getattr(pop, name), getattr(unit, name) * stds[:, None, None]
-        )
+        np.testing.assert_array_equal(getattr(pop, name), getattr(unit, name) * stds[:, None, None])
     assert not pop.hidden_weights[0].any()  # std 0 gives zeros
 
 
