@@ -3,49 +3,89 @@
 Three measurements, side by side in one run:
 
 (a) scaling: the same sweep (``--points`` x ``--runs`` runs of ``--epochs`` epochs,
-    written to a fresh store) with 1 worker (computed in the calling process)
-    and with 2 worker processes; the ratio of their wall times (target >= 1.8);
-(b) overhead: the 1-worker sweep, with its store and progress bar, against bare
-    ``xorsweep.train`` of as many runs drawn by one ``init_population`` call
-    (target <= 5%); the per-run seeding is timed on its own as part of it;
-(c) peak memory: fresh processes sweep ``--memory-points`` x R runs (R from
-    ``--memory-runs``) of one epoch into a store with 2 workers, ``load=False``;
-    the peak resident set of the calling process and of the largest worker
-    (``resource.getrusage``) (target < 1 GiB, whatever R).
+    written to a fresh store, with its progress bar) with 1 worker (computed in
+    the calling process) and with 2 worker processes; the ratio of their wall
+    times (target >= 1.8), and the same ratio for the time a sweep of twice as
+    many runs takes beyond it, which leaves out the fixed costs (starting the
+    workers) as a long sweep does. For reference, the hardware's own ratio: one
+    bare ``train`` of all the runs against two at once, each of half the runs;
+(b) overhead: the 1-worker sweep against bare ``xorsweep.train`` of as many runs
+    drawn by one ``init_population`` call (target <= 5%); the per-run seeding
+    is timed on its own as part of it;
+(c) peak memory: sweeps of ``--memory-points`` x R runs (R from ``--memory-runs``)
+    of one epoch into a store with 2 workers and ``load=False``; the peak
+    resident set of the calling process (``getrusage``) and of the largest
+    worker (sampled every 20 ms with psutil) (target < 1 GiB, whatever R).
 
-(a) and (b) run in turns, ``--repeats`` times, and report medians. Set the
-thread variables before NumPy loads, as the sweep's workers do.
+Every timed run is a fresh process (the clock starts after its imports, so a
+2-worker sweep pays for starting its forkserver and workers), in turns,
+``--repeats`` times; the tables give medians. BLAS and OpenMP get one thread.
 
 Run from the repository root::
 
-    python benchmarks/bench_sweep.py            # about 3 minutes on 2 cores
-    python benchmarks/bench_sweep.py --quick    # about 1 minute
+    python benchmarks/bench_sweep.py            # about 4 minutes on 2 cores
+    python benchmarks/bench_sweep.py --quick    # under a minute
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import json
 import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+_THREADS = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+_CHILD = r"""
+import json, resource, sys, threading, time
+import numpy as np
+import xorsweep as xs
+from xorsweep.sweep import ARTICLE_OUTPUT_STD, BlockTask, block_population
 
-import numpy as np  # noqa: E402
+mode, points, runs, epochs, store = sys.argv[1], *map(int, sys.argv[2:5]), sys.argv[5]
+grid = xs.article_grid(points) if mode == "memory" else xs.article_grid(points, 0.2, 5.0)
+out = {}
+if mode == "bare":  # init_population + train of the same runs, in this process
+    start = time.perf_counter()
+    pop = xs.init_population(points * runs, np.repeat(grid, runs), ARTICLE_OUTPUT_STD, seed=0)
+    xs.train(pop, epochs)
+elif mode == "seeding":  # every run's initial network from its own SeedSequence
+    n = len(grid)
+    task = BlockTask(grid, np.full(n, ARTICLE_OUTPUT_STD), np.full(n, 0.1),
+                     np.zeros(n, dtype=np.int64), np.full(n, runs, dtype=np.int64),
+                     0, 1, "article", "xor", 2)
+    start = time.perf_counter()
+    block_population(task)
+else:  # a sweep into a fresh store: "sweep1", "sweep2" (progress bar on) or "memory"
+    import psutil
+    me, peak, done = psutil.Process(), {"worker": 0}, threading.Event()
 
-import xorsweep as xs  # noqa: E402
-from xorsweep.sweep import ARTICLE_OUTPUT_STD, BlockTask, block_population  # noqa: E402
+    def sample():
+        while not done.wait(0.02):
+            for child in me.children(recursive=True):
+                try:
+                    peak["worker"] = max(peak["worker"], child.memory_info().rss)
+                except psutil.Error:
+                    pass
+
+    threading.Thread(target=sample, daemon=True).start()
+    start = time.perf_counter()
+    xs.sweep(grid, runs, epochs=epochs, store=store, workers=1 if mode == "sweep1" else 2,
+             progress=mode != "memory", load=False)
+    done.set()
+    out["worker_mib"] = peak["worker"] / 2**20
+out["seconds"] = time.perf_counter() - start
+out["parent_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
 
 
 def _cpu_name() -> str:
@@ -58,72 +98,36 @@ def _cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def time_sweep(grid: np.ndarray, runs: int, epochs: int, workers: int, scratch: Path) -> float:
-    """Wall time of a sweep into a fresh store, with its progress bar (sent to /dev/null)."""
-    store = scratch / f"w{workers}.zarr"
-    shutil.rmtree(store, ignore_errors=True)
-    with open(os.devnull, "w") as null, contextlib.redirect_stderr(null):
-        start = time.perf_counter()
-        xs.sweep(grid, runs, epochs=epochs, store=store, workers=workers, load=False)
-        seconds = time.perf_counter() - start
-    shutil.rmtree(store)
-    return seconds
-
-
-def time_bare_train(grid: np.ndarray, runs: int, epochs: int) -> float:
-    """Wall time of init_population + train on the same number of runs, in this process."""
-    start = time.perf_counter()
-    pop = xs.init_population(len(grid) * runs, np.repeat(grid, runs), ARTICLE_OUTPUT_STD, seed=0)
-    xs.train(pop, epochs)
-    return time.perf_counter() - start
-
-
-def time_seeding(grid: np.ndarray, runs: int) -> float:
-    """Wall time of drawing every run's initial network from its own SeedSequence."""
-    n = len(grid)
-    task = BlockTask(
-        hidden_std=np.asarray(grid, dtype=float),
-        output_std=np.full(n, ARTICLE_OUTPUT_STD),
-        lr=np.full(n, 0.1),
-        lo=np.zeros(n, dtype=np.int64),
-        hi=np.full(n, runs, dtype=np.int64),
-        seed=0,
-        epochs=1,
-        update="article",
-        data="xor",
-        hidden=2,
-    )
-    start = time.perf_counter()
-    block_population(task)
-    return time.perf_counter() - start
-
-
-_MEMORY_CHILD = """
-import json, resource, sys, time
-import xorsweep as xs
-points, runs, store = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-start = time.perf_counter()
-xs.sweep(xs.article_grid(points), runs, epochs=1, store=store, workers=2, progress=False,
-         load=False)
-seconds = time.perf_counter() - start
-me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"parent_kib": me, "worker_kib": kids, "seconds": seconds}))
-"""
-
-
-def peak_memory(points: int, runs: int, scratch: Path) -> dict:
-    """Peak RSS (KiB) of a fresh process sweeping into a store, and of its largest worker."""
-    store = scratch / "memory.zarr"
-    shutil.rmtree(store, ignore_errors=True)
-    out = subprocess.run(
-        [sys.executable, "-c", _MEMORY_CHILD, str(points), str(runs), str(store)],
-        capture_output=True,
+def _start(mode: str, points: int, runs: int, epochs: int, scratch: Path) -> subprocess.Popen:
+    store = scratch / f"{mode}-{time.monotonic_ns()}.zarr"
+    return subprocess.Popen(
+        [sys.executable, "-c", _CHILD, mode, str(points), str(runs), str(epochs), str(store)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # the progress bar
         text=True,
-        check=True,
+        env={**os.environ, **_THREADS},
     )
-    shutil.rmtree(store)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _finish(proc: subprocess.Popen) -> dict:
+    out, _ = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"a benchmark process failed with status {proc.returncode}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def measure(mode: str, points: int, runs: int, epochs: int, scratch: Path) -> dict:
+    """One measurement in a fresh process; its store is deleted afterwards."""
+    result = _finish(_start(mode, points, runs, epochs, scratch))
+    for path in scratch.glob("*.zarr"):
+        shutil.rmtree(path)
+    return result
+
+
+def two_bare_at_once(points: int, runs: int, epochs: int, scratch: Path) -> float:
+    """Wall time of two bare trains at once, each of half the runs: the 2 cores' own ratio."""
+    procs = [_start("bare", points, runs // 2, epochs, scratch) for _ in range(2)]
+    return max(_finish(p)["seconds"] for p in procs)
 
 
 def main() -> None:
@@ -140,17 +144,16 @@ def main() -> None:
         default=[1000, 10_000],
         help="runs per point of (c), one fresh process each",
     )
-    parser.add_argument("--quick", action="store_true", help="smaller: 2,000 epochs, 1 repeat")
+    parser.add_argument("--quick", action="store_true", help="2,000 epochs, 1 turn, (c) small")
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.repeats, args.memory_runs = 2000, 1, [1000]
 
-    grid = xs.article_grid(args.points, 0.2, 5.0)
     n_runs = args.points * args.runs
     print(f"date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     print(
         f"machine: {_cpu_name()}, {os.cpu_count()} CPUs, {platform.system()} "
-        f"{platform.release()}, Python {platform.python_version()}, NumPy {np.__version__}"
+        f"{platform.release()}, Python {platform.python_version()}"
     )
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     print(f"command: python benchmarks/bench_sweep.py {' '.join(sys.argv[1:])}".rstrip())
@@ -159,39 +162,58 @@ def main() -> None:
         f"{args.epochs} epochs, {args.repeats} turns\n"
     )
 
-    times: dict[str, list[float]] = {"bare": [], "sweep1": [], "sweep2": [], "seeding": []}
+    modes = ("bare", "sweep1", "sweep2", "pair", "seeding", "sweep1x2", "sweep2x2")
+    times: dict[str, list[float]] = {k: [] for k in modes}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
+        size = (args.points, args.runs, args.epochs)
         for turn in range(args.repeats):
-            times["bare"].append(time_bare_train(grid, args.runs, args.epochs))
-            times["sweep1"].append(time_sweep(grid, args.runs, args.epochs, 1, scratch))
-            times["sweep2"].append(time_sweep(grid, args.runs, args.epochs, 2, scratch))
-            times["seeding"].append(time_seeding(grid, args.runs))
+            for mode in ("bare", "sweep1", "sweep2", "seeding"):
+                times[mode].append(measure(mode, *size, scratch)["seconds"])
+            times["pair"].append(two_bare_at_once(*size, scratch))
+            for mode in ("sweep1", "sweep2"):
+                double = (args.points, 2 * args.runs, args.epochs)
+                times[f"{mode}x2"].append(measure(mode, *double, scratch)["seconds"])
             print(f"turn {turn + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
-        memory = [(r, peak_memory(args.memory_points, r, scratch)) for r in args.memory_runs]
+        memory = [
+            (r, measure("memory", args.memory_points, r, 1, scratch)) for r in args.memory_runs
+        ]
 
     med = {k: statistics.median(v) for k, v in times.items()}
-    rate = {k: n_runs * args.epochs / med[k] / 1e6 for k in ("bare", "sweep1", "sweep2")}
+    rate = {k: n_runs * args.epochs / med[k] / 1e6 for k in ("bare", "sweep1", "sweep2", "pair")}
+    rows = [
+        ("bare train, 1 process", "bare"),
+        ("sweep, 1 worker (store, progress)", "sweep1"),
+        ("sweep, 2 workers (store, progress)", "sweep2"),
+        ("2 bare trains of half the runs", "pair"),
+    ]
     print("\n(a), (b): medians")
-    print(f"{'':34} {'seconds':>8} {'M net-epochs/s':>15}")
-    print(f"{'bare train, this process':34} {med['bare']:8.2f} {rate['bare']:15.2f}")
-    print(f"{'sweep, 1 worker (store, progress)':34} {med['sweep1']:8.2f} {rate['sweep1']:15.2f}")
-    print(f"{'sweep, 2 workers (store, progress)':34} {med['sweep2']:8.2f} {rate['sweep2']:15.2f}")
+    print(f"{'':36} {'seconds':>8} {'M net-epochs/s':>15}")
+    for label, key in rows:
+        print(f"{label:36} {med[key]:8.2f} {rate[key]:15.2f}")
     print(
-        f"{'per-run seeding alone':34} {med['seeding']:8.2f} "
+        f"{'per-run seeding alone':36} {med['seeding']:8.2f} "
         f"{med['seeding'] / n_runs * 1e6:12.1f} us/run"
     )
-    print(f"\n(a) 2 workers vs 1: {med['sweep1'] / med['sweep2']:.2f}x (target >= 1.8)")
+    print(
+        f"{'2x the runs: 1 worker, 2 workers':36} {med['sweep1x2']:8.2f} "
+        f"{med['sweep2x2']:8.2f}"
+    )
+    marginal = (med["sweep1x2"] - med["sweep1"]) / (med["sweep2x2"] - med["sweep2"])
+    print(
+        f"\n(a) 2 workers vs 1: {med['sweep1'] / med['sweep2']:.2f}x for the whole sweep, "
+        f"{marginal:.2f}x for the runs beyond it (target >= 1.8); "
+        f"the hardware, bare trains: {med['bare'] / med['pair']:.2f}x"
+    )
     print(
         f"(b) sweep overhead over bare train: {100 * (med['sweep1'] / med['bare'] - 1):+.1f}% "
-        f"(target <= 5%), of which seeding {100 * med['seeding'] / med['bare']:.1f}%"
+        f"(target <= 5%); seeding alone is {100 * med['seeding'] / med['bare']:.1f}% of it"
     )
     print("\n(c) peak memory, sweep of one epoch into a store, 2 workers, load=False")
     print(f"{'runs':>10} {'parent MiB':>11} {'worker MiB':>11} {'seconds':>8}")
     for r, m in memory:
-        total = args.memory_points * r
         print(
-            f"{total:10,d} {m['parent_kib'] / 1024:11.0f} {m['worker_kib'] / 1024:11.0f} "
+            f"{args.memory_points * r:10,d} {m['parent_mib']:11.0f} {m['worker_mib']:11.0f} "
             f"{m['seconds']:8.1f}"
         )
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")

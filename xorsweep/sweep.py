@@ -346,17 +346,25 @@ def compute_block(task: BlockTask) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------
 
 
+def _block_target(runs: int, block_size: int, workers: int) -> int:
+    """Runs per block: ``runs`` split evenly into the fewest blocks of at most
+    ``block_size`` runs whose number is a multiple of ``workers``, so that every
+    worker gets the same work (16,384 runs on 2 workers: 2 blocks of 8192)."""
+    n_blocks = workers * math.ceil(runs / (workers * block_size))
+    return max(1, math.ceil(runs / max(n_blocks, 1)))
+
+
 def _choose_layout(
     grid_shape: tuple[int, ...], runs: int, total: int, block_size: int, workers: int
 ) -> _store.ChunkLayout:
-    """Chunks of at most ``block_size`` runs, fewer if that would leave a worker idle.
+    """Chunks of about one block (see :func:`_block_target`).
 
     ``runs`` is the largest number of runs a point asks for and ``total`` the
     runs of all points. A point's runs are split evenly (10,000 runs and
     blocks of 8192 give two chunks of 5000); points with few runs share a
     chunk along ``hidden_std``.
     """
-    target = max(1, min(block_size, math.ceil(total / (2 * workers))))
+    target = _block_target(total, block_size, workers)
     if runs >= target:
         n_chunks = math.ceil(runs / target)
         return _store.ChunkLayout(points=1, runs=math.ceil(runs / n_chunks))
@@ -737,7 +745,7 @@ def _fill(
     sink.extend_runs(int(requested.max()))
     filled = sink.filled()
     todo = _pending(requested, filled, sink.layout, sink.runs)
-    target = max(1, min(block_size, math.ceil(todo / (2 * workers))))
+    target = _block_target(todo, block_size, workers)
     blocks = _plan(config, requested, filled, sink.layout, sink.runs, target)
     if client is not None:
         results = _run_dask(blocks, client)
@@ -886,9 +894,10 @@ def sweep(
     progress : bool
         Show a ``tqdm.auto`` bar of blocks and net-epochs per second.
     block_size : int
-        Target runs per block: a block is whole chunks of the results (cut
-        when they are first made) grouped until it holds this many runs, or
-        fewer when that keeps every worker busy. Results do not depend on it.
+        Largest block wanted: the work is split evenly into the fewest blocks
+        of at most this many runs whose number is a multiple of the workers; a
+        block is whole chunks of the results (cut when they are first made),
+        grouped until it holds that many runs. Results do not depend on it.
     total_runs : int, optional
         After ``runs``, add runs where the relative standard error of the mean
         loss is largest (:func:`allocate`) until the results hold
