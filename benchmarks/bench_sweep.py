@@ -195,10 +195,7 @@ def main() -> None:
         f"{'per-run seeding alone':36} {med['seeding']:8.2f} "
         f"{med['seeding'] / n_runs * 1e6:12.1f} us/run"
     )
-    print(
-        f"{'2x the runs: 1 worker, 2 workers':36} {med['sweep1x2']:8.2f} "
-        f"{med['sweep2x2']:8.2f}"
-    )
+    print(f"{'2x the runs: 1 worker, 2 workers':36} {med['sweep1x2']:8.2f} {med['sweep2x2']:8.2f}")
     marginal = (med["sweep1x2"] - med["sweep1"]) / (med["sweep2x2"] - med["sweep2"])
     print(
         f"\n(a) 2 workers vs 1: {med['sweep1'] / med['sweep2']:.2f}x for the whole sweep, "
