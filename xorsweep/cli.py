@@ -459,7 +459,6 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
 
 def _run_reproduce(args: argparse.Namespace) -> int:
     import json
-    import math
     import time
     from pathlib import Path
 
@@ -468,7 +467,6 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     from .fit import fit_optimum
     from .report import render_report
     from .store import open_results
-    from .training import DEFAULT_BLOCK
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -480,22 +478,15 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     seconds = {}
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    sweep_args = argparse.Namespace(
-        store=str(store),
-        runs=runs,
-        points=points,
-        std_min=math.exp(-3.0),
-        std_max=math.exp(4.0),
-        output_std=0.8165,
-        lr=0.1,
-        epochs=args.epochs,
-        seed=args.seed,
-        update="article",
-        workers=getattr(args, "workers", None),
-        scheduler=getattr(args, "scheduler", None),
-        no_progress=args.no_progress,
-        block_size=DEFAULT_BLOCK,
-    )
+    # the sweep command's own parser supplies the article's configuration (its defaults)
+    sweep_argv = ["sweep", "--store", str(store), "--runs", str(runs), "--points", str(points)]
+    sweep_argv += ["--epochs", str(args.epochs), "--seed", str(args.seed)]
+    for option in ("workers", "scheduler"):
+        if hasattr(args, option):
+            sweep_argv += [f"--{option}", str(getattr(args, option))]
+    if args.no_progress:
+        sweep_argv.append("--no-progress")
+    sweep_args = build_parser().parse_args(sweep_argv)
     status = _run_sweep(sweep_args)
     if status:
         return status
