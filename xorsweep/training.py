@@ -44,8 +44,13 @@ _PRODUCT_CHUNK = 16
 
 @dataclass
 class _Block:
-    """Parameters of ``B`` networks in the block layout, plus reusable work buffers."""
+    """Parameters of ``B`` networks in the block layout, in one flat buffer.
 
+    ``params`` holds ``wh`` then ``wo`` (both views of it), so that one NumPy
+    call can update every parameter of the block.
+    """
+
+    params: np.ndarray  # (n,) with n = ((i+1) * h + (h+1) * o) * r
     wh: np.ndarray  # (i+1, h, r)
     wo: np.ndarray  # (h+1, o, r)
 
@@ -53,9 +58,19 @@ class _Block:
     def from_population(cls, pop: Population, start: int, stop: int) -> _Block:
         wh = np.concatenate([pop.hidden_weights[start:stop], pop.hidden_bias[start:stop]], axis=1)
         wo = np.concatenate([pop.output_weights[start:stop], pop.output_bias[start:stop]], axis=1)
-        return cls(
-            np.ascontiguousarray(wh.transpose(1, 2, 0)), np.ascontiguousarray(wo.transpose(1, 2, 0))
-        )
+        blk = cls.empty(wh.shape[1] - 1, wh.shape[2], wo.shape[2], stop - start)
+        blk.wh[...] = wh.transpose(1, 2, 0)
+        blk.wo[...] = wo.transpose(1, 2, 0)
+        return blk
+
+    @classmethod
+    def empty(cls, n_in: int, hidden: int, n_out: int, runs: int) -> _Block:
+        """A block of uninitialised parameters (also used for gradients)."""
+        n_h = (n_in + 1) * hidden * runs
+        params = np.empty(n_h + (hidden + 1) * n_out * runs)
+        wh = params[:n_h].reshape(n_in + 1, hidden, runs)
+        wo = params[n_h:].reshape(hidden + 1, n_out, runs)
+        return cls(params, wh, wo)
 
     def parameters(self) -> dict[str, np.ndarray]:
         """The four tensors in the public layout (run first)."""
@@ -70,7 +85,7 @@ class _Block:
 
 
 class _Kernel:
-    """Forward pass, loss and update of one block of ``B`` networks, in place.
+    """Forward pass, loss terms and update of one block of ``B`` networks, in place.
 
     All work arrays and views are made once, so an epoch is a fixed sequence of
     NumPy calls writing into preallocated memory; constants are 0-d arrays,
@@ -79,12 +94,20 @@ class _Kernel:
     on its position in the block or on the block's size. Shapes: hidden work
     arrays (s, h, r), output work arrays (s, o, r), the block's parameters as
     in :class:`_Block`.
+
+    The loss bookkeeping is batched over a group of ``group`` epochs (as many
+    as fit ``_PRODUCT_CHUNK`` clipped probabilities, 4 for XOR): each epoch
+    clips its probabilities into its own rows of ``clipped``, and
+    :meth:`score_group` then takes, for the whole group at once, the log of
+    their product (added to the running total) and the epochs at which some
+    prediction was on the wrong side.
     """
 
     def __init__(self, blk: _Block, data: TruthTable, lr: np.ndarray, update: str):
         s, o = data.samples, data.n_out
         i1, h, r = blk.wh.shape
         self.blk = blk
+        self.article = update == "article"
         ones = np.ones((s, 1))
         self.neg_x = -np.hstack([data.inputs, ones])  # (s, i+1): gives -z_h in one product
         self.x_t = np.ascontiguousarray(np.hstack([data.inputs, ones]).T)  # (i+1, s)
@@ -101,36 +124,49 @@ class _Kernel:
         self.work = np.empty((s, h, r))  # products, then the hidden layer's error
         self.z = np.empty((s, o, r))  # z_o, the output layer's logits
         self.prob = np.empty((s, o, r))  # probability given to the correct target
-        self.clipped = np.empty((s, o, r))  # the same, clipped as in the article
         self.err = np.empty((s, o, r))  # lr * (y_hat - y)
-        self.grad_o = np.empty((h, o, r))
-        self.grad_b = np.empty((o, r))
-        self.grad_h = np.empty((i1, h, r))
-        self.row = np.empty(r)
-        self.wrong = np.empty(r, dtype=bool)
+        self.grads = _Block.empty(i1 - 1, h, o, r)  # gradients, in the parameters' layout
+        # loss bookkeeping for a group of epochs: clipped[g * s * o : (g + 1) * s * o] holds
+        # the clipped probabilities of the group's epoch g
+        self.n_terms = s * o
+        self.group = max(1, _PRODUCT_CHUNK // self.n_terms)
+        self.clipped = np.empty((self.group * self.n_terms, r))
+        self.clipped_epoch = [
+            self.clipped[g * self.n_terms : (g + 1) * self.n_terms].reshape(s, o, r)
+            for g in range(self.group)
+        ]
+        self.lowest = np.empty((self.group, r))  # smallest clipped p of each epoch
+        self.wrong = np.empty((self.group, r), dtype=bool)
+        self.wrong_epoch = np.empty((self.group, r), dtype=np.int64)
+        # 1 + the epoch of each row of the current group
+        self.row_epoch = np.arange(1 - self.group, 1, dtype=np.int64)[:, None]
+        self.log_total = np.zeros(r)  # sum over epochs of sum over samples of log p
+        self.last_wrong = np.zeros(r, dtype=np.int64)  # 1 + last epoch with a wrong prediction
+        self.newest_wrong = np.empty(r, dtype=np.int64)
         # views, made once
         self.wh2 = blk.wh.reshape(i1, h * r)
         self.hid2 = self.hid.reshape(s, h * r)
         self.work2 = self.work.reshape(s, h * r)
-        self.grad_h2 = self.grad_h.reshape(i1, h * r)
+        self.grad_h2 = self.grads.wh.reshape(i1, h * r)
         self.w_out = blk.wo[:h]  # (h, o, r)
         self.b_out = blk.wo[h]  # (o, r)
-        self.flat = self.clipped.reshape(s * o, r)
+        self.grad_o = self.grads.wo[:h]
+        self.grad_b = self.grads.wo[h]
         self.single = o == 1
         if self.single:  # one output: drop the o axis
             self.w_out1 = blk.wo[:h, 0]  # (h, r)
+            self.w_out2 = self.w_out1.reshape(h * r)
             self.z1 = self.z.reshape(s, r)
             self.err1 = self.err.reshape(s, 1, r)
             self.grad_o1 = self.grad_o.reshape(h, r)
-        self.back = np.empty((h, o, r)) if update == "simultaneous" else self.w_out
 
     def forward(self) -> None:
         """Hidden outputs ``hid``, logits ``z`` and probabilities ``prob``."""
-        hid, work, z, prob = self.hid, self.work, self.z, self.prob
+        hid, work, z, prob, one = self.hid, self.work, self.z, self.prob, self.one
         np.matmul(self.neg_x, self.wh2, out=self.hid2)  # -z_h, bias included
         np.exp(hid, hid)
-        np.add(hid, self.one, hid)
-        np.reciprocal(hid, hid)  # sigmoid(z_h)
+        np.add(hid, one, hid)
+        np.divide(one, hid, hid)  # sigmoid(z_h); a division is faster than np.reciprocal
         if self.single:  # z_o[s, r] = sum_h hid[s, h, r] * w_o[h, r]
             np.multiply(hid, self.w_out1, work)
             np.add.reduce(work, 1, None, self.z1)
@@ -139,58 +175,84 @@ class _Kernel:
         np.add(z, self.b_out, z)
         np.multiply(z, self.neg_sign, prob)
         np.exp(prob, prob)
-        np.add(prob, self.one, prob)
-        np.reciprocal(prob, prob)  # p = sigmoid(sign * z_o)
+        np.add(prob, one, prob)
+        np.divide(one, prob, prob)  # p = sigmoid(sign * z_o)
 
     def predictions(self) -> np.ndarray:
         """``y_hat = sigmoid(z_o)`` of the last forward pass, shape (s, o, r)."""
         y_hat = np.negative(self.z)
         np.exp(y_hat, out=y_hat)
         y_hat += 1.0
-        return np.reciprocal(y_hat, out=y_hat)
+        return np.divide(1.0, y_hat, out=y_hat)
 
-    def log_likelihood(self) -> np.ndarray:
-        """Sum over samples and outputs of log(clipped p), shape (r,); sets ``wrong``."""
-        flat, total = self.flat, self.row
-        np.clip(self.prob, self.clip_low, self.clip_high, out=self.clipped)
-        np.minimum.reduce(flat, 0, None, total)
-        np.less_equal(total, self.half, self.wrong)  # some prediction on the wrong side
-        np.multiply.reduce(flat[:_PRODUCT_CHUNK], 0, None, total)
-        np.log(total, total)
-        for start in range(_PRODUCT_CHUNK, flat.shape[0], _PRODUCT_CHUNK):
-            total += np.log(np.multiply.reduce(flat[start : start + _PRODUCT_CHUNK], axis=0))
+    def clip(self, row: int) -> None:
+        """Clip this epoch's ``prob`` into its rows ``row`` of the group's ``clipped``."""
+        np.clip(self.prob, self.clip_low, self.clip_high, out=self.clipped_epoch[row])
+
+    def log_likelihood(self, rows: slice) -> np.ndarray:
+        """Sum of log(clipped p) over the given rows of ``clipped``, shape (r,)."""
+        values = self.clipped[rows]
+        total = np.log(np.multiply.reduce(values[:_PRODUCT_CHUNK], axis=0))
+        for start in range(_PRODUCT_CHUNK, values.shape[0], _PRODUCT_CHUNK):
+            total += np.log(np.multiply.reduce(values[start : start + _PRODUCT_CHUNK], axis=0))
         return total
+
+    def epoch_log_likelihood(self, row: int) -> np.ndarray:
+        """Sum of log(clipped p) of the group's epoch ``row``, shape (r,)."""
+        return self.log_likelihood(slice(row * self.n_terms, (row + 1) * self.n_terms))
+
+    def wrong_rows(self, rows: int) -> np.ndarray:
+        """Whether each of the first ``rows`` epochs of the group has a wrong prediction."""
+        lowest, wrong = self.lowest[:rows], self.wrong[:rows]
+        values = self.clipped[: rows * self.n_terms].reshape(rows, self.n_terms, -1)
+        np.minimum.reduce(values, 1, None, lowest)
+        return np.less_equal(lowest, self.half, wrong)
+
+    def score_group(self, rows: int) -> None:
+        """Add the group's first ``rows`` epochs to the running totals, then start the next."""
+        np.add(self.row_epoch, rows, self.row_epoch)
+        if self.n_terms * rows <= _PRODUCT_CHUNK:  # one product, one log
+            total = self.lowest[0]
+            np.multiply.reduce(self.clipped[: rows * self.n_terms], 0, None, total)
+            np.log(total, total)
+        else:
+            total = self.log_likelihood(slice(0, rows * self.n_terms))
+        np.add(self.log_total, total, self.log_total)
+        wrong_epoch = self.wrong_epoch[:rows]  # 1 + epoch where wrong, else 0
+        np.multiply(self.wrong_rows(rows), self.row_epoch[:rows], wrong_epoch)
+        np.maximum.reduce(wrong_epoch, 0, None, self.newest_wrong)
+        np.maximum(self.last_wrong, self.newest_wrong, out=self.last_wrong)
 
     def backward(self) -> None:
         """One gradient step on the block from the last forward pass."""
-        hid, work, err, back = self.hid, self.work, self.err, self.back
-        np.subtract(self.prob, self.one, err)
+        hid, work, err, one, grads = self.hid, self.work, self.err, self.one, self.grads
+        np.subtract(self.prob, one, err)
         np.multiply(err, self.signed_lr, err)  # lr * (y_hat - y), summed over samples below
-        if back is not self.w_out:  # simultaneous update: keep w_o for the hidden layer
-            np.copyto(back, self.w_out)
         # output layer: w_o[h, o] -= sum_s hid[s, h] * err[s, o]; b_o[o] -= sum_s err[s, o]
         if self.single:
             np.multiply(hid, self.err1, work)
             np.add.reduce(work, 0, None, self.grad_o1)
         else:
             np.einsum("shr,sor->hor", hid, err, out=self.grad_o)
-        np.subtract(self.w_out, self.grad_o, self.w_out)
         np.add.reduce(err, 0, None, self.grad_b)
-        np.subtract(self.b_out, self.grad_b, self.b_out)
-        # hidden layer: delta[s, h] = sum_o err[s, o] * w_o[h, o] * hid[s, h] * (1 - hid[s, h]),
-        # with the updated w_o in the article's order (``back`` is then a view of it).
+        if self.article:  # the output layer first: the hidden layer then sees its new weights
+            np.subtract(self.blk.wo, grads.wo, self.blk.wo)
+        # hidden layer: delta[s, h] = sum_o err[s, o] * w_o[h, o] * hid[s, h] * (1 - hid[s, h]).
         # With one output, w_o[h] does not depend on s and comes out of the sum over s
         # below, and work = hid * err is already there.
         if not self.single:
-            np.einsum("sor,hor->shr", err, back, out=work)
+            np.einsum("sor,hor->shr", err, self.w_out, out=work)
             np.multiply(work, hid, work)
-        np.subtract(self.one, hid, hid)  # hid is not needed after this step
+        np.subtract(one, hid, hid)  # hid is not needed after this step
         np.multiply(work, hid, work)
         # weights and bias at once: [x, 1].T @ delta, (i+1, s) @ (s, h*r)
         np.matmul(self.x_t, self.work2, out=self.grad_h2)
         if self.single:
-            np.multiply(self.grad_h, back[:, 0], self.grad_h)
-        np.subtract(self.blk.wh, self.grad_h, self.blk.wh)
+            np.multiply(self.grad_h2, self.w_out2, self.grad_h2)
+        if self.article:
+            np.subtract(self.blk.wh, grads.wh, self.blk.wh)
+        else:  # every gradient was taken at the same parameters
+            np.subtract(self.blk.params, grads.params, self.blk.params)
 
 
 def _train_block(
@@ -201,31 +263,33 @@ def _train_block(
     update: str,
     record_every: int | None,
 ) -> dict[str, np.ndarray]:
-    runs = lr.shape[0]
     kernel = _Kernel(blk, data, lr, update)
-    n_terms = data.samples * data.n_out
-    log_sum = np.zeros(runs)  # sum over epochs of sum over samples of log p
-    last_wrong = np.full(runs, -1, dtype=np.int64)  # last epoch with a wrong prediction
+    forward, clip, backward, group = kernel.forward, kernel.clip, kernel.backward, kernel.group
+    n_terms = kernel.n_terms
     history: dict[str, list[np.ndarray]] = {"epoch_loss": []}
     history.update({name: [] for name in PARAMETER_NAMES})
     with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
-        for epoch in range(epochs):
-            kernel.forward()
-            ll = kernel.log_likelihood()
-            np.add(log_sum, ll, log_sum)
-            np.copyto(last_wrong, epoch, where=kernel.wrong)
-            if record_every and epoch % record_every == 0:
-                history["epoch_loss"].append(-ll / n_terms)
-                for name, value in blk.parameters().items():
-                    history[name].append(value)
-            kernel.backward()
-        kernel.forward()
-        final_ll = kernel.log_likelihood()
+        for first in range(0, epochs, group):
+            rows = min(group, epochs - first)
+            for row in range(rows):
+                forward()
+                clip(row)
+                if record_every and (first + row) % record_every == 0:
+                    history["epoch_loss"].append(-kernel.epoch_log_likelihood(row) / n_terms)
+                    for name, value in blk.parameters().items():
+                        history[name].append(value)
+                backward()
+            kernel.score_group(rows)
+        forward()
+        clip(0)
+        final_ll = kernel.epoch_log_likelihood(0)
+        final_wrong = kernel.wrong_rows(1)[0]
         predictions = kernel.predictions().transpose(2, 0, 1).copy()  # (r, s, o)
-    np.copyto(last_wrong, epochs, where=kernel.wrong)
+    last_wrong = kernel.last_wrong - 1  # -1: never wrong
+    np.copyto(last_wrong, epochs, where=final_wrong)
     converged = np.where(last_wrong == epochs, np.nan, last_wrong + 1.0)
     result = {
-        "total_loss": -log_sum / n_terms,
+        "total_loss": -kernel.log_total / n_terms,
         "final_loss": -final_ll / n_terms,
         "predictions": predictions,
         "converged_epoch": converged,
