@@ -16,6 +16,7 @@ hidden layer's gradient are each a single matrix product with the inputs:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,13 @@ MAX_LR = 1e6
 
 # Products of at most this many clipped probabilities (each >= 1e-15) cannot underflow.
 _PRODUCT_CHUNK = 16
+
+# ``np.clip`` is a Python function whose argument checks cost more than clipping a
+# thousand numbers; the ufunc it ends in computes the same values.
+try:
+    from numpy._core.umath import clip as _clip
+except ImportError:  # pragma: no cover - other NumPy versions
+    _clip = np.clip
 
 
 @dataclass
@@ -153,30 +161,50 @@ class _Kernel:
         self.grad_o = self.grads.wo[:h]
         self.grad_b = self.grads.wo[h]
         self.single = o == 1
-        if self.single:  # one output: drop the o axis
-            self.w_out1 = blk.wo[:h, 0]  # (h, r)
-            self.w_out2 = self.w_out1.reshape(h * r)
-            self.z1 = self.z.reshape(s, r)
-            self.err1 = self.err.reshape(s, 1, r)
-            self.grad_o1 = self.grad_o.reshape(h, r)
+        self.forward = self._forward_pass()
+        self.backward = self._backward_pass()
 
-    def forward(self) -> None:
-        """Hidden outputs ``hid``, logits ``z`` and probabilities ``prob``."""
+    def _forward_pass(self) -> Callable[[], None]:
+        """The forward pass: hidden outputs ``hid``, logits ``z``, probabilities ``prob``.
+
+        Built once as a closure over the block's arrays: an epoch is short enough
+        at small blocks that attribute look-ups would show.
+        """
         hid, work, z, prob, one = self.hid, self.work, self.z, self.prob, self.one
-        np.matmul(self.neg_x, self.wh2, out=self.hid2)  # -z_h, bias included
-        np.exp(hid, hid)
-        np.add(hid, one, hid)
-        np.divide(one, hid, hid)  # sigmoid(z_h); a division is faster than np.reciprocal
-        if self.single:  # z_o[s, r] = sum_h hid[s, h, r] * w_o[h, r]
-            np.multiply(hid, self.w_out1, work)
-            np.add.reduce(work, 1, None, self.z1)
-        else:
-            np.einsum("shr,hor->sor", hid, self.w_out, out=z)
-        np.add(z, self.b_out, z)
-        np.multiply(z, self.neg_sign, prob)
-        np.exp(prob, prob)
-        np.add(prob, one, prob)
-        np.divide(one, prob, prob)  # p = sigmoid(sign * z_o)
+        neg_x, wh2, hid2, w_out, b_out, neg_sign = (
+            self.neg_x,
+            self.wh2,
+            self.hid2,
+            self.w_out,
+            self.b_out,
+            self.neg_sign,
+        )
+        # z_o[s, r] = sum_h hid[s, h, r] * w_o[h, r] with one output: products, then a
+        # sum over h in order (faster than np.add.reduce over a middle axis)
+        w_out1, z1 = w_out[:, 0], z[:, 0]
+        work_h = [work[:, k] for k in range(work.shape[1])]
+        sums = [(work_h[0], work_h[1] if len(work_h) > 1 else np.zeros(()))]
+        sums += [(z1, term) for term in work_h[2:]]
+
+        def forward() -> None:
+            np.matmul(neg_x, wh2, out=hid2)  # -z_h, bias included
+            np.exp(hid, hid)
+            np.add(hid, one, hid)
+            np.divide(one, hid, hid)  # sigmoid(z_h); a division is faster than np.reciprocal
+            if single:
+                np.multiply(hid, w_out1, work)
+                for left, right in sums:
+                    np.add(left, right, z1)
+            else:
+                np.einsum("shr,hor->sor", hid, w_out, out=z)
+            np.add(z, b_out, z)
+            np.multiply(z, neg_sign, prob)
+            np.exp(prob, prob)
+            np.add(prob, one, prob)
+            np.divide(one, prob, prob)  # p = sigmoid(sign * z_o)
+
+        single = self.single
+        return forward
 
     def predictions(self) -> np.ndarray:
         """``y_hat = sigmoid(z_o)`` of the last forward pass, shape (s, o, r)."""
@@ -187,7 +215,7 @@ class _Kernel:
 
     def clip(self, row: int) -> None:
         """Clip this epoch's ``prob`` into its rows ``row`` of the group's ``clipped``."""
-        np.clip(self.prob, self.clip_low, self.clip_high, out=self.clipped_epoch[row])
+        _clip(self.prob, self.clip_low, self.clip_high, out=self.clipped_epoch[row])
 
     def log_likelihood(self, rows: slice) -> np.ndarray:
         """Sum of log(clipped p) over the given rows of ``clipped``, shape (r,)."""
@@ -223,36 +251,54 @@ class _Kernel:
         np.maximum.reduce(wrong_epoch, 0, None, self.newest_wrong)
         np.maximum(self.last_wrong, self.newest_wrong, out=self.last_wrong)
 
-    def backward(self) -> None:
-        """One gradient step on the block from the last forward pass."""
-        hid, work, err, one, grads = self.hid, self.work, self.err, self.one, self.grads
-        np.subtract(self.prob, one, err)
-        np.multiply(err, self.signed_lr, err)  # lr * (y_hat - y), summed over samples below
-        # output layer: w_o[h, o] -= sum_s hid[s, h] * err[s, o]; b_o[o] -= sum_s err[s, o]
-        if self.single:
-            np.multiply(hid, self.err1, work)
-            np.add.reduce(work, 0, None, self.grad_o1)
-        else:
-            np.einsum("shr,sor->hor", hid, err, out=self.grad_o)
-        np.add.reduce(err, 0, None, self.grad_b)
-        if self.article:  # the output layer first: the hidden layer then sees its new weights
-            np.subtract(self.blk.wo, grads.wo, self.blk.wo)
-        # hidden layer: delta[s, h] = sum_o err[s, o] * w_o[h, o] * hid[s, h] * (1 - hid[s, h]).
-        # With one output, w_o[h] does not depend on s and comes out of the sum over s
-        # below, and work = hid * err is already there.
-        if not self.single:
-            np.einsum("sor,hor->shr", err, self.w_out, out=work)
+    def _backward_pass(self) -> Callable[[], None]:
+        """One gradient step on the block from the last forward pass (a closure, as above)."""
+        hid, work, err, one, prob, signed_lr = (
+            self.hid,
+            self.work,
+            self.err,
+            self.one,
+            self.prob,
+            self.signed_lr,
+        )
+        params, wh, wo, w_out = self.blk.params, self.blk.wh, self.blk.wo, self.w_out
+        grads, grad_o, grad_b, grad_h2 = self.grads, self.grad_o, self.grad_b, self.grad_h2
+        x_t, work2 = self.x_t, self.work2
+        single, article = self.single, self.article
+        h, r = w_out.shape[0], w_out.shape[2]
+        if single:  # one output: drop the o axis
+            err1, grad_o1, w_out2 = err.reshape(-1, 1, r), grad_o.reshape(h, r), w_out.reshape(-1)
+
+        def backward() -> None:
+            np.subtract(prob, one, err)
+            np.multiply(err, signed_lr, err)  # lr * (y_hat - y), summed over samples below
+            # output layer: w_o[h, o] -= sum_s hid[s, h] * err[s, o]; b_o[o] -= sum_s err[s, o]
+            if single:
+                np.multiply(hid, err1, work)
+                np.add.reduce(work, 0, None, grad_o1)
+            else:
+                np.einsum("shr,sor->hor", hid, err, out=grad_o)
+            np.add.reduce(err, 0, None, grad_b)
+            if article:  # the output layer first: the hidden layer then sees its new weights
+                np.subtract(wo, grads.wo, wo)
+            # hidden layer: delta[s, h] = sum_o err[s, o] w_o[h, o] hid[s, h] (1 - hid[s, h]).
+            # With one output, w_o[h] does not depend on s and comes out of the sum over s
+            # below, and work = hid * err is already there.
+            if not single:
+                np.einsum("sor,hor->shr", err, w_out, out=work)
+                np.multiply(work, hid, work)
+            np.subtract(one, hid, hid)  # hid is not needed after this step
             np.multiply(work, hid, work)
-        np.subtract(one, hid, hid)  # hid is not needed after this step
-        np.multiply(work, hid, work)
-        # weights and bias at once: [x, 1].T @ delta, (i+1, s) @ (s, h*r)
-        np.matmul(self.x_t, self.work2, out=self.grad_h2)
-        if self.single:
-            np.multiply(self.grad_h2, self.w_out2, self.grad_h2)
-        if self.article:
-            np.subtract(self.blk.wh, grads.wh, self.blk.wh)
-        else:  # every gradient was taken at the same parameters
-            np.subtract(self.blk.params, grads.params, self.blk.params)
+            # weights and bias at once: [x, 1].T @ delta, (i+1, s) @ (s, h*r)
+            np.matmul(x_t, work2, out=grad_h2)
+            if single:
+                np.multiply(grad_h2, w_out2, grad_h2)
+            if article:
+                np.subtract(wh, grads.wh, wh)
+            else:  # every gradient was taken at the same parameters
+                np.subtract(params, grads.params, params)
+
+        return backward
 
 
 def _train_block(
