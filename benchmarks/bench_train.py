@@ -167,10 +167,23 @@ def main(argv: list[str] | None = None) -> None:
     print()
 
     def best_block(runs: int) -> int:
-        """JAX's fastest block size that does not exceed the population."""
-        return max((b for b in jax_blocks if b <= runs), key=probe_rates.__getitem__)
+        """JAX's fastest block size for ``runs``: not above it, or the first one above it
+        (the population padded to one block)."""
+        cover = min((b for b in jax_blocks if b >= runs), default=max(jax_blocks))
+        return max((b for b in jax_blocks if b <= cover), key=probe_rates.__getitem__)
 
     xs.train(probe[:1000], 10)  # warm up imports and allocator
+    # where train's time goes: a fixed cost per epoch (NumPy calls on a one-run block) and a
+    # cost per network-epoch (a block of DEFAULT_BLOCK runs, less that fixed cost)
+    one = statistics.median(1 / time_train(probe[:1], 2000) for _ in range(3))
+    full = statistics.median(
+        1 / time_train(probe[: xs.training.DEFAULT_BLOCK], epochs) for _ in range(3)
+    )
+    per_net = full - one / xs.training.DEFAULT_BLOCK
+    print(
+        f"# train: {one * 1e6:.1f} us per epoch whatever the block, then "
+        f"{per_net * 1e9:.1f} ns per network-epoch (median of 3)"
+    )
 
     rows = []
     for runs in sizes:
