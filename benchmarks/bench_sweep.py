@@ -5,13 +5,15 @@ Three measurements, side by side in one run:
 (a) scaling: the same sweep (``--points`` x ``--runs`` runs of ``--epochs`` epochs,
     written to a fresh store, with its progress bar) with 1 worker (computed in
     the calling process) and with 2 worker processes; the ratio of their wall
-    times (target >= 1.8), and the same ratio for the time a sweep of twice as
-    many runs takes beyond it, which leaves out the fixed costs (starting the
-    workers) as a long sweep does. For reference, the hardware's own ratio: one
-    bare ``train`` of all the runs against two at once, each of half the runs;
+    times (target >= 1.8). Again for a larger sweep of ``--points`` x
+    ``--large-runs`` runs, and the ratio for the time the larger sweep takes
+    beyond the smaller, which leaves out the fixed costs (starting the workers)
+    as a long sweep does. For reference, the hardware's own ratio: one bare
+    ``train`` of all the runs against two at once, each of half the runs;
 (b) overhead: the 1-worker sweep against bare ``xorsweep.train`` of as many runs
     drawn by one ``init_population`` call (target <= 5%); the per-run seeding
-    is timed on its own as part of it;
+    is timed on its own as part of it (as the sweep does it, and with one
+    ``SeedSequence`` and ``default_rng`` per run, the rule it computes);
 (c) peak memory: sweeps of ``--memory-points`` x R runs (R from ``--memory-runs``)
     of one epoch into a store with 2 workers and ``load=False``; the peak
     resident set of the calling process (``getrusage``) and of the largest
@@ -23,7 +25,7 @@ Every timed run is a fresh process (the clock starts after its imports, so a
 
 Run from the repository root::
 
-    python benchmarks/bench_sweep.py            # about 4 minutes on 2 cores
+    python benchmarks/bench_sweep.py            # about 5 minutes on 2 cores
     python benchmarks/bench_sweep.py --quick    # under a minute
 """
 
@@ -49,6 +51,7 @@ import json, resource, sys, threading, time
 import numpy as np
 import xorsweep as xs
 from xorsweep.sweep import ARTICLE_OUTPUT_STD, BlockTask, block_population
+from xorsweep.sweep import _bits, _standard_normals_by_numpy
 
 mode, points, runs, epochs, store = sys.argv[1], *map(int, sys.argv[2:5]), sys.argv[5]
 grid = xs.article_grid(points) if mode == "memory" else xs.article_grid(points, 0.2, 5.0)
@@ -57,14 +60,19 @@ if mode == "bare":  # init_population + train of the same runs, in this process
     start = time.perf_counter()
     pop = xs.init_population(points * runs, np.repeat(grid, runs), ARTICLE_OUTPUT_STD, seed=0)
     xs.train(pop, epochs)
-elif mode == "seeding":  # every run's initial network from its own SeedSequence
+elif mode in ("seeding", "seeding_numpy"):  # every run's initial network from its own seed
     n = len(grid)
-    task = BlockTask(grid, np.full(n, ARTICLE_OUTPUT_STD), np.full(n, 0.1),
-                     np.zeros(n, dtype=np.int64), np.full(n, runs, dtype=np.int64),
+    lo, hi = np.zeros(n, dtype=np.int64), np.full(n, runs, dtype=np.int64)
+    task = BlockTask(grid, np.full(n, ARTICLE_OUTPUT_STD), np.full(n, 0.1), lo, hi,
                      0, 1, "article", "xor", 2)
+    keys = [(_bits(h), _bits(ARTICLE_OUTPUT_STD), _bits(0.1)) for h in grid]
     start = time.perf_counter()
-    block_population(task)
+    if mode == "seeding":  # as a sweep's block does it
+        block_population(task)
+    else:  # one SeedSequence and default_rng per run
+        _standard_normals_by_numpy(0, keys, lo, hi, 9)
 else:  # a sweep into a fresh store: "sweep1", "sweep2" (progress bar on) or "memory"
+    mode = mode.rstrip("L")  # "sweep1L", "sweep2L": the larger sweep
     import psutil
     me, peak, done = psutil.Process(), {"worker": 0}, threading.Event()
 
@@ -136,6 +144,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2048, help="runs per point of (a), (b)")
     parser.add_argument("--epochs", type=int, default=10_000, help="epochs of (a), (b)")
     parser.add_argument("--repeats", type=int, default=3, help="turns of (a), (b)")
+    parser.add_argument(
+        "--large-runs", type=int, default=8192, help="runs per point of (a)'s larger sweep"
+    )
     parser.add_argument("--memory-points", type=int, default=400, help="grid points of (c)")
     parser.add_argument(
         "--memory-runs",
@@ -162,18 +173,18 @@ def main() -> None:
         f"{args.epochs} epochs, {args.repeats} turns\n"
     )
 
-    modes = ("bare", "sweep1", "sweep2", "pair", "seeding", "sweep1x2", "sweep2x2")
+    modes = ("bare", "sweep1", "sweep2", "pair", "seeding", "seeding_numpy", "sweep1L", "sweep2L")
     times: dict[str, list[float]] = {k: [] for k in modes}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         size = (args.points, args.runs, args.epochs)
         for turn in range(args.repeats):
-            for mode in ("bare", "sweep1", "sweep2", "seeding"):
+            for mode in ("bare", "sweep1", "sweep2", "seeding", "seeding_numpy"):
                 times[mode].append(measure(mode, *size, scratch)["seconds"])
             times["pair"].append(two_bare_at_once(*size, scratch))
-            for mode in ("sweep1", "sweep2"):
-                double = (args.points, 2 * args.runs, args.epochs)
-                times[f"{mode}x2"].append(measure(mode, *double, scratch)["seconds"])
+            large = (args.points, args.large_runs, args.epochs)
+            for mode in ("sweep1L", "sweep2L"):
+                times[mode].append(measure(mode, *large, scratch)["seconds"])
             print(f"turn {turn + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
         memory = [
             (r, measure("memory", args.memory_points, r, 1, scratch)) for r in args.memory_runs
@@ -191,15 +202,20 @@ def main() -> None:
     print(f"{'':36} {'seconds':>8} {'M net-epochs/s':>15}")
     for label, key in rows:
         print(f"{label:36} {med[key]:8.2f} {rate[key]:15.2f}")
+    for label, key in (
+        ("per-run seeding alone", "seeding"),
+        ("  ... one Generator a run", "seeding_numpy"),
+    ):
+        print(f"{label:36} {med[key]:8.2f} {med[key] / n_runs * 1e6:12.1f} us/run")
+    n_large = args.points * args.large_runs
+    print(f"\nlarger sweep, {n_large} runs:")
+    for label, key in (("sweep, 1 worker", "sweep1L"), ("sweep, 2 workers", "sweep2L")):
+        print(f"{label:36} {med[key]:8.2f} {n_large * args.epochs / med[key] / 1e6:15.2f}")
+    marginal = (med["sweep1L"] - med["sweep1"]) / (med["sweep2L"] - med["sweep2"])
     print(
-        f"{'per-run seeding alone':36} {med['seeding']:8.2f} "
-        f"{med['seeding'] / n_runs * 1e6:12.1f} us/run"
-    )
-    print(f"{'2x the runs: 1 worker, 2 workers':36} {med['sweep1x2']:8.2f} {med['sweep2x2']:8.2f}")
-    marginal = (med["sweep1x2"] - med["sweep1"]) / (med["sweep2x2"] - med["sweep2"])
-    print(
-        f"\n(a) 2 workers vs 1: {med['sweep1'] / med['sweep2']:.2f}x for the whole sweep, "
-        f"{marginal:.2f}x for the runs beyond it (target >= 1.8); "
+        f"\n(a) 2 workers vs 1 (target >= 1.8): {med['sweep1'] / med['sweep2']:.2f}x for the "
+        f"sweep of {n_runs} runs, {med['sweep1L'] / med['sweep2L']:.2f}x for {n_large} runs, "
+        f"{marginal:.2f}x for the runs beyond the first {n_runs}; "
         f"the hardware, bare trains: {med['bare'] / med['pair']:.2f}x"
     )
     print(

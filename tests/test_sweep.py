@@ -13,7 +13,14 @@ import xarray as xr
 
 import xorsweep as xs
 from xorsweep.reference import train_reference
-from xorsweep.sweep import BlockTask, SweepConfig, _water_fill, article_grid, block_population
+from xorsweep.sweep import (
+    BlockTask,
+    SweepConfig,
+    _pcg64_states,
+    _water_fill,
+    article_grid,
+    block_population,
+)
 
 STDS = [0.3, 0.7071, 1.0, 2.5]
 EPOCHS = 150
@@ -109,6 +116,54 @@ def test_block_population_equals_replay():
     )
     assert pop == expected
     np.testing.assert_array_equal(lrs, [0.3, 0.3, 0.3, 0.1, 0.1])
+
+
+@pytest.mark.parametrize("seed", [0, 12345, 2**32 + 5, 2**70 + 3, 2**130 + 11])
+def test_block_population_draws_each_runs_numbers_from_its_own_generator(seed):
+    """The block's vectorised seeding against one SeedSequence and default_rng per run,
+    for seeds of one to five 32-bit words, stds whose bit patterns take one word (a
+    subnormal) or two, an entry without runs, and run indices around 2**32 (two words)."""
+    rng = np.random.default_rng(seed % 1000)
+    entries = [  # (hidden std, output std, lr, first run, end)
+        (0.5, 0.8165, 0.1, 3, 3),
+        (5e-324, 1e300, 1e6, 0, 4),
+        (float(rng.uniform(0.01, 50)), float(rng.uniform(0.1, 3)), 0.25, 97, 105),
+        (2.5, 0.8165, 0.1, 0, 1),
+    ]
+    for far in (False, True):
+        if far:
+            entries[-1] = (2.5, 0.8165, 0.1, 2**32 - 2, 2**32 + 1)
+        h, o, lr, lo, hi = (np.array(column) for column in zip(*entries, strict=True))
+        task = BlockTask(h, o, lr, lo, hi, seed, epochs=1, update="article", data="xor", hidden=2)
+        pop, lrs = block_population(task)
+        expected = []
+        for hs, os_, lr_, a, b in entries:
+            for r in range(a, b):
+                key = (_bits(hs), _bits(os_), _bits(lr_), r)
+                z = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+                z = z.standard_normal(9)
+                expected.append(np.concatenate([z[:6] * hs, z[6:] * os_]))
+        got = np.concatenate(
+            [
+                pop.hidden_weights.reshape(pop.runs, -1),
+                pop.hidden_bias.reshape(pop.runs, -1),
+                pop.output_weights.reshape(pop.runs, -1),
+                pop.output_bias.reshape(pop.runs, -1),
+            ],
+            axis=1,
+        )
+        np.testing.assert_array_equal(got, np.array(expected))
+        np.testing.assert_array_equal(lrs, np.repeat(lr, hi - lo))
+    # the fast path itself (block_population falls back on NumPy's objects if it disagrees)
+    keys = [(_bits(hs), _bits(os_), _bits(lr_)) for hs, os_, lr_, *_ in entries[:-1]]
+    states = _pcg64_states(seed, keys, lo[:-1], hi[:-1])
+    expected_states = [
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(*k, r))).state["state"]
+        for k, (*_, a, b) in zip(keys, entries[:-1], strict=True)
+        for r in range(a, b)
+    ]
+    assert len(states) == 12
+    assert states == [(st["state"], st["inc"]) for st in expected_states]
 
 
 def test_block_size_and_workers_do_not_change_results(small):
