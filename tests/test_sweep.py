@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 import xarray as xr
 
@@ -170,6 +171,25 @@ def test_block_size_and_workers_do_not_change_results(small):
     xr.testing.assert_identical(_sweep(block_size=1), small)
     xr.testing.assert_identical(_sweep(block_size=7), small)
     xr.testing.assert_identical(_sweep(workers=2, block_size=5), small)
+
+
+def test_the_worker_server_starts_at_once_with_one_blas_thread_and_this_environment_kept():
+    """run_sweep starts the forkserver before making the store; it must not wait for it."""
+    import importlib
+    from multiprocessing import forkserver
+
+    sweep_module = importlib.import_module("xorsweep.sweep")
+    before = dict(os.environ)
+    start = time.perf_counter()
+    sweep_module._start_worker_server()
+    assert time.perf_counter() - start < 0.3  # the server imports the package for longer
+    assert dict(os.environ) == before
+    children = psutil.Process().children()
+    server = [p for p in children if "forkserver" in " ".join(p.cmdline())]
+    assert len(server) == 1
+    assert server[0].environ()["OPENBLAS_NUM_THREADS"] == "1"
+    forkserver.ensure_running()  # the same server
+    assert [p for p in psutil.Process().children() if p.pid == server[0].pid]
 
 
 def test_other_points_and_seed_change_results(small):
