@@ -51,8 +51,9 @@ _CHILD = r"""
 import json, resource, sys, threading, time
 import numpy as np
 import xorsweep as xs
-from xorsweep.sweep import ARTICLE_OUTPUT_STD, BlockTask, block_population
-from xorsweep.sweep import _bits, _standard_normals_by_numpy
+from xorsweep.seeding import float_bits, standard_normals_by_numpy
+from xorsweep.sweep import ARTICLE_OUTPUT_STD
+from xorsweep.tasks import BlockTask, block_population
 
 mode, points, runs, epochs, store = sys.argv[1], *map(int, sys.argv[2:5]), sys.argv[5]
 grid = xs.article_grid(points) if mode == "memory" else xs.article_grid(points, 0.2, 5.0)
@@ -66,12 +67,12 @@ elif mode in ("seeding", "seeding_numpy"):  # every run's initial network from i
     lo, hi = np.zeros(n, dtype=np.int64), np.full(n, runs, dtype=np.int64)
     task = BlockTask(grid, np.full(n, ARTICLE_OUTPUT_STD), np.full(n, 0.1), lo, hi,
                      0, 1, "article", "xor", 2)
-    keys = [(_bits(h), _bits(ARTICLE_OUTPUT_STD), _bits(0.1)) for h in grid]
+    keys = [(float_bits(h), float_bits(ARTICLE_OUTPUT_STD), float_bits(0.1)) for h in grid]
     start = time.perf_counter()
     if mode == "seeding":  # as a sweep's block does it
         block_population(task)
     else:  # one SeedSequence and default_rng per run
-        _standard_normals_by_numpy(0, keys, lo, hi, 9)
+        standard_normals_by_numpy(0, keys, lo, hi, 9)
 else:  # a sweep into a fresh store: "sweep1", "sweep2" (progress bar on) or "memory"
     mode = mode.rstrip("L")  # "sweep1L", "sweep2L": the larger sweep
     import psutil

@@ -1,6 +1,8 @@
 """Packaging: pyproject and environment.yml agree, the public API is importable."""
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -58,3 +60,39 @@ def test_public_api_is_explicit():
         assert hasattr(xorsweep, name), name
     assert xorsweep.__version__ == _pyproject()["project"]["version"]
     assert (ROOT / "xorsweep" / "py.typed").exists()
+
+
+def test_names_come_from_their_modules_even_after_a_submodule_import():
+    import xorsweep.claims
+    import xorsweep.sweep  # noqa: F401  - would replace the function by the module
+
+    assert callable(xorsweep.sweep) and xorsweep.sweep.__module__ == "xorsweep.sweep"
+    assert callable(xorsweep.claims) and xorsweep.claims.__module__ == "xorsweep.claims"
+    assert xorsweep.reference.__name__ == "xorsweep.reference"
+    namespace: dict = {}
+    exec("from xorsweep import *", namespace)
+    assert set(xorsweep.__all__) <= set(namespace) and set(xorsweep.__all__) <= set(dir(xorsweep))
+    assert namespace["train"] is xorsweep.training.train
+    try:
+        xorsweep.no_such_name  # noqa: B018
+    except AttributeError as err:
+        assert "no_such_name" in str(err)
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")
+
+
+def test_a_sweeps_workers_import_numpy_but_not_xarray_pandas_or_scipy():
+    """What a worker process loads: the package and a block's computation, nothing heavy."""
+    code = (
+        "import sys, xorsweep._preload, xorsweep.tasks; "
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(out.stdout.split())
+    assert {"numpy", "xorsweep"} <= loaded
+    assert not loaded & {"xarray", "pandas", "scipy", "zarr", "dask", "matplotlib"}, loaded
+    # what the parent sends its workers is found there (pickled by module and name)
+    from xorsweep import tasks
+
+    for sent in (tasks.compute_block, tasks.exit_with_parent, tasks.BlockTask):
+        assert sent.__module__ == "xorsweep.tasks", sent

@@ -246,3 +246,18 @@ def test_train_rejects_bad_arguments(kwargs, exc, match):
 def test_train_rejects_non_population():
     with pytest.raises(TypeError, match="population must be a xorsweep.Population"):
         xs.train({"hidden_weights": np.zeros((1, 2, 2))}, 5)
+
+
+def test_train_arrays_gives_trains_numbers_as_plain_arrays():
+    from xorsweep.training import train_arrays
+
+    pop = xs.init_population(5, hidden_std=[0.2, 0.7, 1.0, 3.0, 20.0], seed=21)
+    lr = [0.1, 0.2, 0.1, 0.5, 0.05]
+    ds = xs.train(pop, 300, lr, record_every=100)
+    arrays = train_arrays(pop, 300, lr, record_every=100)
+    assert all(isinstance(v, np.ndarray) for v in arrays.values())
+    for name in ("total_loss", "final_loss", "converged_epoch", "lr", "epoch_loss", *PARAMS):
+        np.testing.assert_array_equal(arrays[name].reshape(ds[name].shape), ds[name].values)
+    np.testing.assert_array_equal(arrays["predictions"][:, :, 0], ds.predictions.values)
+    with pytest.raises(ValueError, match="lr must be finite and > 0"):
+        train_arrays(pop, 10, -1.0)

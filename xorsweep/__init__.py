@@ -2,21 +2,20 @@
 the initial weights' standard deviation does to their learning.
 
 The public API is re-exported here; the modules are named after their ideas.
-The figures live in the submodule ``xorsweep.plots`` (``import xorsweep.plots``),
-which is not imported here so that ``import xorsweep`` never loads matplotlib.
+Each name is imported from its module on first use, so that ``import
+xorsweep`` is quick and a sweep's worker processes load only what training
+needs (NumPy; not xarray, pandas or SciPy). The figures live in the submodule
+``xorsweep.plots`` (``import xorsweep.plots``), which is not re-exported here,
+so that the package never loads matplotlib unasked.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from . import reference
-from .claims import claims
-from .fit import FitResult, fit_optimum
-from .network import PARAMETER_NAMES, Population, glorot_std, init_population
-from .stats import summarize, wilson_interval
-from .store import open_results
-from .sweep import SweepConfig, allocate, article_grid, replay, sweep, to_article_frame
-from .training import UPDATES, train
-from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor
+import importlib
+import sys
+import types
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("xorsweep")
@@ -52,3 +51,73 @@ __all__ = [
     "xnor",
     "xor",
 ]
+
+#: The module defining each public name (``reference`` is itself a module).
+_SOURCES = {
+    "reference": "reference",
+    "claims": "claims",
+    "FitResult": "fit",
+    "fit_optimum": "fit",
+    "PARAMETER_NAMES": "network",
+    "Population": "network",
+    "glorot_std": "network",
+    "init_population": "network",
+    "summarize": "stats",
+    "wilson_interval": "stats",
+    "open_results": "store",
+    "SweepConfig": "sweep",
+    "allocate": "sweep",
+    "article_grid": "sweep",
+    "replay": "sweep",
+    "sweep": "sweep",
+    "to_article_frame": "sweep",
+    "UPDATES": "training",
+    "train": "training",
+    "TruthTable": "truth_tables",
+    "and_": "truth_tables",
+    "or_": "truth_tables",
+    "parity": "truth_tables",
+    "truth_table": "truth_tables",
+    "xnor": "truth_tables",
+    "xor": "truth_tables",
+}
+
+#: Functions named like the module that defines them: ``xorsweep.sweep`` is the function.
+_SHADOWED = frozenset({"claims", "sweep"})
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _SOURCES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"{__name__}.{_SOURCES[name]}")
+    value = module if name == "reference" else getattr(module, name)
+    globals()[name] = value  # later look-ups find it at once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """The package's module type: importing ``xorsweep.sweep`` (or ``.claims``) leaves
+    ``xorsweep.sweep`` the function, as the submodule would otherwise replace it."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return  # the module stays in sys.modules
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from . import reference
+    from .claims import claims
+    from .fit import FitResult, fit_optimum
+    from .network import PARAMETER_NAMES, Population, glorot_std, init_population
+    from .stats import summarize, wilson_interval
+    from .store import open_results
+    from .sweep import SweepConfig, allocate, article_grid, replay, sweep, to_article_frame
+    from .training import UPDATES, train
+    from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor

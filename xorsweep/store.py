@@ -45,6 +45,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .tasks import VARIABLES  # the per-run results a sweep stores
+
 __all__ = [
     "SCHEMA",
     "VARIABLES",
@@ -62,9 +64,6 @@ __all__ = [
 #: Marks a directory as a results store (root attribute ``schema``); the number is the
 #: version of the layout described above.
 SCHEMA = "xorsweep.sweep/1"
-
-#: The per-run results a sweep stores.
-VARIABLES = ("total_loss", "final_loss", "converged_epoch")
 
 #: Attributes of the stored variables (also given to in-memory results).
 VARIABLE_ATTRS: dict[str, dict[str, str]] = {

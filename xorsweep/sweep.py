@@ -23,7 +23,8 @@ points, the block it was trained in, the number of workers or the machine
 that ran it. :func:`replay` rebuilds any run's initial network from that rule.
 A block computes the same numbers for all its runs at once (NumPy's published
 SeedSequence and PCG64 seeding, vectorised over the run index: about 3 us a
-run instead of 15) and checks one run against NumPy's own objects.
+run instead of 15) and checks one run against NumPy's own objects; see
+:mod:`xorsweep.seeding`.
 
 Blocks
 ------
@@ -32,12 +33,13 @@ of runs, or several points' runs together): large enough that the trainer runs
 at full speed and that per-block costs (a task, a store write) are small. A
 block is the unit of work of a worker process or a Dask task; only the calling
 process writes to the store (see :mod:`xorsweep.store`) and draws the progress
-bar. The computation (:func:`compute_block`) does no I/O.
+bar. The computation (:func:`xorsweep.tasks.compute_block`) does no I/O and
+needs neither xarray nor Zarr.
 
 Local workers are processes forked by a forkserver that has imported the
-package once (``spawn`` where there is no forkserver), with one BLAS thread
-each; they exit by themselves if the sweep's process is killed. The
-forkserver is started as soon as the arguments are checked, so that it
+block's computation once (``spawn`` where there is no forkserver), with one
+BLAS thread each; they exit by themselves if the sweep's process is killed.
+The forkserver is started as soon as the arguments are checked, so that it
 prepares while the calling process makes the store.
 """
 
@@ -61,7 +63,9 @@ import xarray as xr
 from . import store as _store
 from ._checks import check_choice, check_count, check_grid
 from .network import Population, init_population
-from .training import DEFAULT_BLOCK, MAX_LR, UPDATES, train
+from .seeding import seed_sequence
+from .tasks import VARIABLES, BlockTask, compute_block, exit_with_parent
+from .training import DEFAULT_BLOCK, MAX_LR, UPDATES
 from .truth_tables import truth_table
 
 __all__ = [
@@ -265,215 +269,6 @@ def _versions() -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------
-# Computing one block (no I/O: this runs in worker processes and Dask tasks)
-# ---------------------------------------------------------------------------
-
-
-def _bits(x: float) -> int:
-    """The IEEE-754 bit pattern of a float64 as a non-negative int."""
-    return int(np.float64(x).view(np.uint64))
-
-
-def _seed_sequence(seed: int, h: float, o: float, lr: float, run: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed, spawn_key=(_bits(h), _bits(o), _bits(lr), int(run)))
-
-
-# The seeding rule, computed for a whole block at once. ``SeedSequence(...)`` and
-# ``default_rng`` cost about 13 us a run; the same numbers come from NumPy's published
-# algorithms: SeedSequence's hash of the entropy words (numpy/random/bit_generator.pyx),
-# here vectorised over a block's runs, which differ only in the last word (the run
-# index); the PCG64 state it seeds (pcg64_set_seed in numpy/random/src/pcg64); and the
-# normals drawn by one Generator whose bit generator is set to each run's state.
-# block_population checks one run of every block against NumPy's own objects.
-_M32, _M128 = (1 << 32) - 1, (1 << 128) - 1
-_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
-_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
-_PCG64_MULT = 0x2360ED051FC65DA44385DF649FCCF645
-_POOL = 4  # SeedSequence's pool size, in 32-bit words
-
-
-def _words(n: int) -> list[int]:
-    """An int >= 0 as SeedSequence reads it: 32-bit words, least significant first."""
-    out = [n & _M32]
-    n >>= 32
-    while n:
-        out.append(n & _M32)
-        n >>= 32
-    return out
-
-
-def _hashmix(value: Any, hc: Any) -> tuple[Any, Any]:
-    """SeedSequence's hashmix of 32-bit words (an int, or a uint64 array of them) and the
-    hash constant it leaves."""
-    value = value ^ hc
-    hc = (hc * _MULT_A) & _M32
-    value = (value * hc) & _M32
-    return value ^ (value >> 16), hc
-
-
-def _mix(x: Any, y: Any) -> Any:
-    r = (_MIX_L * x - _MIX_R * y) & _M32
-    return r ^ (r >> 16)
-
-
-def _pool_before_last_word(words: list[int]) -> tuple[list[int], int]:
-    """SeedSequence's mixing of every entropy word but the last (which must come
-    after the first four): the pool and the hash constant reached."""
-    pool, hc = [], _INIT_A
-    for i in range(_POOL):
-        value, hc = _hashmix(words[i] if i < len(words) else 0, hc)
-        pool.append(value)
-    for src in range(_POOL):
-        for dst in range(_POOL):
-            if src != dst:
-                value, hc = _hashmix(pool[src], hc)
-                pool[dst] = _mix(pool[dst], value)
-    for word in words[_POOL:]:
-        for dst in range(_POOL):
-            value, hc = _hashmix(word, hc)
-            pool[dst] = _mix(pool[dst], value)
-    return pool, hc
-
-
-def _pcg64_states(seed: int, keys: list[tuple[int, ...]], lo: np.ndarray, hi: np.ndarray) -> list:
-    """The PCG64 ``(state, inc)`` of every run, as ``default_rng(SeedSequence(seed,
-    spawn_key=(*keys[k], r)))`` sets them, for ``lo[k] <= r < hi[k]``, in order.
-    Run indices must be below 2**32 (one entropy word)."""
-    seed_words = _words(seed)
-    seed_words += [0] * (_POOL - len(seed_words))  # SeedSequence pads the seed's words
-    counts = (hi - lo).astype(np.int64)
-    pools, consts = [], []
-    for key in keys:
-        words = seed_words + [w for k in key for w in _words(k)]
-        pool, hc = _pool_before_last_word(words)
-        pools.append(pool)
-        consts.append(hc)
-    pool = np.repeat(np.array(pools, dtype=np.uint64), counts, axis=0)  # (run, 4)
-    hc = np.repeat(np.array(consts, dtype=np.uint64), counts)  # (run,)
-    run = np.concatenate([np.arange(a, b, dtype=np.uint64) for a, b in zip(lo, hi, strict=True)])
-    for dst in range(_POOL):  # the last word, the run index, for every run at once
-        value, hc = _hashmix(run, hc)
-        pool[:, dst] = _mix(pool[:, dst], value)
-    # generate_state(4, uint64): eight 32-bit words from the pool, paired little-endian
-    out, hc_b = np.empty((len(run), 8), dtype=np.uint64), _INIT_B
-    for i in range(8):
-        value = pool[:, i % _POOL] ^ hc_b
-        hc_b = (hc_b * _MULT_B) & _M32
-        value = (value * hc_b) & _M32
-        out[:, i] = value ^ (value >> 16)
-    state = out[:, 0::2] | (out[:, 1::2] << np.uint64(32))  # (run, 4) uint64
-    runs = []
-    for s0, s1, i0, i1 in state.tolist():
-        inc = ((((i0 << 64) | i1) << 1) | 1) & _M128  # pcg_setseq_128_srandom_r
-        runs.append((((inc + ((s0 << 64) | s1)) * _PCG64_MULT + inc) & _M128, inc))
-    return runs
-
-
-def _standard_normals(
-    seed: int, keys: list[tuple[int, ...]], lo: np.ndarray, hi: np.ndarray, size: int
-) -> np.ndarray:
-    """Each run's ``default_rng(SeedSequence(seed, spawn_key=(*key, r))).standard_normal(size)``,
-    shape (run, size), runs in the order of :func:`_pcg64_states`."""
-    n = int(np.sum(hi - lo))
-    z = np.empty((n, size))
-    if n == 0:
-        return z
-    if np.any(hi > 1 << 32):  # run indices of two words (more runs than fit in memory)
-        return _standard_normals_by_numpy(seed, keys, lo, hi, size)
-    bitgen = np.random.PCG64(0)  # its state is set for each run
-    gen = np.random.Generator(bitgen)
-    draw = gen.standard_normal
-    state: dict[str, Any] = {"bit_generator": "PCG64", "has_uint32": 0, "uinteger": 0}
-    for pos, (st, inc) in enumerate(_pcg64_states(seed, keys, lo, hi)):
-        state["state"] = {"state": st, "inc": inc}
-        bitgen.state = state
-        draw(out=z[pos])
-    k = int(np.flatnonzero(hi > lo)[0])  # the first entry with runs: its first run is z[0]
-    first = _standard_normals_by_numpy(seed, [keys[k]], lo[k : k + 1], lo[k : k + 1] + 1, size)
-    if not np.array_equal(first[0], z[0]):  # pragma: no cover - a NumPy that seeds otherwise
-        return _standard_normals_by_numpy(seed, keys, lo, hi, size)
-    return z
-
-
-def _standard_normals_by_numpy(
-    seed: int, keys: list[tuple[int, ...]], lo: np.ndarray, hi: np.ndarray, size: int
-) -> np.ndarray:
-    """:func:`_standard_normals` with one SeedSequence and Generator per run (slow)."""
-    default_rng, seed_sequence = np.random.default_rng, np.random.SeedSequence
-    rows = [
-        default_rng(seed_sequence(seed, spawn_key=(*key, r))).standard_normal(size)
-        for key, a, b in zip(keys, lo, hi, strict=True)
-        for r in range(int(a), int(b))
-    ]
-    return np.array(rows).reshape(len(rows), size)
-
-
-@dataclass(frozen=True)
-class BlockTask:
-    """The inputs of one block: for each entry ``k`` (a grid point), runs
-    ``lo[k] .. hi[k] - 1`` at stds ``hidden_std[k]``, ``output_std[k]`` and
-    learning rate ``lr[k]``. Arrays have shape (entry,)."""
-
-    hidden_std: np.ndarray
-    output_std: np.ndarray
-    lr: np.ndarray
-    lo: np.ndarray
-    hi: np.ndarray
-    seed: int
-    epochs: int
-    update: str
-    data: str
-    hidden: int
-
-    @property
-    def runs(self) -> int:
-        """Runs in the block."""
-        return int(np.sum(self.hi - self.lo))
-
-
-def block_population(task: BlockTask) -> tuple[Population, np.ndarray]:
-    """The initial networks of a block's runs and their learning rates, shape (run,).
-
-    Runs are ordered by entry, then by run index. Each run's normals come from
-    its own SeedSequence (see the module's docstring), so the result for a run
-    does not depend on the rest of the block.
-    """
-    table = truth_table(task.data)
-    n_in, h, n_out = table.n_in, task.hidden, table.n_out
-    n_par = (n_in + 1) * h + (h + 1) * n_out
-    n = task.runs
-    keys = [
-        (_bits(hs), _bits(os_), _bits(lr))
-        for hs, os_, lr in zip(task.hidden_std, task.output_std, task.lr, strict=True)
-    ]
-    lo, hi = np.asarray(task.lo, dtype=np.int64), np.asarray(task.hi, dtype=np.int64)
-    z = _standard_normals(task.seed, keys, lo, hi, n_par)
-    counts = hi - lo
-    h_std = np.repeat(np.asarray(task.hidden_std, dtype=np.float64), counts)
-    o_std = np.repeat(np.asarray(task.output_std, dtype=np.float64), counts)
-    lrs = np.repeat(np.asarray(task.lr, dtype=np.float64), counts)
-    a, b, c = n_in * h, n_in * h + h, n_in * h + h + h * n_out
-    hs_col, os_col = h_std[:, None, None], o_std[:, None, None]
-    pop = Population(
-        hidden_weights=z[:, :a].reshape(n, n_in, h) * hs_col,
-        hidden_bias=z[:, a:b].reshape(n, 1, h) * hs_col,
-        output_weights=z[:, b:c].reshape(n, h, n_out) * os_col,
-        output_bias=z[:, c:].reshape(n, 1, n_out) * os_col,
-    )
-    return pop, lrs
-
-
-def compute_block(task: BlockTask) -> dict[str, np.ndarray]:
-    """Train one block's runs; returns each stored variable, shape (run,), block order.
-
-    A pure function of ``task``: it runs in worker processes and Dask tasks.
-    """
-    pop, lrs = block_population(task)
-    ds = train(pop, task.epochs, lrs, data=task.data, update=task.update, block_size=pop.runs)
-    return {name: ds[name].values for name in _store.VARIABLES}
-
-
-# ---------------------------------------------------------------------------
 # Cutting the work into chunks and blocks
 # ---------------------------------------------------------------------------
 
@@ -622,7 +417,7 @@ class _MemorySink:
 
     def __init__(self, grid_shape: tuple[int, ...], runs: int, layout: _store.ChunkLayout):
         self.grid_shape, self.runs, self.layout = grid_shape, runs, layout
-        self._data = {v: np.full((*grid_shape, runs), np.nan) for v in _store.VARIABLES}
+        self._data = {v: np.full((*grid_shape, runs), np.nan) for v in VARIABLES}
         self._filled = np.zeros((*grid_shape, layout.run_chunks(runs)), dtype=np.int64)
 
     def extend_runs(self, runs: int) -> None:
@@ -671,7 +466,7 @@ def _store_block(sink: Any, filled: np.ndarray, block: _Block, result: dict) -> 
             shape = tuple(
                 s.stop - s.start for s in layout.data_region(chunk, sink.grid_shape, sink.runs)
             )
-            values = {v: np.full(shape, np.nan) for v in _store.VARIABLES}
+            values = {v: np.full(shape, np.nan) for v in VARIABLES}
         flat_marks = marks.reshape(-1)
         start = chunk[-1] * layout.runs
         middle = (0,) * (len(sink.grid_shape) - 1)  # the other grid dimensions: length 1
@@ -717,28 +512,6 @@ def _run_here(blocks: list[_Block]) -> Iterator[tuple[_Block, dict]]:
         yield block, compute_block(block.task)
 
 
-def _exit_with_parent() -> None:
-    """Worker initializer: leave as soon as the sweep's process is gone.
-
-    Without it, the workers of a sweep whose process was killed (SIGKILL) would
-    wait for work forever. ``multiprocessing.parent_process()`` is the process
-    that asked for the worker (with spawn and with a forkserver alike); its
-    sentinel is ready when that process has ended.
-    """
-    import multiprocessing
-    import threading
-
-    parent = multiprocessing.parent_process()
-    if parent is None:  # pragma: no cover - not started by multiprocessing
-        return
-
-    def watch() -> None:
-        parent.join()
-        os._exit(1)
-
-    threading.Thread(target=watch, name="xorsweep-exit-with-parent", daemon=True).start()
-
-
 def _process_context() -> Any:
     """A forkserver that preloads a warmed-up worker (POSIX), else spawn.
 
@@ -756,10 +529,10 @@ def _process_context() -> Any:
 def _start_worker_server() -> None:
     """Start the forkserver now, without waiting for it.
 
-    It needs about half a second to import the package and warm up; started
-    before the store is made, it does so on another core while this process
-    makes the store and warms up itself, and the workers are forked as soon as
-    the first block is submitted. Does nothing where there is no forkserver or
+    It needs about 0.15 s to import a block's computation and warm up (see
+    :mod:`xorsweep._preload`); started before the store is made, it does so on
+    another core while this process makes the store, and the workers are
+    forked as soon as the first block is submitted. Does nothing where there is no forkserver or
     it runs already.
     """
     ctx = _process_context()
@@ -770,20 +543,27 @@ def _start_worker_server() -> None:
             forkserver.ensure_running()
 
 
+def _import_for_results() -> None:
+    """Import ``dask.array``, which xarray loads for its first Dataset (about 0.4 s)."""
+    with contextlib.suppress(ImportError):
+        import dask.array  # noqa: F401
+
+
 def _run_processes(blocks: list[_Block], workers: int) -> Iterator[tuple[_Block, dict]]:
+    import threading
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    # This process only writes: it warms up (xarray's lazy imports, needed for the
-    # results at the end) while the forkserver, started by run_sweep, still prepares.
-    from . import _preload  # noqa: F401
-
     todo = iter(blocks)
+    # this process only waits while the workers compute: it imports meanwhile what it
+    # will need to make the results, instead of after the last block
+    importer = threading.Thread(target=_import_for_results, name="xorsweep-imports")
     with _single_threaded_children():  # the forkserver starts inside: its workers inherit
         pool = ProcessPoolExecutor(
-            workers, mp_context=_process_context(), initializer=_exit_with_parent
+            workers, mp_context=_process_context(), initializer=exit_with_parent
         )
         try:
             running = {pool.submit(compute_block, b.task): b for b in islice(todo, 2 * workers)}
+            importer.start()
             while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -793,6 +573,8 @@ def _run_processes(blocks: list[_Block], workers: int) -> Iterator[tuple[_Block,
                     yield block, future.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            if importer.is_alive():
+                importer.join()
 
 
 def _run_dask(blocks: list[_Block], client: Any) -> Iterator[tuple[_Block, dict]]:
@@ -1210,7 +992,7 @@ def replay(
             hidden=int(attrs["hidden"]),
             n_in=table.n_in,
             n_out=table.n_out,
-            seed=np.random.default_rng(_seed_sequence(seed, h, o, l_, int(r))),
+            seed=np.random.default_rng(seed_sequence(seed, h, o, l_, int(r))),
         )
         for r in runs
     ]
@@ -1364,7 +1146,7 @@ def to_article_frame(results: xr.Dataset) -> pd.DataFrame:
     [3, 3]
     """
     grid = _grid_dims_of(results)
-    names = [v for v in _store.VARIABLES if v in results]
+    names = [v for v in VARIABLES if v in results]
     frame = results[names].reset_coords(drop=True).to_dataframe().reset_index()
     frame = frame[np.isfinite(frame["total_loss"].to_numpy())]
     out = pd.DataFrame(index=frame.index)

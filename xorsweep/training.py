@@ -18,16 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from ._checks import check_choice, check_count, check_per_run
 from .network import PARAMETER_NAMES, Population
 from .reference import CLIP
 from .truth_tables import TruthTable, truth_table, xor
 
-__all__ = ["train", "UPDATES", "DEFAULT_BLOCK"]
+if TYPE_CHECKING:  # xarray is imported when results are made: workers do without it
+    import xarray as xr
+
+__all__ = ["train", "train_arrays", "UPDATES", "DEFAULT_BLOCK"]
 
 #: The two update orders ``train`` knows.
 UPDATES = ("article", "simultaneous")
@@ -439,6 +442,50 @@ def train(
     >>> ds.total_loss.dims, ds.predictions.shape
     (('run',), (4, 4))
     """
+    arrays = train_arrays(
+        population,
+        epochs,
+        lr,
+        data=data,
+        update=update,
+        record_every=record_every,
+        block_size=block_size,
+    )
+    table = xor() if data is None else truth_table(data)
+    lrs = arrays.pop("lr")
+    return _to_dataset(arrays, table, int(epochs), lrs, update, record_every)
+
+
+def train_arrays(
+    population: Population,
+    epochs: int = 10_000,
+    lr: float | np.ndarray = 0.1,
+    *,
+    data: TruthTable | str | None = None,
+    update: str = "article",
+    record_every: int | None = None,
+    block_size: int = DEFAULT_BLOCK,
+) -> dict[str, np.ndarray]:
+    """:func:`train` without xarray: the same numbers as plain NumPy arrays.
+
+    For code that only needs the numbers (a sweep's worker processes): it does
+    not import xarray, whose first Dataset costs a third of a second.
+
+    Parameters
+    ----------
+    population, epochs, lr, data, update, record_every, block_size
+        As in :func:`train`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Run first: ``total_loss``, ``final_loss``, ``converged_epoch`` and
+        ``lr`` of shape (run,), ``predictions`` of shape (run, sample,
+        output), the four parameters shaped as in :class:`Population`, and with
+        ``record_every`` also ``epoch_loss`` (run, epoch) and
+        ``<parameter>_history`` (run, epoch, ...). Values are bit-identical to
+        :func:`train`'s.
+    """
     population = _check_population(population)
     epochs = check_count(epochs, "epochs", minimum=0)
     lrs = check_per_run(lr, "lr", population.runs, positive=True, upper=MAX_LR)
@@ -465,7 +512,8 @@ def train(
             if name not in merged:
                 merged[name] = np.empty((population.runs, *value.shape[1:]), value.dtype)
             merged[name][start:stop] = value
-    return _to_dataset(merged, table, epochs, lrs, update, record_every)
+    merged["lr"] = lrs
+    return merged
 
 
 def _to_dataset(
@@ -476,6 +524,8 @@ def _to_dataset(
     update: str,
     record_every: int | None,
 ) -> xr.Dataset:
+    import xarray as xr  # here, not at the top: see train_arrays
+
     param_dims = {
         "hidden_weights": ("input", "hidden"),
         "hidden_bias": ("hidden",),
