@@ -526,3 +526,33 @@ def test_dask_worker_killed_mid_sweep_loses_nothing(dask_client, dask_reference,
         os.kill(killed["pid"], 0)
     assert killed["pid"] not in dask_client.run(os.getpid).values()
     xr.testing.assert_identical(ds, dask_reference)
+
+
+def test_local_worker_killed_mid_sweep_is_reported_and_the_same_call_resumes(tmp_path):
+    kw = dict(hidden_std=article_grid(6, 0.2, 5.0), runs=200, epochs=3000, progress=False)
+    reference = xs.sweep(**kw, workers=1)
+    killed, finished = {}, threading.Event()
+
+    def kill_a_worker():
+        while not finished.is_set():
+            servers = [
+                p for p in psutil.Process().children() if "forkserver" in " ".join(p.cmdline())
+            ]
+            workers = [w for s in servers for w in s.children()]
+            if workers:
+                os.kill(workers[0].pid, 9)  # SIGKILL, with its block in flight
+                killed["pid"] = workers[0].pid
+                return
+            time.sleep(0.002)
+
+    killer = threading.Thread(target=kill_a_worker)
+    killer.start()
+    try:
+        with pytest.raises(RuntimeError, match="a worker process of the sweep ended abruptly"):
+            xs.sweep(**kw, workers=2, block_size=100, store=tmp_path / "r.zarr")
+    finally:
+        finished.set()
+        killer.join()
+    assert "pid" in killed
+    resumed = xs.sweep(**kw, workers=2, block_size=100, store=tmp_path / "r.zarr")
+    xr.testing.assert_identical(resumed, reference)

@@ -549,9 +549,19 @@ def _import_for_results() -> None:
         import dask.array  # noqa: F401
 
 
+#: Said when a local worker process dies.
+_BROKEN_POOL = (
+    "a worker process of the sweep ended abruptly (killed, or out of memory; in a script, "
+    "is the sweep called under `if __name__ == '__main__':`? Local workers import the "
+    "script's main module, as multiprocessing's error above may say). With a store, the "
+    "blocks already finished are kept: the same call resumes."
+)
+
+
 def _run_processes(blocks: list[_Block], workers: int) -> Iterator[tuple[_Block, dict]]:
     import threading
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     todo = iter(blocks)
     # this process only waits while the workers compute: it imports meanwhile what it
@@ -571,6 +581,8 @@ def _run_processes(blocks: list[_Block], workers: int) -> Iterator[tuple[_Block,
                     for nxt in islice(todo, 1):
                         running[pool.submit(compute_block, nxt.task)] = nxt
                     yield block, future.result()
+        except BrokenProcessPool as err:  # from submit or result
+            raise RuntimeError(_BROKEN_POOL) from err
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             if importer.is_alive():
@@ -823,7 +835,9 @@ def sweep(
         refused and left untouched. Without a store the results stay in memory.
     workers : int, optional
         Local processes; default all CPUs this process may use. 1 computes in
-        this process.
+        this process. In a script, call the sweep under ``if __name__ ==
+        "__main__":``: local workers import the script's main module (as with
+        any ``multiprocessing`` start method but fork); notebooks need nothing.
     client : distributed.Client, optional
         Send blocks to this Dask cluster as tasks instead (not with
         ``workers``). Only this process writes to the store.
