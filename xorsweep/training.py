@@ -442,18 +442,8 @@ def train(
     >>> ds.total_loss.dims, ds.predictions.shape
     (('run',), (4, 4))
     """
-    arrays = train_arrays(
-        population,
-        epochs,
-        lr,
-        data=data,
-        update=update,
-        record_every=record_every,
-        block_size=block_size,
-    )
-    table = xor() if data is None else truth_table(data)
-    lrs = arrays.pop("lr")
-    return _to_dataset(arrays, table, int(epochs), lrs, update, record_every)
+    job = _Job.checked(population, epochs, lr, data, update, record_every, block_size)
+    return _to_dataset(_train_job(job), job)
 
 
 def train_arrays(
@@ -486,45 +476,79 @@ def train_arrays(
         ``<parameter>_history`` (run, epoch, ...). Values are bit-identical to
         :func:`train`'s.
     """
-    population = _check_population(population)
-    epochs = check_count(epochs, "epochs", minimum=0)
-    lrs = check_per_run(lr, "lr", population.runs, positive=True, upper=MAX_LR)
-    table = xor() if data is None else truth_table(data)
-    update = check_choice(update, "update", UPDATES)
-    block_size = check_count(block_size, "block_size")
-    if record_every is not None:
-        record_every = check_count(record_every, "record_every")
-    if table.n_in != population.n_in or table.n_out != population.n_out:
-        raise ValueError(
-            f"data has {table.n_in} inputs and {table.n_out} outputs but the population's "
-            f"networks have {population.n_in} and {population.n_out}"
-        )
-    merged: dict[str, np.ndarray] = {}  # every block's results go into their slice of these
+    job = _Job.checked(population, epochs, lr, data, update, record_every, block_size)
+    return {**_train_job(job), "lr": job.lrs}
+
+
+@dataclass(frozen=True)
+class _Job:
+    """The checked arguments of :func:`train` and :func:`train_arrays`."""
+
+    population: Population
+    epochs: int
+    lrs: np.ndarray  # (run,)
+    table: TruthTable
+    update: str
+    record_every: int | None
+    block_size: int
+
+    @classmethod
+    def checked(
+        cls,
+        population: object,
+        epochs: object,
+        lr: object,
+        data: object,
+        update: object,
+        record_every: object,
+        block_size: object,
+    ) -> _Job:
+        population = _check_population(population)
+        epochs = check_count(epochs, "epochs", minimum=0)
+        lrs = check_per_run(lr, "lr", population.runs, positive=True, upper=MAX_LR)
+        table = xor() if data is None else truth_table(data)
+        update = check_choice(update, "update", UPDATES)
+        block_size = check_count(block_size, "block_size")
+        if record_every is not None:
+            record_every = check_count(record_every, "record_every")
+        if table.n_in != population.n_in or table.n_out != population.n_out:
+            raise ValueError(
+                f"data has {table.n_in} inputs and {table.n_out} outputs but the population's "
+                f"networks have {population.n_in} and {population.n_out}"
+            )
+        return cls(population, epochs, lrs, table, update, record_every, block_size)
+
+
+def _train_job(job: _Job) -> dict[str, np.ndarray]:
+    """Every block's results, run first, each in its slice of one array per name."""
+    runs = job.population.runs
+    merged: dict[str, np.ndarray] = {}
     # equal blocks of at most block_size runs: 10,000 runs are two blocks of 5,000, not
     # 8,192 + 1,808 (a small block trains each run at a higher cost)
-    n_blocks = -(-population.runs // block_size)
-    size = -(-population.runs // n_blocks)
-    for start in range(0, population.runs, size):
-        stop = min(start + size, population.runs)
-        blk = _Block.from_population(population, start, stop)
-        part = _train_block(blk, table, lrs[start:stop], epochs, update, record_every)
+    n_blocks = -(-runs // job.block_size)
+    size = -(-runs // n_blocks)
+    for start in range(0, runs, size):
+        stop = min(start + size, runs)
+        blk = _Block.from_population(job.population, start, stop)
+        lrs = job.lrs[start:stop]
+        part = _train_block(blk, job.table, lrs, job.epochs, job.update, job.record_every)
         for name, value in part.items():
             if name not in merged:
-                merged[name] = np.empty((population.runs, *value.shape[1:]), value.dtype)
+                merged[name] = np.empty((runs, *value.shape[1:]), value.dtype)
             merged[name][start:stop] = value
-    merged["lr"] = lrs
     return merged
 
 
-def _to_dataset(
-    res: dict[str, np.ndarray],
-    table: TruthTable,
-    epochs: int,
-    lrs: np.ndarray,
-    update: str,
-    record_every: int | None,
-) -> xr.Dataset:
+def _to_dataset(res: dict[str, np.ndarray], job: _Job) -> xr.Dataset:
     import xarray as xr  # here, not at the top: see train_arrays
+
+    table, epochs, lrs, update, record_every = (
+        job.table,
+        job.epochs,
+        job.lrs,
+        job.update,
+        job.record_every,
+    )
 
     param_dims = {
         "hidden_weights": ("input", "hidden"),
