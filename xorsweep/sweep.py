@@ -581,8 +581,15 @@ def _run_processes(blocks: list[_Block], workers: int) -> Iterator[tuple[_Block,
                     for nxt in islice(todo, 1):
                         running[pool.submit(compute_block, nxt.task)] = nxt
                     yield block, future.result()
-        except BrokenProcessPool as err:  # from submit or result
-            raise RuntimeError(_BROKEN_POOL) from err
+        except BaseException as err:
+            # Stop every worker now: after a worker's death, CPython 3.11's pool can raise
+            # OSError from submit, or wait forever for a worker it started meanwhile.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                if process.is_alive():
+                    process.kill()
+            if isinstance(err, BrokenProcessPool) or getattr(pool, "_broken", False):
+                raise RuntimeError(_BROKEN_POOL) from err
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             if importer.is_alive():
