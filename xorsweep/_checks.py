@@ -6,18 +6,63 @@ input never reaches NumPy and never turns into silent NaNs.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 
-def check_count(value: object, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
+def check_count(value: object, name: str, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer in [minimum, maximum]."""
+    allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+        raise TypeError(f"{name} must be an integer {allowed}, got {value!r}")
+    if int(value) < minimum or (maximum is not None and int(value) > maximum):
+        raise ValueError(f"{name} must be an integer {allowed}, got {value}")
     return int(value)
+
+
+def check_real(value: object, name: str, low: float, high: float = math.inf) -> float:
+    """Return ``value`` as a float, or raise if it is not a finite number in [low, high)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not (low <= value < high) or not math.isfinite(value):
+        upper = f" and < {high:g}" if math.isfinite(high) else ""
+        raise ValueError(f"{name} must be a finite number >= {low:g}{upper}, got {value:g}")
+    return value
+
+
+def check_confidence(confidence: object) -> float:
+    """A coverage probability: a number strictly between 0 and 1, returned as a float."""
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
+        raise TypeError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    value = float(confidence)
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"confidence must be a number in (0, 1), got {value:g}")
+    return value
+
+
+def check_real_dtype(value: object, name: str) -> np.ndarray:
+    """``value`` as an array of integers or floats of at least single precision (not copied)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiu" or arr.dtype == np.float16:
+        raise TypeError(f"{name} must hold real numbers (float64), got dtype {arr.dtype}")
+    return arr
+
+
+def check_finite(arr: np.ndarray, name: str) -> np.ndarray:
+    """Raise unless every value of ``arr`` is finite; returns ``arr``."""
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or infinity)")
+    return arr
+
+
+def check_whole_numbers(arr: np.ndarray, name: str) -> np.ndarray:
+    """Raise unless ``arr`` holds integers, or floats with whole values; returns ``arr``."""
+    if arr.dtype.kind not in "iuf" or (arr.dtype.kind == "f" and not np.all(arr == np.round(arr))):
+        raise TypeError(f"{name} must hold whole numbers, got {arr.dtype} {arr!r}")
+    return arr
 
 
 def _real_array(value: object, name: str) -> np.ndarray:

@@ -1,5 +1,7 @@
 """Populations of small two-layer networks stored as stacked tensors.
 
+This module owns what every other one shares about a network: the sigmoid,
+the clip of the loss, the packing of the parameters and the Glorot stds.
 Letters used for shapes throughout the package: ``r`` run, ``s`` sample,
 ``i`` input, ``h`` hidden unit, ``o`` output.
 """
@@ -12,12 +14,94 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_count, check_std
+from ._checks import check_count, check_finite, check_real_dtype, check_std
 
-__all__ = ["Population", "init_population", "glorot_std", "PARAMETER_NAMES"]
+__all__ = [
+    "Population",
+    "init_population",
+    "glorot_std",
+    "sigmoid",
+    "parameter_shapes",
+    "n_parameters",
+    "unpack_parameters",
+    "PARAMETER_NAMES",
+    "CLIP",
+    "GLOROT_STD",
+    "ARTICLE_OUTPUT_STD",
+]
 
-#: The four parameter tensors of a population, in the article's names.
+#: The four parameter tensors of a population, in the article's names and packing order.
 PARAMETER_NAMES = ("hidden_weights", "hidden_bias", "output_weights", "output_bias")
+
+#: Predictions are clipped to ``[CLIP, 1 - CLIP]`` before the logarithm, as in the article.
+CLIP = 1e-15
+
+#: Glorot's std of the 2 -> 2 hidden layer, 1/sqrt(2), computed as the article writes it;
+#: ``glorot_std(2, 2)``, computed as sqrt(1/2), is the next float up.
+GLOROT_STD = 1.0 / math.sqrt(2.0)
+
+#: The article's output-layer std: Glorot's sqrt(2/3) for the 2 -> 1 layer, rounded.
+ARTICLE_OUTPUT_STD = 0.8165
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-z))``, elementwise.
+
+    Where ``exp(-z)`` overflows the result is 0, the correct limit, without a warning.
+
+    >>> sigmoid(np.array([-800.0, 0.0, 800.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def parameter_shapes(n_in: int, hidden: int, n_out: int) -> dict[str, tuple[int, int]]:
+    """One network's parameter tensors and their shapes, in packing order.
+
+    >>> parameter_shapes(2, 2, 1)["hidden_weights"], n_parameters(2, 2, 1)
+    ((2, 2), 9)
+    """
+    shapes = ((n_in, hidden), (1, hidden), (hidden, n_out), (1, n_out))
+    return dict(zip(PARAMETER_NAMES, shapes, strict=True))
+
+
+def n_parameters(n_in: int, hidden: int, n_out: int) -> int:
+    """Numbers in one network's parameters: ``(in + 1) * hidden + (hidden + 1) * out``."""
+    return sum(a * b for a, b in parameter_shapes(n_in, hidden, n_out).values())
+
+
+def unpack_parameters(
+    packed: np.ndarray, n_in: int, hidden: int, n_out: int, *, run_last: bool = False
+) -> dict[str, np.ndarray]:
+    """Views of the four tensors in a packed parameter array.
+
+    The packing of one network: its tensors in :data:`PARAMETER_NAMES` order,
+    each row-major, ``n_parameters(n_in, hidden, n_out)`` numbers in all.
+
+    Parameters
+    ----------
+    packed : ndarray, shape (run, n) or, with ``run_last``, (n, run)
+        Contiguous along the packing axis for the results to be views.
+    n_in, hidden, n_out : int
+        Layer widths.
+    run_last : bool
+        Whether the run axis is last.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Each tensor, shape ``(run, *shape)`` or, with ``run_last``, ``(*shape, run)``.
+    """
+    out, start = {}, 0
+    for name, shape in parameter_shapes(n_in, hidden, n_out).items():
+        stop = start + shape[0] * shape[1]
+        if run_last:
+            out[name] = packed[start:stop].reshape(*shape, packed.shape[1])
+        else:
+            out[name] = packed[:, start:stop].reshape(packed.shape[0], *shape)
+        start = stop
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,24 +137,16 @@ class Population:
     def __post_init__(self) -> None:
         arrays = {}
         for name in PARAMETER_NAMES:
-            value = getattr(self, name)
-            arr = np.asarray(value)
-            if arr.dtype.kind not in "fiu" or arr.dtype == np.float16:
-                raise TypeError(f"{name} must hold real numbers (float64), got dtype {arr.dtype}")
+            arr = check_real_dtype(getattr(self, name), name)
             if arr.ndim != 3:
                 raise ValueError(f"{name} must be 3-D (run, ., .), got shape {arr.shape}")
-            arr = np.array(arr, dtype=np.float64, copy=True)
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"{name} must be finite (no NaN or infinity)")
+            arr = check_finite(np.array(arr, dtype=np.float64, copy=True), name)
             arr.setflags(write=False)
             arrays[name] = arr
         runs, n_in, hidden = arrays["hidden_weights"].shape
         n_out = arrays["output_weights"].shape[2]
         expected = {
-            "hidden_weights": (runs, n_in, hidden),
-            "hidden_bias": (runs, 1, hidden),
-            "output_weights": (runs, hidden, n_out),
-            "output_bias": (runs, 1, n_out),
+            name: (runs, *shape) for name, shape in parameter_shapes(n_in, hidden, n_out).items()
         }
         if runs < 1 or n_in < 1 or hidden < 1 or n_out < 1:
             raise ValueError(
@@ -147,6 +223,8 @@ class Population:
 def glorot_std(fan_in: int, fan_out: int) -> float:
     """Xavier/Glorot normal standard deviation ``sqrt(2 / (fan_in + fan_out))``.
 
+    See :data:`GLOROT_STD` and :data:`ARTICLE_OUTPUT_STD` for the article's two values.
+
     Examples
     --------
     >>> round(glorot_std(2, 2), 6), round(glorot_std(2, 1), 6)
@@ -204,13 +282,8 @@ def init_population(
     h_std = check_std(hidden_std, "hidden_std", runs)
     o_std = check_std(output_std, "output_std", runs)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    shapes = {
-        "hidden_weights": (runs, n_in, hidden),
-        "hidden_bias": (runs, 1, hidden),
-        "output_weights": (runs, hidden, n_out),
-        "output_bias": (runs, 1, n_out),
-    }
-    params = {name: rng.standard_normal(shape) for name, shape in shapes.items()}
+    shapes = parameter_shapes(n_in, hidden, n_out)
+    params = {name: rng.standard_normal((runs, *shape)) for name, shape in shapes.items()}
     for name in ("hidden_weights", "hidden_bias"):
         params[name] *= h_std[:, None, None]
     for name in ("output_weights", "output_bias"):

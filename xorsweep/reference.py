@@ -24,23 +24,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Population
+from .network import CLIP, Population, sigmoid
 from .truth_tables import TruthTable, xor
 
 __all__ = ["train_one", "train_reference", "CLIP"]
 
-#: Predictions are clipped to ``[CLIP, 1 - CLIP]`` before the logarithm, as in the article.
-CLIP = 1e-15
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):  # exp(-z) -> inf gives the correct limit 0
-        return 1.0 / (1.0 + np.exp(-z))
-
 
 def _correct_probability(y: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Clipped probability the network gives the correct target, from its logits ``z``."""
-    return np.clip(_sigmoid(np.where(y == 1.0, z, -z)), CLIP, 1.0 - CLIP)
+    return np.clip(sigmoid(np.where(y == 1.0, z, -z)), CLIP, 1.0 - CLIP)
 
 
 def train_one(
@@ -86,9 +78,9 @@ def train_one(
     last_wrong = -1  # last epoch whose predictions were not all correct
     history = []
     for epoch in range(epochs):
-        hidden_output = _sigmoid(x @ w_h + b_h)
+        hidden_output = sigmoid(x @ w_h + b_h)
         z = hidden_output @ w_o + b_o
-        y_hat = _sigmoid(z)
+        y_hat = sigmoid(z)
         p = _correct_probability(y, z)
         loss = float(np.mean(-np.log(p)))
         total_loss += loss
@@ -104,8 +96,8 @@ def train_one(
         d_hidden = (d @ back_w.T) * hidden_output * (1.0 - hidden_output)
         w_h = w_h - lr * (x.T @ d_hidden)
         b_h = b_h - lr * np.sum(d_hidden, axis=0, keepdims=True)
-    z = _sigmoid(x @ w_h + b_h) @ w_o + b_o
-    y_hat = _sigmoid(z)
+    z = sigmoid(x @ w_h + b_h) @ w_o + b_o
+    y_hat = sigmoid(z)
     p = _correct_probability(y, z)
     if not np.all(p > 0.5):
         last_wrong = epochs
