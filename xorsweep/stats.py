@@ -18,7 +18,10 @@ from statistics import NormalDist
 import numpy as np
 import xarray as xr
 
+from ._checks import check_confidence, check_whole_numbers
+
 __all__ = [
+    "check_results",
     "summarize",
     "wilson_interval",
     "bootstrap_means",
@@ -48,15 +51,6 @@ SUMMARY_VARIABLES = (
 
 # Bootstrap draws are generated in chunks of at most this many values (memory ~ 8x bytes).
 _CHUNK = 1 << 21
-
-
-def _check_confidence(confidence: object) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
-        raise TypeError(f"confidence must be a number in (0, 1), got {confidence!r}")
-    value = float(confidence)
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"confidence must be a number in (0, 1), got {value:g}")
-    return value
 
 
 def make_rng(rng: object, name: str = "rng") -> np.random.Generator:
@@ -104,14 +98,9 @@ def wilson_interval(
     >>> float(low), round(float(high), 4)
     (0.0, 0.2775)
     """
-    confidence = _check_confidence(confidence)
-    k = np.asarray(successes)
-    n = np.asarray(trials)
-    for arr, label in ((k, "successes"), (n, "trials")):
-        if arr.dtype.kind not in "iuf" or (
-            arr.dtype.kind == "f" and not np.all(arr == np.round(arr))
-        ):
-            raise TypeError(f"{label} must hold whole numbers, got {arr.dtype} {arr!r}")
+    confidence = check_confidence(confidence)
+    k = check_whole_numbers(np.asarray(successes), "successes")
+    n = check_whole_numbers(np.asarray(trials), "trials")
     k, n = np.broadcast_arrays(k.astype(np.float64), n.astype(np.float64))
     if np.any(n < 0) or np.any(k < 0) or np.any(k > n):
         raise ValueError("wilson_interval needs 0 <= successes <= trials for every element")
@@ -193,7 +182,25 @@ def point_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return count.astype(np.int64), mean, sem
 
 
-def _check_results(ds: object, what: str, variables: tuple[str, ...]) -> xr.Dataset:
+def check_results(ds: object, what: str, variables: tuple[str, ...]) -> xr.Dataset:
+    """Return ``ds`` if it looks like a sweep's results, else raise naming ``what``.
+
+    Parameters
+    ----------
+    ds : object
+        Should be an xarray.Dataset with a ``run`` dimension.
+    what : str
+        The argument's name, for the messages.
+    variables : tuple of str
+        Data variables ``ds`` must hold.
+
+    Raises
+    ------
+    TypeError
+        If ``ds`` is not a Dataset.
+    ValueError
+        If a variable or the ``run`` dimension is missing.
+    """
     if not isinstance(ds, xr.Dataset):
         raise TypeError(
             f"{what} must be an xarray.Dataset (a sweep's results), got {type(ds).__name__}"
@@ -286,8 +293,8 @@ def summarize(ds: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
     >>> s["mean"].values.tolist(), s["count"].values.tolist(), s.failure_rate.values.tolist()
     ([2.0, 4.0], [2, 3], [0.5, 0.0])
     """
-    ds = _check_results(ds, "ds", ("total_loss", "converged_epoch"))
-    confidence = _check_confidence(confidence)
+    ds = check_results(ds, "ds", ("total_loss", "converged_epoch"))
+    confidence = check_confidence(confidence)
     loss_da = ds.total_loss.transpose(..., "run")
     dims = loss_da.dims[:-1]
     loss = np.asarray(loss_da.values, dtype=np.float64)
@@ -404,6 +411,11 @@ def percentile_interval(draws: np.ndarray, confidence: float = 0.95, axis: int =
         propagates), so an interval is never silently computed from fewer
         replicates than asked for.
     """
-    confidence = _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     alpha = (1.0 - confidence) / 2
     return np.quantile(np.asarray(draws, dtype=np.float64), [alpha, 1.0 - alpha], axis=axis)
+
+
+# The former private names, still imported by xorsweep.claims.
+_check_confidence = check_confidence
+_check_results = check_results

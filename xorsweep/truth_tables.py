@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._checks import check_count, check_finite
+
 __all__ = ["TruthTable", "xor", "and_", "or_", "xnor", "parity", "truth_table"]
 
 
@@ -53,8 +55,7 @@ class TruthTable:
                 f"data.targets must have shape (sample, out) with sample={inputs.shape[0]}, "
                 f"got shape {targets.shape}"
             )
-        if not np.all(np.isfinite(inputs)):
-            raise ValueError("data.inputs must be finite")
+        check_finite(inputs, "data.inputs")
         if not np.all((targets == 0) | (targets == 1)):
             raise ValueError("data.targets must be exactly 0 or 1 (binary cross-entropy targets)")
         inputs.setflags(write=False)
@@ -135,11 +136,8 @@ def parity(bits: int = 3) -> TruthTable:
     TruthTable
         ``2**bits`` samples; the target is 1 when an odd number of inputs is 1.
     """
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
-        raise TypeError(f"bits must be an integer from 1 to 16, got {bits!r}")
-    if not 1 <= bits <= 16:
-        raise ValueError(f"bits must be an integer from 1 to 16, got {bits}")
-    return _table(f"parity{bits}", int(bits), lambda r: int(r.sum()) % 2)
+    bits = check_count(bits, "bits", minimum=1, maximum=16)
+    return _table(f"parity{bits}", bits, lambda r: int(r.sum()) % 2)
 
 
 _NAMED = {"xor": xor, "and": and_, "or": or_, "xnor": xnor}
