@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import xorsweep as xs
+from xorsweep import network
 
 
 def test_glorot_std_values():
@@ -13,6 +14,45 @@ def test_glorot_std_values():
     assert xs.glorot_std(2, 1) == pytest.approx(math.sqrt(2 / 3), rel=1e-15)
     with pytest.raises(ValueError, match="fan_in must be an integer >= 1"):
         xs.glorot_std(0, 2)
+
+
+def test_the_articles_glorot_constants():
+    # 1/sqrt(2) as the article writes it is one ulp below sqrt(1/2)
+    assert network.GLOROT_STD == 1.0 / math.sqrt(2.0)
+    assert network.GLOROT_STD == np.nextafter(xs.glorot_std(2, 2), 0.0)
+    assert network.ARTICLE_OUTPUT_STD == round(xs.glorot_std(2, 1), 4)
+
+
+def test_sigmoid_is_the_logistic_function_without_overflow_warnings():
+    z = np.array([-1000.0, -30.0, -1.0, 0.0, 2.0, 750.0])
+    expected = [
+        0.0,
+        math.exp(-30) / (1 + math.exp(-30)),
+        1 / (1 + math.e),
+        0.5,
+        1 / (1 + math.exp(-2)),
+        1.0,
+    ]
+    np.testing.assert_allclose(network.sigmoid(z), expected, rtol=1e-15, atol=0)
+
+
+def test_the_parameter_packing_round_trips_run_first_and_run_last():
+    n_in, hidden, n_out, runs = 3, 4, 2, 5
+    n = network.n_parameters(n_in, hidden, n_out)
+    assert n == (n_in + 1) * hidden + (hidden + 1) * n_out
+    packed = np.arange(runs * n, dtype=float).reshape(runs, n)
+    first = network.unpack_parameters(packed, n_in, hidden, n_out)
+    last = network.unpack_parameters(packed.T.copy(), n_in, hidden, n_out, run_last=True)
+    shapes = network.parameter_shapes(n_in, hidden, n_out)
+    assert list(first) == list(shapes) == list(xs.PARAMETER_NAMES)
+    for name, shape in shapes.items():
+        assert first[name].shape == (runs, *shape) and np.shares_memory(first[name], packed)
+        np.testing.assert_array_equal(last[name], first[name].transpose(1, 2, 0))
+    # each run's numbers are its tensors, row-major, one after the other
+    row = np.concatenate([first[name][2].ravel() for name in shapes])
+    np.testing.assert_array_equal(row, packed[2])
+    pop = xs.Population(**first)
+    assert (pop.runs, pop.n_in, pop.hidden, pop.n_out) == (runs, n_in, hidden, n_out)
 
 
 def test_init_population_shapes_and_seed():

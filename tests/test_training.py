@@ -1,5 +1,8 @@
 """The lockstep trainer against the one-network reference loop."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -261,3 +264,9 @@ def test_train_arrays_gives_trains_numbers_as_plain_arrays():
     np.testing.assert_array_equal(arrays["predictions"][:, :, 0], ds.predictions.values)
     with pytest.raises(ValueError, match="lr must be finite and > 0"):
         train_arrays(pop, 10, -1.0)
+
+
+def test_training_does_not_import_the_reference_it_is_tested_against():
+    code = "import sys, xorsweep.training; print('xorsweep.reference' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
