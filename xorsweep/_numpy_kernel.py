@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._compat import clip
-from .network import CLIP, Population, n_parameters, unpack_parameters
+from .network import CLIP, Population, n_parameters, sigmoid, unpack_parameters
 from .truth_tables import TruthTable
 
 __all__ = ["ParameterBlock", "Workspace", "LossTally", "forward_pass", "gradient_step"]
@@ -123,10 +123,7 @@ class Workspace:
 
     def predictions(self) -> np.ndarray:
         """``y_hat = sigmoid(z_o)`` of the last forward pass, shape (s, o, r)."""
-        y_hat = np.negative(self.z)
-        np.exp(y_hat, out=y_hat)
-        y_hat += 1.0
-        return np.divide(1.0, y_hat, out=y_hat)
+        return sigmoid(self.z)
 
 
 def forward_pass(blk: ParameterBlock, ws: Workspace) -> Callable[[], None]:

@@ -255,7 +255,7 @@ def _train_block(
             rows = min(group, epochs - first)
             for row in range(rows):  # epoch first + row
                 forward()
-                record(row)
+                record(row)  # this epoch's loss terms, summed with the group's
                 if record_every and (first + row) % record_every == 0:
                     _snapshot(history, tally.epoch_loss(row), blk)
                 step()
