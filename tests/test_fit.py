@@ -86,6 +86,23 @@ def test_glorot_distance_definition(big_fit):
     assert (abs(fit.glorot_distance) > 1) == (not lo <= GLOROT_STD <= hi)
 
 
+@pytest.mark.parametrize("runs, outside", [(200, False), (2000, True)])
+def test_glorot_distance_uses_the_lower_half_width_when_the_optimum_is_above(runs, outside):
+    """Planted above 1/sqrt(2): the distance is negative and measured in the interval's
+    lower half-width, which differs from the upper one (the bootstrap's optima are skewed)."""
+    planted = synth.planted(np.random.default_rng(8), runs=runs, optimum=0.85)
+    fit = xs.fit_optimum(planted, n_boot=400, rng=2)
+    assert fit.ok, fit.message
+    lo, hi = fit.optimum_ci
+    assert GLOROT_STD < fit.optimum and (GLOROT_STD < lo) == outside
+    below, above = fit.optimum - lo, hi - fit.optimum
+    assert abs(below / above - 1) > 0.01  # the wrong half-width would show
+    assert fit.glorot_distance == pytest.approx((GLOROT_STD - fit.optimum) / below, rel=1e-12)
+    assert fit.glorot_distance < 0
+    assert (abs(fit.glorot_distance) > 1) == outside
+    assert fit.to_frame().loc["glorot_distance", "value"] == fit.glorot_distance
+
+
 def test_interval_covers_the_truth_about_95_percent_of_the_time():
     """200 synthetic sweeps with skewed, bimodal per-run noise: the 95% CI covers the planted
     optimum between 90% and 99% of the time (binomial sd at 95%: 1.5 points)."""

@@ -68,3 +68,34 @@ def test_notebooks_lint_clean():
         [ruff, "check", str(NOTEBOOKS)], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _figure_calls_outside_the_theme(source):
+    """Calls of plt.subplots / plt.figure in ``source`` that are not inside ``with xp.theme():``."""
+    import ast
+
+    outside = []
+
+    def visit(node, themed):
+        if isinstance(node, ast.With):
+            themed = themed or any(
+                ast.unparse(item.context_expr) == "xp.theme()" for item in node.items
+            )
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in ("plt.subplots", "plt.figure"):
+            if not themed:
+                outside.append(ast.unparse(node))
+        for child in ast.iter_child_nodes(node):
+            visit(child, themed)
+
+    visit(ast.parse(source), False)
+    return outside
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_notebook_figures_are_made_in_the_packages_theme(name):
+    """Axes take their grid and fonts when they are made: make them inside xp.theme()."""
+    assert _figure_calls_outside_the_theme("fig, ax = plt.subplots()") == ["plt.subplots()"]
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert _figure_calls_outside_the_theme(cell.source) == [], cell.source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import subprocess
@@ -12,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import xarray as xr
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import QuadMesh
 from matplotlib.colors import to_hex
 from scipy.special import expit
@@ -551,3 +553,138 @@ def test_figure_data_from_a_sweep(store):
     assert again.large.equals(data.large)
     with pytest.raises(ValueError, match="small_std"):
         plots.figure_data(results, small_std=0.0)
+
+
+# ---------------------------------------------------------------------------
+# Layout: nothing hidden, nothing cut off, no layout warnings
+# ---------------------------------------------------------------------------
+
+# A failed fit's message as long as real ones get (two notes joined).
+_LONG_MESSAGE = (
+    "no interior minimum: the lowest (smoothed) mean total loss is at the largest "
+    "hidden_std, 0.4985; extend the grid beyond it; lack of fit: chi2 412.3 on 17 dof "
+    "(p = 1.2e-75): the cubic misses the means by more than their errors, so the interval "
+    "is too narrow; try a smaller level"
+)
+
+
+def _drawn(fig):
+    """Draw ``fig`` (constrained layout runs; its warnings are errors here), return a renderer."""
+    if not hasattr(fig.canvas, "get_renderer"):  # a Figure made outside pyplot
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def _overlap(a, b):
+    """Whether two display-space boxes share more than a pixel's width."""
+    return a.x0 < b.x1 - 1 and b.x0 < a.x1 - 1 and a.y0 < b.y1 - 1 and b.y0 < a.y1 - 1
+
+
+def _texts(fig):
+    """The texts of ``fig`` other than tick labels: titles, axis labels, annotations and
+    legend entries (a tick label beyond the axes' limits exists but is not drawn)."""
+    out = list(fig.texts)
+    for ax in fig.axes:
+        out += [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        if ax.get_legend() is not None:
+            out += ax.get_legend().get_texts()
+    return [t for t in out if t.get_visible() and t.get_text()]
+
+
+def _assert_texts_inside(fig):
+    """Everything drawn lies inside the figure: its tight box, and each text's own."""
+    renderer = _drawn(fig)
+    tight, box = fig.get_tightbbox(renderer), fig.bbox_inches
+    assert box.x0 - 0.01 <= tight.x0 and tight.x1 <= box.x1 + 0.01, (tight, box)
+    assert box.y0 - 0.01 <= tight.y0 and tight.y1 <= box.y1 + 0.01, (tight, box)
+    for text in _texts(fig):
+        ext = text.get_window_extent(renderer)
+        inside = fig.bbox.x0 - 1 <= ext.x0 and ext.x1 <= fig.bbox.x1 + 1
+        inside = inside and fig.bbox.y0 - 1 <= ext.y0 and ext.y1 <= fig.bbox.y1 + 1
+        assert inside, (text.get_text()[:60], ext, fig.bbox)
+
+
+@pytest.mark.parametrize("figsize", [None, (8.0, 5.0)])
+def test_fig8_a_failed_fits_note_stays_in_the_figure_without_layout_warnings(summary, figsize):
+    """The default figure and a small one (the note once collapsed its layout)."""
+    fit = xs.FitResult(ok=False, message=_LONG_MESSAGE)
+    ax = None if figsize is None else plt.subplots(figsize=figsize, layout="constrained")[1]
+    ax = plots.plot_loss_vs_std(summary, fit, ax=ax)
+    (note,) = ax.texts
+    assert note.get_text().replace("\n", " ") == f"no fitted minimum: {_LONG_MESSAGE}"
+    _assert_texts_inside(ax.figure)
+    renderer = ax.figure.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not _overlap(note.get_window_extent(renderer), legend)
+    assert not _overlap(note.get_window_extent(renderer), ax.get_window_extent(renderer))
+
+
+def test_fig8_legend_leaves_the_vertical_lines_whole(summary, fit):
+    ax = plots.plot_loss_vs_std(summary, fit)
+    renderer = _drawn(ax.figure)
+    legend = ax.get_legend().get_window_extent(renderer)
+    frame = ax.get_window_extent(renderer)
+    verticals = _vertical_lines(ax)
+    assert len(verticals) == 2
+    for x, _, _ in verticals:
+        px = ax.transData.transform((x, 1.0))[0]
+        crosses = legend.x0 <= px <= legend.x1 and legend.y0 < frame.y1 and legend.y1 > frame.y0
+        assert not crosses, (x, legend, frame)
+    band = [p for p in ax.patches if p.get_label().endswith("CI of the minimum")]
+    assert band and not _overlap(legend, band[0].get_window_extent(renderer))
+    _assert_texts_inside(ax.figure)
+
+
+@pytest.mark.parametrize("panels", [1, 3])
+def test_fig3_legend_hides_no_contour_label(panels):
+    """Alone, and as the middle of three panels (notebook 1)."""
+    with plots.theme():
+        fig, axes = plt.subplots(1, panels, figsize=(5.0 * panels, 4.8), layout="constrained")
+    ax = plots.plot_bernoulli(ax=np.ravel(axes)[panels // 2])
+    renderer = _drawn(fig)
+    legend = ax.get_legend().get_window_extent(renderer)
+    labels = [t for t in ax.texts if t.get_text() in ("0.25", "0.50", "0.75")]
+    assert len(labels) >= 3
+    for label in labels:
+        assert not _overlap(legend, label.get_window_extent(renderer)), label.get_text()
+    for text in (ax.xaxis.label, *ax.get_xticklabels()):  # and it clears the x axis
+        assert not _overlap(legend, text.get_window_extent(renderer)), text.get_text()
+    _assert_texts_inside(fig)
+
+
+def test_fig8_and_fig9_y_labels_are_no_taller_than_their_panels(summary, fit):
+    panels = [plots.plot_loss_vs_std(summary, fit), *plots.plot_failure_rate(summary)]
+    for ax in panels:
+        renderer = _drawn(ax.figure)
+        label = ax.yaxis.label.get_window_extent(renderer)
+        assert label.height <= ax.get_window_extent(renderer).height, ax.get_ylabel()
+
+
+def test_article_figures_keep_every_text_inside(sweep_ds, summary, fit, example, history):
+    """All ten, and figure 8 with a failed fit, drawn without warnings."""
+    data = _figure_data(sweep_ds, summary, example, history, fit)
+    failed = dataclasses.replace(data, fit=xs.FitResult(ok=False, message=_LONG_MESSAGE))
+    figs = plots.article_figures(data)
+    figs["failed fit"] = plots.article_figures(failed)["fig08_loss_vs_std"]
+    for name, fig in figs.items():
+        try:
+            _assert_texts_inside(fig)
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {exc}") from None
+
+
+def test_a_figure_drawn_in_the_theme_leaves_a_notebooks_later_figures_shown(tmp_path):
+    """The first figure starts the inline backend; leaving theme() must not undo that."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    cells = [
+        "import matplotlib.pyplot as plt\nimport xorsweep.plots as xp",
+        "with xp.theme():\n    plt.subplots()",
+        "plt.subplots()",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=60, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = [sum("image/png" in o.get("data", {}) for o in cell.outputs) for cell in nb.cells]
+    assert shown == [0, 1, 1]

@@ -11,6 +11,7 @@ import pandas as pd
 import psutil
 import pytest
 import xarray as xr
+import zarr
 
 import xorsweep as xs
 from xorsweep.reference import train_reference
@@ -87,6 +88,80 @@ def test_results_match_the_reference_loop(small):
     refs = train_reference(pop, EPOCHS, 0.1)
     got = small.total_loss.sel(hidden_std=1.0, run=[1, 4]).values
     np.testing.assert_allclose(got, [r["total_loss"] for r in refs], rtol=1e-10, atol=0)
+
+
+def _rebuilt(ds, seed, epochs, output_std=0.8165, lr=0.1):
+    """Each present run of ``ds`` (over hidden_std, run) rebuilt from NumPy's own
+    SeedSequence and default_rng, one run at a time, as xorsweep.seeding documents (the
+    normals fill the hidden weights (in, hidden), hidden biases, output weights, output
+    bias in that order, scaled by the layer's std), then trained with xorsweep.train."""
+    present = np.argwhere(ds.total_loss.transpose("hidden_std", "run").notnull().values)
+    assert present.size
+    params = []
+    for i, r in present:
+        h = float(ds.hidden_std.values[i])
+        key = (_bits(h), _bits(output_std), _bits(lr), int(r))
+        z = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key)).standard_normal(9)
+        params.append(np.concatenate([z[:6] * h, z[6:] * output_std]))
+    p = np.array(params)
+    n = len(p)
+    pop = xs.Population(
+        p[:, :4].reshape(n, 2, 2),
+        p[:, 4:6].reshape(n, 1, 2),
+        p[:, 6:8].reshape(n, 2, 1),
+        p[:, 8:].reshape(n, 1, 1),
+    )
+    return present, xs.train(pop, epochs, lr)
+
+
+def assert_rebuilt(ds, seed=0, epochs=EPOCHS):
+    """Every present run of ``ds`` equals its independent rebuild, bit for bit; and
+    the runs that are not present are NaN in every variable."""
+    present, trained = _rebuilt(ds, seed, epochs)
+    for name in VARS:
+        stored = ds[name].transpose("hidden_std", "run").values
+        np.testing.assert_array_equal(stored[tuple(present.T)], trained[name].values, name)
+    mask = np.zeros(ds.total_loss.shape, bool)
+    mask[tuple(present.T)] = True
+    for name in VARS:
+        assert np.isnan(ds[name].transpose("hidden_std", "run").values[~mask]).all(), name
+
+
+def test_a_stored_sweep_equals_its_runs_rebuilt_independently(tmp_path):
+    ds = _sweep(runs=np.array([5, 2, 6, 1]), store=tmp_path / "r.zarr", seed=3)
+    assert ds.total_loss.notnull().sum("run").values.tolist() == [5, 2, 6, 1]
+    assert_rebuilt(ds, seed=3)
+    assert_rebuilt(xs.open_results(tmp_path / "r.zarr"), seed=3)
+
+
+def test_resuming_partly_filled_run_chunks_puts_every_run_in_its_slot(tmp_path):
+    """Chunks of 3 runs, each point stopped inside one (2 of 3, 5 of 6, 1 of 3), then
+    resumed to 6 runs, then to 8 and 9 (a new chunk holding 2, then filled): every run
+    lands where its index says, as in a sweep done at once and as rebuilt independently."""
+    path = tmp_path / "r.zarr"
+    first = _sweep(runs=np.array([5, 2, 6, 1]), store=path, block_size=3)
+    assert zarr.open_array(path / "total_loss").chunks[-1] == 3
+    assert first.total_loss.notnull().sum("run").values.tolist() == [5, 2, 6, 1]
+    for runs in (6, 8, 9):
+        resumed = _sweep(runs=runs, store=path)
+        xr.testing.assert_identical(resumed, _sweep(runs=runs))
+        xr.testing.assert_identical(xs.open_results(path), resumed)
+        assert_rebuilt(resumed)
+
+
+def test_the_sweep_command_stores_the_runs_rebuilt_independently(tmp_path, capsys):
+    from xorsweep import cli
+
+    store = tmp_path / "r.zarr"
+    grid = ["--points", "3", "--std-min", "0.25", "--std-max", "4", "--epochs", str(EPOCHS)]
+    argv = ["sweep", "--store", str(store), "--seed", "7", "--workers", "1", *grid]
+    assert cli.main([*argv, "--runs", "2", "--no-progress"]) == 0
+    assert cli.main([*argv, "--runs", "5", "--no-progress"]) == 0  # resumed
+    capsys.readouterr()
+    ds = xs.open_results(store)
+    np.testing.assert_array_equal(ds.hidden_std, article_grid(3, 0.25, 4.0))
+    assert ds.total_loss.notnull().sum().item() == 15
+    assert_rebuilt(ds, seed=7)
 
 
 def test_block_population_equals_replay():
@@ -408,6 +483,55 @@ def test_allocate_refuses_bad_input(small):
         xs.allocate(small.drop_vars("total_loss"), 5)
     with pytest.raises(ValueError, match="mean total_loss must be > 0"):
         xs.allocate(small.assign(total_loss=-small.total_loss), 5)
+
+
+def _with_sample_std(n, mean, std, rng):
+    """``n`` positive losses whose mean is ``mean`` and whose sample std (ddof=1) is ``std``."""
+    z = rng.standard_normal(n)
+    z = (z - z.mean()) / z.std(ddof=1)
+    return mean + std * z
+
+
+def _losses(rows):
+    """A results Dataset from rows of different lengths (missing runs NaN)."""
+    width = max(len(r) for r in rows)
+    loss = np.full((len(rows), width), np.nan)
+    for k, r in enumerate(rows):
+        loss[k, : len(r)] = r
+    return xr.Dataset(
+        {"total_loss": (("hidden_std", "run"), loss)},
+        coords={"hidden_std": np.geomspace(0.3, 3.0, len(rows))},
+    )
+
+
+def test_allocate_uses_the_sample_std_of_points_with_different_runs():
+    """Two points with the same mean and the same sample std (ddof=1), one with 3 runs and
+    one with 30: their coefficients of variation are equal, so 27 new runs all go to the
+    first, leaving 30 each (with the n-divided std, the first would look less spread)."""
+    rng = np.random.default_rng(41)
+    ds = _losses(
+        [_with_sample_std(3, 2000.0, 500.0, rng), _with_sample_std(30, 2000.0, 500.0, rng)]
+    )
+    assert xs.allocate(ds, 27).values.tolist() == [30, 30]
+    assert xs.allocate(ds, 29).values.tolist() == [31, 31]
+
+
+def test_allocate_reaches_the_best_worst_relative_error_of_every_split():
+    """Against every way to split the budget over three points with different runs: the
+    allocation's worst relative standard error (sample std, ddof=1) is the smallest."""
+    rng = np.random.default_rng(42)
+    rows = [rng.lognormal(7.5, s, n) for s, n in ((0.2, 4), (0.6, 25), (0.4, 9))]
+    ds, budget = _losses(rows), 40
+    n = np.array([len(r) for r in rows])
+    cv = np.array([np.std(r, ddof=1) / np.mean(r) for r in rows])
+    best = min(
+        max(cv / np.sqrt(n + np.array([a, b, budget - a - b])))
+        for a in range(budget + 1)
+        for b in range(budget + 1 - a)
+    )
+    more = xs.allocate(ds, budget).values
+    assert more.sum() == n.sum() + budget and np.all(more >= n)
+    assert max(cv / np.sqrt(more)) == pytest.approx(best, rel=1e-12)
 
 
 # ---------------------------------------------------------------------------

@@ -270,3 +270,106 @@ def test_training_does_not_import_the_reference_it_is_tested_against():
     code = "import sys, xorsweep.training; print('xorsweep.reference' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------
+# Edge cases checked against numbers worked out by hand
+# ---------------------------------------------------------------------------
+
+
+def _population(hidden_weights, hidden_bias, output_weights, output_bias):
+    """A population of 2-2-1 networks from per-run parameters (run, ...)."""
+    return xs.Population(
+        np.asarray(hidden_weights, float).reshape(-1, 2, 2),
+        np.asarray(hidden_bias, float).reshape(-1, 1, 2),
+        np.asarray(output_weights, float).reshape(-1, 2, 1),
+        np.asarray(output_bias, float).reshape(-1, 1, 1),
+    )
+
+
+@pytest.mark.parametrize("epochs", [0, 1, 50])
+def test_a_probability_of_exactly_one_half_is_never_right(epochs):
+    """An all-zero network, and one with a zero output layer whose hidden neurons ignore the
+    inputs (zero weights, any biases), predict exactly 0.5 for every sample; XOR's output
+    errors then sum to zero, so they never move: they never converge, as in the
+    reference loop, and lose log 2 every epoch."""
+    zero = _population(np.zeros(4), np.zeros(2), np.zeros(2), 0.0)
+    blind = _population(np.zeros(4), [0.4, -2.5], np.zeros(2), 0.0)
+    pop = xs.Population.concat([zero, blind])
+    ds = xs.train(pop, epochs)
+    np.testing.assert_array_equal(ds.predictions.values, 0.5)
+    assert np.isnan(ds.converged_epoch.values).all()
+    assert not ds.converged.values.any()
+    np.testing.assert_allclose(ds.total_loss.values, epochs * np.log(2), rtol=1e-14)
+    np.testing.assert_allclose(ds.final_loss.values, np.log(2), rtol=1e-14)
+    for name in PARAMS:  # the gradients are exactly zero
+        np.testing.assert_array_equal(
+            ds[name].values.reshape(pop.runs, -1), pop.parameters()[name].reshape(pop.runs, -1)
+        )
+    refs = train_reference(pop, epochs)
+    assert [r["converged_epoch"] for r in refs] == [None, None]
+    np.testing.assert_allclose(ds.total_loss, [r["total_loss"] for r in refs], rtol=1e-14)
+
+
+def test_one_half_at_the_first_epoch_only_delays_convergence():
+    """A zero output layer predicts 0.5 at epoch 0 whatever the hidden layer: epoch 0 is
+    wrong, so a run that learns converges at epoch 1 or later, as in the reference."""
+    rng = np.random.default_rng(31)
+    n = 12
+    pop = _population(
+        rng.normal(0, 2, (n, 4)), rng.normal(0, 2, (n, 2)), np.zeros((n, 2)), np.zeros(n)
+    )
+    ds = xs.train(pop, 3000)
+    conv = ds.converged_epoch.values
+    assert np.isfinite(conv).any()
+    assert np.all(conv[np.isfinite(conv)] >= 1)
+    np.testing.assert_array_equal(conv, ref_converged(train_reference(pop, 3000)))
+
+
+# A network that solves XOR with saturated units: h1 = OR, h2 = AND, y = h1 and not h2.
+_SATURATED_XOR = ([[1e3, 1e3], [1e3, 1e3]], [-500.0, -1500.0], [1e3, -1e3], -500.0)
+
+
+def test_loss_clip_bounds_a_confident_right_answer_below_by_1e_minus_15():
+    """The probability given to each right target is 1 to the last bit: each sample's loss
+    is -log(1 - 1e-15), not 0 (the article clips predictions to [1e-15, 1 - 1e-15])."""
+    pop = _population(*_SATURATED_XOR)
+    ds = xs.train(pop, 20)
+    y_hat = ds.predictions.values[0]
+    assert y_hat[1] == y_hat[2] == 1.0 and 0 < y_hat[0] < 1e-200 and 0 < y_hat[3] < 1e-200
+    per_sample = -np.log(1.0 - 1e-15)
+    assert 0.9e-15 < per_sample < 1.1e-15
+    np.testing.assert_allclose(ds.final_loss.values, per_sample, rtol=1e-6)
+    np.testing.assert_allclose(ds.total_loss.values, 20 * per_sample, rtol=1e-6)
+    assert ds.converged_epoch.values.tolist() == [0.0]
+
+
+@pytest.mark.parametrize("logit", [40.0, 1e3, 1e300])
+def test_loss_clip_bounds_a_confident_wrong_answer_at_minus_log_1e_minus_15(logit):
+    """Output bias ``logit`` and zero output weights: y-hat is 1 - 4e-18 (or 1) for every
+    sample, so the two samples of target 0 lose -log(1e-15) = 34.54 each, not
+    ``logit`` (the clip), and the other two -log(1 - 1e-15). A few epochs barely move
+    a bias this large (-lr * 2 per epoch)."""
+    pop = _population(np.zeros(4), np.zeros(2), np.zeros(2), logit)
+    epochs = 5
+    ds = xs.train(pop, epochs)
+    per_epoch = (2 * -np.log(1e-15) + 2 * -np.log(1.0 - 1e-15)) / 4
+    assert per_epoch == pytest.approx(15 * np.log(10) / 2, rel=1e-14)
+    np.testing.assert_allclose(ds.total_loss.values, epochs * per_epoch, rtol=1e-12)
+    np.testing.assert_allclose(ds.final_loss.values, per_epoch, rtol=1e-12)
+    flipped = _population(np.zeros(4), np.zeros(2), np.zeros(2), -logit)  # wrong on targets 1
+    np.testing.assert_allclose(xs.train(flipped, epochs).total_loss, epochs * per_epoch, rtol=1e-12)
+    assert_matches_reference(ds, train_reference(pop, epochs))
+
+
+def test_loss_clip_matches_the_reference_where_some_samples_saturate():
+    """Mixed: per run, some samples beyond the clip and some inside it."""
+    rng = np.random.default_rng(32)
+    n = 16
+    pop = _population(
+        rng.normal(0, 3, (n, 4)), rng.normal(0, 3, (n, 2)), rng.normal(0, 60, (n, 2)), np.zeros(n)
+    )
+    ds = xs.train(pop, 10, record_every=1)  # (longer, the reference drifts: weights of 60)
+    assert ds.epoch_loss.values.max() > -np.log(1e-15) / 4  # a sample at the clip
+    assert ds.epoch_loss.values.max() <= -np.log(1e-15) + 1e-9  # and none beyond it
+    assert_matches_reference(ds, train_reference(pop, 10))

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ import xarray as xr
 from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.transforms import offset_copy
 
 from ._checks import check_choice, check_count
 from .network import Population, init_population
@@ -118,6 +121,7 @@ COLORS: dict[str, str] = {
 }
 
 _CMAP = "viridis"  # figure 3, output space
+_NOTE_WIDTH = 40  # characters per line of figure 8's note on a failed fit
 
 # Size (inches) of each figure when a plot function makes its own.
 _SIZES = {
@@ -128,7 +132,7 @@ _SIZES = {
     "fig05_training": (10.5, 4.2),
     "fig06_weights_small_std": (8.5, 4.5),
     "fig07_weights_large_std": (8.5, 4.5),
-    "fig08_loss_vs_std": (8.5, 5.5),
+    "fig08_loss_vs_std": (10.0, 5.5),
     "fig09_failure_rate": (10.0, 7.0),
     "fig10_converged_epoch": (10.0, 5.0),
 }
@@ -151,7 +155,11 @@ def theme() -> Iterator[None]:
     """Draw in the package's seaborn theme inside a ``with`` block.
 
     The theme is matplotlib's rc settings from seaborn's ``whitegrid`` style,
-    ``notebook`` context and ``deep`` palette; they are restored on exit.
+    ``notebook`` context and ``deep`` palette; they, and only they, are
+    restored on exit. Other settings changed meanwhile stay: in a notebook,
+    the first figure starts the inline backend, which turns interactive mode
+    on, and undoing that (as ``matplotlib.rc_context`` would) stops figures
+    made after the block from being shown.
 
     Examples
     --------
@@ -162,8 +170,13 @@ def theme() -> Iterator[None]:
     True
     >>> plt.close(fig)
     """
-    with mpl.rc_context(_theme_rc()):
+    rc = _theme_rc()
+    saved = {key: mpl.rcParams[key] for key in rc}
+    mpl.rcParams.update(rc)
+    try:
         yield
+    finally:
+        mpl.rcParams.update(saved)
 
 
 def _themed(func: _F) -> _F:
@@ -216,6 +229,35 @@ def _epochs_label(obj: xr.Dataset) -> str:
     if isinstance(epochs, (int, np.integer)):
         return f"summed over {int(epochs):,} epochs"
     return "summed over epochs"
+
+
+def _points(size: Any) -> float:
+    return float(FontProperties(size=size).get_size_in_points())
+
+
+def _legend_below(ax: Axes, **kwargs: Any) -> None:
+    """A legend centred under the x axis's label, outside the axes.
+
+    Its anchor is the axes' bottom edge moved down by the height of the ticks,
+    their labels and the axis label in points (from the rc settings), so it
+    clears them at any axes size; constrained layout makes room for it.
+    """
+    rc = mpl.rcParams
+    below = (
+        rc["xtick.major.size"]
+        + rc["xtick.major.pad"]
+        + 1.25 * _points(rc["xtick.labelsize"])
+        + rc["axes.labelpad"]
+        + 1.5 * _points(rc["axes.labelsize"])
+    )
+    anchor = offset_copy(ax.transAxes, fig=ax.figure, y=-below, units="points")
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=anchor,
+        borderaxespad=0,
+        **kwargs,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -430,7 +472,8 @@ def plot_bernoulli(ax: Axes | None = None, points: int = 201) -> Axes:
     ax.set_xlabel(r"prediction $\hat{y}$ (probability)")
     ax.set_ylabel("target $y$ (probability)")
     ax.set_title(r"Bernoulli compatibility $\hat{y}^{y}(1-\hat{y})^{1-y}$")
-    ax.legend(loc="lower right", fontsize="small", facecolor="0.3", labelcolor="white")
+    # under the axes: inside, it would hide a contour or its label wherever it went
+    _legend_below(ax, fontsize="small", facecolor="0.3", labelcolor="white")
     return ax
 
 
@@ -676,7 +719,8 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
     fit : FitResult, optional
         From :func:`xorsweep.fit_optimum`: ``optimum``, ``optimum_ci``,
         ``curve`` (DataArray over hidden_std), ``ok`` and ``message``. If
-        ``fit.ok`` is false, its message is written on the plot instead.
+        ``fit.ok`` is false, its message is written beside the axes
+        instead, under the legend.
         The band's label uses ``fit.confidence`` if present (else 95%).
     ax : matplotlib Axes, optional
 
@@ -747,20 +791,22 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
             cy = np.asarray(curve.values, dtype=float)
             ok = np.isfinite(cy) & (cx > 0)
             ax.plot(cx[ok], cy[ok], color=COLORS["fit"], lw=2.5, label="fitted curve", zorder=3)
-        else:
-            ax.text(
-                0.02,
-                0.02,
-                f"no fitted minimum: {getattr(fit, 'message', '')}",
-                transform=ax.transAxes,
-                fontsize="small",
+        else:  # in the legend's column, wrapped to about its width
+            note = f"no fitted minimum: {getattr(fit, 'message', '')}"
+            ax.annotate(
+                textwrap.fill(note, _NOTE_WIDTH),
+                xy=(1.02, 0.0),
+                xycoords="axes fraction",
+                ha="left",
                 va="bottom",
+                fontsize="small",
             )
     ax.set_xscale("log")
     ax.set_xlabel(r"initial std of the hidden layer $\sigma_h$ (dimensionless, log scale)")
-    ax.set_ylabel(f"mean total loss (nats {_epochs_label(summary)})")
+    ax.set_ylabel(f"mean total loss\n(nats {_epochs_label(summary)})")
     ax.set_title("Total loss against the hidden layer's initial std")
-    ax.legend(loc="upper center", fontsize="small")  # the loss is high at both ends
+    # beside the axes: inside, it would cover the top of the vertical lines
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
 
 
@@ -822,7 +868,7 @@ def plot_failure_rate(summary: xr.Dataset, axes: Any = None) -> tuple[Axes, Axes
     _glorot_line(ax_loss, label=False)
     ax_loss.set_xscale("log")
     ax_loss.set_xlabel(r"initial std of the hidden layer $\sigma_h$ (dimensionless, log scale)")
-    ax_loss.set_ylabel(f"total loss (nats {_epochs_label(summary)})")
+    ax_loss.set_ylabel(f"total loss\n(nats {_epochs_label(summary)})")
     ax_loss.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax_fail, ax_loss
 
