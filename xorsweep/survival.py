@@ -410,9 +410,9 @@ def survival(
     --------
     >>> import xorsweep as xs
     >>> res = xs.train(xs.init_population(200, hidden_std=1.0, seed=0), epochs=3000)
-    >>> curve = survival(res, by=None)
-    >>> float(curve.survival.sel(epoch=3000)) == float(1 - res.converged.mean())
-    True
+    >>> curve = survival(res, by=None)  # no censoring before 3000: 1 - the share converged
+    >>> round(float(curve.survival.sel(epoch=3000)), 12), float(1 - res.converged.mean())
+    (0.275, 0.275)
     """
     confidence = _check_confidence(confidence)
     labels, fits = _per_group(ds, by, epochs)
