@@ -80,7 +80,7 @@ def split_runs(
     uniq, starts = np.unique(keys[order], return_index=True)
     pieces = np.split(order, starts[1:]) if uniq.size else []
     groups = [{name: arr[idx] for name, arr in flat.items()} for idx in pieces]
-    labels = xr.DataArray(uniq, dims=(by,), coords={by: uniq}, attrs=dict(label.attrs))
+    labels = xr.DataArray(uniq, dims=(by,), coords={by: uniq}, name=by, attrs=dict(label.attrs))
     return labels, groups
 
 
