@@ -12,7 +12,7 @@ from xorsweep.survival import (
     epoch_grid,
     kaplan_meier,
     run_times,
-    survival,
+    survival_curves,
 )
 from xorsweep.tails import TAIL_MODELS, fit_tail, tail_test
 
@@ -69,6 +69,7 @@ def test_the_95_percent_band_covers_a_known_exponential_law_with_random_censorin
 
     coverage = _coverage(draw, -np.log(truth), truth, np.random.default_rng(11))
     assert np.all(coverage >= 0.90), coverage
+    assert np.all(coverage <= 0.99), coverage  # a band too wide to be useful would fail here
 
 
 def test_the_band_covers_a_discrete_law_with_ties_like_whole_epochs():
@@ -81,7 +82,7 @@ def test_the_band_covers_a_discrete_law_with_ties_like_whole_epochs():
         return np.minimum(t, c), t <= c
 
     coverage = _coverage(draw, epochs, truth, np.random.default_rng(12))
-    assert np.all(coverage >= 0.90), coverage
+    assert np.all(coverage >= 0.90) and np.all(coverage <= 0.99), coverage
 
 
 def test_the_share_converging_between_two_epochs_and_its_intervals_cover_the_truth():
@@ -96,7 +97,7 @@ def test_the_share_converging_between_two_epochs_and_its_intervals_cover_the_tru
             got["share_low"] <= true_share <= got["share_high"],
             got["conditional_low"] <= true_conditional <= got["conditional_high"],
         ]
-    assert np.all(hits / 200 >= 0.90), hits / 200
+    assert np.all(hits / 200 >= 0.90) and np.all(hits / 200 <= 0.99), hits / 200
 
 
 def test_between_by_hand_and_not_followed_far_enough():
@@ -128,7 +129,7 @@ def test_survival_per_hidden_std_equals_kaplan_meier_of_each_group():
     nan = np.nan
     ds = _results([[10, 20, nan, 40, nan], [5, nan, nan, nan, 90]])
     ds["total_loss"][1, 3] = nan  # an absent run (a store's unfinished run)
-    curves = survival(ds, grid=[0, 10, 50, 100])
+    curves = survival_curves(ds, grid=[0, 10, 50, 100])
     assert curves.survival.dims == ("hidden_std", "epoch")
     assert curves.runs.values.tolist() == [5, 4] and curves.converged.values.tolist() == [3, 2]
     first = kaplan_meier([10, 20, 100, 40, 100], np.array([1, 1, 0, 1, 0], bool))
@@ -137,7 +138,7 @@ def test_survival_per_hidden_std_equals_kaplan_meier_of_each_group():
     )
     # std 1.0: converged at 5 and 90, two censored at 100, one absent: 3/4, then 3/4 * 2/3
     np.testing.assert_allclose(curves.survival.sel(hidden_std=1.0), [1, 0.75, 0.75, 0.5])
-    pooled = survival(ds, by=None, grid=[100])
+    pooled = survival_curves(ds, by=None, grid=[100])
     assert pooled.survival.dims == ("epoch",) and int(pooled.runs) == 9
     assert float(pooled.survival[0]) == pytest.approx(4 / 9)  # censored only at the end
 
@@ -151,7 +152,7 @@ def test_survival_groups_by_a_coordinate_along_run_and_censors_each_run_where_it
         },
         coords={"hidden_std": ("run", [0.1, 0.1, 0.1, 0.2, 0.2])},
     )
-    curves = survival(ds, epochs="epochs_trained", grid=[60, 100, 500, 1000])
+    curves = survival_curves(ds, epochs="epochs_trained", grid=[60, 100, 500, 1000])
     # std 0.1: converged at 50 and 400, one censored at 100: S = 2/3 after 50, then 0
     np.testing.assert_allclose(curves.survival.sel(hidden_std=0.1), [2 / 3, 2 / 3, 0, 0])
     # std 0.2: censored at 1000 and 100: no convergence, unknown beyond the longest run
@@ -164,8 +165,8 @@ def test_survival_groups_by_a_coordinate_along_run_and_censors_each_run_where_it
 def test_survival_of_a_trained_population_with_continued_training():
     pop = xs.init_population(300, hidden_std=1.0, seed=4)
     short, long = xs.train(pop, epochs=1000), xs.train(pop, epochs=3000)
-    early = survival(short, by=None, grid=[1000])
-    late = survival(long, by=None, grid=[1000, 3000])
+    early = survival_curves(short, by=None, grid=[1000])
+    late = survival_curves(long, by=None, grid=[1000, 3000])
     assert float(early.survival[0]) == pytest.approx(1 - float(short.converged.mean()))
     assert float(late.survival[1]) == pytest.approx(1 - float(long.converged.mean()))
     assert float(late.survival[1]) <= float(late.survival[0])
@@ -188,13 +189,13 @@ def test_epoch_grid_is_whole_log_spaced_epochs_ending_at_stop():
         (lambda: kaplan_meier([1, -2], [True, True]), "times must be finite epochs >= 0"),
         (lambda: kaplan_meier([1, 2], [True]), "observed must be booleans of the same shape"),
         (lambda: kaplan_meier([1, 2], [1, 0]), "observed must be booleans"),
-        (lambda: survival(_results([[-1, 2]])), "converged_epoch must be >= 0"),
-        (lambda: survival(_results([[5, 200]])), "must not exceed the epochs trained"),
-        (lambda: survival(_results([[5, 2]], epochs=-3)), "epochs must be a finite number"),
-        (lambda: survival(_results([[5, 2]]), by="nothing"), "by must name a coordinate"),
-        (lambda: survival(_results([[5, 2]]), grid=[]), "grid must be a non-empty"),
-        (lambda: survival(_results([[5, 2]]), confidence=1.5), "confidence must be"),
-        (lambda: survival(xr.Dataset()), "'converged_epoch'"),
+        (lambda: survival_curves(_results([[-1, 2]])), "converged_epoch must be >= 0"),
+        (lambda: survival_curves(_results([[5, 200]])), "must not exceed the epochs trained"),
+        (lambda: survival_curves(_results([[5, 2]], epochs=-3)), "epochs must be a finite number"),
+        (lambda: survival_curves(_results([[5, 2]]), by="nothing"), "by must name a coordinate"),
+        (lambda: survival_curves(_results([[5, 2]]), grid=[]), "grid must be a non-empty"),
+        (lambda: survival_curves(_results([[5, 2]]), confidence=1.5), "confidence must be"),
+        (lambda: survival_curves(xr.Dataset()), "'converged_epoch'"),
         (lambda: converged_between(_results([[5, 2]]), 10, 5), "stop must be"),
         (lambda: tail_test(_results([[5, 2]]), 0), "start must be"),
         (lambda: epoch_grid(0.5), "stop must be"),
@@ -209,8 +210,8 @@ def test_results_without_an_epochs_attribute_need_epochs():
     ds = _results([[5, np.nan]])
     del ds.attrs["epochs"]
     with pytest.raises(ValueError, match="epochs must be given"):
-        survival(ds)
-    assert float(survival(ds, epochs=50, grid=[50]).survival[0, 0]) == 0.5
+        survival_curves(ds)
+    assert float(survival_curves(ds, epochs=50, grid=[50]).survival[0, 0]) == 0.5
 
 
 T0, STOP = 1e4, 1e6

@@ -37,7 +37,7 @@ __all__ = [
     "group_times",
     "kaplan_meier",
     "run_times",
-    "survival",
+    "survival_curves",
 ]
 
 
@@ -372,7 +372,7 @@ def _per_group(
     return labels, [kaplan_meier(t, o) if t.size else None for t, o in pairs]
 
 
-def survival(
+def survival_curves(
     ds: xr.Dataset,
     by: Hashable | None = "hidden_std",
     *,
@@ -410,7 +410,7 @@ def survival(
     --------
     >>> import xorsweep as xs
     >>> res = xs.train(xs.init_population(200, hidden_std=1.0, seed=0), epochs=3000)
-    >>> curve = survival(res, by=None)  # no censoring before 3000: 1 - the share converged
+    >>> curve = survival_curves(res, by=None)  # no censoring before 3000: 1 - the share converged
     >>> round(float(curve.survival.sel(epoch=3000)), 12), float(1 - res.converged.mean())
     (0.275, 0.275)
     """
@@ -451,7 +451,7 @@ def converged_between(
     Parameters
     ----------
     ds, by, epochs, confidence
-        As in :func:`survival`.
+        As in :func:`survival_curves`.
     start, stop : float
         Epochs, ``0 <= start < stop`` (for example 1e4 and 1e6).
 

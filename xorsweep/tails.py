@@ -175,7 +175,7 @@ def tail_test(
     Parameters
     ----------
     ds, by, epochs
-        As in :func:`survival`.
+        As in :func:`survival_curves`.
     start : float
         Where the tail starts (for example the 10**4 epochs of the article).
     min_events : int
