@@ -37,7 +37,7 @@ several; :func:`classify` takes the first in :data:`END_STATES` order):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -106,9 +106,9 @@ class Tolerances:
     gradient: float = 1e-3
 
     def __post_init__(self) -> None:
-        for name in ("same", "saturation", "undecided", "gradient"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
+        for name, value in asdict(self).items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (number and np.isfinite(value) and value > 0):
                 raise ValueError(f"tol.{name} must be a finite number > 0, got {value!r}")
 
 
@@ -434,8 +434,7 @@ def diagnose(
     if hasattr(population, "coords"):
         coords.update({k: c for k, c in population.coords.items() if c.dims == ("run",)})
     ds = xr.Dataset(variables, coords=coords)
-    ds.attrs.update({f"tol_{k}": getattr(tol, k) for k in ("same", "saturation", "undecided")})
-    ds.attrs["tol_gradient"] = tol.gradient
+    ds.attrs.update({f"tol_{name}": value for name, value in asdict(tol).items()})
     return ds
 
 
