@@ -270,3 +270,16 @@ def test_tail_test_per_group_and_too_few_events():
     assert out.rate.dims == ("hidden_std", "model")
     few = tail_test(ds, T0, min_events=1000)
     assert few.best.values.tolist() == ["", ""] and bool(np.isnan(few.aic).all())
+
+
+def test_a_fast_escape_then_a_plateau_is_fitted_without_overflow():
+    # half the runs never converge, the others within a few thousand epochs of T0: the
+    # uncured survival underflows at the censoring time, where the fit must stay finite
+    rng = np.random.default_rng(23)
+    t = T0 + rng.exponential(1e3, 400)
+    t[rng.uniform(size=400) < 0.5] = np.inf
+    fit = fit_tail(np.minimum(t, STOP), t <= STOP, T0)
+    k = list(TAIL_MODELS).index("exponential_cure")
+    assert fit["best"] == "exponential_cure" and fit["plateau_pvalue"] < 1e-10
+    assert fit["cure"][k] == pytest.approx(0.5, abs=0.05)
+    assert fit["rate"][k] == pytest.approx(1e-3, rel=0.15)

@@ -47,15 +47,14 @@ def _tail_loglik(params: np.ndarray, x_e: np.ndarray, x_c: np.ndarray) -> tuple[
     ``params`` is (pi, log rate); ``x_e``, ``x_c`` the transformed times of
     the converged and the censored runs.
     """
-    pi, rate = params[0], math.exp(params[1])
+    pi, rate = params[0], math.exp(params[1])  # 0 < pi < 1 (bounds of the fit)
     d = x_e.size
-    decay = np.exp(-rate * x_c)
-    with np.errstate(divide="ignore"):
-        log_mix = np.logaddexp(math.log(pi) if pi > 0 else -np.inf, math.log1p(-pi) - rate * x_c)
+    decay = -rate * x_c  # log of the uncured survival at each censoring time
+    log_mix = np.logaddexp(math.log(pi), math.log1p(-pi) + decay)  # log S at each
     ll = d * (math.log1p(-pi) + math.log(rate)) - rate * x_e.sum() + log_mix.sum()
-    mix = np.exp(log_mix)
-    d_pi = -d / (1 - pi) + np.sum((1 - decay) / mix)
-    d_rate = d / rate - x_e.sum() - np.sum((1 - pi) * x_c * decay / mix)
+    uncured = np.exp(math.log1p(-pi) + decay - log_mix)  # P(uncured | censored), in [0, 1]
+    d_pi = -d / (1 - pi) + np.sum((1 - uncured) / pi - uncured / (1 - pi))
+    d_rate = d / rate - x_e.sum() - np.sum(x_c * uncured)
     return -ll, -np.array([d_pi, d_rate * rate])
 
 
@@ -75,7 +74,8 @@ def _fit_family(x_e: np.ndarray, x_c: np.ndarray) -> dict[str, tuple[float, floa
             args=(x_e, x_c),
             jac=True,
             method="L-BFGS-B",
-            bounds=[(0.0, 1.0 - 1e-12), (None, None)],
+            # pi strictly inside (0, 1); the rate within e^25 of the fit without a cure fraction
+            bounds=[(1e-12, 1.0 - 1e-12), (start[1] - 25.0, start[1] + 25.0)],
         )
         if np.isfinite(res.fun) and -res.fun > plain[2]:
             best = (math.exp(res.x[1]), float(res.x[0]), float(-res.fun))
