@@ -9,8 +9,8 @@ epochs uses both kinds of run without bias, however long each run was trained.
 Confidence bands are pointwise, from Greenwood's variance on the log-log scale
 (Kalbfleisch and Prentice): ``log(-log S)`` is close to normal much earlier than
 ``S`` itself, so the band stays inside [0, 1] and keeps its coverage in the
-tails, where the long-training questions live; it needs no resampling, so a
-400-point sweep's curves take milliseconds. ``tests/test_survival.py`` checks
+tails, where the long-training questions live; unlike a bootstrap it needs no
+resampling, which matters for sweeps of millions of runs. ``tests/test_survival.py`` checks
 its coverage on data sets drawn from known laws.
 
 How the tail falls (exponential, power law, or a plateau) is
