@@ -34,6 +34,8 @@ __all__ = [
     "and_",
     "article_grid",
     "claims",
+    "converged_between",
+    "diagnose",
     "fit_optimum",
     "glorot_std",
     "init_population",
@@ -43,7 +45,10 @@ __all__ = [
     "reference",
     "replay",
     "summarize",
+    "state_shares",
+    "survival_curves",
     "sweep",
+    "tail_test",
     "to_article_frame",
     "train",
     "truth_table",
@@ -56,6 +61,8 @@ __all__ = [
 _SOURCES = {
     "reference": "reference",
     "claims": "claims",
+    "diagnose": "end_states",
+    "state_shares": "end_states",
     "FitResult": "fit",
     "fit_optimum": "fit",
     "PARAMETER_NAMES": "network",
@@ -63,9 +70,12 @@ _SOURCES = {
     "glorot_std": "network",
     "init_population": "network",
     "summarize": "stats",
+    "converged_between": "survival",
+    "survival_curves": "survival",
     "wilson_interval": "stats",
     "open_results": "store",
     "SweepConfig": "sweep",
+    "tail_test": "tails",
     "allocate": "sweep",
     "article_grid": "sweep",
     "replay": "sweep",
@@ -114,10 +124,13 @@ sys.modules[__name__].__class__ = _Package
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
     from .claims import claims
+    from .end_states import diagnose, state_shares
     from .fit import FitResult, fit_optimum
     from .network import PARAMETER_NAMES, Population, glorot_std, init_population
     from .stats import summarize, wilson_interval
     from .store import open_results
+    from .survival import converged_between, survival_curves
     from .sweep import SweepConfig, allocate, article_grid, replay, sweep, to_article_frame
+    from .tails import tail_test
     from .training import UPDATES, train
     from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor
