@@ -28,6 +28,7 @@ from statistics import NormalDist
 import numpy as np
 import xarray as xr
 
+from ._checks import check_confidence
 from .grouping import split_runs, stack_groups
 
 __all__ = [
@@ -51,14 +52,6 @@ BETWEEN = (
     "conditional_high",
     "left",
 )
-
-
-def _check_confidence(confidence: object) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real):
-        raise TypeError(f"confidence must be a number in (0, 1), got {confidence!r}")
-    if not 0.0 < float(confidence) < 1.0:
-        raise ValueError(f"confidence must be a number in (0, 1), got {float(confidence):g}")
-    return float(confidence)
 
 
 def check_epoch(value: object, name: str, minimum: float = 0.0, *, strict: bool = False) -> float:
@@ -130,7 +123,7 @@ class KaplanMeier:
         beyond :attr:`last` unless ``S`` has reached 0 there, and ``at_risk``
         from :meth:`left`.
         """
-        z = NormalDist().inv_cdf(0.5 + _check_confidence(confidence) / 2)
+        z = NormalDist().inv_cdf(0.5 + check_confidence(confidence) / 2)
         epochs = np.asarray(epochs, dtype=np.float64)
         s, g = self._at(epochs)
         low, high = _loglog_band(s, g, z)
@@ -159,7 +152,7 @@ class KaplanMeier:
             raise ValueError(
                 f"start and stop must be epochs with 0 <= start < stop, got {start}, {stop}"
             )
-        z = NormalDist().inv_cdf(0.5 + _check_confidence(confidence) / 2)
+        z = NormalDist().inv_cdf(0.5 + check_confidence(confidence) / 2)
         ends = np.array([start, stop], dtype=np.float64)
         (s_a, s_b), (g_a, g_b) = self._at(ends)
         out = dict.fromkeys(BETWEEN, np.nan) | {"left": float(self.left(ends[:1])[0])}
@@ -414,7 +407,7 @@ def survival_curves(
     >>> round(float(curve.survival.sel(epoch=3000)), 12), float(1 - res.converged.mean())
     (0.275, 0.275)
     """
-    confidence = _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     labels, fits = _per_group(ds, by, epochs)
     if grid is None:
         last = max((km.last for km in fits if km is not None), default=1.0)
@@ -466,7 +459,7 @@ def converged_between(
     """
     start = check_epoch(start, "start")
     stop = check_epoch(stop, "stop", start, strict=True)
-    confidence = _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     labels, fits = _per_group(ds, by, epochs)
     rows = [
         {
