@@ -194,7 +194,7 @@ def describe(cost: SweepCost, speed: Speed, workers: int) -> str:
     """The work of ``cost`` and about how long it takes, in one line."""
     return (
         f"{cost.runs:,} runs x {cost.epochs:,} epochs = {cost.net_epochs:.3g} network-epochs "
-        f"to compute, about {format_hours(speed.seconds(cost, workers))} on {workers} "
+        f"to compute, about {format_hours(speed.seconds(cost, workers))} of computing on {workers} "
         f"worker{'s' if workers > 1 else ''} ({speed.net_epochs_per_second:.3g} "
         f"network-epochs/s each, timed just now); up to {format_bytes(cost.store_bytes)} on disk"
     )
@@ -257,6 +257,8 @@ def format_bytes(n: float) -> str:
 
 def format_hours(seconds: float) -> str:
     """A duration in the unit that reads best: seconds, minutes or hours."""
+    if seconds < 1:
+        return "less than a second"
     if seconds < 90:
         return f"{seconds:.2g} s" if seconds < 10 else f"{seconds:.0f} s"
     if seconds < 5400:

@@ -25,8 +25,7 @@ _MAX_STD = 1e300
 #: std (512 networks trained 2,000 epochs at stds 1e6 to 1e19 score as at 1e300, bit for bit).
 _SATURATED_STD = 1e6
 #: Said in the description of every command that computes.
-_EXIT = "Exit status 2, with one line saying why, for bad input, an unwritable path or a lack "
-_EXIT += "of memory or disk."
+_EXIT = "Exit status 2, with one line why: bad input, unwritable path, too little memory or disk."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -568,18 +567,12 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     (out / "report.md").write_text(report, encoding="utf-8")
     print(f"wrote {out / 'report.md'} with {len(figures)} figures in {out / 'figures'}")
     print(repr(fit))
+    if not fit.ok and "level" in fit.message:
+        print(f"note: the fit's window is --level (here {args.level:g}); rerun with another one")
     return 0
 
 
 _SUBCOMMANDS.append(_add_reproduce)
-
-
-def _os_error(exc: OSError) -> str:
-    """An OS error in one line: what happened, to which path."""
-    if exc.strerror is None:  # raised with a message of ours
-        return str(exc)
-    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
-    return f"{exc.strerror}: {' -> '.join(paths)}" if paths else exc.strerror
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -594,7 +587,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError) as exc:
         message = str(exc)
     except OSError as exc:
-        message = _os_error(exc)
+        from .outputs import os_error_line
+
+        message = os_error_line(exc)
     except MemoryError as exc:
         message = f"out of memory: {exc}" if str(exc) else "out of memory"
     print(f"xorsweep {args.command}: error: {message}", file=sys.stderr)

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["free_space", "writable_directory", "writable_file"]
+__all__ = ["free_space", "os_error_line", "writable_directory", "writable_file"]
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -76,3 +76,17 @@ def writable_file(path: str | os.PathLike, option: str) -> Path:
 def free_space(path: str | os.PathLike) -> int:
     """Bytes free on the file system that holds ``path`` (or would, once made)."""
     return shutil.disk_usage(_existing_ancestor(Path(path))).free
+
+
+def os_error_line(exc: OSError) -> str:
+    """An OS error in one line: what happened, to which path.
+
+    Examples
+    --------
+    >>> os_error_line(PermissionError(13, "Permission denied", "/x/fit.json"))
+    'Permission denied: /x/fit.json'
+    """
+    if exc.strerror is None:  # raised with a message of ours
+        return str(exc)
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{exc.strerror}: {' -> '.join(paths)}" if paths else exc.strerror
