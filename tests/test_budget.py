@@ -107,7 +107,8 @@ def test_sweep_says_its_work_and_time_before_it_starts(tmp_path, capsys):
     first, second = capsys.readouterr().out.splitlines()
     assert re.fullmatch(
         rf"{store}: 20 runs x 80 epochs = 1\.6e\+03 network-epochs to compute, "
-        r"about .+ of computing on 1 worker \(\S+ network-epochs/s each, timed just now\); "
+        r"(about \S+ \S+|less than a second) of computing on 1 worker "
+        r"\(\S+ network-epochs/s each, timed just now\); "
         r"up to \S+ \S+ on disk",
         first,
     ), first

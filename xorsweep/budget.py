@@ -192,9 +192,11 @@ def check_readable(path: str | os.PathLike, memory: int | None) -> None:
 
 def describe(cost: SweepCost, speed: Speed, workers: int) -> str:
     """The work of ``cost`` and about how long it takes, in one line."""
+    seconds = speed.seconds(cost, workers)
+    when = format_hours(seconds) if seconds < 1 else f"about {format_hours(seconds)}"
     return (
         f"{cost.runs:,} runs x {cost.epochs:,} epochs = {cost.net_epochs:.3g} network-epochs "
-        f"to compute, about {format_hours(speed.seconds(cost, workers))} of computing on {workers} "
+        f"to compute, {when} of computing on {workers} "
         f"worker{'s' if workers > 1 else ''} ({speed.net_epochs_per_second:.3g} "
         f"network-epochs/s each, timed just now); up to {format_bytes(cost.store_bytes)} on disk"
     )
