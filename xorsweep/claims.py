@@ -14,14 +14,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._checks import check_choice, check_count
-from .fit import GLOROT_STD, FitResult, fit_optimum
-from .network import init_population
+from ._checks import check_choice, check_confidence, check_count
+from .fit import FitResult, fit_optimum
+from .network import GLOROT_STD, init_population
 from .stats import (
-    _check_confidence,
-    _check_results,
     along_hidden_std,
     bootstrap_means,
+    check_results,
     make_rng,
     percentile_interval,
 )
@@ -333,13 +332,13 @@ def claims(
         For arguments out of range, or results without the variables,
         dimensions or attributes needed.
     """
-    ds = _check_results(ds, "ds", ("total_loss", "converged_epoch"))
+    ds = check_results(ds, "ds", ("total_loss", "converged_epoch"))
     ds = along_hidden_std(ds, "ds")
     if fit is not None and not isinstance(fit, FitResult):
         raise TypeError(f"fit must be a FitResult from fit_optimum, got {type(fit).__name__}")
     method = check_choice(method, "method", METHODS)
     n_boot = check_count(n_boot, "n_boot", minimum=20)
-    confidence = _check_confidence(confidence)
+    confidence = check_confidence(confidence)
     generator = make_rng(rng)
     if not (isinstance(small_std, (int, float)) and math.isfinite(small_std) and small_std > 0):
         raise ValueError(f"small_std must be a finite number > 0, got {small_std!r}")
