@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 
 import _datasets as synth
 import numpy as np
@@ -12,10 +13,10 @@ import xarray as xr
 
 import xorsweep as xs
 import xorsweep.cli
-from xorsweep.claims import CLAIM_COLUMNS, _verdict, plateau_onsets
+from xorsweep.claims import CLAIM_COLUMNS, VERDICTS, _verdict, plateau_onsets
 from xorsweep.fit import GLOROT_STD
+from xorsweep.report import claims_text
 
-VERDICTS = {"consistent", "inconsistent", "not measured"}
 FAST = {"n_boot": 200, "plateau_runs": 48}
 # the article's grid plus the three stds of claims 1 and 2, so interpolation is exact there
 STDS = np.unique(np.r_[np.geomspace(0.15, 3.0, 33), 0.6, GLOROT_STD, 1.0])
@@ -38,9 +39,10 @@ def table(planted, planted_fit):
 
 def test_structure(table):
     assert list(table.columns) == list(CLAIM_COLUMNS)
-    assert len(table) == 5 and set(table.verdict) <= VERDICTS
+    assert len(table) == 5 and set(table.verdict) <= set(VERDICTS)
     np.testing.assert_array_equal(table.article, [8.5, 1.1, 0.6, 27_000, 2_000])
-    assert table.attrs == {"confidence": 0.95, "method": "fit"}
+    assert table.attrs["confidence"] == 0.95 and table.attrs["method"] == "fit"
+    assert set(table.attrs) == {"confidence", "method", "power"}
     measured = table.dropna(subset=["measured"])
     assert len(measured) == 5
     assert (measured.ci_low <= measured.measured).all() and (
@@ -218,10 +220,54 @@ def test_real_training_results():
     """The whole table from networks trained with xorsweep.train."""
     ds = synth.trained(np.geomspace(0.1, 5.0, 9), runs=48, epochs=2000, seed=4)
     out = xs.claims(ds, rng=0, n_boot=100, plateau_runs=16)
-    assert list(out.columns) == list(CLAIM_COLUMNS) and set(out.verdict) <= VERDICTS
+    assert list(out.columns) == list(CLAIM_COLUMNS) and set(out.verdict) <= set(VERDICTS)
     failed = ds.total_loss.values[np.isnan(ds.converged_epoch.values)]
     assert out.measured[3] == pytest.approx(failed.mean(), rel=1e-12) and out.n[3] == failed.size
     assert "= 1,386 for 2,000 epochs" in out.note[3]
+
+
+@pytest.mark.parametrize(
+    "attrs, reason",
+    [
+        ({"epochs": 300}, "epochs 300 here, 10,000 in the article"),
+        ({"lr": 0.2}, "learning rate 0.2 here, 0.1 in the article"),
+        ({"output_std": 1.0}, "output std 1.0 here, 0.8165 in the article"),
+        ({"update": "simultaneous"}, "update order simultaneous here, article in the article"),
+        ({"hidden": 3}, "hidden units 3 here, 2 in the article"),
+    ],
+)
+def test_other_settings_than_the_articles_are_not_comparable(planted, planted_fit, attrs, reason):
+    table = xs.claims(planted, fit=planted_fit, rng=5, n_boot=200, plateau_runs=16)
+    assert "not comparable" not in set(table.verdict)  # the article's own settings
+    out = xs.claims(
+        planted.assign_attrs(**attrs), fit=planted_fit, rng=5, n_boot=200, plateau_runs=16
+    )
+    for i in range(4):  # claims 1 to 4: the same numbers, no verdict
+        np.testing.assert_array_equal(
+            out.loc[i, ["measured", "ci_low", "ci_high"]],
+            table.loc[i, ["measured", "ci_low", "ci_high"]],
+        )
+        assert out.verdict[i] == "not comparable", i
+        if "epochs" not in attrs:  # claim 4's note gives the value for the results' epochs
+            assert out.note[i] == f"not comparable: {reason}. {table.note[i]}"
+        assert out.note[i].startswith(f"not comparable: {reason}. "), out.note[i]
+    # a claim the data cannot measure stays "not measured": 300 epochs leave no plateau
+    expected = "not measured" if attrs.get("epochs") == 300 else "not comparable"
+    assert out.verdict[4] == expected
+
+
+def test_the_table_says_when_its_power_is_lower(planted, planted_fit, table, monkeypatch):
+    present = int(planted.total_loss.notnull().sum())
+    assert present == 36_000
+    power = table.attrs["power"]
+    assert "36,000 runs, 0.9% of the article's 4,000,000" in power
+    assert "about 11 times wider" in power and "less power" in power  # sqrt(4e6 / 36,000)
+    assert claims_text(table).endswith("\n\n" + power)
+    # as many runs as the article's sweep: nothing to say, the same numbers
+    monkeypatch.setattr(sys.modules["xorsweep.claims"], "ARTICLE_RUNS", present)
+    again = xs.claims(planted, fit=planted_fit, rng=5, **FAST)
+    assert again.attrs["power"] == "" and "less power" not in claims_text(again)
+    np.testing.assert_array_equal(again.measured, table.measured)
 
 
 def test_bad_input(planted):

@@ -1,17 +1,31 @@
 """The ``xorsweep`` command line: the only place that prints.
 
 Each subcommand has an ``_add_<name>(subparsers)`` function that declares its
-options and sets ``func`` to the function that runs it.
+options and sets ``func`` to the function that runs it. Output paths are
+checked writable (:mod:`xorsweep.outputs`) and a sweep's cost estimated and
+checked (:mod:`xorsweep.budget`) before any work starts; every error is one
+line on standard error and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from . import __version__
+
+#: A larger std can draw initial weights that overflow float64 (from about 1e307 on).
+_MAX_STD = 1e300
+#: From about this std up the sigmoids start saturated, and results stop changing with the
+#: std (512 networks trained 2,000 epochs at stds 1e6 to 1e19 score as at 1e300, bit for bit).
+_SATURATED_STD = 1e6
+#: Said in the description of every command that computes.
+_EXIT = "Exit status 2, with one line why: bad input, unwritable path, too little memory or disk."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,49 +45,26 @@ def build_parser() -> argparse.ArgumentParser:
 _SUBCOMMANDS: list = []
 
 
-def _add_sweep(subparsers: argparse._SubParsersAction) -> None:
-    import math
+def _integer(text: str) -> int:
+    """An integer option, written as 10000, 10_000 or 1e4 (a whole number)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}")
+    return int(value)
 
-    from .training import DEFAULT_BLOCK, UPDATES
 
-    parser = subparsers.add_parser(
-        "sweep",
-        help="train many networks at every point of a grid of stds into a results store",
-        description=(
-            "Train RUNS networks at each of POINTS hidden-layer stds, log-spaced from STD_MIN "
-            "to STD_MAX, and write their losses into the Zarr store STORE. The defaults are the "
-            "article's sweep (its 400 points exp(linspace(-3, 4, 400)), output std 0.8165, "
-            "lr 0.1, 10,000 epochs), with 10 runs per point (--runs 10000 is the article's "
-            "4 million runs). Re-running the same command resumes an interrupted sweep; a "
-            "larger --runs adds runs to the store. A store of another configuration is refused."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--store",
-        metavar="PATH",
-        required=True,
-        default=argparse.SUPPRESS,
-        help="results directory (created if missing)",
-    )
-    parser.add_argument("--runs", type=int, default=10, help="runs per grid point")
-    parser.add_argument("--points", type=int, default=400, help="number of hidden-layer stds")
-    parser.add_argument(
-        "--std-min", type=float, default=math.exp(-3.0), help="smallest hidden std (e^-3)"
-    )
-    parser.add_argument(
-        "--std-max", type=float, default=math.exp(4.0), help="largest hidden std (e^4)"
-    )
-    parser.add_argument("--output-std", type=float, default=0.8165, help="output-layer std")
-    parser.add_argument("--epochs", type=int, default=10_000, help="gradient steps per run")
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate")
-    parser.add_argument("--seed", type=int, default=0, help="root seed of every run")
-    parser.add_argument(
-        "--update", default="article", choices=UPDATES, help="order of the layers' updates"
-    )
+def _add_execution(parser: argparse.ArgumentParser) -> None:
+    """Where and how long a sweep runs: options of ``sweep`` and ``reproduce``."""
     parser.add_argument(
         "--workers",
-        type=int,
+        type=_integer,
         default=argparse.SUPPRESS,
         help="local worker processes (default: every CPU this process may use)",
     )
@@ -85,23 +76,96 @@ def _add_sweep(subparsers: argparse._SubParsersAction) -> None:
         "local processes (default: local)",
     )
     parser.add_argument(
+        "--max-hours",
+        type=float,
+        default=24.0,
+        metavar="H",
+        help="refuse a sweep whose estimated compute time is longer (the estimate, from a "
+        "short timed training, is printed before the sweep starts; 'inf' for no limit)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+
+def _add_sweep(subparsers: argparse._SubParsersAction) -> None:
+    from .training import DEFAULT_BLOCK, UPDATES
+
+    parser = subparsers.add_parser(
+        "sweep",
+        help="train many networks at every point of a grid of stds into a results store",
+        description=(
+            "Train RUNS networks at each of POINTS hidden-layer stds, log-spaced from STD_MIN "
+            "to STD_MAX, and write their losses into the Zarr store STORE. The defaults are the "
+            "article's sweep (its 400 points exp(linspace(-3, 4, 400)), output std 0.8165, "
+            "lr 0.1, 10,000 epochs), with 10 runs per point (--runs 10000 is the article's "
+            "4 million runs). Re-running the same command resumes an interrupted sweep; a "
+            "larger --runs adds runs to the store. A store of another configuration is refused. "
+            "Before starting, the sweep prints its work in network-epochs and about how long "
+            "it takes, and refuses what would take longer than --max-hours, what would not fit "
+            "on the disk, and what this machine could not hold in memory or read back to fit "
+            "(xorsweep fit reads the whole store into memory). Stds are at most 1e300 (larger "
+            f"ones can overflow); from about {_SATURATED_STD:g} up, results no longer change "
+            f"with the std (the sigmoids start saturated). {_EXIT}"
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        required=True,
+        default=argparse.SUPPRESS,
+        help="results directory (created if missing)",
+    )
+    parser.add_argument("--runs", type=_integer, default=10, help="runs per grid point")
+    parser.add_argument("--points", type=_integer, default=400, help="number of hidden-layer stds")
+    parser.add_argument(
+        "--std-min", type=float, default=math.exp(-3.0), help="smallest hidden std (e^-3)"
+    )
+    parser.add_argument(
+        "--std-max", type=float, default=math.exp(4.0), help="largest hidden std (e^4)"
+    )
+    parser.add_argument("--output-std", type=float, default=0.8165, help="output-layer std")
+    parser.add_argument("--epochs", type=_integer, default=10_000, help="gradient steps per run")
+    parser.add_argument("--lr", type=float, default=0.1, help="learning rate")
+    parser.add_argument("--seed", type=_integer, default=0, help="root seed of every run")
+    parser.add_argument(
+        "--update", default="article", choices=UPDATES, help="order of the layers' updates"
+    )
+    parser.add_argument(
         "--total-runs",
-        type=int,
+        type=_integer,
         metavar="T",
         default=argparse.SUPPRESS,
         help="then add runs where the relative error of the mean loss is largest "
         "(xorsweep.allocate) until the store holds T runs (default: no such runs)",
     )
     parser.add_argument(
-        "--block-size", type=int, default=DEFAULT_BLOCK, help="target runs per block"
+        "--block-size", type=_integer, default=DEFAULT_BLOCK, help="target runs per block"
     )
-    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    _add_execution(parser)
     parser.set_defaults(func=_run_sweep)
 
 
-def _run_sweep(args: argparse.Namespace) -> int:
-    from .sweep import SweepConfig, article_grid, run_sweep
+def _check_std(value: float, option: str) -> None:
+    """Refuse a std that can overflow; say so when it is past saturation."""
+    if value > _MAX_STD:
+        raise ValueError(
+            f"{option} must be at most {_MAX_STD:g} (a larger std can draw initial weights "
+            f"that overflow float64), got {value:g}"
+        )
+    if value >= _SATURATED_STD:
+        print(
+            f"note: {option} {value:g}: from a std of about {_SATURATED_STD:g} up the sigmoids "
+            "start saturated, and the results no longer change with the std"
+        )
 
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from . import budget
+    from .sweep import SweepConfig, article_grid
+
+    budget.check_grid(args.points, budget.available_memory())
+    for option in ("std_min", "std_max", "output_std"):
+        _check_std(getattr(args, option), f"--{option.replace('_', '-')}")
     config = SweepConfig(
         hidden_std=article_grid(args.points, args.std_min, args.std_max),
         output_std=args.output_std,
@@ -110,6 +174,37 @@ def _run_sweep(args: argparse.Namespace) -> int:
         seed=args.seed,
         update=args.update,
     )
+    return _sweep_into(config, args.runs, Path(args.store), args)
+
+
+def _estimate(config: Any, runs: int, path: Path, args: argparse.Namespace, workers: int) -> None:
+    """Print the sweep's work and about how long it takes; refuse what cannot be done."""
+    from . import budget, outputs
+    from .training import DEFAULT_BLOCK
+
+    present, stored_runs = budget.stored_runs(config, path)
+    outputs.writable_directory(path, "--store")
+    cost = budget.sweep_cost(config, runs, present, stored_runs, getattr(args, "total_runs", None))
+    if not cost.runs:
+        return
+    speed = budget.probe_speed(config)
+    block = getattr(args, "block_size", DEFAULT_BLOCK)
+    workers = max(1, min(workers, math.ceil(cost.runs / block)))  # blocks shared by workers
+    seconds = speed.seconds(cost, workers)
+    memory, disk = budget.available_memory(), outputs.free_space(path)
+    budget.check_cost(cost, seconds, memory=memory, disk=disk, max_hours=args.max_hours)
+    print(f"{path}: {budget.describe(cost, speed, workers)}")
+
+
+def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) -> int:
+    """Run ``config``'s sweep to ``runs`` runs per point into the store ``path``."""
+    from ._checks import check_count
+    from .sweep import default_workers, run_sweep
+    from .training import DEFAULT_BLOCK
+
+    runs = check_count(runs, "runs")
+    if not args.max_hours > 0:
+        raise ValueError(f"--max-hours must be a number > 0, got {args.max_hours}")
     workers = getattr(args, "workers", None)
     scheduler = getattr(args, "scheduler", None)
     client = None
@@ -123,20 +218,24 @@ def _run_sweep(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ValueError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
     try:
+        if client is not None:
+            n_workers = max(1, sum(client.nthreads().values()))
+        else:
+            n_workers = default_workers() if workers is None else check_count(workers, "workers")
+        _estimate(config, runs, path, args, n_workers)
         _, report = run_sweep(
             config,
-            args.runs,
-            store=args.store,
+            runs,
+            store=path,
             workers=workers,
             client=client,
             progress=not args.no_progress,
-            block_size=args.block_size,
+            block_size=getattr(args, "block_size", DEFAULT_BLOCK),
             total_runs=getattr(args, "total_runs", None),
         )
     except KeyboardInterrupt:
         print(
-            f"interrupted: the finished blocks are in {args.store}; run the same command "
-            "again to resume",
+            f"interrupted: the finished blocks are in {path}; run the same command again to resume",
             file=sys.stderr,
         )
         return 130
@@ -145,12 +244,12 @@ def _run_sweep(args: argparse.Namespace) -> int:
             client.close()
     if report.runs:
         print(
-            f"{args.store}: computed {report.runs:,} runs in {report.blocks:,} blocks in "
+            f"{path}: computed {report.runs:,} runs in {report.blocks:,} blocks in "
             f"{report.seconds:.1f} s ({report.net_epochs_per_second:.3g} net-epochs/s); "
             f"the store holds {report.present:,} runs"
         )
     else:
-        print(f"{args.store}: nothing to compute; the store holds {report.present:,} runs")
+        print(f"{path}: nothing to compute; the store holds {report.present:,} runs")
     return 0
 
 
@@ -162,6 +261,18 @@ _SUBCOMMANDS.append(_add_sweep)
 _FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
+def _add_select(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--select",
+        metavar="DIM=VALUE",
+        action="append",
+        default=argparse.SUPPRESS,
+        help=f"for a store with output_std or lr dimensions: the slice to {what}, e.g. "
+        "--select output_std=0.8165 (repeat for each dimension; the nearest stored value, "
+        "which must agree to 1e-6) (default: none)",
+    )
+
+
 def _add_figures(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "figures",
@@ -169,39 +280,44 @@ def _add_figures(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Draw the ten figures from the results in STORE and write them into DIR as "
             "fig01_xor_boundaries ... fig10_converged_epoch. Figures 1 to 7 train a few "
-            "example networks (seeded); figures 8 to 10 summarise the sweep."
+            "example networks (seeded); figures 8 to 10 summarise the sweep. " + _EXIT
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("store", metavar="STORE", help="results written by `xorsweep sweep`")
     parser.add_argument(
-        "--out", metavar="DIR", required=True, help="directory for the figures (created if missing)"
+        "--out",
+        metavar="DIR",
+        required=True,
+        default=argparse.SUPPRESS,
+        help="directory for the figures (created if missing)",
     )
+    _add_select(parser, "draw")
     parser.add_argument(
         "--format", default="png", choices=_FIGURE_FORMATS, help="file format of the figures"
     )
     parser.add_argument(
-        "--dpi", type=int, default=150, help="resolution of PNG files, dots per inch"
+        "--dpi", type=_integer, default=150, help="resolution of PNG files, dots per inch"
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the example networks of figures 1 and 5 to 7"
+        "--seed",
+        type=_integer,
+        default=0,
+        help="seed of the example networks of figures 1 and 5 to 7",
     )
     parser.set_defaults(func=_run_figures)
 
 
 def _run_figures(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from . import plots
-    from .store import open_results
+    from . import outputs, plots
 
     fmt = plots.check_format(args.format)
     if args.dpi < 10:
         raise ValueError(f"--dpi must be an integer >= 10, got {args.dpi}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"--out {out} exists and is not a directory")
-    data = plots.figure_data(open_results(args.store), seed=args.seed)
+    out = outputs.writable_directory(args.out, "--out")
+    ds = _open(args.store, getattr(args, "select", []))
+    output_std = float(ds["output_std"]) if "output_std" in ds.coords else None
+    data = plots.figure_data(ds, seed=args.seed, output_std=output_std)
     for note in data.notes:
         print(f"note: {note}")
     out.mkdir(parents=True, exist_ok=True)
@@ -224,7 +340,7 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
             "in STORE (xorsweep.fit_optimum: the optimal std with a bootstrap confidence "
             "interval, the fitted loss at 1/sqrt(2) and 1), then measure the article's five "
             "claims (xorsweep.claims), and print both. The exit status is 1 if the fit "
-            "failed (the output says why), 2 for bad input."
+            "failed (the output says why). " + _EXIT
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -236,30 +352,17 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
         help="also write the fit and the claims as JSON to PATH; '-' writes only the JSON, "
         "to standard output (default: no JSON)",
     )
+    _add_select(parser, "fit")
     parser.add_argument(
-        "--select",
-        metavar="DIM=VALUE",
-        action="append",
-        default=argparse.SUPPRESS,
-        help="for a store with output_std or lr dimensions: the slice to fit, e.g. "
-        "--select output_std=0.8165 (repeat for each dimension; the nearest stored value, "
-        "which must agree to 1e-6) (default: none)",
+        "--n-boot", type=_integer, default=1000, help="bootstrap replicates of every interval"
     )
     parser.add_argument(
-        "--n-boot", type=int, default=1000, help="bootstrap replicates of every interval"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the bootstraps and the plateau networks"
+        "--seed", type=_integer, default=0, help="seed of the bootstraps and the plateau networks"
     )
     parser.add_argument(
         "--degree", type=int, default=3, choices=(2, 3), help="degree of the fitted polynomial"
     )
-    parser.add_argument(
-        "--level",
-        type=float,
-        default=0.25,
-        help="fit window: points whose smoothed mean is within this fraction of the minimum",
-    )
+    _add_level(parser)
     parser.add_argument(
         "--method",
         default="fit",
@@ -270,84 +373,46 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
         "--small-std", type=float, default=0.05, help="hidden std of the plateau claim's networks"
     )
     parser.add_argument(
-        "--plateau-runs", type=int, default=256, help="networks trained for the plateau claim"
+        "--plateau-runs", type=_integer, default=256, help="networks trained for the plateau claim"
     )
     parser.set_defaults(func=_run_fit)
 
 
-def _select(ds: Any, selections: list[str]) -> Any:
-    import numpy as np
+def _add_level(parser: argparse.ArgumentParser) -> None:
+    from .reproduction import ANALYSIS_DEFAULTS
 
-    for item in selections:
-        dim, sep, text = item.partition("=")
-        if not sep or dim not in ds.dims or dim in ("hidden_std", "run"):
-            others = [d for d in ds.dims if d not in ("hidden_std", "run")]
-            allowed = f"one of {', '.join(others)}" if others else "none: it has no such dimension"
-            raise ValueError(
-                f"--select must be DIM=VALUE with DIM a grid dimension of this store besides "
-                f"hidden_std ({allowed}), got {item!r}"
-            )
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"--select {dim}: {text!r} is not a number") from None
-        stored = ds[dim].values
-        nearest = float(stored[np.argmin(np.abs(stored - value))])
-        if abs(nearest - value) > 1e-6 * max(1.0, abs(value)):
-            raise ValueError(
-                f"--select {dim}={text}: the store's {dim} values are "
-                f"{', '.join(f'{v:g}' for v in stored)}"
-            )
-        ds = ds.sel({dim: nearest})
-    longer = [d for d in ds.dims if d not in ("hidden_std", "run") and ds.sizes[d] > 1]
-    if longer:
-        dim = longer[0]
-        raise ValueError(
-            f"the store has a {dim} dimension ({', '.join(f'{v:g}' for v in ds[dim].values)}): "
-            f"choose one slice with --select {dim}=VALUE"
-        )
-    return ds
+    parser.add_argument(
+        "--level",
+        type=float,
+        default=ANALYSIS_DEFAULTS["level"],
+        help="fit window: points whose smoothed mean is within this fraction of the minimum "
+        "(a failed fit may suggest a larger or smaller one)",
+    )
 
 
-def _json_ready(value: Any) -> Any:
-    """NaN and infinities to None, NumPy scalars to Python ones (for strict JSON)."""
-    import math
+def _open(path: str, selections: list[str]) -> Any:
+    """The results at ``path``, the slice ``selections`` chose; refused if they cannot be
+    read and fitted in this machine's memory."""
+    from . import budget
+    from .selection import select_slice
+    from .store import open_results
 
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _claims_text(table: Any) -> str:
-    def num(v: float) -> str:
-        if v != v:
-            return "-"
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
-
-    lines = []
-    for i, row in enumerate(table.itertuples(index=False), start=1):
-        lines.append(
-            f"{i}. {row.claim}\n   article {num(row.article)}, measured {num(row.measured)} "
-            f"[{num(row.ci_low)}, {num(row.ci_high)}] {row.unit}: {row.verdict.upper()}\n"
-            f"   {row.note}"
-        )
-    return "\n".join(lines)
+    budget.check_readable(path, budget.available_memory())
+    return select_slice(open_results(path), selections)
 
 
 def _run_fit(args: argparse.Namespace) -> int:
     import json
 
+    from . import outputs
     from .claims import claims
     from .fit import fit_optimum
-    from .store import open_results
+    from .report import claims_text, json_ready
 
-    ds = _select(open_results(args.store), getattr(args, "select", []))
+    path = getattr(args, "json", None)
+    if path not in (None, "-"):
+        outputs.writable_file(path, "--json")
+    ds = _open(args.store, getattr(args, "select", []))
     fit = fit_optimum(
         ds,
         degree=args.degree,
@@ -365,7 +430,6 @@ def _run_fit(args: argparse.Namespace) -> int:
         small_std=args.small_std,
         plateau_runs=args.plateau_runs,
     )
-    path = getattr(args, "json", None)
     if path is not None:
         selected = {d: float(ds[d]) for d in ("output_std", "lr") if d in ds.coords}
         doc = {
@@ -374,8 +438,9 @@ def _run_fit(args: argparse.Namespace) -> int:
             "fit": fit.to_dict(),
             "claims": table.to_dict(orient="records"),
             "confidence": table.attrs.get("confidence"),
+            "power": table.attrs.get("power", ""),
         }
-        text = json.dumps(_json_ready(doc), indent=2, allow_nan=False)
+        text = json.dumps(json_ready(doc), indent=2, allow_nan=False)
         if path == "-":
             print(text)
             return 0 if fit.ok else 1
@@ -384,7 +449,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     print(repr(fit))
     print()
     print(f"The article's claims ({100 * table.attrs['confidence']:g}% intervals):")
-    print(_claims_text(table))
+    print(claims_text(table))
     if path is not None:
         print(f"\nwrote {path}")
     return 0 if fit.ok else 1
@@ -393,12 +458,9 @@ def _run_fit(args: argparse.Namespace) -> int:
 _SUBCOMMANDS.append(_add_fit)
 
 
-#: Sweep sizes of ``xorsweep reproduce``: the quick one takes a minute or two on two cores,
-#: the full one is the article's 400 points x 10,000 runs (4 million networks).
-_SCALES = {"quick": {"points": 80, "runs": 2_000}, "full": {"points": 400, "runs": 10_000}}
-
-
 def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
+    from .reproduction import ANALYSIS_DEFAULTS, SCALES
+
     parser = subparsers.add_parser(
         "reproduce",
         help="reproduce the article end to end: sweep, fit, claims, figures and a report",
@@ -406,11 +468,13 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
             "Run the article's sweep over the hidden std (output std 0.8165, lr 0.1, 10,000 "
             "epochs) into DIR/results.zarr, fit the optimal std, measure the article's claims, "
             "draw the ten figures into DIR/figures and write DIR/report.md showing them "
-            "together (with DIR/claims.csv and DIR/fit.json for machines). --scale quick "
-            f"trains {_SCALES['quick']['points']} stds x {_SCALES['quick']['runs']:,} runs "
+            "together (with DIR/claims.csv and DIR/fit.json for machines); the report gives "
+            "the command that regenerates it. --scale quick "
+            f"trains {SCALES['quick']['points']} stds x {SCALES['quick']['runs']:,} runs "
             "(a few minutes on two cores); --scale full is the article's "
-            f"{_SCALES['full']['points']} x {_SCALES['full']['runs']:,}. Re-running resumes "
-            "the sweep where it stopped."
+            f"{SCALES['full']['points']} x {SCALES['full']['runs']:,}. Re-running resumes "
+            "the sweep where it stopped. The sweep's estimate and limits are those of "
+            f"`xorsweep sweep`. {_EXIT}"
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -421,108 +485,90 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
         default=argparse.SUPPRESS,
         help="output directory (created if missing)",
     )
-    parser.add_argument(
-        "--scale", default="quick", choices=tuple(_SCALES), help="size of the sweep"
-    )
+    parser.add_argument("--scale", default="quick", choices=tuple(SCALES), help="size of the sweep")
     parser.add_argument(
         "--points",
-        type=int,
+        type=_integer,
         default=argparse.SUPPRESS,
         help="number of stds from e^-3 to e^4 (default: the scale's)",
     )
     parser.add_argument(
         "--runs",
-        type=int,
+        type=_integer,
         default=argparse.SUPPRESS,
         help="runs per std (default: the scale's)",
     )
-    parser.add_argument("--epochs", type=int, default=10_000, help="gradient steps per run")
-    parser.add_argument("--seed", type=int, default=0, help="root seed of the sweep and figures")
+    defaults = ANALYSIS_DEFAULTS
     parser.add_argument(
-        "--n-boot", type=int, default=1000, help="bootstrap replicates of every interval"
+        "--epochs", type=_integer, default=defaults["epochs"], help="gradient steps per run"
     )
     parser.add_argument(
-        "--workers",
-        type=int,
-        default=argparse.SUPPRESS,
-        help="local worker processes (default: every CPU this process may use)",
+        "--seed", type=_integer, default=defaults["seed"], help="root seed of the sweep and figures"
     )
     parser.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        default=argparse.SUPPRESS,
-        help="run the sweep on this Dask scheduler instead of local processes (default: local)",
+        "--n-boot",
+        type=_integer,
+        default=defaults["n_boot"],
+        help="bootstrap replicates of every interval",
     )
-    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    _add_level(parser)
+    _add_execution(parser)
     parser.set_defaults(func=_run_reproduce)
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
     import json
-    import time
-    from pathlib import Path
 
-    from . import plots
-    from .claims import claims
-    from .fit import fit_optimum
-    from .report import render_report
-    from .store import open_results
+    from . import outputs, plots, reproduction
+    from .report import json_ready, render_report
+    from .sweep import SweepConfig, article_grid
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"--out {out} exists and is not a directory")
-    scale = _SCALES[args.scale]
+    out = outputs.writable_directory(args.out, "--out")
+    scale = reproduction.SCALES[args.scale]
     points = getattr(args, "points", scale["points"])
     runs = getattr(args, "runs", scale["runs"])
     store = out / "results.zarr"
-    seconds = {}
+    # the article's sweep: SweepConfig's defaults but for the grid's size, epochs and seed
+    config = SweepConfig(hidden_std=article_grid(points), epochs=args.epochs, seed=args.seed)
     start = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
-    # the sweep command's own parser supplies the article's configuration (its defaults)
-    sweep_argv = ["sweep", "--store", str(store), "--runs", str(runs), "--points", str(points)]
-    sweep_argv += ["--epochs", str(args.epochs), "--seed", str(args.seed)]
-    for option in ("workers", "scheduler"):
-        if hasattr(args, option):
-            sweep_argv += [f"--{option}", str(getattr(args, option))]
-    if args.no_progress:
-        sweep_argv.append("--no-progress")
-    sweep_args = build_parser().parse_args(sweep_argv)
-    status = _run_sweep(sweep_args)
+    status = _sweep_into(config, runs, store, args)
     if status:
         return status
-    seconds["sweep"] = time.perf_counter() - start
-    start = time.perf_counter()
-    results = open_results(store)
-    data = plots.figure_data(results, seed=args.seed, epochs=args.epochs)
-    fit = data.fit or fit_optimum(results, n_boot=args.n_boot, rng=args.seed, errors="ignore")
-    table = claims(results, fit=fit, n_boot=args.n_boot, rng=args.seed)
-    seconds["fit and claims"] = time.perf_counter() - start
+    seconds = {"sweep": time.perf_counter() - start}
+    results = _open(str(store), [])
+    options = {name: getattr(args, name) for name in reproduction.ANALYSIS_DEFAULTS}
+    analysis, stages = reproduction.analyse(
+        results, seed=args.seed, epochs=args.epochs, n_boot=args.n_boot, level=args.level
+    )
     start = time.perf_counter()
     figures = {}
     (out / "figures").mkdir(exist_ok=True)
-    for name, fig in plots.article_figures(data).items():
+    for name, fig in plots.article_figures(analysis.figures).items():
         path = Path("figures") / f"{name}.png"
         fig.savefig(out / path, dpi=150)
         figures[name] = path.as_posix()
-    seconds["figures"] = time.perf_counter() - start
-    table.to_csv(out / "claims.csv", index=False)
+    seconds.update(stages)
+    seconds["figures"] += time.perf_counter() - start
+    analysis.claims.to_csv(out / "claims.csv", index=False)
+    fit = analysis.fit
     (out / "fit.json").write_text(
-        json.dumps(_json_ready(fit.to_dict()), indent=2, allow_nan=False) + "\n"
+        json.dumps(json_ready(fit.to_dict()), indent=2, allow_nan=False) + "\n"
     )
-    command = f"xorsweep reproduce --out {args.out} --scale {args.scale}"
     report = render_report(
         results,
         fit,
-        table,
+        analysis.claims,
         figures,
-        scale=args.scale,
+        scale=reproduction.scale_title(args.scale, points, runs, args.epochs),
         seconds=seconds,
-        notes=data.notes,
-        command=command,
+        notes=analysis.figures.notes,
+        command=reproduction.regenerate_command(args.out, args.scale, points, runs, **options),
     )
     (out / "report.md").write_text(report, encoding="utf-8")
     print(f"wrote {out / 'report.md'} with {len(figures)} figures in {out / 'figures'}")
     print(repr(fit))
+    if not fit.ok and "level" in fit.message:
+        print(f"note: the fit's window is --level (here {args.level:g}); rerun with another one")
     return 0
 
 
@@ -538,9 +584,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as exc:
-        print(f"xorsweep {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+    except OSError as exc:
+        from .outputs import os_error_line
+
+        message = os_error_line(exc)
+    except MemoryError as exc:
+        message = f"out of memory: {exc}" if str(exc) else "out of memory"
+    print(f"xorsweep {args.command}: error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1003,6 +1003,7 @@ def figure_data(
     epochs: int = 10_000,
     lr: float = 0.1,
     candidates: int = 64,
+    fit: Any = None,
 ) -> FigureData:
     """Compute what the ten figures show: example networks, summary and fit.
 
@@ -1029,6 +1030,9 @@ def figure_data(
         Training of the example networks.
     candidates : int
         Networks tried per example.
+    fit : FitResult, optional
+        A fit of ``results`` already made; by default
+        ``fit_optimum(results, errors="ignore")``.
 
     Returns
     -------
@@ -1071,7 +1075,8 @@ def figure_data(
         )
     summary = summarize(results)
     summary = summary.assign_attrs({**results.attrs, **summary.attrs})  # epochs for the labels
-    fit = fit_optimum(results, errors="ignore")
+    if fit is None:
+        fit = fit_optimum(results, errors="ignore")
     if not fit.ok:
         notes.append(f"no minimum was fitted: {fit.message}")
     return FigureData(

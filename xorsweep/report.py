@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["render_report", "markdown_table"]
+__all__ = ["claims_text", "json_ready", "markdown_table", "render_report"]
 
 _FIGURE_TITLES = {
     "fig01_xor_boundaries": "1. XOR and the hidden neurons' decision lines",
@@ -69,6 +69,66 @@ def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
     return "\n".join(lines)
 
 
+def json_ready(value: Any) -> Any:
+    """NaN and infinities to None, NumPy scalars to Python ones (for strict JSON).
+
+    Examples
+    --------
+    >>> json_ready({"a": np.float64("nan"), "b": [np.int64(2), 0.5]})
+    {'a': None, 'b': [2, 0.5]}
+    """
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def claims_text(table: pd.DataFrame) -> str:
+    """The claims table of :func:`xorsweep.claims` as numbered plain text."""
+
+    def num(v: float) -> str:
+        if v != v:
+            return "-"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+    lines = []
+    for i, row in enumerate(table.itertuples(index=False), start=1):
+        lines.append(
+            f"{i}. {row.claim}\n   article {num(row.article)}, measured {num(row.measured)} "
+            f"[{num(row.ci_low)}, {num(row.ci_high)}] {row.unit}: {row.verdict.upper()}\n"
+            f"   {row.note}"
+        )
+    if table.attrs.get("power"):
+        lines.append(f"\n{table.attrs['power']}")
+    return "\n".join(lines)
+
+
+def _timing(results: xr.Dataset, seconds: Mapping[str, float]) -> list[str]:
+    """The stages' seconds; the sweep's is the store's total compute time where it has one."""
+    stages = {name: float(v) for name, v in seconds.items()}
+    how = dict.fromkeys(stages, "wall time of this command")
+    if "sweep" in stages:
+        total = results.attrs.get("compute_seconds")
+        if total is not None and np.ndim(total) == 0 and math.isfinite(float(total)):
+            stages["sweep"] = float(total)
+            how["sweep"] = "compute time of every run in the store (its compute_seconds)"
+        else:
+            how["sweep"] = (
+                "wall time of this command (the store does not record its compute time; a "
+                "resumed sweep counts only the blocks it computed)"
+            )
+    timing = pd.DataFrame(
+        {"seconds": list(stages.values()), "measured as": list(how.values())}, index=stages
+    )
+    timing.index.name = "stage"
+    return ["Time of each stage:", "", markdown_table(timing), ""]
+
+
 def _configuration(results: xr.Dataset) -> pd.DataFrame:
     grid = results["hidden_std"].values
     present = np.isfinite(results["total_loss"].values)
@@ -113,9 +173,12 @@ def render_report(
     figures : mapping of str to str
         Figure name (e.g. ``"fig08_loss_vs_std"``) to its path relative to the report.
     scale : str
-        The scale's name, shown in the title.
+        The sweep's size as the title shows it, e.g. ``"quick scale"`` or
+        ``"custom scale: 12 points x 60 runs x 300 epochs"``.
     seconds : mapping of str to float, optional
-        Wall time of each stage.
+        Wall time of each stage; for ``"sweep"`` the report shows the
+        store's ``compute_seconds`` attribute instead where there is one,
+        and says which it shows.
     notes : sequence of str
         Remarks for the reader (a failed fit, an example network that did not converge).
     command : str
@@ -126,7 +189,7 @@ def render_report(
     str
         Markdown text.
     """
-    out = [f"# Machine Learning XOR from Scratch, reproduced ({scale} scale)", ""]
+    out = [f"# Machine Learning XOR from Scratch, reproduced ({scale})", ""]
     out += [
         "The article trains a 2-2-1 sigmoid network on XOR and asks how the standard deviation "
         "of the hidden layer's initial weights changes learning. This report is regenerated "
@@ -137,15 +200,7 @@ def render_report(
         out += ["Regenerate (re-running resumes the sweep):", "", f"    {command}", ""]
     out += ["## Configuration", "", markdown_table(_configuration(results)), ""]
     if seconds:
-        timing = pd.DataFrame({"seconds": [float(v) for v in seconds.values()]}, index=seconds)
-        timing.index.name = "stage"
-        out += [
-            "Wall time of each stage in this run of the command (a resumed sweep counts only "
-            "the blocks it computed):",
-            "",
-            markdown_table(timing),
-            "",
-        ]
+        out += _timing(results, seconds)
     if "fig08_loss_vs_std" in figures:
         out += ["## The headline", "", f"![figure 8]({figures['fig08_loss_vs_std']})", ""]
     out += ["## The optimal std against Glorot's 1/√2", ""]
@@ -168,6 +223,8 @@ def render_report(
         columns={"ci_low": f"{conf:.0%} low", "ci_high": f"{conf:.0%} high"}
     )
     out += [markdown_table(shown, index=False), ""]
+    if claims_table.attrs.get("power"):
+        out += [claims_table.attrs["power"], ""]
     out += ["How each was measured:", ""]
     out += [f"{i}. {note}" for i, note in enumerate(claims_table["note"], start=1)]
     out += [""]

@@ -56,6 +56,7 @@ __all__ = [
     "ResultsWriter",
     "check_compatible",
     "create_store",
+    "finished_runs",
     "open_results",
     "path_state",
     "read_header",
@@ -438,3 +439,15 @@ def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
     for name in VARIABLES:
         ds[name] = ds[name].where(mask)
     return ds
+
+
+def finished_runs(path: str | os.PathLike) -> np.ndarray:
+    """Finished runs of each grid point of the store at ``path``, int64 (grid...).
+
+    Read from the markers alone, without loading any results.
+    """
+    import zarr
+
+    header = read_header(path)
+    group = zarr.open_group(header.path, mode="r", zarr_format=3)
+    return np.asarray(group[FILLED][...], dtype=np.int64).sum(axis=-1)
