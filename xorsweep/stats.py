@@ -415,7 +415,3 @@ def percentile_interval(draws: np.ndarray, confidence: float = 0.95, axis: int =
     alpha = (1.0 - confidence) / 2
     return np.quantile(np.asarray(draws, dtype=np.float64), [alpha, 1.0 - alpha], axis=axis)
 
-
-# The former private names, still imported by xorsweep.claims.
-_check_confidence = check_confidence
-_check_results = check_results
