@@ -204,6 +204,28 @@ def test_old_chunk_files_are_not_rewritten_when_runs_are_added(tmp_path):
         assert (path / rel).stat().st_mtime_ns == stamps[rel], rel
 
 
+def test_the_store_adds_up_the_compute_time_of_every_sweep_into_it(tmp_path, reference):
+    """Root attribute compute_seconds: the sum of the sweeps' compute times, resumed ones
+    included; not among the results' attributes (the results stay identical)."""
+    from xorsweep.store import read_header
+    from xorsweep.sweep import SweepConfig, run_sweep
+
+    path = tmp_path / "r.zarr"
+    config = SweepConfig(hidden_std=STDS, epochs=120)
+    totals, reports = [0.0], []
+    for runs in (3, 6, 6):  # the last one has nothing to compute
+        _, report = run_sweep(config, runs, store=path, workers=1, progress=False)
+        totals.append(read_header(path).attrs.get("compute_seconds"))
+        reports.append(report)
+        assert report.total_seconds == totals[-1]
+    for before, after, report in zip(totals[:2], totals[1:3], reports[:2], strict=True):
+        assert 0 < after - before <= report.seconds  # up to the last block's write
+    assert reports[2].runs == 0 and totals[3] == totals[2]
+    ds = xs.open_results(path)
+    assert "compute_seconds" not in ds.attrs
+    xr.testing.assert_identical(ds, reference)
+
+
 # ---------------------------------------------------------------------------
 # Refusals: the store is left untouched
 # ---------------------------------------------------------------------------

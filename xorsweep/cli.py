@@ -122,23 +122,28 @@ def _run_sweep(args: argparse.Namespace) -> int:
             client = Client(scheduler, timeout=30)
         except OSError as exc:
             raise ValueError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+    from pathlib import Path
+
+    from ._interrupts import sigterm_as_interrupt
+
     try:
-        _, report = run_sweep(
-            config,
-            args.runs,
-            store=args.store,
-            workers=workers,
-            client=client,
-            progress=not args.no_progress,
-            block_size=args.block_size,
-            total_runs=getattr(args, "total_runs", None),
-        )
+        with sigterm_as_interrupt():  # SIGTERM cleans up as Ctrl-C does
+            _, report = run_sweep(
+                config,
+                args.runs,
+                store=args.store,
+                workers=workers,
+                client=client,
+                progress=not args.no_progress,
+                block_size=args.block_size,
+                total_runs=getattr(args, "total_runs", None),
+            )
     except KeyboardInterrupt:
-        print(
-            f"interrupted: the finished blocks are in {args.store}; run the same command "
-            "again to resume",
-            file=sys.stderr,
-        )
+        if Path(args.store, "zarr.json").is_file():
+            said = f"the finished blocks are in {args.store}; run the same command again to resume"
+        else:
+            said = f"no store was made at {args.store}"
+        print(f"interrupted: {said}", file=sys.stderr)
         return 130
     finally:
         if client is not None:

@@ -108,9 +108,9 @@ FILLED = "_filled"
 _RUN_COORD_CHUNK = 1 << 16
 #: Chunks of the run coordinate written at once while a store is made (32 MiB).
 _RUN_COORD_STEP = 64 * _RUN_COORD_CHUNK
-#: The temporary directory of a store being made: ``.NAME.<pid>.<hex>.creating``
+#: The temporary directory of a store NAME being made: ``.NAME.<pid>.<hex>.creating``
 #: (``.NAME.<hex>.creating`` before the process id was added).
-_CREATING = re.compile(r"\.(?P<name>.+)\.(?:(?P<pid>\d+)\.)?[0-9a-f]{32}\.creating")
+_CREATING = r"\.{name}\.(?:(?P<pid>\d+)\.)?[0-9a-f]{{32}}\.creating"
 
 
 @dataclass(frozen=True)
@@ -290,14 +290,15 @@ def remove_abandoned(path: str | os.PathLike) -> list[Path]:
     """Remove the temporary directories left by makings of a store at ``path`` that
     were killed (their process is gone); returns what was removed."""
     path = Path(path)
+    pattern = re.compile(_CREATING.format(name=re.escape(path.name)))
     removed = []
     try:
         siblings = list(path.parent.iterdir())
     except OSError:
         return removed
     for tmp in siblings:
-        match = _CREATING.fullmatch(tmp.name)
-        if not match or match["name"] != path.name or not tmp.is_dir():
+        match = pattern.fullmatch(tmp.name)
+        if not match or not tmp.is_dir():
             continue
         if match["pid"] is not None and _process_alive(int(match["pid"])):
             continue
