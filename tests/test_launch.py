@@ -68,6 +68,26 @@ def test_a_sweep_on_workers_runs_however_python_is_started(how, tmp_path, refere
     np.testing.assert_array_equal(np.load(out), expected)
 
 
+def test_a_sweep_on_workers_runs_in_a_jupyter_kernel(tmp_path, reference, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    out = tmp_path / "results.npy"
+    monkeypatch.setenv("XORSWEEP_TEST_OUT", str(out))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(TOUR)])
+    client = nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    outputs = nb.cells[0].outputs
+    assert {o.output_type for o in outputs} == {"stream"}  # no error
+    stdout = "".join(o.text for o in outputs if o.name == "stdout")
+    stderr = "".join(o.text for o in outputs if o.name == "stderr")
+    assert stdout == "top-level print\n"
+    assert "could not start" not in stderr  # (tqdm.auto may warn that ipywidgets is missing)
+    expected = np.stack([reference[v].values for v in VARS])
+    np.testing.assert_array_equal(np.load(out), expected)
+
+
 @pytest.mark.parametrize("executable", ["/nonexistent/python", shutil.which("false")])
 def test_workers_that_cannot_start_are_said_once_before_any_training(
     executable, monkeypatch, reference

@@ -721,8 +721,7 @@ def run_sweep(
         pool = None
         if client is None and n_workers > 1:
             pool = stack.enter_context(LocalWorkers(n_workers))
-            if not resume:
-                pool.start()  # the workers get ready on other cores while the store is made
+            pool.start()  # they get ready on other cores while the store is made or opened
         sink = _open_sink(config, path, resume, int(requested.max()), layout)
         args = (n_workers, client, progress, block_size, pool)
         report = _fill(config, sink, requested, *args)

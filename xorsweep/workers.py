@@ -287,7 +287,11 @@ class LocalWorkers:
             raise
 
     def close(self, kill: bool = False) -> None:
-        """Stop the workers: close their input (they leave at once) or kill them, and wait."""
+        """Stop the workers: close their input (they leave at once) or kill them, and wait.
+
+        Workers not yet ready are killed: they would finish warming up first.
+        """
+        kill = kill or self._state == "starting"
         procs, self._procs = self._procs, []
         for proc in procs:
             if kill:
