@@ -671,7 +671,7 @@ def _fill(
     )
 
 
-def _open_sink(config: SweepConfig, path: Path | None, resume: bool, runs: int, layout) -> Any:
+def _open_sink(config: SweepConfig, path: Path | None, resume: bool, runs: int, layout: Any) -> Any:
     """Where the results go: memory, a new store, or the store being resumed."""
     if path is None:
         return _MemorySink(config.grid_shape, runs, layout)
