@@ -21,8 +21,8 @@ Three measurements, side by side in one run:
     takes about 1 ms of the calling process's time) (target < 1 GiB, whatever R).
 
 Every timed run is a fresh process (the clock starts after its imports, so a
-2-worker sweep pays for starting its forkserver and workers), in turns,
-``--repeats`` times; the tables give medians. BLAS and OpenMP get one thread.
+2-worker sweep pays for starting its workers), in turns, ``--repeats`` times;
+the tables give medians. BLAS and OpenMP get one thread.
 
 Run from the repository root::
 

@@ -81,7 +81,7 @@ def test_names_come_from_their_modules_even_after_a_submodule_import():
 def test_a_sweeps_workers_import_numpy_but_not_xarray_pandas_or_scipy():
     """What a worker process loads: the package and a block's computation, nothing heavy."""
     code = (
-        "import sys, xorsweep._preload, xorsweep.tasks; "
+        "import sys, xorsweep.workers, xorsweep.tasks; xorsweep.workers._warm_up(); "
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -91,5 +91,5 @@ def test_a_sweeps_workers_import_numpy_but_not_xarray_pandas_or_scipy():
     # what the parent sends its workers is found there (pickled by module and name)
     from xorsweep import tasks
 
-    for sent in (tasks.compute_block, tasks.exit_with_parent, tasks.BlockTask):
+    for sent in (tasks.compute_block, tasks.BlockTask):
         assert sent.__module__ == "xorsweep.tasks", sent

@@ -79,6 +79,13 @@ xs.sweep({stds}, runs=64, epochs=1500, store=sys.argv[1], workers=2, progress=Fa
 """
 
 
+def _finished_markers(markers: Path) -> list[Path]:
+    """The marker chunks written, without Zarr's temporary files of writes in progress."""
+    if not markers.is_dir():
+        return []
+    return [p for p in markers.rglob("*") if p.is_file() and not p.name.endswith(".partial")]
+
+
 def test_sigkill_mid_sweep_then_resume_equals_an_uninterrupted_sweep(tmp_path):
     path = tmp_path / "killed.zarr"
     stds = [0.2, 0.5, 0.7071, 1.0, 1.5, 3.0, 8.0, 20.0]
@@ -88,7 +95,7 @@ def test_sigkill_mid_sweep_then_resume_equals_an_uninterrupted_sweep(tmp_path):
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline and child.poll() is None:
-            if markers.is_dir() and sum(1 for p in markers.rglob("*") if p.is_file()) >= 3:
+            if len(_finished_markers(markers)) >= 3:
                 break
             time.sleep(0.002)
         assert child.poll() is None, "the sweep ended before it could be killed"
@@ -195,6 +202,28 @@ def test_old_chunk_files_are_not_rewritten_when_runs_are_added(tmp_path):
     for rel, content in before.items():
         assert (path / rel).read_bytes() == content, rel
         assert (path / rel).stat().st_mtime_ns == stamps[rel], rel
+
+
+def test_the_store_adds_up_the_compute_time_of_every_sweep_into_it(tmp_path, reference):
+    """Root attribute compute_seconds: the sum of the sweeps' compute times, resumed ones
+    included; not among the results' attributes (the results stay identical)."""
+    from xorsweep.store import read_header
+    from xorsweep.sweep import SweepConfig, run_sweep
+
+    path = tmp_path / "r.zarr"
+    config = SweepConfig(hidden_std=STDS, epochs=120)
+    totals, reports = [0.0], []
+    for runs in (3, 6, 6):  # the last one has nothing to compute
+        _, report = run_sweep(config, runs, store=path, workers=1, progress=False)
+        totals.append(read_header(path).attrs.get("compute_seconds"))
+        reports.append(report)
+        assert report.total_seconds == totals[-1]
+    for before, after, report in zip(totals[:2], totals[1:3], reports[:2], strict=True):
+        assert 0 < after - before <= report.seconds  # up to the last block's write
+    assert reports[2].runs == 0 and totals[3] == totals[2]
+    ds = xs.open_results(path)
+    assert "compute_seconds" not in ds.attrs
+    xr.testing.assert_identical(ds, reference)
 
 
 # ---------------------------------------------------------------------------

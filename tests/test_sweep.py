@@ -18,6 +18,7 @@ from xorsweep.reference import train_reference
 from xorsweep.seeding import pcg64_states
 from xorsweep.sweep import SweepConfig, _water_fill, article_grid
 from xorsweep.tasks import BlockTask, block_population
+from xorsweep.workers import LocalWorkers
 
 STDS = [0.3, 0.7071, 1.0, 2.5]
 EPOCHS = 150
@@ -243,21 +244,24 @@ def test_block_size_and_workers_do_not_change_results(small):
     xr.testing.assert_identical(_sweep(workers=2, block_size=5), small)
 
 
-def test_the_worker_server_starts_with_one_blas_thread_and_this_environment_kept():
-    """run_sweep starts the forkserver before making the store, for its workers to inherit."""
-    import importlib
-    from multiprocessing import forkserver
+def _worker_processes():
+    """This process's sweep workers (xorsweep.workers), as psutil processes."""
+    return [p for p in psutil.Process().children() if "xorsweep.workers" in " ".join(p.cmdline())]
 
-    sweep_module = importlib.import_module("xorsweep.sweep")
+
+def test_workers_start_with_one_blas_thread_and_this_environment_kept():
+    """run_sweep starts its workers before making the store; they have one BLAS thread."""
     before = dict(os.environ)
-    sweep_module._start_worker_server()
-    assert dict(os.environ) == before
-    children = psutil.Process().children()
-    server = [p for p in children if "forkserver" in " ".join(p.cmdline())]
-    assert len(server) == 1
-    assert server[0].environ()["OPENBLAS_NUM_THREADS"] == "1"
-    forkserver.ensure_running()  # the same server
-    assert [p for p in psutil.Process().children() if p.pid == server[0].pid]
+    with LocalWorkers(2) as pool:
+        pool.start()
+        assert dict(os.environ) == before
+        workers = _worker_processes()
+        assert len(workers) == 2
+        for worker in workers:
+            assert worker.environ()["OPENBLAS_NUM_THREADS"] == "1"
+        assert pool.ready()
+    assert not _worker_processes()
+    assert not [p for p in workers if p.is_running()]
 
 
 def test_other_points_and_seed_change_results(small):
@@ -657,14 +661,14 @@ def test_local_worker_killed_mid_sweep_is_reported_and_the_same_call_resumes(tmp
     reference = xs.sweep(**kw, workers=1)
     killed, finished = {}, threading.Event()
 
+    markers = tmp_path / "r.zarr" / "_filled" / "c"
+
     def kill_a_worker():
         while not finished.is_set():
-            servers = [
-                p for p in psutil.Process().children() if "forkserver" in " ".join(p.cmdline())
-            ]
-            workers = [w for s in servers for w in s.children()]
-            if workers:
-                os.kill(workers[0].pid, 9)  # SIGKILL, with its block in flight
+            workers = _worker_processes()
+            written = markers.is_dir() and any(markers.rglob("*"))
+            if workers and written:  # the workers compute: they have blocks in flight
+                os.kill(workers[0].pid, 9)  # SIGKILL
                 killed["pid"] = workers[0].pid
                 return
             time.sleep(0.002)
@@ -678,5 +682,6 @@ def test_local_worker_killed_mid_sweep_is_reported_and_the_same_call_resumes(tmp
         finished.set()
         killer.join()
     assert "pid" in killed
+    assert not _worker_processes()  # the other one was stopped
     resumed = xs.sweep(**kw, workers=2, block_size=100, store=tmp_path / "r.zarr")
     xr.testing.assert_identical(resumed, reference)

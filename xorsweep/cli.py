@@ -199,6 +199,7 @@ def _estimate(config: Any, runs: int, path: Path, args: argparse.Namespace, work
 def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) -> int:
     """Run ``config``'s sweep to ``runs`` runs per point into the store ``path``."""
     from ._checks import check_count
+    from ._interrupts import sigterm_as_interrupt
     from .sweep import default_workers, run_sweep
     from .training import DEFAULT_BLOCK
 
@@ -223,21 +224,23 @@ def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) ->
         else:
             n_workers = default_workers() if workers is None else check_count(workers, "workers")
         _estimate(config, runs, path, args, n_workers)
-        _, report = run_sweep(
-            config,
-            runs,
-            store=path,
-            workers=workers,
-            client=client,
-            progress=not args.no_progress,
-            block_size=getattr(args, "block_size", DEFAULT_BLOCK),
-            total_runs=getattr(args, "total_runs", None),
-        )
+        with sigterm_as_interrupt():  # SIGTERM cleans up as Ctrl-C does
+            _, report = run_sweep(
+                config,
+                runs,
+                store=path,
+                workers=workers,
+                client=client,
+                progress=not args.no_progress,
+                block_size=getattr(args, "block_size", DEFAULT_BLOCK),
+                total_runs=getattr(args, "total_runs", None),
+            )
     except KeyboardInterrupt:
-        print(
-            f"interrupted: the finished blocks are in {path}; run the same command again to resume",
-            file=sys.stderr,
-        )
+        if Path(path, "zarr.json").is_file():
+            said = f"the finished blocks are in {path}; run the same command again to resume"
+        else:
+            said = f"no store was made at {path}"
+        print(f"interrupted: {said}", file=sys.stderr)
         return 130
     finally:
         if client is not None:

@@ -414,4 +414,3 @@ def percentile_interval(draws: np.ndarray, confidence: float = 0.95, axis: int =
     confidence = check_confidence(confidence)
     alpha = (1.0 - confidence) / 2
     return np.quantile(np.asarray(draws, dtype=np.float64), [alpha, 1.0 - alpha], axis=axis)
-

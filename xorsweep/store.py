@@ -16,7 +16,11 @@ Layout (Zarr format 3, one directory)
 * ``_filled``: int64 over ``(hidden_std, [output_std], [lr], run_chunk)``,
   chunked ``(points, 1, 1, 1)`` so that each data chunk has its own marker
   chunk. ``_filled[p, j] = k`` says that the first ``k`` runs of point ``p``
-  in run chunk ``j`` are finished.
+  in run chunk ``j`` are finished;
+* the root attribute ``compute_seconds`` (:data:`COMPUTE_SECONDS`): the wall
+  time of the computation of every sweep that wrote into the store, resumed
+  ones included (absent until a block is written). It is not among the
+  results' attributes, which depend only on the configuration.
 
 Why a SIGKILL never corrupts the store
 --------------------------------------
@@ -29,6 +33,17 @@ again (to the same bits). Adding runs resizes the arrays; an interrupted
 resize is finished by the next :class:`ResultsWriter`. A new store is built
 in a temporary directory and renamed into place, so a half-made store never
 exists under the requested name.
+
+Interrupts and crashes leave no debris
+--------------------------------------
+Every operation on a store runs with Ctrl-C and SIGTERM held back until it
+ends (:mod:`xorsweep._interrupts`), so that no Zarr write is left running
+when the program stops; making a store checks for them between its steps, and
+an interrupted one is removed. What a SIGKILL leaves is removed by the next
+sweep on the same path: temporary chunk files when the store is opened for
+writing, and the temporary directory of a store whose making was killed (its
+name carries the process id, so that a store being made by a live process is
+left alone).
 """
 
 from __future__ import annotations
@@ -36,8 +51,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,9 +62,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._interrupts import deferred, uninterrupted
 from .tasks import VARIABLES  # the per-run results a sweep stores
 
 __all__ = [
+    "COMPUTE_SECONDS",
     "SCHEMA",
     "VARIABLES",
     "VARIABLE_ATTRS",
@@ -60,6 +79,7 @@ __all__ = [
     "open_results",
     "path_state",
     "read_header",
+    "remove_abandoned",
 ]
 
 #: Marks a directory as a results store (root attribute ``schema``); the number is the
@@ -82,8 +102,16 @@ VARIABLE_ATTRS: dict[str, dict[str, str]] = {
     },
 }
 
+#: Root attribute: seconds of computation of every sweep that wrote into the store.
+COMPUTE_SECONDS = "compute_seconds"
+
 FILLED = "_filled"
 _RUN_COORD_CHUNK = 1 << 16
+#: Chunks of the run coordinate written at once while a store is made (32 MiB).
+_RUN_COORD_STEP = 64 * _RUN_COORD_CHUNK
+#: The temporary directory of a store NAME being made: ``.NAME.<pid>.<hex>.creating``
+#: (``.NAME.<hex>.creating`` before the process id was added).
+_CREATING = r"\.{name}\.(?:(?P<pid>\d+)\.)?[0-9a-f]{{32}}\.creating"
 
 
 @dataclass(frozen=True)
@@ -182,6 +210,7 @@ def _data_run_lengths(group: Any) -> list[int]:
     return [int(group[name].shape[-1]) for name in (*VARIABLES, "run")]
 
 
+@uninterrupted
 def read_header(path: str | os.PathLike) -> StoreHeader:
     """Read a store's configuration, grid, run count and chunk layout (read-only)."""
     import zarr
@@ -244,6 +273,86 @@ def check_compatible(stored: dict[str, Any], requested: dict[str, Any], path: Pa
         )
 
 
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":  # pragma: no cover - no cheap check: keep what may be in use
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_abandoned(path: str | os.PathLike) -> list[Path]:
+    """Remove the temporary directories left by makings of a store at ``path`` that
+    were killed (their process is gone); returns what was removed."""
+    path = Path(path)
+    pattern = re.compile(_CREATING.format(name=re.escape(path.name)))
+    removed = []
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for tmp in siblings:
+        match = pattern.fullmatch(tmp.name)
+        if not match or not tmp.is_dir():
+            continue
+        if match["pid"] is not None and _process_alive(int(match["pid"])):
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
+        removed.append(tmp)
+    return removed
+
+
+def _build(
+    tmp: Path, attrs: dict[str, Any], coords: dict[str, np.ndarray], runs: int, layout: ChunkLayout
+) -> Iterator[None]:
+    """Make an empty store in ``tmp``, pausing (``yield``) after each write."""
+    import zarr
+
+    grid_dims = tuple(coords)
+    grid_shape = tuple(len(v) for v in coords.values())
+    group = zarr.open_group(tmp, mode="w-", zarr_format=3, attributes={**attrs, "schema": SCHEMA})
+    yield
+    for dim, values in coords.items():
+        arr = group.create_array(
+            dim, shape=(len(values),), dtype="float64", chunks=(len(values),), dimension_names=[dim]
+        )
+        arr[...] = np.asarray(values, dtype=np.float64)
+        yield
+    run = group.create_array(
+        "run", shape=(runs,), dtype="int64", chunks=(_RUN_COORD_CHUNK,), dimension_names=["run"]
+    )
+    for first in range(0, runs, _RUN_COORD_STEP):  # whole chunks at a time
+        last = min(first + _RUN_COORD_STEP, runs)
+        run[first:last] = np.arange(first, last)
+        yield
+    chunks = (layout.points, *(1 for _ in grid_shape[1:]), layout.runs)
+    for name in VARIABLES:
+        group.create_array(
+            name,
+            shape=(*grid_shape, runs),
+            dtype="float64",
+            chunks=chunks,
+            fill_value=np.nan,
+            dimension_names=[*grid_dims, "run"],
+            attributes=VARIABLE_ATTRS[name],
+        )
+        yield
+    group.create_array(
+        FILLED,
+        shape=(*grid_shape, layout.run_chunks(runs)),
+        dtype="int64",
+        chunks=(*chunks[:-1], 1),
+        fill_value=0,
+        dimension_names=[*grid_dims, "run_chunk"],
+    )
+
+
 def create_store(
     path: str | os.PathLike,
     *,
@@ -255,71 +364,40 @@ def create_store(
     """Create an empty results store at ``path`` (missing or an empty directory).
 
     ``coords`` maps each grid dimension, in order, to its values. The store is
-    built in a temporary sibling directory and renamed into place.
+    built in a temporary sibling directory and renamed into place; interrupted
+    (Ctrl-C, SIGTERM), it is removed and the interrupt goes on.
     """
-    import zarr
-
     path = Path(path)
     if path_state(path) != "new":
         raise ValueError(f"store path {path} already holds a results store")
-    grid_dims = tuple(coords)
-    grid_shape = tuple(len(v) for v in coords.values())
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.creating"
-    try:
-        group = zarr.open_group(
-            tmp, mode="w-", zarr_format=3, attributes={**attrs, "schema": SCHEMA}
-        )
-        for dim, values in coords.items():
-            arr = group.create_array(
-                dim,
-                shape=(len(values),),
-                dtype="float64",
-                chunks=(len(values),),
-                dimension_names=[dim],
-            )
-            arr[...] = np.asarray(values, dtype=np.float64)
-        run = group.create_array(
-            "run",
-            shape=(runs,),
-            dtype="int64",
-            chunks=(_RUN_COORD_CHUNK,),
-            dimension_names=["run"],
-        )
-        run[...] = np.arange(runs)
-        chunks = (layout.points, *(1 for _ in grid_shape[1:]), layout.runs)
-        for name in VARIABLES:
-            group.create_array(
-                name,
-                shape=(*grid_shape, runs),
-                dtype="float64",
-                chunks=chunks,
-                fill_value=np.nan,
-                dimension_names=[*grid_dims, "run"],
-                attributes=VARIABLE_ATTRS[name],
-            )
-        group.create_array(
-            FILLED,
-            shape=(*grid_shape, layout.run_chunks(runs)),
-            dtype="int64",
-            chunks=(*chunks[:-1], 1),
-            fill_value=0,
-            dimension_names=[*grid_dims, "run_chunk"],
-        )
-        if path.is_dir():
-            path.rmdir()  # an empty directory (path_state said "new")
-        os.rename(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    remove_abandoned(path)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.creating"
+    with deferred() as pending:
+        try:
+            for _ in _build(tmp, attrs, coords, runs, layout):
+                if pending:
+                    break
+            else:
+                if path.is_dir():
+                    path.rmdir()  # an empty directory (path_state said "new")
+                os.rename(tmp, path)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+    if pending:  # its handler did not stop the program: the store was not made
+        raise KeyboardInterrupt
 
 
 class ResultsWriter:
     """Write finished chunks into an existing store; only the sweep's parent process does.
 
     Opening a writer finishes a resize that was interrupted and removes the
-    temporary files of chunk writes that were interrupted.
+    temporary files of chunk writes that were interrupted (and those of a
+    making of the store that was killed). Each method runs to its end before
+    a Ctrl-C or SIGTERM is delivered.
     """
 
+    @uninterrupted
     def __init__(self, path: str | os.PathLike):
         import zarr
 
@@ -333,6 +411,9 @@ class ResultsWriter:
         self._run = self._group["run"]
         for leftover in self.path.rglob("*.partial"):
             leftover.unlink(missing_ok=True)
+        remove_abandoned(self.path)
+        #: seconds of computation written so far (see COMPUTE_SECONDS)
+        self.compute_seconds = float(header.attrs.get(COMPUTE_SECONDS, 0.0))
         self.runs = max(_data_run_lengths(self._group))
         self._resize(self.runs)
 
@@ -350,21 +431,25 @@ class ResultsWriter:
             self._run.resize((runs,))
             self._run[old:] = np.arange(old, runs)
 
+    @uninterrupted
     def extend_runs(self, runs: int) -> None:
         """Make the run dimension at least ``runs`` long (never shorter)."""
         if runs > self.runs:
             self._resize(runs)
             self.runs = runs
 
+    @uninterrupted
     def filled(self) -> np.ndarray:
         """``_filled`` as an int64 array over (grid..., run_chunk)."""
         return np.asarray(self._filled[...], dtype=np.int64)
 
+    @uninterrupted
     def read_chunk(self, chunk: tuple[int, ...]) -> dict[str, np.ndarray]:
         """The stored values of one chunk, by variable."""
         region = self.layout.data_region(chunk, self.grid_shape, self.runs)
         return {name: np.asarray(arr[region]) for name, arr in self._arrays.items()}
 
+    @uninterrupted
     def write_chunk(
         self, chunk: tuple[int, ...], values: dict[str, np.ndarray], filled: np.ndarray
     ) -> None:
@@ -373,6 +458,12 @@ class ResultsWriter:
         for name, arr in self._arrays.items():
             arr[region] = values[name]
         self._filled[self.layout.marker_region(chunk, self.grid_shape)] = filled
+
+    @uninterrupted
+    def add_compute_seconds(self, seconds: float) -> None:
+        """Add ``seconds`` to the store's compute time (its root attribute)."""
+        self.compute_seconds += float(seconds)
+        self._group.update_attributes({COMPUTE_SECONDS: self.compute_seconds})
 
 
 def _present_mask(filled: Any, layout: ChunkLayout, runs: int, lazy: bool) -> Any:
@@ -429,6 +520,7 @@ def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
     ds = xr.open_zarr(
         header.path, consolidated=False, chunks=chunks, drop_variables=[FILLED], zarr_format=3
     )
+    ds.attrs.pop(COMPUTE_SECONDS, None)  # not a property of the results
     lazy = chunks is not None
     if not lazy:
         ds = ds.load()

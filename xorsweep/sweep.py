@@ -36,11 +36,12 @@ process writes to the store (see :mod:`xorsweep.store`) and draws the progress
 bar. The computation (:func:`xorsweep.tasks.compute_block`) does no I/O and
 needs neither xarray nor Zarr.
 
-Local workers are processes forked by a forkserver that has imported the
-block's computation once (``spawn`` where there is no forkserver), with one
-BLAS thread each; they exit by themselves if the sweep's process is killed.
-The forkserver is started as soon as the arguments are checked, so that it
-prepares while the calling process makes the store.
+Local workers (:mod:`xorsweep.workers`) are fresh Python processes that
+import only a block's computation, never the caller's main module, so a sweep
+runs the same however Python was started; they have one BLAS thread each and
+exit by themselves if the sweep's process is killed. They are started as soon
+as the arguments are checked, so that they get ready while the calling
+process makes the store.
 """
 
 from __future__ import annotations
@@ -64,9 +65,10 @@ from . import store as _store
 from ._checks import check_choice, check_count, check_grid
 from .network import Population, init_population
 from .seeding import seed_sequence
-from .tasks import VARIABLES, BlockTask, compute_block, exit_with_parent
+from .tasks import VARIABLES, BlockTask, compute_block
 from .training import DEFAULT_BLOCK, MAX_LR, UPDATES
 from .truth_tables import truth_table
+from .workers import LocalWorkers
 
 __all__ = [
     "ARTICLE_OUTPUT_STD",
@@ -86,9 +88,6 @@ ARTICLE_OUTPUT_STD = 0.8165
 
 #: Grid dimensions in the order they appear in results (before ``run``).
 GRID_DIMS = ("hidden_std", "output_std", "lr")
-
-#: Environment variables that make BLAS and OpenMP single-threaded in worker processes.
-_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def article_grid(
@@ -419,6 +418,10 @@ class _MemorySink:
         self.grid_shape, self.runs, self.layout = grid_shape, runs, layout
         self._data = {v: np.full((*grid_shape, runs), np.nan) for v in VARIABLES}
         self._filled = np.zeros((*grid_shape, layout.run_chunks(runs)), dtype=np.int64)
+        self.compute_seconds = 0.0
+
+    def add_compute_seconds(self, seconds: float) -> None:
+        self.compute_seconds += seconds
 
     def extend_runs(self, runs: int) -> None:
         if runs > self.runs:
@@ -492,55 +495,9 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-@contextlib.contextmanager
-def _single_threaded_children() -> Iterator[None]:
-    """Worker processes started inside inherit one BLAS/OpenMP thread each."""
-    saved = {k: os.environ.get(k) for k in _THREAD_VARIABLES}
-    os.environ.update({k: "1" for k in _THREAD_VARIABLES})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _run_here(blocks: list[_Block]) -> Iterator[tuple[_Block, dict]]:
     for block in blocks:
         yield block, compute_block(block.task)
-
-
-def _process_context() -> Any:
-    """A forkserver that preloads a warmed-up worker (POSIX), else spawn.
-
-    Never plain fork: the calling process may run threads (Zarr, Dask, tqdm).
-    """
-    import multiprocessing
-
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["xorsweep._preload"])
-        return ctx
-    return multiprocessing.get_context("spawn")  # pragma: no cover - not POSIX
-
-
-def _start_worker_server() -> None:
-    """Start the forkserver now, without waiting for it.
-
-    It needs about 0.15 s to import a block's computation and warm up (see
-    :mod:`xorsweep._preload`); started before the store is made, it does so on
-    another core while this process makes the store, and the workers are
-    forked as soon as the first block is submitted. Does nothing where there is no forkserver or
-    it runs already.
-    """
-    ctx = _process_context()
-    if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        with _single_threaded_children():  # the forkserver keeps this environment
-            forkserver.ensure_running()
 
 
 def _import_for_results() -> None:
@@ -549,51 +506,17 @@ def _import_for_results() -> None:
         import dask.array  # noqa: F401
 
 
-#: Said when a local worker process dies.
-_BROKEN_POOL = (
-    "a worker process of the sweep ended abruptly (killed, or out of memory; in a script, "
-    "is the sweep called under `if __name__ == '__main__':`? Local workers import the "
-    "script's main module, as multiprocessing's error above may say). With a store, the "
-    "blocks already finished are kept: the same call resumes."
-)
-
-
-def _run_processes(blocks: list[_Block], workers: int) -> Iterator[tuple[_Block, dict]]:
+def _run_processes(blocks: list[_Block], pool: LocalWorkers) -> Iterator[tuple[_Block, dict]]:
     import threading
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
 
-    todo = iter(blocks)
     # this process only waits while the workers compute: it imports meanwhile what it
     # will need to make the results, instead of after the last block
     importer = threading.Thread(target=_import_for_results, name="xorsweep-imports")
-    with _single_threaded_children():  # the forkserver starts inside: its workers inherit
-        pool = ProcessPoolExecutor(
-            workers, mp_context=_process_context(), initializer=exit_with_parent
-        )
-        try:
-            running = {pool.submit(compute_block, b.task): b for b in islice(todo, 2 * workers)}
-            importer.start()
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    block = running.pop(future)
-                    for nxt in islice(todo, 1):
-                        running[pool.submit(compute_block, nxt.task)] = nxt
-                    yield block, future.result()
-        except BaseException as err:
-            # Stop every worker now: after a worker's death, CPython 3.11's pool can raise
-            # OSError from submit, or wait forever for a worker it started meanwhile.
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
-                if process.is_alive():
-                    process.kill()
-            if isinstance(err, BrokenProcessPool) or getattr(pool, "_broken", False):
-                raise RuntimeError(_BROKEN_POOL) from err
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            if importer.is_alive():
-                importer.join()
+    importer.start()
+    try:
+        yield from pool.results((block, block.task) for block in blocks)
+    finally:
+        importer.join()
 
 
 def _run_dask(blocks: list[_Block], client: Any) -> Iterator[tuple[_Block, dict]]:
@@ -636,6 +559,9 @@ class SweepReport:
     seconds: float  # wall time of the computation
     epochs: int  # epochs per run
     present: int  # runs the results hold afterwards
+    # wall time of the computation over every call that filled these results, resumed
+    # ones included (a store's root attribute compute_seconds); in memory, this call's
+    total_seconds: float = 0.0
 
     @property
     def net_epochs_per_second(self) -> float:
@@ -694,39 +620,66 @@ def _fill(
     client: Any,
     progress: bool,
     block_size: int,
+    pool: LocalWorkers | None,
 ) -> SweepReport:
-    """Compute every requested run that ``sink`` lacks."""
+    """Compute every requested run that ``sink`` lacks, on ``client``, ``pool`` or here.
+
+    The wall time is added to the sink's compute time after every block (and at
+    an interruption), so that it adds up over interrupted and resumed sweeps.
+    """
     sink.extend_runs(int(requested.max()))
     filled = sink.filled()
     todo = _pending(requested, filled, sink.layout, sink.runs)
     target = _block_target(todo, block_size, workers)
     blocks = _plan(config, requested, filled, sink.layout, sink.runs, target)
+    start = last = time.perf_counter()
     if client is not None:
         results = _run_dask(blocks, client)
-    elif workers == 1 or len(blocks) <= 1:
+    elif pool is None or len(blocks) <= 1 or not pool.ready():  # not ready: it said why
         results = _run_here(blocks)
     else:
-        results = _run_processes(blocks, min(workers, len(blocks)))
+        results = _run_processes(blocks, pool)
     from tqdm.auto import tqdm
 
     bar = tqdm(
         total=len(blocks), unit="block", desc="sweep", disable=not progress, dynamic_ncols=True
     )
-    done = 0
-    start = time.perf_counter()
+    done, finished = 0, False
     try:
         for block, result in results:
             _store_block(sink, filled, block, result)
-            done += block.task.runs
-            rate = done * config.epochs / max(time.perf_counter() - start, 1e-9)
+            now = time.perf_counter()
+            sink.add_compute_seconds(now - last)
+            done, last = done + block.task.runs, now
+            rate = done * config.epochs / max(now - start, 1e-9)
             bar.set_postfix_str(f"{rate:.3g} net-epochs/s", refresh=False)
             bar.update(1)
+        finished = True
     finally:
         results.close()
         bar.close()
+        if blocks and not finished:  # the time spent on the blocks in flight counts too
+            with contextlib.suppress(OSError):
+                sink.add_compute_seconds(time.perf_counter() - last)
     return SweepReport(
-        len(blocks), done, time.perf_counter() - start, config.epochs, int(filled.sum())
+        len(blocks),
+        done,
+        time.perf_counter() - start,
+        config.epochs,
+        int(filled.sum()),
+        sink.compute_seconds,
     )
+
+
+def _open_sink(config: SweepConfig, path: Path | None, resume: bool, runs: int, layout: Any) -> Any:
+    """Where the results go: memory, a new store, or the store being resumed."""
+    if path is None:
+        return _MemorySink(config.grid_shape, runs, layout)
+    if not resume:
+        _store.create_store(
+            path, attrs=config.attrs(), coords=config.coords, runs=runs, layout=layout
+        )
+    return _store.ResultsWriter(path)
 
 
 def run_sweep(
@@ -755,41 +708,35 @@ def run_sweep(
         total_runs = check_count(total_runs, "total_runs")
     path = None if store is None else Path(store)
     resume = path is not None and _store.path_state(path) == "store"
+    layout = None
     if resume:  # check everything before writing anything
         header = _store.read_header(path)
         stored = SweepConfig.from_attrs(header.attrs, header.coords["hidden_std"])
         _store.check_compatible(stored.identity(), config.identity(), path)
-    if client is None and n_workers > 1:
-        _start_worker_server()  # it prepares on another core while the store is made
-    if not resume:
+    else:
         layout = _choose_layout(
             config.grid_shape, int(requested.max()), int(requested.sum()), block_size, n_workers
         )
-    if path is None:
-        sink: Any = _MemorySink(config.grid_shape, int(requested.max()), layout)
-    else:
-        if not resume:
-            _store.create_store(
-                path,
-                attrs=config.attrs(),
-                coords=config.coords,
-                runs=int(requested.max()),
-                layout=layout,
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if client is None and n_workers > 1:
+            pool = stack.enter_context(LocalWorkers(n_workers))
+            pool.start()  # they get ready on other cores while the store is made or opened
+        sink = _open_sink(config, path, resume, int(requested.max()), layout)
+        args = (n_workers, client, progress, block_size, pool)
+        report = _fill(config, sink, requested, *args)
+        if total_runs is not None and total_runs > report.present:
+            current = sink.dataset(config) if store is None else _store.open_results(store)
+            more = allocate(current, total_runs - report.present)
+            second = _fill(config, sink, more.transpose(*config.grid_dims).values, *args)
+            report = SweepReport(
+                report.blocks + second.blocks,
+                report.runs + second.runs,
+                report.seconds + second.seconds,
+                config.epochs,
+                second.present,
+                second.total_seconds,
             )
-        sink = _store.ResultsWriter(path)
-    args = (n_workers, client, progress, block_size)
-    report = _fill(config, sink, requested, *args)
-    if total_runs is not None and total_runs > report.present:
-        current = sink.dataset(config) if store is None else _store.open_results(store)
-        more = allocate(current, total_runs - report.present)
-        second = _fill(config, sink, more.transpose(*config.grid_dims).values, *args)
-        report = SweepReport(
-            report.blocks + second.blocks,
-            report.runs + second.runs,
-            report.seconds + second.seconds,
-            config.epochs,
-            second.present,
-        )
     return (sink.dataset(config) if store is None else None), report
 
 
@@ -842,9 +789,11 @@ def sweep(
         refused and left untouched. Without a store the results stay in memory.
     workers : int, optional
         Local processes; default all CPUs this process may use. 1 computes in
-        this process. In a script, call the sweep under ``if __name__ ==
-        "__main__":``: local workers import the script's main module (as with
-        any ``multiprocessing`` start method but fork); notebooks need nothing.
+        this process. Workers never import the caller's main module: a script
+        needs no ``if __name__ == "__main__":``, and code from ``python -c``,
+        standard input, IPython or Jupyter works alike (see
+        :mod:`xorsweep.workers`). Where they cannot start, a RuntimeWarning
+        says so before any training and the sweep computes in this process.
     client : distributed.Client, optional
         Send blocks to this Dask cluster as tasks instead (not with
         ``workers``). Only this process writes to the store.

@@ -10,7 +10,6 @@ a second.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +19,7 @@ from .seeding import float_bits, standard_normals
 from .training import train_arrays
 from .truth_tables import truth_table
 
-__all__ = ["VARIABLES", "BlockTask", "block_population", "compute_block", "exit_with_parent"]
+__all__ = ["VARIABLES", "BlockTask", "block_population", "compute_block"]
 
 #: The results kept of every run, each of shape (run,).
 VARIABLES = ("total_loss", "final_loss", "converged_epoch")
@@ -91,25 +90,3 @@ def compute_block(task: BlockTask) -> dict[str, np.ndarray]:
         pop, task.epochs, lrs, data=task.data, update=task.update, block_size=pop.runs
     )
     return {name: results[name] for name in VARIABLES}
-
-
-def exit_with_parent() -> None:
-    """Initializer of local worker processes: leave as soon as the sweep's process is gone.
-
-    Without it, the workers of a sweep whose process was killed (SIGKILL) would
-    wait for work forever. ``multiprocessing.parent_process()`` is the process
-    that asked for the worker (with spawn and with a forkserver alike); its
-    sentinel is ready when that process has ended.
-    """
-    import multiprocessing
-    import threading
-
-    parent = multiprocessing.parent_process()
-    if parent is None:  # pragma: no cover - not started by multiprocessing
-        return
-
-    def watch() -> None:
-        parent.join()
-        os._exit(1)
-
-    threading.Thread(target=watch, name="xorsweep-exit-with-parent", daemon=True).start()
