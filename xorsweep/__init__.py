@@ -37,6 +37,7 @@ __all__ = [
     "fit_optimum",
     "glorot_std",
     "init_population",
+    "init_rules",
     "open_results",
     "or_",
     "parity",
@@ -62,6 +63,7 @@ _SOURCES = {
     "Population": "network",
     "glorot_std": "network",
     "init_population": "network",
+    "init_rules": "initialization",
     "summarize": "stats",
     "wilson_interval": "stats",
     "open_results": "store",
@@ -115,6 +117,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
     from .claims import claims
     from .fit import FitResult, fit_optimum
+    from .initialization import init_rules
     from .network import PARAMETER_NAMES, Population, glorot_std, init_population
     from .stats import summarize, wilson_interval
     from .store import open_results
