@@ -41,6 +41,15 @@ def _correct_probability(y: np.ndarray, z: np.ndarray) -> np.ndarray:
     return np.clip(sigmoid(np.where(y == 1.0, z, -z)), CLIP, 1.0 - CLIP)
 
 
+def _forward(
+    x: np.ndarray, y: np.ndarray, w_h, b_h, w_o, b_o, activation: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hidden outputs (s, h), then logits, predictions, clipped correct probabilities (s, o)."""
+    hidden_output = activate(activation, x @ w_h + b_h)
+    z = hidden_output @ w_o + b_o
+    return hidden_output, z, sigmoid(z), _correct_probability(y, z)
+
+
 def train_one(
     hidden_weights: np.ndarray,
     hidden_bias: np.ndarray,
@@ -80,18 +89,14 @@ def train_one(
     x, y = data.inputs, data.targets
     activation, gradient = check_activation(activation), check_gradient(gradient)
     scale = gradient_scale(gradient, *y.shape)  # 1, or 1 / (samples * outputs)
-    w_h = np.array(hidden_weights, dtype=float)
-    b_h = np.array(hidden_bias, dtype=float)
-    w_o = np.array(output_weights, dtype=float)
-    b_o = np.array(output_bias, dtype=float)
+    w_h, b_h, w_o, b_o = (
+        np.array(a, dtype=float) for a in (hidden_weights, hidden_bias, output_weights, output_bias)
+    )
     total_loss = 0.0
     last_wrong = -1  # last epoch whose predictions were not all correct
     history = []
     for epoch in range(epochs):
-        hidden_output = activate(activation, x @ w_h + b_h)
-        z = hidden_output @ w_o + b_o
-        y_hat = sigmoid(z)
-        p = _correct_probability(y, z)
+        hidden_output, z, y_hat, p = _forward(x, y, w_h, b_h, w_o, b_o, activation)
         loss = float(np.mean(-np.log(p)))
         total_loss += loss
         if record_every and epoch % record_every == 0:
@@ -106,9 +111,7 @@ def train_one(
         d_hidden = (d @ back_w.T) * slope(activation, hidden_output)
         w_h = w_h - lr * (x.T @ d_hidden)
         b_h = b_h - lr * np.sum(d_hidden, axis=0, keepdims=True)
-    z = activate(activation, x @ w_h + b_h) @ w_o + b_o
-    y_hat = sigmoid(z)
-    p = _correct_probability(y, z)
+    _, _, y_hat, p = _forward(x, y, w_h, b_h, w_o, b_o, activation)
     if not np.all(p > 0.5):
         last_wrong = epochs
     result = {

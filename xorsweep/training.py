@@ -62,11 +62,7 @@ def train(
 ) -> xr.Dataset:
     """Train every network of ``population`` at once by full-batch gradient descent.
 
-    By default the article's training: sigmoid layers, binary cross-entropy,
-    and the output error ``y_hat - y`` summed over the samples (not divided by
-    their number), while the recorded loss is the mean over samples and
-    outputs. ``activation`` and ``gradient`` change the hidden layer and the
-    step (see :mod:`xorsweep.activations`).
+    By default the article's: sigmoid layers, binary cross-entropy, the error summed.
 
     Parameters
     ----------
@@ -77,50 +73,39 @@ def train(
     lr : float or array_like, shape (run,)
         Learning rate, one value or one per run; finite, > 0 and <= 1e6.
     data : TruthTable or str, optional
-        Training data; XOR by default. A name such as ``"and"`` or
-        ``"parity3"`` is looked up with :func:`xorsweep.truth_table`. Its
-        number of inputs and outputs must match the population's.
+        Training data, XOR by default, or a name for :func:`xorsweep.truth_table`
+        (``"and"``, ``"parity3"``); its inputs and outputs must match the population's.
     update : {"article", "simultaneous"}
-        ``"article"`` updates the output layer first and computes the hidden
-        layer's error with the already-updated output weights, exactly as the
-        article's loop does; ``"simultaneous"`` is textbook backpropagation,
-        every gradient taken at the same parameters.
+        ``"article"``: the output layer first, the hidden layer's error with its
+        new weights, as the article's loop; ``"simultaneous"``: textbook backprop.
     activation : {"sigmoid", "tanh"}
-        The hidden layer's activation; the output layer stays a sigmoid.
+        The hidden layer's (:mod:`xorsweep.activations`); the output stays a sigmoid.
     gradient : {"sum", "mean"}
-        ``"sum"`` steps along ``y_hat - y`` summed over the samples (the
-        article); ``"mean"`` along the gradient of the recorded loss, the mean
-        over samples and outputs (the error divided by samples * outputs).
+        ``"sum"``: ``y_hat - y`` summed over the samples (the article);
+        ``"mean"``: the gradient of the recorded mean loss (divided by samples * outputs).
     record_every : int, optional
-        If given (k >= 1), also record the loss and all four parameters at
-        epochs 0, k, 2k, ... (before that epoch's update) along an ``epoch``
-        dimension. Off by default, and free when off.
+        k >= 1: also record the loss and the parameters at epochs 0, k, 2k, ...
+        (before that epoch's update) along ``epoch``.
     block_size : int
-        Most networks trained together; the population is cut into equal
-        blocks of at most this many. Memory is proportional to it, not to the
-        population size. Results do not depend on it.
+        Most networks trained together; memory grows with it, results do not change.
 
     Returns
     -------
     xarray.Dataset
-        Dimensions ``run``, ``sample`` and the parameter axes. Variables:
+        Dimensions ``run``, ``sample`` and the parameter axes; attributes ``epochs``,
+        ``update``, ``activation``, ``gradient`` and ``data``. Variables:
 
         ``total_loss`` (run)
-            Sum over epochs 0..epochs-1 of the mean clipped BCE over samples:
-            the article's metric. A network that never learns XOR scores about
-            ``epochs * log 2`` (6,931 for 10,000 epochs).
+            Sum over epochs 0..epochs-1 of the mean clipped BCE over samples and
+            outputs: the article's metric (stuck at 0.5, ``epochs * log 2``).
         ``final_loss`` (run)
             Mean BCE of the trained networks.
         ``predictions`` (run, sample) or (run, sample, output)
             Outputs of the trained networks (the output axis only if out > 1).
         ``converged_epoch`` (run)
-            Let the predictions at epoch ``e`` be those of the parameters after
-            ``e`` updates (``e = epochs`` is the trained network). A run is
-            right at ``e`` if, for every sample and output, the clipped
-            probability it gives the correct target exceeds 0.5. The value is
-            the smallest ``e`` such that the run is right at every epoch from
-            ``e`` to ``epochs``; NaN if the trained network is not right
-            (the run never converged).
+            The smallest ``e`` such that after ``e``, ``e + 1``, ..., ``epochs``
+            updates the clipped probability of the correct target exceeds 0.5
+            for every sample and output; NaN if the trained network is not right.
         ``converged`` (run)
             Whether ``converged_epoch`` is defined.
         ``hidden_weights``, ``hidden_bias``, ``output_weights``, ``output_bias``
@@ -128,13 +113,10 @@ def train(
         ``epoch_loss`` (run, epoch) and ``<parameter>_history``
             Only with ``record_every``.
 
-        Attributes ``epochs``, ``update``, ``activation``, ``gradient`` and ``data``.
-
     Raises
     ------
     TypeError, ValueError
-        For arguments of the wrong type, shape or range; the message names the
-        argument and what is allowed.
+        For arguments of the wrong type, shape or range, naming the argument.
 
     Examples
     --------
@@ -143,9 +125,8 @@ def train(
     >>> ds.total_loss.dims, ds.predictions.shape
     (('run',), (4, 4))
     """
-    job = _Job.checked(
-        population, epochs, lr, data, update, activation, gradient, record_every, block_size
-    )
+    args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
+    job = _Job.checked(*args)
     return _to_dataset(_train_job(job), job)
 
 
@@ -181,9 +162,8 @@ def train_arrays(
         ``<parameter>_history`` (run, epoch, ...). Values are bit-identical to
         :func:`train`'s.
     """
-    job = _Job.checked(
-        population, epochs, lr, data, update, activation, gradient, record_every, block_size
-    )
+    args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
+    job = _Job.checked(*args)
     return {**_train_job(job), "lr": job.lrs}
 
 
