@@ -95,12 +95,40 @@ def test_per_run_std_scales_the_same_normals():
         ({"output_std": np.inf}, ValueError, "output_std must be finite"),
         ({"output_std": [1.0, 2.0]}, ValueError, r"output_std must be a scalar or have one value"),
         ({"hidden_std": "big"}, TypeError, "hidden_std must be a real number"),
-        ({"hidden": 0}, ValueError, "hidden must be an integer >= 1"),
+        ({"hidden": 0}, ValueError, "hidden must be an integer from 1 to 256, got 0"),
+        ({"hidden": 257}, ValueError, "hidden must be an integer from 1 to 256, got 257"),
+        ({"bias": "none"}, ValueError, "bias must be one of 'scaled', 'zero', got 'none'"),
+        ({"output_std": "he"}, ValueError, "output_std must be .* or 'glorot', got 'he'"),
     ],
 )
 def test_init_population_rejects_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         xs.init_population(**{"runs": 3, **kwargs})
+
+
+def test_zero_bias_keeps_the_scaled_draws_weights():
+    """bias="zero": the same weights as bias="scaled" for the same seed, every bias exactly 0."""
+    stds = np.array([0.3, 1.0, 7.0])
+    scaled = xs.init_population(3, stds, stds[::-1], hidden=5, seed=6)
+    zero = xs.init_population(3, stds, stds[::-1], hidden=5, bias="zero", seed=6)
+    np.testing.assert_array_equal(zero.hidden_weights, scaled.hidden_weights)
+    np.testing.assert_array_equal(zero.output_weights, scaled.output_weights)
+    for name in ("hidden_bias", "output_bias"):
+        assert scaled.parameters()[name].all()  # drawn, so nonzero
+        biases = zero.parameters()[name]
+        assert not biases.any() and not np.signbit(biases).any()  # +0.0, not -0.0
+
+
+@pytest.mark.parametrize("hidden", [1, 2, 8, 256])
+def test_glorot_output_std_follows_the_width(hidden):
+    glorot = xs.init_population(4, 0.5, "glorot", hidden=hidden, seed=7)
+    explicit = xs.init_population(4, 0.5, math.sqrt(2 / (hidden + 1)), hidden=hidden, seed=7)
+    assert glorot == explicit
+    two_out = xs.init_population(4, 0.5, "glorot", hidden=hidden, n_out=2, seed=7)
+    unit = xs.init_population(4, 0.5, 1.0, hidden=hidden, n_out=2, seed=7)
+    np.testing.assert_allclose(
+        two_out.output_weights, unit.output_weights * math.sqrt(2 / (hidden + 2)), rtol=1e-15
+    )
 
 
 def test_population_validates_arrays():

@@ -39,6 +39,7 @@ __all__ = [
     "fit_optimum",
     "glorot_std",
     "init_population",
+    "init_rules",
     "open_results",
     "or_",
     "parity",
@@ -69,6 +70,7 @@ _SOURCES = {
     "Population": "network",
     "glorot_std": "network",
     "init_population": "network",
+    "init_rules": "initialization",
     "summarize": "stats",
     "converged_between": "survival",
     "survival_curves": "survival",
@@ -126,6 +128,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .claims import claims
     from .end_states import diagnose, state_shares
     from .fit import FitResult, fit_optimum
+    from .initialization import init_rules
     from .network import PARAMETER_NAMES, Population, glorot_std, init_population
     from .stats import summarize, wilson_interval
     from .store import open_results

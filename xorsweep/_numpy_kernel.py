@@ -18,6 +18,11 @@ layer is one matrix with the bias as its last row:
 
 This makes the forward pass and the hidden layer's gradient each a single
 matrix product with the inputs ``[x, 1]``.
+
+The hidden layer's activation is one of :data:`xorsweep.activations.ACTIVATIONS`,
+computed in place with the derivative :func:`xorsweep.activations.slope`
+states; the gradient's reduction (:func:`~xorsweep.activations.gradient_scale`)
+is folded into the learning rate by the caller.
 """
 
 from __future__ import annotations
@@ -85,10 +90,11 @@ class Workspace:
     Shapes: hidden work arrays (s, h, r), output work arrays (s, o, r).
     """
 
+    x: np.ndarray  # (s, i+1): [x, 1], gives z_h in one product
     neg_x: np.ndarray  # (s, i+1): -[x, 1], gives -z_h in one product
     x_t: np.ndarray  # (i+1, s): [x, 1].T, contiguous
     neg_sign: np.ndarray  # (s, o, 1): -1 where the target is 1, +1 where it is 0
-    signed_lr: np.ndarray  # (s, o, r): lr * sign
+    signed_lr: np.ndarray  # (s, o, r): lr * sign, lr including the gradient's scale
     one: np.ndarray  # 1.0, 0-d
     hid: np.ndarray  # hidden outputs
     work: np.ndarray  # products, then the hidden layer's error
@@ -108,6 +114,7 @@ class Workspace:
         # output error is y_hat - y = sign * (p - 1).
         sign = 2.0 * data.targets[:, :, None] - 1.0  # (s, o, 1)
         return cls(
+            x=x1,
             neg_x=-x1,
             x_t=np.ascontiguousarray(x1.T),
             neg_sign=-sign,
@@ -126,14 +133,18 @@ class Workspace:
         return sigmoid(self.z)
 
 
-def forward_pass(blk: ParameterBlock, ws: Workspace) -> Callable[[], None]:
+def forward_pass(
+    blk: ParameterBlock, ws: Workspace, activation: str = "sigmoid"
+) -> Callable[[], None]:
     """The forward pass: hidden outputs ``ws.hid``, logits ``ws.z``, probabilities ``ws.prob``.
 
     A closure over the arrays, made once: an epoch is short enough at small
-    blocks that attribute look-ups would show.
+    blocks that attribute look-ups would show. ``activation`` is the hidden
+    layer's, ``"sigmoid"`` or ``"tanh"``.
     """
     hid, work, z, prob, one = ws.hid, ws.work, ws.z, ws.prob, ws.one
-    neg_x, neg_sign = ws.neg_x, ws.neg_sign
+    neg_sign, tanh = ws.neg_sign, activation == "tanh"
+    x_h = ws.x if tanh else ws.neg_x  # the sigmoid is computed from -z_h
     s, h, r = hid.shape
     wh2, hid2 = blk.wh.reshape(-1, h * r), hid.reshape(s, h * r)
     w_out, b_out = blk.wo[:h], blk.wo[h]  # (h, o, r), (o, r)
@@ -146,10 +157,13 @@ def forward_pass(blk: ParameterBlock, ws: Workspace) -> Callable[[], None]:
     sums += [(z1, term) for term in work_h[2:]]
 
     def forward() -> None:
-        np.matmul(neg_x, wh2, out=hid2)  # -z_h, bias included
-        np.exp(hid, hid)
-        np.add(hid, one, hid)
-        np.divide(one, hid, hid)  # sigmoid(z_h); a division is faster than np.reciprocal
+        np.matmul(x_h, wh2, out=hid2)  # z_h (tanh) or -z_h (sigmoid), bias included
+        if tanh:
+            np.tanh(hid, hid)
+        else:
+            np.exp(hid, hid)
+            np.add(hid, one, hid)
+            np.divide(one, hid, hid)  # sigmoid(z_h); a division is faster than np.reciprocal
         if single:
             np.multiply(hid, w_out1, work)
             for left, right in sums:
@@ -165,25 +179,28 @@ def forward_pass(blk: ParameterBlock, ws: Workspace) -> Callable[[], None]:
     return forward
 
 
-def gradient_step(blk: ParameterBlock, ws: Workspace, article: bool) -> Callable[[], None]:
+def gradient_step(
+    blk: ParameterBlock, ws: Workspace, article: bool, activation: str = "sigmoid"
+) -> Callable[[], None]:
     """One gradient step on ``blk`` from the last forward pass (a closure, as above).
 
     ``article``: update the output layer first and take the hidden layer's
     error with its new weights; otherwise every gradient is taken at the same
-    parameters. Overwrites ``ws.hid``.
+    parameters. ``activation``: the hidden layer's, as in :func:`forward_pass`.
+    Overwrites ``ws.hid``.
     """
     hid, work, err, one, prob, signed_lr = ws.hid, ws.work, ws.err, ws.one, ws.prob, ws.signed_lr
     params, wh, wo, grads = blk.params, blk.wh, blk.wo, ws.grads
     s, h, r = hid.shape
     w_out, grad_o, grad_b = wo[:h], grads.wo[:h], grads.wo[h]  # (h, o, r), (h, o, r), (o, r)
     x_t, work2, grad_h2 = ws.x_t, work.reshape(s, h * r), grads.wh.reshape(-1, h * r)
-    single = err.shape[1] == 1
+    single, tanh = err.shape[1] == 1, activation == "tanh"
     if single:  # one output: drop the o axis
         err1, grad_o1, w_out2 = err.reshape(-1, 1, r), grad_o.reshape(h, r), w_out.reshape(-1)
 
     def step() -> None:
         np.subtract(prob, one, err)
-        np.multiply(err, signed_lr, err)  # lr * (y_hat - y), summed over samples below
+        np.multiply(err, signed_lr, err)  # lr * (y_hat - y) (scaled), summed over samples below
         # output layer: w_o[h, o] -= sum_s hid[s, h] * err[s, o]; b_o[o] -= sum_s err[s, o]
         if single:
             np.multiply(hid, err1, work)
@@ -193,14 +210,23 @@ def gradient_step(blk: ParameterBlock, ws: Workspace, article: bool) -> Callable
         np.add.reduce(err, 0, None, grad_b)
         if article:  # the output layer first: the hidden layer then sees its new weights
             np.subtract(wo, grads.wo, wo)
-        # hidden layer: delta[s, h] = sum_o err[s, o] w_o[h, o] hid[s, h] (1 - hid[s, h]).
-        # With one output, w_o[h] does not depend on s and comes out of the sum over s
-        # below, and work = hid * err is already there.
+        # hidden layer: delta[s, h] = sum_o err[s, o] w_o[h, o] f'(z_h)[s, h], with
+        # f' = hid (1 - hid) for the sigmoid and 1 - hid**2 for tanh. With one output,
+        # w_o[h] does not depend on s and comes out of the sum over s below.
         if not single:
             np.einsum("sor,hor->shr", err, w_out, out=work)
+        if tanh:  # hid is not needed after this step
+            np.multiply(hid, hid, hid)
+            np.subtract(one, hid, hid)
+            if single:  # work = err * f', w_o comes in after the sum over s
+                np.multiply(err1, hid, work)
+            else:
+                np.multiply(work, hid, work)
+        else:  # with one output, work = hid * err is already there
+            if not single:
+                np.multiply(work, hid, work)
+            np.subtract(one, hid, hid)
             np.multiply(work, hid, work)
-        np.subtract(one, hid, hid)  # hid is not needed after this step
-        np.multiply(work, hid, work)
         # weights and bias at once: [x, 1].T @ delta, (i+1, s) @ (s, h*r)
         np.matmul(x_t, work2, out=grad_h2)
         if single:

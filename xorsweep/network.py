@@ -1,7 +1,8 @@
 """Populations of small two-layer networks stored as stacked tensors.
 
 This module owns what every other one shares about a network: the sigmoid,
-the clip of the loss, the packing of the parameters and the Glorot stds.
+the clip of the loss, the packing of the parameters, the Glorot stds, the
+widths allowed and how the initial parameters are drawn.
 Letters used for shapes throughout the package: ``r`` run, ``s`` sample,
 ``i`` input, ``h`` hidden unit, ``o`` output.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import check_count, check_finite, check_real_dtype, check_std
+from ._checks import check_choice, check_count, check_finite, check_real_dtype, check_std
 
 __all__ = [
     "Population",
@@ -28,6 +29,9 @@ __all__ = [
     "CLIP",
     "GLOROT_STD",
     "ARTICLE_OUTPUT_STD",
+    "BIASES",
+    "MAX_HIDDEN",
+    "check_hidden",
 ]
 
 #: The four parameter tensors of a population, in the article's names and packing order.
@@ -42,6 +46,17 @@ GLOROT_STD = 1.0 / math.sqrt(2.0)
 
 #: The article's output-layer std: Glorot's sqrt(2/3) for the 2 -> 1 layer, rounded.
 ARTICLE_OUTPUT_STD = 0.8165
+
+#: How the initial biases are drawn: like their layer's weights (the article) or zero (Glorot).
+BIASES = ("scaled", "zero")
+
+#: The widest hidden layer accepted (the trainers' work arrays grow with it).
+MAX_HIDDEN = 256
+
+
+def check_hidden(value: object, name: str = "hidden") -> int:
+    """A hidden width: an integer from 1 to :data:`MAX_HIDDEN`, returned as an int."""
+    return check_count(value, name, minimum=1, maximum=MAX_HIDDEN)
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -238,14 +253,15 @@ def glorot_std(fan_in: int, fan_out: int) -> float:
 def init_population(
     runs: int,
     hidden_std: float | np.ndarray = 1.0,
-    output_std: float | np.ndarray = 1.0,
+    output_std: float | np.ndarray | str = 1.0,
     *,
     hidden: int = 2,
     n_in: int = 2,
     n_out: int = 1,
+    bias: str = "scaled",
     seed: int | np.random.SeedSequence | np.random.Generator | None = None,
 ) -> Population:
-    """Draw ``runs`` networks with every weight and bias from N(0, std²).
+    """Draw ``runs`` networks with every weight from N(0, std²).
 
     As in the article, the hidden layer's weights and bias use ``hidden_std``
     and the output layer's use ``output_std``.
@@ -256,9 +272,16 @@ def init_population(
         Number of networks, at least 1.
     hidden_std, output_std : float or array_like, shape (run,)
         Standard deviations: one value for all runs or one per run; finite
-        and >= 0 (0 gives all-zero parameters).
-    hidden, n_in, n_out : int
-        Layer widths, each at least 1.
+        and >= 0 (0 gives all-zero parameters). ``output_std="glorot"`` is
+        ``glorot_std(hidden, n_out)``, Glorot's std of the output layer.
+    hidden : int
+        Hidden width, from 1 to :data:`MAX_HIDDEN` (256).
+    n_in, n_out : int
+        Inputs and outputs, each at least 1.
+    bias : {"scaled", "zero"}
+        ``"scaled"`` draws the biases like their layer's weights (the
+        article); ``"zero"`` sets them to 0 (Glorot). The weights are the same
+        under both for the same seed: the biases' normals are drawn either way.
     seed : int, SeedSequence, Generator or None
         Source of randomness; None draws fresh entropy.
 
@@ -274,13 +297,18 @@ def init_population(
     >>> pop = init_population(1000, hidden_std=0.1, output_std=2.0, seed=1)
     >>> round(float(pop.hidden_weights.std()), 1), round(float(pop.output_weights.std()), 1)
     (0.1, 2.0)
+    >>> zero = init_population(5, 0.5, "glorot", hidden=8, bias="zero", seed=1)
+    >>> scaled = init_population(5, 0.5, glorot_std(8, 1), hidden=8, seed=1)
+    >>> bool((zero.output_weights == scaled.output_weights).all()), bool(zero.hidden_bias.any())
+    (True, False)
     """
     runs = check_count(runs, "runs")
-    hidden = check_count(hidden, "hidden")
+    hidden = check_hidden(hidden)
     n_in = check_count(n_in, "n_in")
     n_out = check_count(n_out, "n_out")
+    bias = check_choice(bias, "bias", BIASES)
     h_std = check_std(hidden_std, "hidden_std", runs)
-    o_std = check_std(output_std, "output_std", runs)
+    o_std = check_std(_output_std(output_std, hidden, n_out), "output_std", runs)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     shapes = parameter_shapes(n_in, hidden, n_out)
     params = {name: rng.standard_normal((runs, *shape)) for name, shape in shapes.items()}
@@ -288,4 +316,18 @@ def init_population(
         params[name] *= h_std[:, None, None]
     for name in ("output_weights", "output_bias"):
         params[name] *= o_std[:, None, None]
+    if bias == "zero":
+        for name in ("hidden_bias", "output_bias"):
+            params[name][...] = 0.0
     return Population(**params)
+
+
+def _output_std(value: object, hidden: int, n_out: int) -> object:
+    """``output_std`` with ``"glorot"`` replaced by its value for this width."""
+    if not isinstance(value, str):
+        return value
+    if value != "glorot":
+        raise ValueError(
+            f"output_std must be a finite number >= 0, one per run, or 'glorot', got {value!r}"
+        )
+    return glorot_std(hidden, n_out)

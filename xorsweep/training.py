@@ -16,7 +16,8 @@ import numpy as np
 
 from ._checks import check_choice, check_count, check_per_run
 from ._numpy_kernel import LossTally, ParameterBlock, Workspace, forward_pass, gradient_step
-from .network import PARAMETER_NAMES, Population
+from .activations import check_activation, check_gradient, gradient_scale
+from .network import PARAMETER_NAMES, Population, check_hidden
 from .truth_tables import TruthTable, truth_table, xor
 
 if TYPE_CHECKING:  # xarray is imported when results are made: workers do without it
@@ -54,14 +55,14 @@ def train(
     *,
     data: TruthTable | str | None = None,
     update: str = "article",
+    activation: str = "sigmoid",
+    gradient: str = "sum",
     record_every: int | None = None,
     block_size: int = DEFAULT_BLOCK,
 ) -> xr.Dataset:
     """Train every network of ``population`` at once by full-batch gradient descent.
 
-    Sigmoid layers, binary cross-entropy, and the article's gradient: the
-    output error ``y_hat - y`` is summed over the samples (not divided by their
-    number), while the recorded loss is the mean over samples and outputs.
+    By default the article's: sigmoid layers, binary cross-entropy, the error summed.
 
     Parameters
     ----------
@@ -72,44 +73,39 @@ def train(
     lr : float or array_like, shape (run,)
         Learning rate, one value or one per run; finite, > 0 and <= 1e6.
     data : TruthTable or str, optional
-        Training data; XOR by default. A name such as ``"and"`` or
-        ``"parity3"`` is looked up with :func:`xorsweep.truth_table`. Its
-        number of inputs and outputs must match the population's.
+        Training data, XOR by default, or a name for :func:`xorsweep.truth_table`
+        (``"and"``, ``"parity3"``); its inputs and outputs must match the population's.
     update : {"article", "simultaneous"}
-        ``"article"`` updates the output layer first and computes the hidden
-        layer's error with the already-updated output weights, exactly as the
-        article's loop does; ``"simultaneous"`` is textbook backpropagation,
-        every gradient taken at the same parameters.
+        ``"article"``: the output layer first, the hidden layer's error with its
+        new weights, as the article's loop; ``"simultaneous"``: textbook backprop.
+    activation : {"sigmoid", "tanh"}
+        The hidden layer's (:mod:`xorsweep.activations`); the output stays a sigmoid.
+    gradient : {"sum", "mean"}
+        ``"sum"``: ``y_hat - y`` summed over the samples (the article);
+        ``"mean"``: the gradient of the recorded mean loss (divided by samples * outputs).
     record_every : int, optional
-        If given (k >= 1), also record the loss and all four parameters at
-        epochs 0, k, 2k, ... (before that epoch's update) along an ``epoch``
-        dimension. Off by default, and free when off.
+        k >= 1: also record the loss and the parameters at epochs 0, k, 2k, ...
+        (before that epoch's update) along ``epoch``.
     block_size : int
-        Most networks trained together; the population is cut into equal
-        blocks of at most this many. Memory is proportional to it, not to the
-        population size. Results do not depend on it.
+        Most networks trained together; memory grows with it, results do not change.
 
     Returns
     -------
     xarray.Dataset
-        Dimensions ``run``, ``sample`` and the parameter axes. Variables:
+        Dimensions ``run``, ``sample`` and the parameter axes; attributes ``epochs``,
+        ``update``, ``activation``, ``gradient`` and ``data``. Variables:
 
         ``total_loss`` (run)
-            Sum over epochs 0..epochs-1 of the mean clipped BCE over samples:
-            the article's metric. A network that never learns XOR scores about
-            ``epochs * log 2`` (6,931 for 10,000 epochs).
+            Sum over epochs 0..epochs-1 of the mean clipped BCE over samples and
+            outputs: the article's metric (stuck at 0.5, ``epochs * log 2``).
         ``final_loss`` (run)
             Mean BCE of the trained networks.
         ``predictions`` (run, sample) or (run, sample, output)
             Outputs of the trained networks (the output axis only if out > 1).
         ``converged_epoch`` (run)
-            Let the predictions at epoch ``e`` be those of the parameters after
-            ``e`` updates (``e = epochs`` is the trained network). A run is
-            right at ``e`` if, for every sample and output, the clipped
-            probability it gives the correct target exceeds 0.5. The value is
-            the smallest ``e`` such that the run is right at every epoch from
-            ``e`` to ``epochs``; NaN if the trained network is not right
-            (the run never converged).
+            The smallest ``e`` such that after ``e``, ``e + 1``, ..., ``epochs``
+            updates the clipped probability of the correct target exceeds 0.5
+            for every sample and output; NaN if the trained network is not right.
         ``converged`` (run)
             Whether ``converged_epoch`` is defined.
         ``hidden_weights``, ``hidden_bias``, ``output_weights``, ``output_bias``
@@ -120,8 +116,7 @@ def train(
     Raises
     ------
     TypeError, ValueError
-        For arguments of the wrong type, shape or range; the message names the
-        argument and what is allowed.
+        For arguments of the wrong type, shape or range, naming the argument.
 
     Examples
     --------
@@ -130,7 +125,8 @@ def train(
     >>> ds.total_loss.dims, ds.predictions.shape
     (('run',), (4, 4))
     """
-    job = _Job.checked(population, epochs, lr, data, update, record_every, block_size)
+    args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
+    job = _Job.checked(*args)
     return _to_dataset(_train_job(job), job)
 
 
@@ -141,6 +137,8 @@ def train_arrays(
     *,
     data: TruthTable | str | None = None,
     update: str = "article",
+    activation: str = "sigmoid",
+    gradient: str = "sum",
     record_every: int | None = None,
     block_size: int = DEFAULT_BLOCK,
 ) -> dict[str, np.ndarray]:
@@ -151,7 +149,7 @@ def train_arrays(
 
     Parameters
     ----------
-    population, epochs, lr, data, update, record_every, block_size
+    population, epochs, lr, data, update, activation, gradient, record_every, block_size
         As in :func:`train`.
 
     Returns
@@ -164,7 +162,8 @@ def train_arrays(
         ``<parameter>_history`` (run, epoch, ...). Values are bit-identical to
         :func:`train`'s.
     """
-    job = _Job.checked(population, epochs, lr, data, update, record_every, block_size)
+    args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
+    job = _Job.checked(*args)
     return {**_train_job(job), "lr": job.lrs}
 
 
@@ -177,6 +176,8 @@ class _Job:
     lrs: np.ndarray  # (run,)
     table: TruthTable
     update: str
+    activation: str
+    gradient: str
     record_every: int | None
     block_size: int
 
@@ -188,6 +189,8 @@ class _Job:
         lr: object,
         data: object,
         update: object,
+        activation: object,
+        gradient: object,
         record_every: object,
         block_size: object,
     ) -> _Job:
@@ -196,6 +199,8 @@ class _Job:
         lrs = check_per_run(lr, "lr", population.runs, positive=True, upper=MAX_LR)
         table = xor() if data is None else truth_table(data)
         update = check_choice(update, "update", UPDATES)
+        activation = check_activation(activation)
+        gradient = check_gradient(gradient)
         block_size = check_count(block_size, "block_size")
         if record_every is not None:
             record_every = check_count(record_every, "record_every")
@@ -204,7 +209,9 @@ class _Job:
                 f"data has {table.n_in} inputs and {table.n_out} outputs but the population's "
                 f"networks have {population.n_in} and {population.n_out}"
             )
-        return cls(population, epochs, lrs, table, update, record_every, block_size)
+        return cls(
+            population, epochs, lrs, table, update, activation, gradient, record_every, block_size
+        )
 
 
 def _check_population(population: object) -> Population:
@@ -213,6 +220,7 @@ def _check_population(population: object) -> Population:
             f"population must be a xorsweep.Population (see init_population), "
             f"got {type(population).__name__}"
         )
+    check_hidden(population.hidden, "population.hidden")
     return population
 
 
@@ -227,8 +235,7 @@ def _train_job(job: _Job) -> dict[str, np.ndarray]:
     for start in range(0, runs, size):
         stop = min(start + size, runs)
         blk = ParameterBlock.from_population(job.population, start, stop)
-        lrs = job.lrs[start:stop]
-        part = _train_block(blk, job.table, lrs, job.epochs, job.update, job.record_every)
+        part = _train_block(blk, job.lrs[start:stop], job)
         for name, value in part.items():
             if name not in merged:
                 merged[name] = np.empty((runs, *value.shape[1:]), value.dtype)
@@ -236,17 +243,14 @@ def _train_job(job: _Job) -> dict[str, np.ndarray]:
     return merged
 
 
-def _train_block(
-    blk: ParameterBlock,
-    data: TruthTable,
-    lr: np.ndarray,
-    epochs: int,
-    update: str,
-    record_every: int | None,
-) -> dict[str, np.ndarray]:
-    """Train the networks of ``blk`` in place; their results, run first."""
-    ws = Workspace.for_block(blk, data, lr)
-    forward, step = forward_pass(blk, ws), gradient_step(blk, ws, update == "article")
+def _train_block(blk: ParameterBlock, lr: np.ndarray, job: _Job) -> dict[str, np.ndarray]:
+    """Train the networks of ``blk`` at learning rates ``lr`` (r,) in place; their results."""
+    epochs, record_every, table = job.epochs, job.record_every, job.table
+    # "mean" divides the output error by samples * outputs: the same as a smaller lr
+    scale = gradient_scale(job.gradient, table.samples, table.n_out)
+    ws = Workspace.for_block(blk, table, lr if scale == 1.0 else lr * scale)
+    forward = forward_pass(blk, ws, job.activation)
+    step = gradient_step(blk, ws, job.update == "article", job.activation)
     tally = LossTally(ws.prob)
     record, group = tally.record, tally.group
     history: dict[str, list[np.ndarray]] = {name: [] for name in ("epoch_loss", *PARAMETER_NAMES)}
@@ -342,6 +346,8 @@ def _to_dataset(res: dict[str, np.ndarray], job: _Job) -> xr.Dataset:
     ds.attrs.update(
         epochs=epochs,
         update=update,
+        activation=job.activation,
+        gradient=job.gradient,
         data=table.name,
         loss="mean binary cross-entropy over samples, predictions clipped to [1e-15, 1-1e-15]",
     )
