@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._checks import check_choice, check_confidence, check_count
+from ._checks import check_choice, check_confidence, check_count, check_real
 from .fit import FitResult, fit_optimum
 from .network import GLOROT_STD, init_population
 from .stats import (
@@ -340,8 +340,7 @@ def claims(
     n_boot = check_count(n_boot, "n_boot", minimum=20)
     confidence = check_confidence(confidence)
     generator = make_rng(rng)
-    if not (isinstance(small_std, (int, float)) and math.isfinite(small_std) and small_std > 0):
-        raise ValueError(f"small_std must be a finite number > 0, got {small_std!r}")
+    small_std = check_real(small_std, "small_std", 0.0, strict=True)
     plateau_runs = check_count(plateau_runs, "plateau_runs")
     if not (isinstance(plateau_fraction, (int, float)) and 0 < plateau_fraction < 1):
         raise ValueError(f"plateau_fraction must be a number in (0, 1), got {plateau_fraction!r}")
@@ -351,7 +350,7 @@ def claims(
     if fit is None:
         fit = fit_optimum(ds, n_boot=n_boot, confidence=confidence, rng=fit_rng, errors="ignore")
     boot = _Bootstrap(n_boot, confidence)
-    plateau = _Plateau(float(small_std), plateau_runs, float(plateau_fraction), record_every)
+    plateau = _Plateau(small_std, plateau_runs, float(plateau_fraction), record_every)
     rows = [
         *_gain_claims(ds, fit, method, boot, loss_rng),
         _optimum_claim(fit),
