@@ -60,7 +60,7 @@ def no_work(monkeypatch):
     calls = []
     for module, name in (
         ("xorsweep.fit", "fit_optimum"),
-        ("xorsweep.plots", "figure_data"),
+        ("xorsweep.figure_data", "figure_data"),
         ("xorsweep.sweep", "run_sweep"),
     ):
         module = importlib.import_module(module)

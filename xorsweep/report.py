@@ -6,6 +6,7 @@ the ``xorsweep reproduce`` command writes it next to the figures.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,20 +15,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["claims_text", "json_ready", "markdown_table", "render_report"]
+from .figure_data import FIGURE_TITLES
 
-_FIGURE_TITLES = {
-    "fig01_xor_boundaries": "1. XOR and the hidden neurons' decision lines",
-    "fig02_sigmoid": "2. The sigmoid and its derivative",
-    "fig03_bernoulli": "3. The Bernoulli compatibility P(y | y-hat)",
-    "fig04_bce": "4. Binary cross-entropy",
-    "fig05_training": "5. One network's training, as in the article",
-    "fig06_weights_small_std": "6. Parameters over epochs, very small initial std",
-    "fig07_weights_large_std": "7. Parameters over epochs, large initial std",
-    "fig08_loss_vs_std": "8. Mean total loss against the hidden std (the headline)",
-    "fig09_failure_rate": "9. Failure rate, median and quartiles against the std",
-    "fig10_converged_epoch": "10. Converged epoch against the std",
-}
+__all__ = [
+    "claims_text",
+    "fit_json",
+    "json_ready",
+    "json_text",
+    "markdown_table",
+    "render_report",
+]
 
 
 def _cell(value: Any) -> str:
@@ -86,6 +83,37 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def json_text(value: Any) -> str:
+    """``value`` as strict JSON, indented by 2 (:func:`json_ready` first).
+
+    >>> print(json_text({"optimum": np.float64(0.6), "ci": [float("nan"), 1.0]}))
+    {
+      "optimum": 0.6,
+      "ci": [
+        null,
+        1.0
+      ]
+    }
+    """
+    return json.dumps(json_ready(value), indent=2, allow_nan=False)
+
+
+def fit_json(store: str, results: xr.Dataset, fit: Any, claims_table: pd.DataFrame) -> str:
+    """The JSON text of ``xorsweep fit --json``: the store and the slice of it that
+    ``results`` are, the fit (a FitResult) and the claims table of :func:`xorsweep.claims`."""
+    selected = {d: float(results[d]) for d in ("output_std", "lr") if d in results.coords}
+    return json_text(
+        {
+            "store": store,
+            "selection": selected,
+            "fit": fit.to_dict(),
+            "claims": claims_table.to_dict(orient="records"),
+            "confidence": claims_table.attrs.get("confidence"),
+            "power": claims_table.attrs.get("power", ""),
+        }
+    )
 
 
 def claims_text(table: pd.DataFrame) -> str:
@@ -232,5 +260,5 @@ def render_report(
         out += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     out += ["## All figures", ""]
     for name, path in figures.items():
-        out += [f"### {_FIGURE_TITLES.get(name, name)}", "", f"![{name}]({path})", ""]
+        out += [f"### {FIGURE_TITLES.get(name, name)}", "", f"![{name}]({path})", ""]
     return "\n".join(out)
