@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .tasks import VARIABLES, BlockTask, compute_block
+from .training import ARTICLE_LR
 
 if TYPE_CHECKING:
     from .sweep import SweepConfig
@@ -224,7 +225,7 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
         task = BlockTask(
             hidden_std=np.geomspace(0.5, 2.0, points),
             output_std=np.ones(points),
-            lr=np.full(points, 0.1),
+            lr=np.full(points, ARTICLE_LR),
             lo=np.zeros(points, dtype=np.int64),
             hi=np.full(points, runs // points, dtype=np.int64),
             seed=0,

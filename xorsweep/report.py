@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from .figure_data import FIGURE_TITLES
+from .network import GLOROT_STD
 
 __all__ = [
     "claims_text",
@@ -236,7 +237,7 @@ def render_report(
         lo, hi = fit.optimum_ci
         out += [
             f"Fitted optimum **{fit.optimum:.3f}** (95% CI {lo:.3f} to {hi:.3f}); "
-            f"Glorot's 1/√2 = 0.7071 lies {abs(fit.glorot_distance):.2f} CI half-widths "
+            f"Glorot's 1/√2 = {GLOROT_STD:.4f} lies {abs(fit.glorot_distance):.2f} CI half-widths "
             f"{'below' if fit.glorot_distance < 0 else 'above'} it.",
             "",
         ]
