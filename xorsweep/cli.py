@@ -29,6 +29,8 @@ _MAX_STD = 1e300
 _SATURATED_STD = 1e6
 #: Said in the description of every command that computes.
 _EXIT = "Exit status 2, with one line why: bad input, unwritable path, too little memory or disk."
+#: Resolution of PNG figures, dots per inch (``figures --dpi``, and ``reproduce``).
+_DPI = 150
 #: The article's training, as the descriptions say it.
 _ARTICLE = f"output std {ARTICLE_OUTPUT_STD:g}, lr {ARTICLE_LR:g}, {ARTICLE_EPOCHS:,} epochs"
 
@@ -268,10 +270,6 @@ def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) ->
     else:
         print(f"{path}: nothing to compute; the store holds {report.present:,} runs")
     return 0
-
-
-#: Resolution of PNG figures, dots per inch (``figures --dpi``, and ``reproduce``).
-_DPI = 150
 
 
 def _add_select(parser: argparse.ArgumentParser, what: str) -> None:
