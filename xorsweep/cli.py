@@ -522,6 +522,7 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
 def _run_reproduce(args: argparse.Namespace) -> int:
     from . import outputs, reproduction
     from .report import json_text, render_report
+    from .store import COMPUTE_SECONDS, read_header
     from .sweep import SweepConfig, article_grid
 
     out = outputs.writable_directory(args.out, "--out")
@@ -558,6 +559,7 @@ def _run_reproduce(args: argparse.Namespace) -> int:
         figures,
         scale=reproduction.scale_title(args.scale, points, runs, args.epochs),
         seconds=seconds,
+        compute_seconds=read_header(store).attrs.get(COMPUTE_SECONDS),
         notes=analysis.figures.notes,
         command=reproduction.regenerate_command(args.out, args.scale, points, runs, **options),
     )

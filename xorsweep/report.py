@@ -137,13 +137,12 @@ def claims_text(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _timing(results: xr.Dataset, seconds: Mapping[str, float]) -> list[str]:
+def _timing(seconds: Mapping[str, float], total: float | None) -> list[str]:
     """The stages' seconds; the sweep's is the store's total compute time where it has one."""
     stages = {name: float(v) for name, v in seconds.items()}
     how = dict.fromkeys(stages, "wall time of this command")
     if "sweep" in stages:
-        total = results.attrs.get("compute_seconds")
-        if total is not None and np.ndim(total) == 0 and math.isfinite(float(total)):
+        if total is not None and math.isfinite(total) and total > 0:
             stages["sweep"] = float(total)
             how["sweep"] = "compute time of every run in the store (its compute_seconds)"
         else:
@@ -186,6 +185,7 @@ def render_report(
     *,
     scale: str,
     seconds: Mapping[str, float] | None = None,
+    compute_seconds: float | None = None,
     notes: Sequence[str] = (),
     command: str = "",
 ) -> str:
@@ -205,9 +205,10 @@ def render_report(
         The sweep's size as the title shows it, e.g. ``"quick scale"`` or
         ``"custom scale: 12 points x 60 runs x 300 epochs"``.
     seconds : mapping of str to float, optional
-        Wall time of each stage; for ``"sweep"`` the report shows the
-        store's ``compute_seconds`` attribute instead where there is one,
-        and says which it shows.
+        Wall time of each stage.
+    compute_seconds : float, optional
+        The store's total compute time over every run of the sweep, resumes
+        included; shown for ``"sweep"`` instead of its wall time where given.
     notes : sequence of str
         Remarks for the reader (a failed fit, an example network that did not converge).
     command : str
@@ -229,7 +230,7 @@ def render_report(
         out += ["Regenerate (re-running resumes the sweep):", "", f"    {command}", ""]
     out += ["## Configuration", "", markdown_table(_configuration(results)), ""]
     if seconds:
-        out += _timing(results, seconds)
+        out += _timing(seconds, compute_seconds)
     if "fig08_loss_vs_std" in figures:
         out += ["## The headline", "", f"![figure 8]({figures['fig08_loss_vs_std']})", ""]
     out += ["## The optimal std against Glorot's 1/√2", ""]
