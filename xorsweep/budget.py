@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .sweep import SweepConfig
 
 __all__ = [
+    "plan",
     "SweepCost",
     "Speed",
     "analysis_bytes",
@@ -305,6 +306,35 @@ def check_cost(
             f"network-epochs), more than --max-hours {max_hours:g}: use fewer runs, points or "
             "epochs, or raise --max-hours"
         )
+
+
+def plan(
+    config: SweepConfig,
+    runs: int,
+    path: Path,
+    workers: int,
+    block: int,
+    total_runs: int | None,
+    max_hours: float,
+) -> str | None:
+    """Check that a sweep into the store ``path`` can be done, and say what it costs.
+
+    Refuses (ValueError) what memory, disk or ``max_hours`` cannot take; returns the
+    work and a probe-timed estimate in words, or None when nothing is left to compute.
+    """
+    from . import outputs
+
+    present, stored = stored_runs(config, path)
+    outputs.writable_directory(path, "--store")
+    cost = sweep_cost(config, runs, present, stored, total_runs)
+    if not cost.runs:
+        return None
+    speed = probe_speed(config)
+    workers = max(1, min(workers, math.ceil(cost.runs / block)))  # blocks shared by workers
+    seconds = speed.seconds(cost, workers)
+    memory, disk = available_memory(), outputs.free_space(path)
+    check_cost(cost, seconds, memory=memory, disk=disk, max_hours=max_hours)
+    return describe(cost, speed, workers)
 
 
 def available_memory() -> int | None:

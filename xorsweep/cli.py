@@ -193,27 +193,9 @@ def _run_sweep(args: argparse.Namespace) -> int:
     return _sweep_into(config, args.runs, Path(args.store), args)
 
 
-def _estimate(config: Any, runs: int, path: Path, args: argparse.Namespace, workers: int) -> None:
-    """Print the sweep's work and about how long it takes; refuse what cannot be done."""
-    from . import budget, outputs
-    from .training import DEFAULT_BLOCK
-
-    present, stored_runs = budget.stored_runs(config, path)
-    outputs.writable_directory(path, "--store")
-    cost = budget.sweep_cost(config, runs, present, stored_runs, getattr(args, "total_runs", None))
-    if not cost.runs:
-        return
-    speed = budget.probe_speed(config)
-    block = getattr(args, "block_size", DEFAULT_BLOCK)
-    workers = max(1, min(workers, math.ceil(cost.runs / block)))  # blocks shared by workers
-    seconds = speed.seconds(cost, workers)
-    memory, disk = budget.available_memory(), outputs.free_space(path)
-    budget.check_cost(cost, seconds, memory=memory, disk=disk, max_hours=args.max_hours)
-    print(f"{path}: {budget.describe(cost, speed, workers)}")
-
-
 def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) -> int:
     """Run ``config``'s sweep to ``runs`` runs per point into the store ``path``."""
+    from . import budget
     from ._checks import check_count
     from ._interrupts import sigterm_as_interrupt
     from .sweep import default_workers, run_sweep
@@ -239,7 +221,11 @@ def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) ->
             n_workers = max(1, sum(client.nthreads().values()))
         else:
             n_workers = default_workers() if workers is None else check_count(workers, "workers")
-        _estimate(config, runs, path, args, n_workers)
+        block = getattr(args, "block_size", DEFAULT_BLOCK)
+        total = getattr(args, "total_runs", None)
+        said = budget.plan(config, runs, path, n_workers, block, total, args.max_hours)
+        if said:
+            print(f"{path}: {said}")
         with sigterm_as_interrupt():  # SIGTERM cleans up as Ctrl-C does
             _, report = run_sweep(
                 config,
@@ -592,6 +578,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = os_error_line(exc)
     except MemoryError as exc:
         message = f"out of memory: {exc}" if str(exc) else "out of memory"
+    except KeyboardInterrupt:  # a sweep says what it kept; elsewhere nothing was written yet
+        print(f"xorsweep {args.command}: interrupted", file=sys.stderr)
+        return 130
     print(f"xorsweep {args.command}: error: {message}", file=sys.stderr)
     return 2
 
