@@ -26,10 +26,15 @@ floating-point operations of one network-epoch, this CPU's throughput for
 each (numba and NumPy microbenchmarks on L1/L2-resident arrays), and the
 engine's share of the time they set as a limit.
 
+With ``--steps``, also what each of the kernel's tricks buys: the kernel is
+timed against copies of :mod:`xorsweep.fused` with one trick undone each
+(made from its source in a temporary directory), at 10,000 runs.
+
 Run from the repository root (JAX comes with the ``bench`` extra)::
 
     python benchmarks/bench_engines.py              # about 10 minutes
     python benchmarks/bench_engines.py --quick      # about 3 minutes
+    python benchmarks/bench_engines.py --quick --steps
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ os.environ.setdefault(
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
+import importlib.util  # noqa: E402
 import io  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
@@ -52,6 +58,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from bench_train import JaxTrainer  # noqa: E402
@@ -388,11 +395,66 @@ def roofline(rate: float) -> list[str]:
     return lines
 
 
+# --- what each trick buys ----------------------------------------------------------------
+
+#: Each trick of the kernel and the source change that undoes it.
+STEPS = {
+    "numba's math.exp (libm, one number at a time) instead of the kernel's exp": (
+        "1.0 / (1.0 + _exp(min(",
+        "1.0 / (1.0 + math.exp(min(",
+    ),
+    "no fused multiply-adds (without fastmath contract)": (
+        ', fastmath={"contract"}',
+        "",
+    ),
+    "a libm log of every probability instead of the carried product": (
+        "            product *= clipped\n",
+        "            st[_at(lay.exponent, r)] += math.log(clipped) / math.log(2.0)\n"
+        "            product *= 1.0\n",
+    ),
+}
+
+
+def undone(directory: Path) -> dict[str, object]:
+    """Copies of the kernel's module with one trick undone each, imported from ``directory``."""
+    source = Path(fused.__file__).read_text().replace("from .", "from xorsweep.")
+    modules = {}
+    for k, (name, (old, new)) in enumerate(STEPS.items()):
+        assert source.count(old) == 1, f"the kernel's source changed: {old!r}"
+        path = directory / f"fused_undone_{k}.py"
+        path.write_text(source.replace(old, new))
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(modules[name])
+    return modules
+
+
+def steps(repeats: int, epochs: int, runs: int = 10_000) -> list[str]:
+    """The kernel against its copies with a trick undone and the NumPy engine, timed in turns."""
+    pop, lr, table = xs.init_population(runs, seed=0), np.full(runs, 0.1), xs.xor()
+    with tempfile.TemporaryDirectory() as tmp:
+        variants = {"the kernel": fused, **undone(Path(tmp))}
+        for module in variants.values():
+            module.train_block(pop[:64], table, lr[:64], 2, "article", None)  # compile
+        found = {name: [] for name in [*variants, "NumPy engine"]}
+        for _ in range(repeats):
+            for name, module in variants.items():
+                call = (module.train_block, pop, table, lr, epochs, "article", None)
+                found[name].append(cpu_rate(runs * epochs, *call))
+            found["NumPy engine"].append(cpu_rate(runs * epochs, train_arrays, pop, epochs))
+    rates = {name: statistics.median(v) for name, v in found.items()}
+    lines = ["| the kernel with | net-epochs/s | the kernel is faster by |", "|---|---:|---:|"]
+    for name, rate in rates.items():
+        lines.append(f"| {name} | {rate:,.0f} | {rates['the kernel'] / rate:.2f}x |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats")
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per cell (median)")
     parser.add_argument("--epochs", type=int, default=1000, help="epochs per timing")
+    parser.add_argument("--steps", action="store_true", help="also time the kernel's tricks")
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats, args.epochs = 3, 200
@@ -445,6 +507,9 @@ def main(argv: list[str] | None = None) -> None:
         )
     print()
     print("\n".join(roofline(rows[-1]["numba"])))
+    if args.steps:
+        print(f"\nWhat each trick buys (10,000 runs, medians of {args.repeats}):\n")
+        print("\n".join(steps(args.repeats, args.epochs)))
 
 
 if __name__ == "__main__":
