@@ -471,7 +471,7 @@ def main(argv: list[str] | None = None) -> None:
         f"# fused kernel, fresh process: import {cold_import:.2f} s, first call {cold_call:.1f} s "
         f"with an empty numba cache (compiling); {warm_import:.2f} s and {warm_call:.2f} s cached"
     )
-    print(agreement(2000))
+    print(agreement(10_000))
     servers = {"numba AVX2": Server(cpu, {"NUMBA_CPU_NAME": "haswell", "NUMBA_CPU_FEATURES": ""})}
     if has_avx512():
         features = f"{__import__('llvmlite').binding.get_host_cpu_features().flatten()}"

@@ -193,13 +193,14 @@ def _at(row, r):
 
 
 # --- one epoch, as in xorsweep.reference: forward, loss, backward, step ---------------------
-# Each function does one sample for every lane. ``x`` holds the sample's inputs, ``sign`` is
-# +1 where its target is 1 and -1 where it is 0, so that the probability given to the correct
-# target is p = sigmoid(sign * z) and the output error is y_hat - y = sign * (p - 1).
+# The first three do sample ``s`` for every lane of the chunk's state ``st``. ``x`` (sample, in)
+# holds the inputs; ``sign`` (sample, out) is +1 where the target is 1 and -1 where it is 0, so
+# that the probability given to the correct target is p = sigmoid(sign * z) and the output
+# error is y_hat - y = sign * (p - 1).
 
 
 @_jit
-def _forward(st, x, sign, s, shape):
+def _forward(st, x, s, shape):
     """The sample's hidden outputs and output logits."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
@@ -217,7 +218,7 @@ def _forward(st, x, sign, s, shape):
 
 
 @_jit
-def _loss(st, x, sign, s, shape, epoch):
+def _loss(st, sign, s, shape, epoch):
     """The clipped probabilities, into the running product; a wrong one; the errors."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
@@ -240,7 +241,7 @@ def _loss(st, x, sign, s, shape, epoch):
 
 
 @_jit
-def _backward(st, x, sign, s, shape):
+def _backward(st, x, s, shape):
     """Add the sample's terms to the gradient sums."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
@@ -287,12 +288,12 @@ def _epoch(st, x, sign, shape, epoch, article, record):
     if record.size:
         record[:params] = st[:params]
     for s in range(x.shape[0]):
-        _forward(st, x, sign, s, shape)
-        _loss(st, x, sign, s, shape, epoch)
+        _forward(st, x, s, shape)
+        _loss(st, sign, s, shape, epoch)
         if record.size:
             start = params + s * block
             record[start : start + block] = st[lay.prob * LANES : lay.prob * LANES + block]
-        _backward(st, x, sign, s, shape)
+        _backward(st, x, s, shape)
     _step(st, shape, article)
 
 
@@ -320,8 +321,8 @@ def _train_chunks(states, x, sign, shape, epochs, article, record_every, history
         out = final[c]
         out[: 2 * LANES] = st[lay.mantissa * LANES : (lay.exponent + 1) * LANES]
         for s in range(x.shape[0]):  # the trained networks, right or wrong at epoch `epochs`
-            _forward(st, x, sign, s, shape)
-            _loss(st, x, sign, s, shape, epochs)
+            _forward(st, x, s, shape)
+            _loss(st, sign, s, shape, epochs)
             start = 2 * LANES + 2 * s * block
             out[start : start + 2 * block] = st[lay.z * LANES : lay.z * LANES + 2 * block]
 
