@@ -32,9 +32,8 @@ timed against copies of :mod:`xorsweep.fused` with one trick undone each
 
 Run from the repository root (JAX comes with the ``bench`` extra)::
 
-    python benchmarks/bench_engines.py              # about 10 minutes
-    python benchmarks/bench_engines.py --quick      # about 3 minutes
-    python benchmarks/bench_engines.py --quick --steps
+    python benchmarks/bench_engines.py --steps      # about 4 minutes
+    python benchmarks/bench_engines.py --quick      # under 2 minutes
 """
 
 from __future__ import annotations
@@ -152,9 +151,17 @@ def describe_cpu() -> list[str]:
         key: re.search(rf"'{key}': \[([^\]]*)\]", shown.getvalue()).group(1).replace("'", "")
         for key in ("baseline", "found")
     }
+    try:  # which of NumPy's compiled variants its float64 exp and log run (NumPy >= 2.1)
+        from numpy.lib.introspect import opt_func_info
+
+        info = opt_func_info(func_name="^(exp|log)$", signature="float64")
+        variants = ", ".join(f"{f} {info[f]['dd']['current']}" for f in ("exp", "log"))
+    except (ImportError, KeyError):
+        variants = "unknown"
     return [
         f"# CPU: {model}",
         f"# numpy.show_runtime(): SIMD baseline {simd['baseline']}; found {simd['found']}",
+        f"# NumPy's float64 code in use: {variants}",
         f"# numba {numba.__version__}, LLVM target {binding.get_host_cpu_name()}: "
         f"{vector_bits()}-bit vectors in vectorised loops",
     ]
