@@ -73,7 +73,7 @@ def test_matches_numpy_engine_at_article_length(update):
     stds = np.repeat(np.exp(np.linspace(np.log(0.05), np.log(50.0), 128)), 2)
     pop = xs.init_population(256, hidden_std=stds, output_std=0.8165, seed=2026)
     ours = _fused(pop, 10_000, update=update)
-    assert_agrees(ours, train_arrays(pop, 10_000, update=update))
+    assert_agrees(ours, train_arrays(pop, 10_000, update=update, engine="numpy"))
     converged = np.isfinite(ours["converged_epoch"])
     assert converged.any() and not converged.all()  # both kinds of run are compared
 
@@ -121,7 +121,7 @@ def test_same_keys_shapes_and_dtypes_as_numpy_engine():
     pop = xs.init_population(5, hidden=3, seed=10)
     for record_every in (None, 7):
         ours = _fused(pop, 20, record_every=record_every)
-        theirs = train_arrays(pop, 20, record_every=record_every)
+        theirs = train_arrays(pop, 20, record_every=record_every, engine="numpy")
         del theirs["lr"]
         assert ours.keys() == theirs.keys()
         for name, value in theirs.items():
@@ -161,7 +161,7 @@ def test_recording_changes_nothing_and_matches_numpy_engine():
     np.testing.assert_array_equal(rec["output_bias_history"][:, 0], pop.output_bias)
     after = _fused(pop, 500)
     np.testing.assert_array_equal(rec["hidden_weights_history"][:, 2], after["hidden_weights"])
-    theirs = train_arrays(pop, 1000, record_every=250)
+    theirs = train_arrays(pop, 1000, record_every=250, engine="numpy")
     assert _rel_err(rec["epoch_loss"], theirs["epoch_loss"]) < RTOL
     for name in PARAMS:
         scale = np.max(np.abs(theirs[f"{name}_history"]))
@@ -193,7 +193,7 @@ def test_probability_one_half_counts_as_wrong():
         ours = _fused(pop, epochs)
         ref = _reference_arrays(train_reference(pop, epochs))
         np.testing.assert_array_equal(ours["converged_epoch"], ref["converged_epoch"])
-        theirs = train_arrays(pop, epochs)["converged_epoch"]
+        theirs = train_arrays(pop, epochs, engine="numpy")["converged_epoch"]
         np.testing.assert_array_equal(ours["converged_epoch"], theirs)
     assert np.isnan(_fused(pop, 0)["converged_epoch"]).all()
     zero = xs.init_population(4, hidden_std=0.0, output_std=0.0, seed=16)  # symmetric forever
@@ -208,4 +208,4 @@ def test_large_std_is_finite_and_quiet():
     for name, value in res.items():
         if name != "converged_epoch":
             assert np.all(np.isfinite(value)), name
-    assert_agrees(res, train_arrays(pop, 200))
+    assert_agrees(res, train_arrays(pop, 200, engine="numpy"))

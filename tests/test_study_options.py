@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
-from test_training import PARAMS, assert_matches_reference
+from test_training import PARAMS, assert_matches_reference, train_reference
 
 import xorsweep as xs
 from xorsweep import activations
-from xorsweep.reference import train_one, train_reference
+from xorsweep.reference import train_one
 from xorsweep.training import train_arrays
 
 COMBINATIONS = list(
@@ -20,20 +20,20 @@ COMBINATIONS = list(
 
 @pytest.mark.parametrize("hidden", [1, 2, 3, 8])
 @pytest.mark.parametrize("activation,gradient,bias,update", COMBINATIONS)
-def test_every_combination_matches_reference(activation, gradient, bias, update, hidden):
+def test_every_combination_matches_reference(activation, gradient, bias, update, hidden, engine):
     stds = [0.3, 1.0, 5.0]  # near Glorot, the article's 1, and saturated hidden units
     pop = xs.init_population(3, stds, "glorot", hidden=hidden, bias=bias, seed=hidden)
     options = {"update": update, "activation": activation, "gradient": gradient}
-    ds = xs.train(pop, 600, 0.5, **options)
+    ds = xs.train(pop, 600, 0.5, **options, engine=engine)
     assert_matches_reference(ds, train_reference(pop, 600, 0.5, **options))
     assert ds.attrs["activation"] == activation and ds.attrs["gradient"] == gradient
 
 
 @pytest.mark.parametrize("activation,gradient", [("tanh", "sum"), ("tanh", "mean")])
-def test_tanh_matches_reference_at_the_articles_length(activation, gradient):
+def test_tanh_matches_reference_at_the_articles_length(activation, gradient, engine):
     """10,000 epochs over the grid's range of stds, where tanh units saturate at +-1."""
     pop = xs.init_population(4, [0.05, 0.6, 1.0, 54.6], 0.8165, bias="zero", seed=2026)
-    ds = xs.train(pop, activation=activation, gradient=gradient)
+    ds = xs.train(pop, activation=activation, gradient=gradient, engine=engine)
     refs = train_reference(pop, activation=activation, gradient=gradient)
     assert_matches_reference(ds, refs)
     assert ds.converged.values[1:3].all()  # tanh networks learn XOR too
@@ -41,7 +41,7 @@ def test_tanh_matches_reference_at_the_articles_length(activation, gradient):
 
 @pytest.mark.parametrize("activation", activations.ACTIVATIONS)
 @pytest.mark.parametrize("gradient", activations.GRADIENTS)
-def test_options_with_several_outputs_and_tables(activation, gradient):
+def test_options_with_several_outputs_and_tables(activation, gradient, engine):
     """Two outputs (the kernel's general branch), 8 samples, and a 3-sample table whose
     "mean" scale 1/3 is not a power of two."""
     two = xs.TruthTable(
@@ -52,45 +52,45 @@ def test_options_with_several_outputs_and_tables(activation, gradient):
     for data in (two, xs.parity(3), three):
         pop = xs.init_population(3, 0.9, hidden=4, n_in=data.n_in, n_out=data.n_out, seed=3)
         for update in xs.UPDATES:
-            ds = xs.train(pop, 500, 0.3, data=data, update=update, **options)
+            ds = xs.train(pop, 500, 0.3, data=data, update=update, **options, engine=engine)
             refs = train_reference(pop, 500, 0.3, data=data, update=update, **options)
             assert_matches_reference(ds, refs)
 
 
-def test_the_widest_network_matches_reference():
+def test_the_widest_network_matches_reference(engine):
     pop = xs.init_population(2, 0.1, "glorot", hidden=xs.network.MAX_HIDDEN, seed=4)
     for activation in activations.ACTIVATIONS:
-        ds = xs.train(pop, 100, activation=activation, gradient="mean")
+        ds = xs.train(pop, 100, activation=activation, gradient="mean", engine=engine)
         assert_matches_reference(
             ds, train_reference(pop, 100, activation=activation, gradient="mean")
         )
 
 
-def test_mean_gradient_is_the_sum_at_a_quarter_of_the_rate_on_xor():
+def test_mean_gradient_is_the_sum_at_a_quarter_of_the_rate_on_xor(engine):
     """XOR has 4 samples and 1 output: dividing the error by 4 is exact, so "mean" at lr
     equals "sum" at lr / 4 bit for bit."""
     pop = xs.init_population(20, np.linspace(0.1, 4, 20), seed=5)
     for activation in activations.ACTIVATIONS:
-        mean = train_arrays(pop, 700, 0.8, activation=activation, gradient="mean")
-        summed = train_arrays(pop, 700, 0.2, activation=activation, gradient="sum")
+        mean = train_arrays(pop, 700, 0.8, activation=activation, gradient="mean", engine=engine)
+        summed = train_arrays(pop, 700, 0.2, activation=activation, gradient="sum", engine=engine)
         for name in ("total_loss", "final_loss", "converged_epoch", *PARAMS):
             np.testing.assert_array_equal(mean[name], summed[name])
 
 
-def test_the_options_change_the_numbers():
+def test_the_options_change_the_numbers(engine):
     pop = xs.init_population(4, seed=6)
-    base = train_arrays(pop, 300)
+    base = train_arrays(pop, 300, engine=engine)
     for option in ({"activation": "tanh"}, {"gradient": "mean"}):
-        other = train_arrays(pop, 300, **option)
+        other = train_arrays(pop, 300, **option, engine=engine)
         assert not np.allclose(other["total_loss"], base["total_loss"], rtol=1e-6), option
 
 
-def test_tanh_hidden_units_start_at_zero_with_zero_inputs_and_biases():
+def test_tanh_hidden_units_start_at_zero_with_zero_inputs_and_biases(engine):
     """A check of the forward pass that does not go through the reference: with zero
     biases, the sample (0, 0) gives tanh(0) = 0 in every hidden unit, so the network's
     first prediction on it is sigmoid(0) = 0.5 and its first loss term log 2."""
     pop = xs.init_population(3, 2.0, 1.0, hidden=3, bias="zero", seed=7)
-    ds = xs.train(pop, 1, activation="tanh", record_every=1)
+    ds = xs.train(pop, 1, activation="tanh", record_every=1, engine=engine)
     first = train_one(*(p[0] for p in pop.parameters().values()), epochs=0, activation="tanh")
     assert first["predictions"][0, 0] == 0.5
     hidden_out = np.tanh(xs.xor().inputs @ pop.hidden_weights[0])
@@ -99,21 +99,21 @@ def test_tanh_hidden_units_start_at_zero_with_zero_inputs_and_biases():
     assert ds.epoch_loss.values[0, 0] == pytest.approx(-np.log(p).mean(), rel=1e-14)
 
 
-def test_population_equals_members_trained_alone_under_every_option():
+def test_population_equals_members_trained_alone_under_every_option(engine):
     pop = xs.init_population(6, np.exp(np.linspace(-2, 3, 6)), hidden=3, seed=8)
     options = {"activation": "tanh", "gradient": "mean", "update": "simultaneous"}
-    together = train_arrays(pop, 300, **options)
+    together = train_arrays(pop, 300, **options, engine=engine)
     for k in range(pop.runs):
-        alone = train_arrays(pop[k], 300, **options)
+        alone = train_arrays(pop[k], 300, **options, engine=engine)
         for name in ("total_loss", "final_loss", "converged_epoch", *PARAMS):
             np.testing.assert_array_equal(together[name][k], alone[name][0])
 
 
-def test_tanh_at_huge_stds_is_finite_and_quiet():
+def test_tanh_at_huge_stds_is_finite_and_quiet(engine):
     pop = xs.init_population(6, 1e4, 1e4, seed=9)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = train_arrays(pop, 200, activation="tanh", gradient="mean")
+        res = train_arrays(pop, 200, activation="tanh", gradient="mean", engine=engine)
     for name in ("total_loss", "final_loss", *PARAMS):
         assert np.all(np.isfinite(res[name])), name
 

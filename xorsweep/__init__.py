@@ -4,7 +4,7 @@ the initial weights' standard deviation does to their learning.
 The public API is re-exported here; the modules are named after their ideas.
 Each name is imported from its module on first use, so that ``import
 xorsweep`` is quick and a sweep's worker processes load only what training
-needs (NumPy; not xarray, pandas or SciPy). The figures live in the submodule
+needs (NumPy and numba; not xarray, pandas or SciPy's fits). The figures live in the submodule
 ``xorsweep.plots`` (``import xorsweep.plots``), which is not re-exported here,
 so that the package never loads matplotlib unasked.
 """
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import VERSION as __version__
 
 __all__ = [
+    "ENGINES",
     "PARAMETER_NAMES",
     "FitResult",
     "Population",
@@ -57,6 +58,7 @@ __all__ = [
 #: The module defining each public name (``reference`` is itself a module).
 _SOURCES = {
     "reference": "reference",
+    "ENGINES": "engines",
     "claims": "claims",
     "diagnose": "end_states",
     "state_shares": "end_states",
@@ -123,6 +125,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
     from .claims import claims
     from .end_states import diagnose, state_shares
+    from .engines import ENGINES
     from .fit import FitResult, fit_optimum
     from .initialization import init_rules
     from .network import PARAMETER_NAMES, Population, glorot_std, init_population

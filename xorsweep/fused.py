@@ -13,7 +13,10 @@ The chunk's state is one flat float64 buffer of rows of :data:`LANES` values
 (run last), laid out by :func:`_layout`: rows at offsets known when compiling
 let LLVM prove that they do not overlap, which it must before vectorising.
 The kernel is compiled for each network shape (inputs, hidden units,
-outputs), once: numba caches it on disk.
+outputs) and hidden activation, once: numba caches it on disk. It trains
+everything :func:`xorsweep.train` does: both update orders, any truth table
+and width, per-run learning rates, records, a sigmoid or tanh hidden layer
+and either gradient (``"mean"`` is a smaller learning rate).
 
 The numbers are the NumPy engine's to about 1e-13 (tests: 1e-10 over 10,000
 epochs). A probability of exactly 0.5 counts as a wrong prediction, as in
@@ -50,7 +53,7 @@ from .network import PARAMETER_NAMES, Population
 from .reference import CLIP
 from .truth_tables import TruthTable
 
-__all__ = ["train_block", "exp", "LANES"]
+__all__ = ["train_block", "warm", "exp", "LANES"]
 
 #: Runs advanced together by one pass of the kernel: a multiple of every SIMD width.
 LANES = 64
@@ -127,6 +130,13 @@ def _sigmoid(z):
     return 1.0 / (1.0 + _exp(min(max(-z, -_EXP_MAX), _EXP_MAX)))
 
 
+@_jit(inline="always")
+def _tanh(z):
+    """``tanh(z) = 2 sigmoid(2z) - 1``: the sigmoid's one exp and one division, vectorised
+    (numba's ``math.tanh`` is libm's, one number at a time); within 1.2e-16 of it."""
+    return 2.0 / (1.0 + _exp(min(max(-2.0 * z, -_EXP_MAX), _EXP_MAX))) - 1.0
+
+
 _MANTISSA = 0x000FFFFFFFFFFFFF
 _ONE = 0x3FF0000000000000  # the bits of 1.0
 _TWO52 = 0x4330000000000000  # the bits of 2**52: or-ed with a small integer n, gives 2**52 + n
@@ -151,7 +161,7 @@ _Layout = namedtuple(
     [
         "wh",  # row wh + i * hidden + j: w_h[i, j]; i = in is the bias
         "wo",  # row wo + j * out + o: w_o[j, o]; j = hidden is the bias
-        "acc_h",  # (in + 1, hidden, out): sum over samples of x_i * err_o * h_j (1 - h_j)
+        "acc_h",  # (in + 1, hidden, out): sum over samples of x_i * err_o * f'(z_j)
         "grad_o",  # like wo: sum over samples of h_j * err_o, the step of w_o
         "hid",  # (hidden,): the sample's hidden outputs
         "z",  # (out,): its output logits
@@ -181,9 +191,30 @@ def _layout(n_in, hidden, n_out):
 
 @_jit(inline="always")
 def _sizes(shape):
-    """(in, hidden, out) from ``shape``, a tuple of three tuples of those lengths: so the sizes
-    and offsets are constants of each compilation, and LLVM unrolls the loops over units."""
+    """(in, hidden, out) from ``shape``, a tuple of four tuples, the first three of those
+    lengths: so the sizes and offsets are constants of each compilation, and LLVM unrolls the
+    loops over units."""
     return len(shape[0]), len(shape[1]), len(shape[2])
+
+
+@_jit(inline="always")
+def _is_tanh(shape):
+    """Whether the hidden layer is tanh (``shape[3]`` of length 1) or the sigmoid (length 0):
+    a constant of each compilation, so that the loops hold no branch."""
+    return len(shape[3]) == 1
+
+
+@_jit(inline="always")
+def _activate(a, tanh):
+    """The hidden layer's output for its logit ``a`` (:mod:`xorsweep.activations`)."""
+    return _tanh(a) if tanh else _sigmoid(a)
+
+
+@_jit(inline="always")
+def _delta(err, h, tanh):
+    """``err * f'(z)`` written with the output ``h = f(z)``: ``1 - h**2`` for tanh, ``h (1 - h)``
+    for the sigmoid."""
+    return err * (1.0 - h * h) if tanh else err * h * (1.0 - h)
 
 
 @_jit(inline="always")
@@ -209,7 +240,8 @@ def _forward(st, x, s, shape):
             a = x[s, 0] * st[_at(lay.wh + j, r)]
             for i in range(1, n_in):
                 a += x[s, i] * st[_at(lay.wh + i * hidden + j, r)]
-            st[_at(lay.hid + j, r)] = _sigmoid(a + st[_at(lay.wh + n_in * hidden + j, r)])
+            bias = st[_at(lay.wh + n_in * hidden + j, r)]
+            st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
         for o in range(n_out):
             z = st[_at(lay.hid, r)] * st[_at(lay.wo + o, r)]
             for j in range(1, hidden):
@@ -252,7 +284,9 @@ def _backward(st, x, s, shape):
             for j in range(hidden):
                 h = st[_at(lay.hid + j, r)]
                 st[_at(lay.grad_o + j * n_out + o, r)] += h * err
-                delta = err * h * (1.0 - h)  # times w_o[j, o] in the step, after the sum
+                delta = _delta(
+                    err, h, _is_tanh(shape)
+                )  # times w_o[j, o] in the step, after the sum
                 st[_at(lay.acc_h + (n_in * hidden + j) * n_out + o, r)] += delta
                 for i in range(n_in):
                     st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
@@ -337,10 +371,12 @@ def train_block(
     epochs: int,
     update: str,
     record_every: int | None,
+    activation: str = "sigmoid",
 ) -> dict[str, np.ndarray]:
     """Train ``population`` with the fused kernel: the NumPy engine's block, computed faster.
 
-    The arguments are taken as checked by :func:`xorsweep.train`.
+    The arguments are taken as checked by :func:`xorsweep.train`; ``lr`` includes the
+    gradient's scale (:func:`xorsweep.activations.gradient_scale`).
 
     Parameters
     ----------
@@ -356,6 +392,8 @@ def train_block(
         As in :func:`xorsweep.train`.
     record_every : int or None
         Also record the loss and the parameters at epochs 0, k, 2k, ...
+    activation : {"sigmoid", "tanh"}
+        The hidden layer's.
 
     Returns
     -------
@@ -392,7 +430,7 @@ def train_block(
     records = -(-epochs // record_every) if record_every else 0
     history = np.empty((chunks, records, (lay.acc_h + samples * n_out) * LANES))
     final = np.empty((chunks, (2 + 2 * samples * n_out) * LANES))
-    shape = ((0,) * n_in, (0,) * hidden, (0,) * n_out)
+    shape = ((0,) * n_in, (0,) * hidden, (0,) * n_out, (0,) * (activation == "tanh"))
     sign = 2.0 * data.targets - 1.0
     article = update == "article"
     rec = record_every or 0
@@ -407,6 +445,23 @@ def train_block(
         for name, value in _parameters(rec[:, : lay.acc_h], n_in, hidden).items():
             res[f"{name}_history"] = value
     return res
+
+
+def warm(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> None:
+    """Compile (or load from numba's cache) the kernel for networks ``n_in -> hidden -> n_out``
+    with this hidden ``activation``: trains one network for no epoch.
+
+    Raises what numba raises where it cannot compile (``NotImplementedError`` with
+    ``NUMBA_DISABLE_JIT=1``).
+    """
+    pop = Population(
+        np.zeros((1, n_in, hidden)),
+        np.zeros((1, 1, hidden)),
+        np.zeros((1, hidden, n_out)),
+        np.zeros((1, 1, n_out)),
+    )
+    data = TruthTable(np.zeros((1, n_in)), np.zeros((1, n_out)), "warm-up")
+    train_block(pop, data, np.ones(1), 0, "article", None, activation)
 
 
 def _to_rows(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:

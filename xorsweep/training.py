@@ -5,6 +5,8 @@ numbers as NumPy arrays. The population is cut into blocks of networks trained
 together; a block's epochs are the loop of :func:`_train_block`, which reads
 like :mod:`xorsweep.reference`'s: forward pass, record the loss, gradient step.
 How one epoch of a block is computed in place is in :mod:`xorsweep._numpy_kernel`.
+That is the NumPy engine; ``engine="numba"`` trains each block with the fused
+kernel of :mod:`xorsweep.fused` instead (:mod:`xorsweep.engines`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 from ._checks import check_choice, check_count, check_per_run
 from ._numpy_kernel import LossTally, ParameterBlock, Workspace, forward_pass, gradient_step
 from .activations import check_activation, check_gradient, gradient_scale
+from .engines import resolve
 from .network import PARAMETER_NAMES, Population, check_hidden
 from .truth_tables import TruthTable, truth_table, xor
 
@@ -59,6 +62,7 @@ def train(
     gradient: str = "sum",
     record_every: int | None = None,
     block_size: int = DEFAULT_BLOCK,
+    engine: str = "auto",
 ) -> xr.Dataset:
     """Train every network of ``population`` at once by full-batch gradient descent.
 
@@ -88,12 +92,17 @@ def train(
         (before that epoch's update) along ``epoch``.
     block_size : int
         Most networks trained together; memory grows with it, results do not change.
+    engine : {"auto", "numpy", "numba"}
+        Which computes (:mod:`xorsweep.engines`): ``"numba"``, the fused compiled
+        kernel, several times faster; ``"numpy"``, the exactness anchor. They agree
+        to about 1e-13. ``"auto"``: numba where it compiles, else NumPy with a warning.
 
     Returns
     -------
     xarray.Dataset
         Dimensions ``run``, ``sample`` and the parameter axes; attributes ``epochs``,
-        ``update``, ``activation``, ``gradient`` and ``data``. Variables:
+        ``update``, ``activation``, ``gradient``, ``data`` and ``engine`` (the one that
+        computed: ``"numpy"`` or ``"numba"``). Variables:
 
         ``total_loss`` (run)
             Sum over epochs 0..epochs-1 of the mean clipped BCE over samples and
@@ -117,6 +126,8 @@ def train(
     ------
     TypeError, ValueError
         For arguments of the wrong type, shape or range, naming the argument.
+    RuntimeError
+        For ``engine="numba"`` where numba cannot compile the kernel.
 
     Examples
     --------
@@ -126,7 +137,7 @@ def train(
     (('run',), (4, 4))
     """
     args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
-    job = _Job.checked(*args)
+    job = _Job.checked(*args, engine)
     return _to_dataset(_train_job(job), job)
 
 
@@ -141,6 +152,7 @@ def train_arrays(
     gradient: str = "sum",
     record_every: int | None = None,
     block_size: int = DEFAULT_BLOCK,
+    engine: str = "auto",
 ) -> dict[str, np.ndarray]:
     """:func:`train` without xarray: the same numbers as plain NumPy arrays.
 
@@ -149,7 +161,7 @@ def train_arrays(
 
     Parameters
     ----------
-    population, epochs, lr, data, update, activation, gradient, record_every, block_size
+    population, epochs, lr, data, update, activation, gradient, record_every, block_size, engine
         As in :func:`train`.
 
     Returns
@@ -163,7 +175,7 @@ def train_arrays(
         :func:`train`'s.
     """
     args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
-    job = _Job.checked(*args)
+    job = _Job.checked(*args, engine)
     return {**_train_job(job), "lr": job.lrs}
 
 
@@ -180,6 +192,7 @@ class _Job:
     gradient: str
     record_every: int | None
     block_size: int
+    engine: str  # the one that computes: "numpy" or "numba"
 
     @classmethod
     def checked(
@@ -193,6 +206,7 @@ class _Job:
         gradient: object,
         record_every: object,
         block_size: object,
+        engine: object,
     ) -> _Job:
         population = _check_population(population)
         epochs = check_count(epochs, "epochs", minimum=0)
@@ -209,8 +223,18 @@ class _Job:
                 f"data has {table.n_in} inputs and {table.n_out} outputs but the population's "
                 f"networks have {population.n_in} and {population.n_out}"
             )
+        engine = resolve(engine, table.n_in, population.hidden, table.n_out, activation)
         return cls(
-            population, epochs, lrs, table, update, activation, gradient, record_every, block_size
+            population,
+            epochs,
+            lrs,
+            table,
+            update,
+            activation,
+            gradient,
+            record_every,
+            block_size,
+            engine,
         )
 
 
@@ -232,10 +256,16 @@ def _train_job(job: _Job) -> dict[str, np.ndarray]:
     # 8,192 + 1,808 (a small block trains each run at a higher cost)
     n_blocks = -(-runs // job.block_size)
     size = -(-runs // n_blocks)
+    # "mean" divides the output error by samples * outputs: the same as a smaller lr
+    scale = gradient_scale(job.gradient, job.table.samples, job.table.n_out)
+    lrs = job.lrs if scale == 1.0 else job.lrs * scale
     for start in range(0, runs, size):
         stop = min(start + size, runs)
-        blk = ParameterBlock.from_population(job.population, start, stop)
-        part = _train_block(blk, job.lrs[start:stop], job)
+        if job.engine == "numba":
+            part = _train_fused(job.population[start:stop], lrs[start:stop], job)
+        else:
+            blk = ParameterBlock.from_population(job.population, start, stop)
+            part = _train_block(blk, lrs[start:stop], job)
         for name, value in part.items():
             if name not in merged:
                 merged[name] = np.empty((runs, *value.shape[1:]), value.dtype)
@@ -243,12 +273,18 @@ def _train_job(job: _Job) -> dict[str, np.ndarray]:
     return merged
 
 
+def _train_fused(population: Population, lr: np.ndarray, job: _Job) -> dict[str, np.ndarray]:
+    """The numba engine's results for ``population`` at (scaled) learning rates ``lr`` (r,)."""
+    from . import fused  # imports numba: only where it is used
+
+    args = (job.epochs, job.update, job.record_every, job.activation)
+    return fused.train_block(population, job.table, lr, *args)
+
+
 def _train_block(blk: ParameterBlock, lr: np.ndarray, job: _Job) -> dict[str, np.ndarray]:
-    """Train the networks of ``blk`` at learning rates ``lr`` (r,) in place; their results."""
+    """Train the networks of ``blk`` at (scaled) learning rates ``lr`` (r,) in place."""
     epochs, record_every, table = job.epochs, job.record_every, job.table
-    # "mean" divides the output error by samples * outputs: the same as a smaller lr
-    scale = gradient_scale(job.gradient, table.samples, table.n_out)
-    ws = Workspace.for_block(blk, table, lr if scale == 1.0 else lr * scale)
+    ws = Workspace.for_block(blk, table, lr)
     forward = forward_pass(blk, ws, job.activation)
     step = gradient_step(blk, ws, job.update == "article", job.activation)
     tally = LossTally(ws.prob)
@@ -349,6 +385,7 @@ def _to_dataset(res: dict[str, np.ndarray], job: _Job) -> xr.Dataset:
         activation=job.activation,
         gradient=job.gradient,
         data=table.name,
+        engine=job.engine,
         loss="mean binary cross-entropy over samples, predictions clipped to [1e-15, 1-1e-15]",
     )
     ds.total_loss.attrs.update(long_name="total loss", units="sum over epochs of mean BCE (nats)")

@@ -1,0 +1,96 @@
+"""The training engines: their names, and which one trains when ``engine="auto"``.
+
+* ``"numpy"``: :mod:`xorsweep._numpy_kernel`, one NumPy call per equation and
+  epoch over a block of networks; the exactness anchor, always available.
+* ``"numba"``: :mod:`xorsweep.fused`, a loop over all the epochs of a few
+  dozen networks at a time, compiled with numba for each network shape and
+  hidden activation; several times faster. Its numbers are the NumPy
+  engine's to about 1e-13, not bit for bit.
+* ``"auto"`` (the default): ``"numba"`` where numba imports and compiles the
+  kernel for the networks at hand, else ``"numpy"`` with one warning (once
+  per process) that says why.
+
+Within one engine a run's numbers never depend on the block size, the number
+of workers or the scheduler.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ._checks import check_choice
+
+__all__ = ["ENGINES", "COMPUTING", "check_engine", "numba_problem", "resolve"]
+
+#: The names ``engine=`` accepts; the first is the default.
+ENGINES = ("auto", "numpy", "numba")
+
+#: The engines that compute, as results record them.
+COMPUTING = ("numpy", "numba")
+
+# (in, hidden, out, activation) -> why the numba engine cannot train those networks, or None
+_PROBLEMS: dict[tuple[int, int, int, str], str | None] = {}
+_warned = False  # the fallback's warning is given once per process
+
+
+def check_engine(value: object) -> str:
+    """``value`` if it is one of :data:`ENGINES`, else a ValueError naming them.
+
+    >>> check_engine("numba")
+    'numba'
+    """
+    return check_choice(value, "engine", ENGINES)
+
+
+def _compile_numba(n_in: int, hidden: int, n_out: int, activation: str) -> None:
+    """Import the fused kernel and compile it (or load it from numba's cache) for this shape."""
+    from . import fused  # imports numba
+
+    fused.warm(n_in, hidden, n_out, activation)
+
+
+def numba_problem(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> str | None:
+    """Why the numba engine cannot train networks ``n_in -> hidden -> n_out`` here, or None.
+
+    The first call for a shape compiles the kernel (seconds, then cached on
+    disk by numba); the answer is kept for the rest of the process.
+    """
+    key = (n_in, hidden, n_out, activation)
+    if key not in _PROBLEMS:
+        try:
+            _compile_numba(*key)
+        except Exception as err:  # what numba raises when it cannot compile varies
+            lines = str(err).strip().splitlines() or [""]
+            _PROBLEMS[key] = f"{type(err).__name__}: {lines[0]}".rstrip(": ")
+        else:
+            _PROBLEMS[key] = None
+    return _PROBLEMS[key]
+
+
+def resolve(engine: str, n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> str:
+    """The engine that trains networks ``n_in -> hidden -> n_out``: ``"numpy"`` or ``"numba"``.
+
+    ``engine`` is one of :data:`ENGINES`. ``"auto"`` falls back to
+    ``"numpy"`` with a RuntimeWarning (the first time in the process) where
+    numba cannot compile the kernel; ``"numba"`` then raises RuntimeError.
+
+    >>> resolve("numpy", 2, 2, 1)
+    'numpy'
+    """
+    global _warned
+    engine = check_engine(engine)
+    if engine == "numpy":
+        return engine
+    problem = numba_problem(n_in, hidden, n_out, activation)
+    if problem is None:
+        return "numba"
+    if engine == "numba":
+        raise RuntimeError(f"engine='numba' cannot run here ({problem}); use engine='numpy'")
+    if not _warned:
+        _warned = True
+        warnings.warn(
+            f"engine='auto' trains with NumPy: the numba engine cannot run here ({problem})",
+            RuntimeWarning,
+            stacklevel=4,  # the caller of train()
+        )
+    return "numpy"
