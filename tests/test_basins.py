@@ -252,3 +252,11 @@ def test_bad_input_is_one_value_error_naming_the_argument(reference, call, argum
     with pytest.raises(ValueError, match=f"^{argument}") as info:
         call(reference)
     assert "\n" not in str(info.value)
+
+
+def test_a_slice_is_read_only_and_consistent(reference):
+    s = direction_slice(reference, 3, seed=0)
+    with pytest.raises(ValueError, match="read-only"):
+        s.alpha[0] = 5.0
+    with pytest.raises(ValueError, match="^population must hold"):
+        basins.BasinSlice(s.population[:8], s.alpha, s.beta, s.origin, s.directions, s.labels)

@@ -80,6 +80,22 @@ class BasinSlice:
     directions: np.ndarray
     labels: tuple[str, str]
 
+    def __post_init__(self) -> None:
+        pop = self.population
+        p = n_parameters(pop.n_in, pop.hidden, pop.n_out)
+        arrays = {"alpha": (-1,), "beta": (-1,), "origin": (p,), "directions": (2, p)}
+        for name, shape in arrays.items():
+            arr = np.array(getattr(self, name), dtype=np.float64)
+            if arr.ndim != len(shape) or (arr.shape[-1] != p and name in ("origin", "directions")):
+                raise ValueError(f"{name} must have shape {shape} (-1: any), got {arr.shape}")
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        if pop.runs != self.alpha.size * self.beta.size:
+            raise ValueError(
+                f"population must hold len(alpha) * len(beta) = {self.alpha.size * self.beta.size} "
+                f"networks, got {pop.runs}"
+            )
+
     @property
     def shape(self) -> tuple[int, int]:
         """Grid points along alpha and beta, ``(a, b)``."""
