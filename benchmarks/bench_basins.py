@@ -4,7 +4,8 @@ On one core (the process pins itself to one CPU and asks BLAS for one thread):
 an ``n x n`` slice through a Glorot-drawn network, mapped by
 ``xorsweep.basin_map`` at the given lengths (one training run, continued from
 length to length), and, side by side in alternating turns, ``xorsweep.train``
-of the same networks for the longest length. The peak resident memory is
+of the same networks for the longest length (both after a warm-up that
+imports xarray). The peak resident memory is
 the process's after the first map, before any bare training.
 
 Run from the repository root::
@@ -42,6 +43,7 @@ def main() -> None:
     start = time.perf_counter()
     plane = xs.direction_slice(ref, args.side, extent=1.0, seed=0)
     print(f"direction_slice {args.side} x {args.side}: {time.perf_counter() - start:.2f} s")
+    xs.basin_map(xs.direction_slice(ref, 2, seed=0), epochs=1)  # imports xarray: not timed
     lengths = args.epochs if len(args.epochs) > 1 else args.epochs[0]
     maps, bare, peak = [], [], None
     for _ in range(args.repeats):
@@ -57,7 +59,10 @@ def main() -> None:
     print(f"basin_map at {args.epochs}: {m:.1f} s ({net_epochs / m:.3g} net-epochs/s)")
     print(f"bare train to {max(args.epochs)}: {b:.1f} s ({net_epochs / b:.3g} net-epochs/s)")
     print(f"map over train: {m / b - 1:+.1%}; peak RSS after the first map: {peak:.0f} MiB")
-    print(xs.basin_summary(ds).to_dataframe().to_string())
+    summary = xs.basin_summary(ds)
+    shares = summary.state_share.to_pandas()
+    print(summary.drop_vars(["state_share", "state"]).to_pandas().to_string())
+    print(shares.to_string() if shares.ndim > 1 else shares.to_frame("share").T.to_string())
 
 
 if __name__ == "__main__":
