@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import VERSION as __version__
 
 __all__ = [
+    "BasinSlice",
     "PARAMETER_NAMES",
     "FitResult",
     "Population",
@@ -29,15 +30,19 @@ __all__ = [
     "allocate",
     "and_",
     "article_grid",
+    "basin_map",
+    "basin_summary",
     "claims",
     "converged_between",
     "diagnose",
+    "direction_slice",
     "fit_optimum",
     "glorot_std",
     "init_population",
     "init_rules",
     "open_results",
     "or_",
+    "parameter_slice",
     "parity",
     "reference",
     "replay",
@@ -58,6 +63,11 @@ __all__ = [
 _SOURCES = {
     "reference": "reference",
     "claims": "claims",
+    "BasinSlice": "basins",
+    "basin_map": "basins",
+    "basin_summary": "basins",
+    "direction_slice": "basins",
+    "parameter_slice": "basins",
     "diagnose": "end_states",
     "state_shares": "end_states",
     "FitResult": "fit",
@@ -121,6 +131,7 @@ sys.modules[__name__].__class__ = _Package
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
+    from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
     from .claims import claims
     from .end_states import diagnose, state_shares
     from .fit import FitResult, fit_optimum
