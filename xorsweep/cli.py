@@ -161,7 +161,7 @@ def _check_std(value: float, option: str) -> None:
 
 def _run_sweep(args: argparse.Namespace) -> int:
     from . import budget
-    from .sweep import SweepConfig, article_grid
+    from .sweeps.config import SweepConfig, article_grid
 
     budget.check_grid(args.points, budget.available_memory())
     for option in ("std_min", "std_max", "output_std"):
@@ -200,7 +200,7 @@ def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) ->
     """Run ``config``'s sweep to ``runs`` runs per point into the store ``path``."""
     from ._checks import check_count
     from ._interrupts import sigterm_as_interrupt
-    from .sweep import default_workers, run_sweep
+    from .sweeps.run import default_workers, run_sweep
     from .training import DEFAULT_BLOCK
 
     runs = check_count(runs, "runs")
@@ -524,7 +524,7 @@ def _run_reproduce(args: argparse.Namespace) -> int:
 
     from . import outputs, plots, reproduction
     from .report import json_ready, render_report
-    from .sweep import SweepConfig, article_grid
+    from .sweeps.config import SweepConfig, article_grid
 
     out = outputs.writable_directory(args.out, "--out")
     scale = reproduction.SCALES[args.scale]
