@@ -22,14 +22,28 @@ def check_count(value: object, name: str, minimum: int = 1, maximum: int | None 
     return int(value)
 
 
-def check_real(value: object, name: str, low: float, high: float = math.inf) -> float:
-    """Return ``value`` as a float, or raise if it is not a finite number in [low, high)."""
+def check_real(
+    value: object, name: str, low: float, high: float = math.inf, *, strict: bool = False
+) -> float:
+    """Return ``value`` as a float, or raise if it is not a finite number in [low, high).
+
+    With ``strict`` the lower bound is excluded: (low, high).
+
+    >>> check_real(0.5, "level", 0.0, strict=True)
+    0.5
+    >>> check_real(0, "level", 0.0, strict=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: level must be a finite number > 0, got 0
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     value = float(value)
-    if not (low <= value < high) or not math.isfinite(value):
+    above = low < value if strict else low <= value
+    if not (above and value < high) or not math.isfinite(value):
         upper = f" and < {high:g}" if math.isfinite(high) else ""
-        raise ValueError(f"{name} must be a finite number >= {low:g}{upper}, got {value:g}")
+        bound = ">" if strict else ">="
+        raise ValueError(f"{name} must be a finite number {bound} {low:g}{upper}, got {value:g}")
     return value
 
 
