@@ -200,7 +200,8 @@ def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) ->
     """Run ``config``'s sweep to ``runs`` runs per point into the store ``path``."""
     from ._checks import check_count
     from ._interrupts import sigterm_as_interrupt
-    from .sweeps.run import default_workers, run_sweep
+    from .sweeps.execution import default_workers
+    from .sweeps.run import run_sweep
     from .training import DEFAULT_BLOCK
 
     runs = check_count(runs, "runs")

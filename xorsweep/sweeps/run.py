@@ -41,7 +41,7 @@ from .results import allocate
 from .sinks import MemorySink, Sink, store_block
 from .workers import LocalWorkers
 
-__all__ = ["SweepReport", "default_workers", "run_sweep", "sweep"]
+__all__ = ["SweepReport", "run_sweep", "sweep"]
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ class BlockTask:
     output_std: np.ndarray  # float64
     lr: np.ndarray  # float64
     lo: np.ndarray  # int64
-    hi: np.ndarray  # int64, > lo
+    hi: np.ndarray  # int64, >= lo
 
     @property
     def runs(self) -> int:
