@@ -54,6 +54,7 @@ import xorsweep as xs
 from xorsweep.seeding import float_bits, standard_normals_by_numpy
 from xorsweep.network import ARTICLE_OUTPUT_STD
 from xorsweep.sweeps.tasks import block_population, task_of_points
+import xorsweep.sweeps.run  # the sweep's module (xarray, pandas), loaded before any clock starts
 
 mode, points, runs, epochs, store = sys.argv[1], *map(int, sys.argv[2:5]), sys.argv[5]
 grid = xs.article_grid(points) if mode == "memory" else xs.article_grid(points, 0.2, 5.0)

@@ -343,8 +343,13 @@ def population_from_normals(
     -------
     Population
     """
-    scales = {"hidden": hidden_std[:, None, None], "output": output_std[:, None, None]}
-    params = {name: normals[name] * scales[name.split("_")[0]] for name in PARAMETER_NAMES}
+    std = {
+        "hidden_weights": hidden_std,
+        "hidden_bias": hidden_std,
+        "output_weights": output_std,
+        "output_bias": output_std,
+    }
+    params = {name: normals[name] * std[name][:, None, None] for name in PARAMETER_NAMES}
     if bias == "zero":
         for name in ("hidden_bias", "output_bias"):
             params[name][...] = 0.0

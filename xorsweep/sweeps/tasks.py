@@ -63,9 +63,9 @@ def task_of_points(
     output_std[k], lr[k])``, outside a sweep: its configuration's grid is the
     points' distinct values, checked as a sweep's are. For timing and testing."""
     config = SweepConfig(
-        hidden_std=tuple(np.unique(hidden_std).tolist()),
-        output_std=tuple(np.unique(output_std).tolist()),
-        lr=tuple(np.unique(lr).tolist()),
+        hidden_std=_distinct(hidden_std),
+        output_std=_distinct(output_std),
+        lr=_distinct(lr),
         epochs=epochs,
         seed=seed,
         update=update,
@@ -77,6 +77,11 @@ def task_of_points(
         *(np.asarray(v, dtype=np.float64) for v in (hidden_std, output_std, lr)),
         *(np.asarray(v, dtype=np.int64) for v in (lo, hi)),
     )
+
+
+def _distinct(values: np.ndarray) -> tuple[float, ...]:
+    """The distinct values, in the order they first appear."""
+    return tuple(dict.fromkeys(np.asarray(values, dtype=np.float64).tolist()))
 
 
 def seeded_population(
