@@ -60,7 +60,7 @@ def no_work(monkeypatch):
     calls = []
     for module, name in (
         ("xorsweep.fit", "fit_optimum"),
-        ("xorsweep.plots", "figure_data"),
+        ("xorsweep.figure_data", "figure_data"),
         ("xorsweep.sweeps.run", "run_sweep"),
     ):
         module = importlib.import_module(module)
@@ -167,3 +167,17 @@ def test_a_checked_path_is_left_as_it_was(tmp_path):
     new = tmp_path / "a" / "b"
     assert outputs.writable_directory(new, "--out") == new
     assert not (tmp_path / "a").exists() and outputs.free_space(new) > 0
+
+
+def test_ctrl_c_in_fit_is_one_line_and_exit_130(tmp_path, monkeypatch, capsys):
+    """Ctrl-C outside a sweep (here while fit reads the store) ends without a traceback."""
+    path = tmp_path / "r.zarr"
+    xs.sweep(xs.article_grid(3), 4, epochs=20, store=path, workers=1, progress=False)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_open", interrupted)
+    assert cli.main(["fit", str(path)]) == 130
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["xorsweep fit: interrupted"]

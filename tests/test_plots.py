@@ -21,6 +21,8 @@ from scipy.stats import norm
 
 import xorsweep as xs
 from xorsweep import plots
+from xorsweep.figure_data import example_network
+from xorsweep.plots._network import clip_line
 
 STDS = np.geomspace(0.1, 10.0, 9)
 RUNS = 24
@@ -186,6 +188,9 @@ def test_fig2_curves_are_the_sigmoid_and_its_derivative():
     np.testing.assert_allclose(der.get_ydata(), expit(z) * expit(-z), rtol=1e-10, atol=1e-15)
     i = np.argmin(np.abs(z))
     assert z[i] == 0 and der.get_ydata()[i] == pytest.approx(0.25)
+    for zmax in (0, -1.0, math.nan):
+        with pytest.raises(ValueError, match="zmax must be a finite number > 0, got"):
+            plots.plot_sigmoid(zmax=zmax)
 
 
 def test_fig3_colour_map_is_the_bernoulli_compatibility_in_other_colours():
@@ -221,8 +226,9 @@ def test_fig4_two_curves_are_minus_log_likelihoods():
         np.testing.assert_allclose(line.get_ydata(), expected(p), rtol=1e-12)
         assert np.isfinite(line.get_ydata()).all()
         assert to_hex(line.get_color()) == color
-    with pytest.raises(ValueError, match="eps"):
-        plots.plot_bce(eps=0.5)
+    for eps in (0.0, 0.5):
+        with pytest.raises(ValueError, match=r"eps must be a finite number > 0 and < 0.5, got"):
+            plots.plot_bce(eps=eps)
 
 
 # ---------------------------------------------------------------------------
@@ -464,11 +470,11 @@ def test_import_xorsweep_does_not_import_matplotlib():
 
 def test_boundary_clipping_helper():
     box = (0.0, 1.0, 0.0, 1.0)
-    ends = plots._clip_line(np.array([1.0, -1.0]), 0.0, box)  # the diagonal
+    ends = clip_line(np.array([1.0, -1.0]), 0.0, box)  # the diagonal
     np.testing.assert_allclose(sorted(map(tuple, ends)), [(0, 0), (1, 1)])
-    assert plots._clip_line(np.array([0.0, 0.0]), 1.0, box).shape == (0, 2)
-    assert plots._clip_line(np.array([1.0, 0.0]), -2.0, box).shape == (0, 2)
-    np.testing.assert_allclose(plots._clip_line(np.array([0.0, 2.0]), -1.0, box)[:, 1], 0.5)
+    assert clip_line(np.array([0.0, 0.0]), 1.0, box).shape == (0, 2)
+    assert clip_line(np.array([1.0, 0.0]), -2.0, box).shape == (0, 2)
+    np.testing.assert_allclose(clip_line(np.array([0.0, 2.0]), -1.0, box)[:, 1], 0.5)
 
 
 # ---------------------------------------------------------------------------
@@ -476,10 +482,16 @@ def test_boundary_clipping_helper():
 # ---------------------------------------------------------------------------
 
 
-def test_cli_formats_are_the_plot_formats():
+def test_cli_formats_are_the_plot_formats(capsys):
     from xorsweep import cli
 
-    assert cli._FIGURE_FORMATS == plots.FORMATS
+    parser = cli.build_parser()
+    for fmt in plots.FORMATS:
+        assert parser.parse_args(["figures", "s", "--out", "o", "--format", fmt]).format == fmt
+    with pytest.raises(SystemExit):
+        parser.parse_args(["figures", "s", "--out", "o", "--format", "jpg"])
+    choices = ", ".join(repr(fmt) for fmt in plots.FORMATS)
+    assert f"invalid choice: 'jpg' (choose from {choices})" in capsys.readouterr().err
 
 
 def test_cli_refuses_an_unknown_format_by_name(tmp_path, capsys):
@@ -495,7 +507,7 @@ def test_cli_refuses_an_unknown_format_by_name(tmp_path, capsys):
 
 def test_example_network_is_the_median_converged_candidate():
     seed = np.random.SeedSequence(3)
-    trained, ok = plots._one_network(1.0, 1.0, seed, 9, 800, 0.1, record_every=100)
+    trained, ok = example_network(1.0, 1.0, seed, 9, 800, 0.1, record_every=100)
     assert ok and trained.sizes["run"] == 1
     pop = xs.init_population(9, 1.0, 1.0, seed=np.random.default_rng(np.random.SeedSequence(3)))
     epochs = xs.train(pop, 800).converged_epoch.values

@@ -22,11 +22,13 @@ import numpy as np
 from .store import VARIABLES
 from .sweeps.tasks import compute_block
 from .sweeps.tasks import task_of_points as BlockTask  # a task of explicit points
+from .training import ARTICLE_LR
 
 if TYPE_CHECKING:
     from .sweeps.config import SweepConfig
 
 __all__ = [
+    "plan",
     "SweepCost",
     "Speed",
     "analysis_bytes",
@@ -226,7 +228,7 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
         task = BlockTask(
             hidden_std=np.geomspace(0.5, 2.0, points),
             output_std=np.ones(points),
-            lr=np.full(points, 0.1),
+            lr=np.full(points, ARTICLE_LR),
             lo=np.zeros(points, dtype=np.int64),
             hi=np.full(points, runs // points, dtype=np.int64),
             seed=0,
@@ -306,6 +308,35 @@ def check_cost(
             f"network-epochs), more than --max-hours {max_hours:g}: use fewer runs, points or "
             "epochs, or raise --max-hours"
         )
+
+
+def plan(
+    config: SweepConfig,
+    runs: int,
+    path: Path,
+    workers: int,
+    block: int,
+    total_runs: int | None,
+    max_hours: float,
+) -> str | None:
+    """Check that a sweep into the store ``path`` can be done, and say what it costs.
+
+    Refuses (ValueError) what memory, disk or ``max_hours`` cannot take; returns the
+    work and a probe-timed estimate in words, or None when nothing is left to compute.
+    """
+    from . import outputs
+
+    present, stored = stored_runs(config, path)
+    outputs.writable_directory(path, "--store")
+    cost = sweep_cost(config, runs, present, stored, total_runs)
+    if not cost.runs:
+        return None
+    speed = probe_speed(config)
+    workers = max(1, min(workers, math.ceil(cost.runs / block)))  # blocks shared by workers
+    seconds = speed.seconds(cost, workers)
+    memory, disk = available_memory(), outputs.free_space(path)
+    check_cost(cost, seconds, memory=memory, disk=disk, max_hours=max_hours)
+    return describe(cost, speed, workers)
 
 
 def available_memory() -> int | None:

@@ -1,6 +1,34 @@
 """The article's quantitative claims, each measured with an interval and a verdict.
 
-See :func:`claims` for how each one is measured.
+:func:`claims` measures all five; each has one function here. With ``L(s)``
+the mean total loss at hidden std ``s``:
+
+1. *"setting the deviation to 1/sqrt(2) instead of 1 improves the learning
+   convergence by 8.5%"*: ``100 * (1 - L(1/sqrt 2) / L(1))`` percent.
+2. *"changing the deviation to 0.6 gives us an additional 1.1%"*:
+   ``100 * (L(1/sqrt 2) - L(0.6)) / L(1)``, in percentage points of the same
+   baseline ``L(1)``, so that claims 1 and 2 add up to the gain of 0.6 over 1.
+   With ``method="fit"`` the losses are the fitted curve of
+   :func:`xorsweep.fit_optimum` and its bootstrap replicates (the smoothest
+   estimate, but only inside the fit's window); with ``"interpolate"`` the grid
+   points' means, linearly interpolated in log std and bootstrapped over runs
+   (model-free, but noisier, and biased where the grid is coarse).
+3. *the optimum is near 0.6, below 1/sqrt(2)*: ``fit.optimum`` and its
+   interval; consistent when the interval meets [0.55, 0.65] **and** lies
+   entirely below 1/sqrt(2).
+4. *"a network that fails to learn scores about 27,000"*: the mean total loss
+   of the runs that never converged, pooled over all stds (at least
+   :data:`MIN_RUNS`). The article's own code adds the loss averaged over the 4
+   samples each epoch, so a network stuck at ``y_hat = 0.5`` scores
+   ``epochs * log 2`` (6,931 for 10,000 epochs); 27,000 is
+   ``-4 * 10**4 * log(0.5)`` (27,726), the loss summed over the samples.
+5. *"with very small initial std the weights practically do not change for
+   the first 2,000 learning cycles"*: networks at a small hidden std (the rest
+   of their training from the results) are trained recording their
+   parameters; for each that converges, the plateau ends at the first
+   recorded epoch at which its hidden layer has moved a fraction of its total
+   displacement (:func:`plateau_onsets`). Measured: the median over those
+   runs (at least :data:`MIN_RUNS`).
 """
 
 from __future__ import annotations
@@ -14,7 +42,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._checks import check_choice, check_confidence, check_count
+from ._checks import check_choice, check_confidence, check_count, check_real
 from .fit import FitResult, fit_optimum
 from .network import GLOROT_STD, init_population
 from .stats import (
@@ -252,44 +280,10 @@ def claims(
     its update order): a claim measured on results of other settings is
     **not comparable**, the differences first in its ``note``.
 
-    The claims, in order (``L(s)`` is the mean total loss at hidden std
-    ``s``):
-
-    1. *"setting the deviation to 1/sqrt(2) instead of 1 improves the learning
-       convergence by 8.5%"*: ``100 * (1 - L(1/sqrt 2) / L(1))`` percent.
-    2. *"changing the deviation to 0.6 gives us an additional 1.1%"*:
-       ``100 * (L(1/sqrt 2) - L(0.6)) / L(1)``, in percentage points of the
-       same baseline ``L(1)``, so that claims 1 and 2 add up to the gain of
-       0.6 over 1.
-    3. *the optimum is near 0.6, below 1/sqrt(2)*: ``fit.optimum`` and its
-       interval (:func:`xorsweep.fit_optimum`); consistent when the interval
-       meets [0.55, 0.65] **and** lies entirely below 1/sqrt(2).
-    4. *"a network that fails to learn scores about 27,000"*: the mean total
-       loss of the runs that never converged, pooled over all stds, with a
-       bootstrap over those runs (at least ``MIN_RUNS`` = 10 of them, else
-       not measured). The note gives the value the article's own
-       code implies: it adds the loss averaged over the 4 samples each epoch,
-       so a network stuck at ``y_hat = 0.5`` scores ``epochs * log 2``
-       (6,931 for 10,000 epochs); 27,000 is ``-4 * 10**4 * log(0.5)``
-       (27,726), the loss summed over the samples.
-    5. *"with very small initial std the weights practically do not change for
-       the first 2,000 learning cycles"*: ``plateau_runs`` networks with hidden
-       std ``small_std`` (output std, lr, epochs, update rule, data and hidden
-       units from the results) are trained with ``xorsweep.train`` recording
-       every ``record_every`` epochs; for each that converges, the plateau
-       ends at the first recorded epoch at which its hidden layer has moved by
-       ``plateau_fraction`` of its total displacement
-       (:func:`plateau_onsets`). Measured: the median over those runs, with a
-       bootstrap over them (at least ``MIN_RUNS`` = 10 must converge, else not
-       measured).
-
-    With ``method="fit"`` (default) the losses of claims 1 and 2 are the
-    fitted curve of :func:`xorsweep.fit_optimum` and its bootstrap replicates:
-    the smoothest estimate, but only inside the fit's window (stds outside it
-    are "not measured"). With ``method="interpolate"`` they are the grid
-    points' mean total losses, linearly interpolated in log std between the
-    two neighbouring points and bootstrapped over runs: model-free, but
-    noisier, and biased where the grid is coarse around a curved minimum.
+    The claims, in order: the gain of 1/sqrt(2) over 1, the further gain of
+    0.6, the optimum, the loss of a network that fails to learn, and the
+    plateau of networks at a small std; the docstring of the module
+    ``xorsweep.claims`` says how each is measured.
 
     Parameters
     ----------
@@ -340,8 +334,7 @@ def claims(
     n_boot = check_count(n_boot, "n_boot", minimum=20)
     confidence = check_confidence(confidence)
     generator = make_rng(rng)
-    if not (isinstance(small_std, (int, float)) and math.isfinite(small_std) and small_std > 0):
-        raise ValueError(f"small_std must be a finite number > 0, got {small_std!r}")
+    small_std = check_real(small_std, "small_std", 0.0, strict=True)
     plateau_runs = check_count(plateau_runs, "plateau_runs")
     if not (isinstance(plateau_fraction, (int, float)) and 0 < plateau_fraction < 1):
         raise ValueError(f"plateau_fraction must be a number in (0, 1), got {plateau_fraction!r}")
@@ -351,7 +344,7 @@ def claims(
     if fit is None:
         fit = fit_optimum(ds, n_boot=n_boot, confidence=confidence, rng=fit_rng, errors="ignore")
     boot = _Bootstrap(n_boot, confidence)
-    plateau = _Plateau(float(small_std), plateau_runs, float(plateau_fraction), record_every)
+    plateau = _Plateau(small_std, plateau_runs, float(plateau_fraction), record_every)
     rows = [
         *_gain_claims(ds, fit, method, boot, loss_rng),
         _optimum_claim(fit),

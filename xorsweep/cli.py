@@ -13,11 +13,14 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from ._version import VERSION
+from .figure_data import FIGURE_NAMES, FORMATS
+from .network import ARTICLE_OUTPUT_STD
+from .training import ARTICLE_EPOCHS, ARTICLE_LR
 
 #: A larger std can draw initial weights that overflow float64 (from about 1e307 on).
 _MAX_STD = 1e300
@@ -26,6 +29,10 @@ _MAX_STD = 1e300
 _SATURATED_STD = 1e6
 #: Said in the description of every command that computes.
 _EXIT = "Exit status 2, with one line why: bad input, unwritable path, too little memory or disk."
+#: Resolution of PNG figures, dots per inch (``figures --dpi``, and ``reproduce``).
+_DPI = 150
+#: The article's training, as the descriptions say it.
+_ARTICLE = f"output std {ARTICLE_OUTPUT_STD:g}, lr {ARTICLE_LR:g}, {ARTICLE_EPOCHS:,} epochs"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,14 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train populations of XOR networks and study the initial weights' std.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in _SUBCOMMANDS:
         add(subparsers)
     return parser
 
 
-_SUBCOMMANDS: list = []
+def _command(
+    subparsers: argparse._SubParsersAction, name: str, **text: str
+) -> argparse.ArgumentParser:
+    """A subcommand's parser (``text``: its help and description), showing every default."""
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+    return subparsers.add_parser(name, formatter_class=formatter, **text)
 
 
 def _integer(text: str) -> int:
@@ -89,24 +101,24 @@ def _add_execution(parser: argparse.ArgumentParser) -> None:
 def _add_sweep(subparsers: argparse._SubParsersAction) -> None:
     from .training import DEFAULT_BLOCK, UPDATES
 
-    parser = subparsers.add_parser(
+    parser = _command(
+        subparsers,
         "sweep",
         help="train many networks at every point of a grid of stds into a results store",
         description=(
             "Train RUNS networks at each of POINTS hidden-layer stds, log-spaced from STD_MIN "
             "to STD_MAX, and write their losses into the Zarr store STORE. The defaults are the "
-            "article's sweep (its 400 points exp(linspace(-3, 4, 400)), output std 0.8165, "
-            "lr 0.1, 10,000 epochs), with 10 runs per point (--runs 10000 is the article's "
-            "4 million runs). Re-running the same command resumes an interrupted sweep; a "
-            "larger --runs adds runs to the store. A store of another configuration is refused. "
-            "Before starting, the sweep prints its work in network-epochs and about how long "
-            "it takes, and refuses what would take longer than --max-hours, what would not fit "
-            "on the disk, and what this machine could not hold in memory or read back to fit "
-            "(xorsweep fit reads the whole store into memory). Stds are at most 1e300 (larger "
+            f"article's sweep (its 400 points exp(linspace(-3, 4, 400)), {_ARTICLE}), with 10 "
+            "runs per point (--runs 10000 is the article's 4 million runs). Re-running the "
+            "same command resumes an interrupted sweep; a larger --runs adds runs to the "
+            "store. A store of another configuration is refused. Before starting, the sweep "
+            "prints its work in network-epochs and about how long it takes, and refuses what "
+            "would take longer than --max-hours, what would not fit on the disk, and what this "
+            "machine could not hold in memory or read back to fit (xorsweep fit reads the "
+            "whole store into memory). Stds are at most 1e300 (larger "
             f"ones can overflow); from about {_SATURATED_STD:g} up, results no longer change "
             f"with the std (the sigmoids start saturated). {_EXIT}"
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--store",
@@ -123,9 +135,13 @@ def _add_sweep(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--std-max", type=float, default=math.exp(4.0), help="largest hidden std (e^4)"
     )
-    parser.add_argument("--output-std", type=float, default=0.8165, help="output-layer std")
-    parser.add_argument("--epochs", type=_integer, default=10_000, help="gradient steps per run")
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate")
+    parser.add_argument(
+        "--output-std", type=float, default=ARTICLE_OUTPUT_STD, help="output-layer std"
+    )
+    parser.add_argument(
+        "--epochs", type=_integer, default=ARTICLE_EPOCHS, help="gradient steps per run"
+    )
+    parser.add_argument("--lr", type=float, default=ARTICLE_LR, help="learning rate")
     parser.add_argument("--seed", type=_integer, default=0, help="root seed of every run")
     parser.add_argument(
         "--update", default="article", choices=UPDATES, help="order of the layers' updates"
@@ -177,27 +193,9 @@ def _run_sweep(args: argparse.Namespace) -> int:
     return _sweep_into(config, args.runs, Path(args.store), args)
 
 
-def _estimate(config: Any, runs: int, path: Path, args: argparse.Namespace, workers: int) -> None:
-    """Print the sweep's work and about how long it takes; refuse what cannot be done."""
-    from . import budget, outputs
-    from .training import DEFAULT_BLOCK
-
-    present, stored_runs = budget.stored_runs(config, path)
-    outputs.writable_directory(path, "--store")
-    cost = budget.sweep_cost(config, runs, present, stored_runs, getattr(args, "total_runs", None))
-    if not cost.runs:
-        return
-    speed = budget.probe_speed(config)
-    block = getattr(args, "block_size", DEFAULT_BLOCK)
-    workers = max(1, min(workers, math.ceil(cost.runs / block)))  # blocks shared by workers
-    seconds = speed.seconds(cost, workers)
-    memory, disk = budget.available_memory(), outputs.free_space(path)
-    budget.check_cost(cost, seconds, memory=memory, disk=disk, max_hours=args.max_hours)
-    print(f"{path}: {budget.describe(cost, speed, workers)}")
-
-
 def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) -> int:
     """Run ``config``'s sweep to ``runs`` runs per point into the store ``path``."""
+    from . import budget
     from ._checks import check_count
     from ._interrupts import sigterm_as_interrupt
     from .sweeps.execution import default_workers
@@ -224,7 +222,11 @@ def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) ->
             n_workers = max(1, sum(client.nthreads().values()))
         else:
             n_workers = default_workers() if workers is None else check_count(workers, "workers")
-        _estimate(config, runs, path, args, n_workers)
+        block = getattr(args, "block_size", DEFAULT_BLOCK)
+        total = getattr(args, "total_runs", None)
+        said = budget.plan(config, runs, path, n_workers, block, total, args.max_hours)
+        if said:
+            print(f"{path}: {said}")
         with sigterm_as_interrupt():  # SIGTERM cleans up as Ctrl-C does
             _, report = run_sweep(
                 config,
@@ -257,14 +259,6 @@ def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) ->
     return 0
 
 
-_SUBCOMMANDS.append(_add_sweep)
-
-
-#: Formats of ``xorsweep figures``; the same as ``xorsweep.plots.FORMATS`` (kept here so
-#: that building the parser does not import matplotlib).
-_FIGURE_FORMATS = ("png", "svg", "pdf")
-
-
 def _add_select(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--select",
@@ -272,21 +266,21 @@ def _add_select(parser: argparse.ArgumentParser, what: str) -> None:
         action="append",
         default=argparse.SUPPRESS,
         help=f"for a store with output_std or lr dimensions: the slice to {what}, e.g. "
-        "--select output_std=0.8165 (repeat for each dimension; the nearest stored value, "
-        "which must agree to 1e-6) (default: none)",
+        f"--select output_std={ARTICLE_OUTPUT_STD:g} (repeat for each dimension; the nearest "
+        "stored value, which must agree to 1e-6) (default: none)",
     )
 
 
 def _add_figures(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = _command(
+        subparsers,
         "figures",
         help="draw the article's eight figures and two more from a sweep's results",
         description=(
             "Draw the ten figures from the results in STORE and write them into DIR as "
-            "fig01_xor_boundaries ... fig10_converged_epoch. Figures 1 to 7 train a few "
+            f"{FIGURE_NAMES[0]} ... {FIGURE_NAMES[-1]}. Figures 1 to 7 train a few "
             "example networks (seeded); figures 8 to 10 summarise the sweep. " + _EXIT
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("store", metavar="STORE", help="results written by `xorsweep sweep`")
     parser.add_argument(
@@ -298,10 +292,10 @@ def _add_figures(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_select(parser, "draw")
     parser.add_argument(
-        "--format", default="png", choices=_FIGURE_FORMATS, help="file format of the figures"
+        "--format", default="png", choices=FORMATS, help="file format of the figures"
     )
     parser.add_argument(
-        "--dpi", type=_integer, default=150, help="resolution of PNG files, dots per inch"
+        "--dpi", type=_integer, default=_DPI, help="resolution of PNG files, dots per inch"
     )
     parser.add_argument(
         "--seed",
@@ -312,31 +306,39 @@ def _add_figures(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run_figures)
 
 
-def _run_figures(args: argparse.Namespace) -> int:
-    from . import outputs, plots
+def _save_figures(data: Any, directory: Path, fmt: str, dpi: int) -> Iterator[Path]:
+    """Draw the ten figures of ``data`` (FigureData) into ``directory`` (made if missing)
+    as NAME.fmt, yielding each path once it is written."""
+    from .plots import article_figures
 
-    fmt = plots.check_format(args.format)
-    if args.dpi < 10:
-        raise ValueError(f"--dpi must be an integer >= 10, got {args.dpi}")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, fig in article_figures(data).items():
+        path = directory / f"{name}.{fmt}"
+        fig.savefig(path, format=fmt, dpi=dpi)
+        yield path
+
+
+def _run_figures(args: argparse.Namespace) -> int:
+    from . import outputs
+    from ._checks import check_count
+    from .figure_data import check_format, figure_data
+
+    fmt = check_format(args.format)
+    dpi = check_count(args.dpi, "--dpi", minimum=10)
     out = outputs.writable_directory(args.out, "--out")
     ds = _open(args.store, getattr(args, "select", []))
     output_std = float(ds["output_std"]) if "output_std" in ds.coords else None
-    data = plots.figure_data(ds, seed=args.seed, output_std=output_std)
+    data = figure_data(ds, seed=args.seed, output_std=output_std)
     for note in data.notes:
         print(f"note: {note}")
-    out.mkdir(parents=True, exist_ok=True)
-    for name, fig in plots.article_figures(data).items():
-        path = out / f"{name}.{fmt}"
-        fig.savefig(path, format=fmt, dpi=args.dpi)
+    for path in _save_figures(data, out, fmt, dpi):
         print(f"wrote {path}")
     return 0
 
 
-_SUBCOMMANDS.append(_add_figures)
-
-
 def _add_fit(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = _command(
+        subparsers,
         "fit",
         help="fit the optimal hidden std and measure the article's claims from a results store",
         description=(
@@ -346,7 +348,6 @@ def _add_fit(subparsers: argparse._SubParsersAction) -> None:
             "claims (xorsweep.claims), and print both. The exit status is 1 if the fit "
             "failed (the output says why). " + _EXIT
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("store", metavar="STORE", help="results written by `xorsweep sweep`")
     parser.add_argument(
@@ -406,12 +407,10 @@ def _open(path: str, selections: list[str]) -> Any:
 
 
 def _run_fit(args: argparse.Namespace) -> int:
-    import json
-
     from . import outputs
     from .claims import claims
     from .fit import fit_optimum
-    from .report import claims_text, json_ready
+    from .report import claims_text, fit_json
 
     path = getattr(args, "json", None)
     if path not in (None, "-"):
@@ -435,21 +434,11 @@ def _run_fit(args: argparse.Namespace) -> int:
         plateau_runs=args.plateau_runs,
     )
     if path is not None:
-        selected = {d: float(ds[d]) for d in ("output_std", "lr") if d in ds.coords}
-        doc = {
-            "store": str(args.store),
-            "selection": selected,
-            "fit": fit.to_dict(),
-            "claims": table.to_dict(orient="records"),
-            "confidence": table.attrs.get("confidence"),
-            "power": table.attrs.get("power", ""),
-        }
-        text = json.dumps(json_ready(doc), indent=2, allow_nan=False)
+        text = fit_json(str(args.store), ds, fit, table)
         if path == "-":
             print(text)
             return 0 if fit.ok else 1
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+        Path(path).write_text(text + "\n", encoding="utf-8")
     print(repr(fit))
     print()
     print(f"The article's claims ({100 * table.attrs['confidence']:g}% intervals):")
@@ -459,18 +448,16 @@ def _run_fit(args: argparse.Namespace) -> int:
     return 0 if fit.ok else 1
 
 
-_SUBCOMMANDS.append(_add_fit)
-
-
 def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
     from .reproduction import ANALYSIS_DEFAULTS, SCALES
 
-    parser = subparsers.add_parser(
+    parser = _command(
+        subparsers,
         "reproduce",
         help="reproduce the article end to end: sweep, fit, claims, figures and a report",
         description=(
-            "Run the article's sweep over the hidden std (output std 0.8165, lr 0.1, 10,000 "
-            "epochs) into DIR/results.zarr, fit the optimal std, measure the article's claims, "
+            f"Run the article's sweep over the hidden std ({_ARTICLE}) into "
+            "DIR/results.zarr, fit the optimal std, measure the article's claims, "
             "draw the ten figures into DIR/figures and write DIR/report.md showing them "
             "together (with DIR/claims.csv and DIR/fit.json for machines); the report gives "
             "the command that regenerates it. --scale quick "
@@ -480,7 +467,6 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
             "the sweep where it stopped. The sweep's estimate and limits are those of "
             f"`xorsweep sweep`. {_EXIT}"
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--out",
@@ -521,10 +507,9 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_reproduce(args: argparse.Namespace) -> int:
-    import json
-
-    from . import outputs, plots, reproduction
-    from .report import json_ready, render_report
+    from . import outputs, reproduction
+    from .report import json_text, render_report
+    from .store import COMPUTE_SECONDS, read_header
     from .sweeps.config import SweepConfig, article_grid
 
     out = outputs.writable_directory(args.out, "--out")
@@ -545,19 +530,15 @@ def _run_reproduce(args: argparse.Namespace) -> int:
         results, seed=args.seed, epochs=args.epochs, n_boot=args.n_boot, level=args.level
     )
     start = time.perf_counter()
-    figures = {}
-    (out / "figures").mkdir(exist_ok=True)
-    for name, fig in plots.article_figures(analysis.figures).items():
-        path = Path("figures") / f"{name}.png"
-        fig.savefig(out / path, dpi=150)
-        figures[name] = path.as_posix()
+    figures = {
+        path.stem: path.relative_to(out).as_posix()
+        for path in _save_figures(analysis.figures, out / "figures", "png", _DPI)
+    }
     seconds.update(stages)
     seconds["figures"] += time.perf_counter() - start
     analysis.claims.to_csv(out / "claims.csv", index=False)
     fit = analysis.fit
-    (out / "fit.json").write_text(
-        json.dumps(json_ready(fit.to_dict()), indent=2, allow_nan=False) + "\n"
-    )
+    (out / "fit.json").write_text(json_text(fit.to_dict()) + "\n")
     report = render_report(
         results,
         fit,
@@ -565,6 +546,7 @@ def _run_reproduce(args: argparse.Namespace) -> int:
         figures,
         scale=reproduction.scale_title(args.scale, points, runs, args.epochs),
         seconds=seconds,
+        compute_seconds=read_header(store).attrs.get(COMPUTE_SECONDS),
         notes=analysis.figures.notes,
         command=reproduction.regenerate_command(args.out, args.scale, points, runs, **options),
     )
@@ -576,7 +558,8 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-_SUBCOMMANDS.append(_add_reproduce)
+#: Each subcommand's ``_add_<name>``, in the order ``--help`` lists them.
+_SUBCOMMANDS = (_add_sweep, _add_figures, _add_fit, _add_reproduce)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -596,6 +579,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = os_error_line(exc)
     except MemoryError as exc:
         message = f"out of memory: {exc}" if str(exc) else "out of memory"
+    except KeyboardInterrupt:  # a sweep says what it kept; elsewhere nothing was written yet
+        print(f"xorsweep {args.command}: interrupted", file=sys.stderr)
+        return 130
     print(f"xorsweep {args.command}: error: {message}", file=sys.stderr)
     return 2
 

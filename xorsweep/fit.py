@@ -349,9 +349,7 @@ def fit_optimum(
     degree = check_count(degree, "degree", minimum=2)
     if degree not in DEGREES:
         raise ValueError(f"degree must be 2 or 3, got {degree}")
-    level = check_real(level, "level", 0.0)
-    if level == 0:
-        raise ValueError("level must be a finite number > 0, got 0")
+    level = check_real(level, "level", 0.0, strict=True)
     smooth = check_real(smooth, "smooth", 0.0)
     min_runs = check_count(min_runs, "min_runs", minimum=2)
     if min_points is None:

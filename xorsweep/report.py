@@ -6,6 +6,7 @@ the ``xorsweep reproduce`` command writes it next to the figures.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,20 +15,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["claims_text", "json_ready", "markdown_table", "render_report"]
+from .figure_data import FIGURE_TITLES
+from .network import GLOROT_STD
 
-_FIGURE_TITLES = {
-    "fig01_xor_boundaries": "1. XOR and the hidden neurons' decision lines",
-    "fig02_sigmoid": "2. The sigmoid and its derivative",
-    "fig03_bernoulli": "3. The Bernoulli compatibility P(y | y-hat)",
-    "fig04_bce": "4. Binary cross-entropy",
-    "fig05_training": "5. One network's training, as in the article",
-    "fig06_weights_small_std": "6. Parameters over epochs, very small initial std",
-    "fig07_weights_large_std": "7. Parameters over epochs, large initial std",
-    "fig08_loss_vs_std": "8. Mean total loss against the hidden std (the headline)",
-    "fig09_failure_rate": "9. Failure rate, median and quartiles against the std",
-    "fig10_converged_epoch": "10. Converged epoch against the std",
-}
+__all__ = [
+    "claims_text",
+    "fit_json",
+    "json_ready",
+    "json_text",
+    "markdown_table",
+    "render_report",
+]
 
 
 def _cell(value: Any) -> str:
@@ -88,6 +86,37 @@ def json_ready(value: Any) -> Any:
     return value
 
 
+def json_text(value: Any) -> str:
+    """``value`` as strict JSON, indented by 2 (:func:`json_ready` first).
+
+    >>> print(json_text({"optimum": np.float64(0.6), "ci": [float("nan"), 1.0]}))
+    {
+      "optimum": 0.6,
+      "ci": [
+        null,
+        1.0
+      ]
+    }
+    """
+    return json.dumps(json_ready(value), indent=2, allow_nan=False)
+
+
+def fit_json(store: str, results: xr.Dataset, fit: Any, claims_table: pd.DataFrame) -> str:
+    """The JSON text of ``xorsweep fit --json``: the store and the slice of it that
+    ``results`` are, the fit (a FitResult) and the claims table of :func:`xorsweep.claims`."""
+    selected = {d: float(results[d]) for d in ("output_std", "lr") if d in results.coords}
+    return json_text(
+        {
+            "store": store,
+            "selection": selected,
+            "fit": fit.to_dict(),
+            "claims": claims_table.to_dict(orient="records"),
+            "confidence": claims_table.attrs.get("confidence"),
+            "power": claims_table.attrs.get("power", ""),
+        }
+    )
+
+
 def claims_text(table: pd.DataFrame) -> str:
     """The claims table of :func:`xorsweep.claims` as numbered plain text."""
 
@@ -108,13 +137,12 @@ def claims_text(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _timing(results: xr.Dataset, seconds: Mapping[str, float]) -> list[str]:
+def _timing(seconds: Mapping[str, float], total: float | None) -> list[str]:
     """The stages' seconds; the sweep's is the store's total compute time where it has one."""
     stages = {name: float(v) for name, v in seconds.items()}
     how = dict.fromkeys(stages, "wall time of this command")
     if "sweep" in stages:
-        total = results.attrs.get("compute_seconds")
-        if total is not None and np.ndim(total) == 0 and math.isfinite(float(total)):
+        if total is not None and math.isfinite(total) and total > 0:
             stages["sweep"] = float(total)
             how["sweep"] = "compute time of every run in the store (its compute_seconds)"
         else:
@@ -157,6 +185,7 @@ def render_report(
     *,
     scale: str,
     seconds: Mapping[str, float] | None = None,
+    compute_seconds: float | None = None,
     notes: Sequence[str] = (),
     command: str = "",
 ) -> str:
@@ -176,9 +205,10 @@ def render_report(
         The sweep's size as the title shows it, e.g. ``"quick scale"`` or
         ``"custom scale: 12 points x 60 runs x 300 epochs"``.
     seconds : mapping of str to float, optional
-        Wall time of each stage; for ``"sweep"`` the report shows the
-        store's ``compute_seconds`` attribute instead where there is one,
-        and says which it shows.
+        Wall time of each stage.
+    compute_seconds : float, optional
+        The store's total compute time over every run of the sweep, resumes
+        included; shown for ``"sweep"`` instead of its wall time where given.
     notes : sequence of str
         Remarks for the reader (a failed fit, an example network that did not converge).
     command : str
@@ -200,7 +230,7 @@ def render_report(
         out += ["Regenerate (re-running resumes the sweep):", "", f"    {command}", ""]
     out += ["## Configuration", "", markdown_table(_configuration(results)), ""]
     if seconds:
-        out += _timing(results, seconds)
+        out += _timing(seconds, compute_seconds)
     if "fig08_loss_vs_std" in figures:
         out += ["## The headline", "", f"![figure 8]({figures['fig08_loss_vs_std']})", ""]
     out += ["## The optimal std against Glorot's 1/√2", ""]
@@ -208,7 +238,7 @@ def render_report(
         lo, hi = fit.optimum_ci
         out += [
             f"Fitted optimum **{fit.optimum:.3f}** (95% CI {lo:.3f} to {hi:.3f}); "
-            f"Glorot's 1/√2 = 0.7071 lies {abs(fit.glorot_distance):.2f} CI half-widths "
+            f"Glorot's 1/√2 = {GLOROT_STD:.4f} lies {abs(fit.glorot_distance):.2f} CI half-widths "
             f"{'below' if fit.glorot_distance < 0 else 'above'} it.",
             "",
         ]
@@ -232,5 +262,5 @@ def render_report(
         out += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     out += ["## All figures", ""]
     for name, path in figures.items():
-        out += [f"### {_FIGURE_TITLES.get(name, name)}", "", f"![{name}]({path})", ""]
+        out += [f"### {FIGURE_TITLES.get(name, name)}", "", f"![{name}]({path})", ""]
     return "\n".join(out)

@@ -11,8 +11,12 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .training import ARTICLE_EPOCHS
+
 if TYPE_CHECKING:
     import xarray as xr
+
+    from .figure_data import FigureData
 
 __all__ = [
     "ANALYSIS_DEFAULTS",
@@ -29,7 +33,7 @@ SCALES = {"quick": {"points": 80, "runs": 2_000}, "full": {"points": 400, "runs"
 
 #: The options of ``reproduce`` that change its numbers besides the scale, with their
 #: defaults: the article's epochs, the root seed, bootstrap replicates, the fit's window.
-ANALYSIS_DEFAULTS = {"epochs": 10_000, "seed": 0, "n_boot": 1000, "level": 0.25}
+ANALYSIS_DEFAULTS = {"epochs": ARTICLE_EPOCHS, "seed": 0, "n_boot": 1000, "level": 0.25}
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Analysis:
 
     fit: Any  # FitResult
     claims: Any  # pandas.DataFrame from xorsweep.claims
-    figures: Any  # plots.FigureData, with the same fit
+    figures: FigureData  # with the same fit
 
 
 def analyse(
@@ -51,15 +55,15 @@ def analyse(
     """
     import time
 
-    from . import plots
     from .claims import claims
+    from .figure_data import figure_data
     from .fit import fit_optimum
 
     start = time.perf_counter()
     fit = fit_optimum(results, level=level, n_boot=n_boot, rng=seed, errors="ignore")
     table = claims(results, fit=fit, n_boot=n_boot, rng=seed)
     middle = time.perf_counter()
-    data = plots.figure_data(results, seed=seed, epochs=epochs, fit=fit)
+    data = figure_data(results, seed=seed, epochs=epochs, fit=fit)
     seconds = {"fit and claims": middle - start, "figures": time.perf_counter() - middle}
     return Analysis(fit, table, data), seconds
 

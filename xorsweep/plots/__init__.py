@@ -1,0 +1,74 @@
+"""Figures: the article's eight and two more, each drawn from data passed in.
+
+Every ``plot_*`` function takes data and ``ax=None`` (or ``axes=None`` when it
+draws more than one panel), draws, and returns what it drew on: an Axes, or a
+tuple of Axes for the two-panel figures 5 and 9. Nothing here saves a file;
+the caller (the ``xorsweep figures`` command, a notebook) decides where a
+figure goes. Nothing here computes the data either: :func:`figure_data`
+(from :mod:`xorsweep.figure_data`, re-exported here) gathers the data of all
+ten figures from a sweep's results, and :func:`article_figures` draws them.
+
+This package is the only one that imports matplotlib and seaborn, and
+``import xorsweep`` does not import it: use ``import xorsweep.plots``.
+
+Theme and colours
+-----------------
+One seaborn theme (``whitegrid`` style, ``notebook`` context, ``deep``
+palette) is applied by :func:`theme`, a context manager that every ``plot_*``
+function enters while it draws; it never changes matplotlib's global settings.
+Use ``with theme():`` to draw your own figures in the same style.
+
+:data:`COLORS` fixes what each colour means:
+
+* ``class0``, ``class1`` (blue, orange): the XOR points in the input plane
+  (x1, x2) by target, figure 1.
+* ``y0``, ``y1`` (purple, green): the output space (y-hat, y), figures 3 to 5;
+  deliberately not the input plane's colours, as the article asks. Figure 3's
+  colour map (viridis) runs from purple to green to yellow.
+* ``boundary`` (black): a hidden neuron's decision line, figure 1.
+* ``data`` (blue): measured means, medians and rates, figures 8 to 10.
+* ``glorot`` (black): the vertical line at 1/sqrt(2), figures 8 to 10.
+* ``optimum`` (green, darker than ``y1``): the fitted minimum and its
+  confidence band, figure 8 (the article's green line).
+* ``fit`` (red): the fitted curve, figure 8.
+
+Figures 6 and 7 use seaborn's ``Paired`` palette: one hue per parameter role
+(weight from x1, weight from x2, bias, output weight), light for hidden
+neuron 1 and dark for hidden neuron 2, solid lines for neuron 1 and dashed
+for neuron 2; the output bias is purple.
+"""
+
+from __future__ import annotations
+
+from ..figure_data import FIGURE_NAMES, FORMATS, FigureData, check_format, figure_data
+from ..network import GLOROT_STD
+from ._article import article_figures
+from ._formulas import plot_bce, plot_bernoulli, plot_sigmoid
+from ._network import plot_training, plot_weight_evolution, plot_xor_boundaries
+from ._style import COLORS, theme
+from ._sweep import plot_converged_epoch, plot_failure_rate, plot_loss_vs_std
+
+__all__ = [
+    "COLORS",
+    "FIGURE_NAMES",
+    "FORMATS",
+    "GLOROT",
+    "FigureData",
+    "article_figures",
+    "check_format",
+    "figure_data",
+    "plot_bce",
+    "plot_bernoulli",
+    "plot_converged_epoch",
+    "plot_failure_rate",
+    "plot_loss_vs_std",
+    "plot_sigmoid",
+    "plot_training",
+    "plot_weight_evolution",
+    "plot_xor_boundaries",
+    "theme",
+]
+
+#: Glorot's std of the 2 -> 2 hidden layer, 1/sqrt(2) (:data:`xorsweep.network.GLOROT_STD`):
+#: the black line of figures 8 to 10.
+GLOROT = GLOROT_STD

@@ -1,0 +1,41 @@
+"""Helpers shared by the figures: the axes to draw on, and the check of the data passed in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+
+
+def get_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    """``ax``, or the Axes of a new figure of ``figsize`` inches if it is None."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    elif not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
+
+
+def get_axes_pair(
+    axes: Any, figsize: tuple[float, float], nrows: int, ncols: int, **kwargs: Any
+) -> tuple[Axes, Axes]:
+    """The two Axes in ``axes``, or those of a new ``nrows`` x ``ncols`` figure if it is None."""
+    if axes is None:
+        _, made = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", **kwargs)
+        return made[0], made[1]
+    pair = tuple(np.ravel(np.asarray(axes, dtype=object)))
+    if len(pair) != 2 or not all(isinstance(a, Axes) for a in pair):
+        raise TypeError("axes must be None or a sequence of two matplotlib Axes")
+    return pair[0], pair[1]
+
+
+def require(ds: xr.Dataset, variables: tuple[str, ...], what: str, hint: str) -> None:
+    """Raise unless ``ds`` is a Dataset with ``variables``; ``hint`` says where to get one."""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"{what} must be an xarray.Dataset, got {type(ds).__name__}")
+    missing = [v for v in variables if v not in ds.variables]
+    if missing:
+        raise ValueError(f"{what} lacks the variable(s) {', '.join(missing)}; {hint}")

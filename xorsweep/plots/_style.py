@@ -1,0 +1,94 @@
+"""The figures' theme, colours and sizes (see the package docstring for what each colour means)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import matplotlib as mpl
+import seaborn as sns
+from cycler import cycler
+
+#: seaborn's ``deep`` palette, as hex strings.
+DEEP = sns.color_palette("deep").as_hex()
+
+#: What each colour means; see the package docstring.
+COLORS: dict[str, str] = {
+    "class0": DEEP[0],
+    "class1": DEEP[1],
+    "y0": DEEP[4],
+    "y1": DEEP[2],
+    "boundary": "#000000",
+    "data": DEEP[0],
+    "glorot": "#000000",
+    "optimum": "#12711c",
+    "fit": DEEP[3],
+}
+
+#: Size (inches) of each figure when a plot function makes its own.
+SIZES = {
+    "fig01_xor_boundaries": (5.5, 6.2),
+    "fig02_sigmoid": (6.0, 4.0),
+    "fig03_bernoulli": (6.0, 4.8),
+    "fig04_bce": (6.0, 4.0),
+    "fig05_training": (10.5, 4.2),
+    "fig06_weights_small_std": (8.5, 4.5),
+    "fig07_weights_large_std": (8.5, 4.5),
+    "fig08_loss_vs_std": (10.0, 5.5),
+    "fig09_failure_rate": (10.0, 7.0),
+    "fig10_converged_epoch": (10.0, 5.0),
+}
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _theme_rc() -> dict[str, Any]:
+    rc: dict[str, Any] = {}
+    rc.update(sns.axes_style("whitegrid"))
+    rc.update(sns.plotting_context("notebook"))
+    rc["axes.prop_cycle"] = cycler(color=DEEP)
+    rc["legend.frameon"] = True
+    rc["legend.framealpha"] = 0.9
+    return rc
+
+
+@contextmanager
+def theme() -> Iterator[None]:
+    """Draw in the package's seaborn theme inside a ``with`` block.
+
+    The theme is matplotlib's rc settings from seaborn's ``whitegrid`` style,
+    ``notebook`` context and ``deep`` palette; they, and only they, are
+    restored on exit. Other settings changed meanwhile stay: in a notebook,
+    the first figure starts the inline backend, which turns interactive mode
+    on, and undoing that (as ``matplotlib.rc_context`` would) stops figures
+    made after the block from being shown.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> with theme():
+    ...     fig, ax = plt.subplots()
+    >>> ax.xaxis.get_gridlines()[0].get_visible()
+    True
+    >>> plt.close(fig)
+    """
+    rc = _theme_rc()
+    saved = {key: mpl.rcParams[key] for key in rc}
+    mpl.rcParams.update(rc)
+    try:
+        yield
+    finally:
+        mpl.rcParams.update(saved)
+
+
+def themed(func: _F) -> _F:
+    """``func`` drawing inside :func:`theme`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with theme():
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
