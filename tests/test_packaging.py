@@ -65,9 +65,9 @@ def test_public_api_is_explicit():
 
 def test_names_come_from_their_modules_even_after_a_submodule_import():
     import xorsweep.claims
-    import xorsweep.sweep  # noqa: F401  - would replace the function by the module
+    import xorsweep.sweeps.run  # noqa: F401
 
-    assert callable(xorsweep.sweep) and xorsweep.sweep.__module__ == "xorsweep.sweep"
+    assert callable(xorsweep.sweep) and xorsweep.sweep.__module__ == "xorsweep.sweeps.run"
     assert callable(xorsweep.claims) and xorsweep.claims.__module__ == "xorsweep.claims"
     assert xorsweep.reference.__name__ == "xorsweep.reference"
     namespace: dict = {}
@@ -81,7 +81,7 @@ def test_names_come_from_their_modules_even_after_a_submodule_import():
 def test_a_sweeps_workers_import_numpy_but_not_xarray_pandas_or_scipy():
     """What a worker process loads: the package and a block's computation, nothing heavy."""
     code = (
-        "import sys, xorsweep.workers, xorsweep.tasks; xorsweep.workers._warm_up(); "
+        "import sys, xorsweep.sweeps.workers as w, xorsweep.sweeps.tasks; w._warm_up(); "
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -89,7 +89,8 @@ def test_a_sweeps_workers_import_numpy_but_not_xarray_pandas_or_scipy():
     assert {"numpy", "xorsweep"} <= loaded
     assert not loaded & {"xarray", "pandas", "scipy", "zarr", "dask", "matplotlib"}, loaded
     # what the parent sends its workers is found there (pickled by module and name)
-    from xorsweep import tasks
+    from xorsweep.sweeps import config, tasks
 
     for sent in (tasks.compute_block, tasks.BlockTask):
-        assert sent.__module__ == "xorsweep.tasks", sent
+        assert sent.__module__ == "xorsweep.sweeps.tasks", sent
+    assert config.SweepConfig.__module__ == "xorsweep.sweeps.config"

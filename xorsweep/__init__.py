@@ -82,13 +82,13 @@ _SOURCES = {
     "survival_curves": "survival",
     "wilson_interval": "stats",
     "open_results": "store",
-    "SweepConfig": "sweep",
+    "SweepConfig": "sweeps.config",
     "tail_test": "tails",
-    "allocate": "sweep",
-    "article_grid": "sweep",
-    "replay": "sweep",
-    "sweep": "sweep",
-    "to_article_frame": "sweep",
+    "allocate": "sweeps.results",
+    "article_grid": "sweeps.config",
+    "replay": "sweeps.results",
+    "sweep": "sweeps.run",
+    "to_article_frame": "sweeps.results",
     "UPDATES": "training",
     "train": "training",
     "TruthTable": "truth_tables",
@@ -100,8 +100,8 @@ _SOURCES = {
     "xor": "truth_tables",
 }
 
-#: Functions named like the module that defines them: ``xorsweep.sweep`` is the function.
-_SHADOWED = frozenset({"claims", "sweep"})
+#: Functions named like the module that defines them: ``xorsweep.claims`` is the function.
+_SHADOWED = frozenset({"claims"})
 
 
 def __getattr__(name: str) -> Any:
@@ -118,8 +118,8 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """The package's module type: importing ``xorsweep.sweep`` (or ``.claims``) leaves
-    ``xorsweep.sweep`` the function, as the submodule would otherwise replace it."""
+    """The package's module type: importing ``xorsweep.claims`` leaves
+    ``xorsweep.claims`` the function, as the submodule would otherwise replace it."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _SHADOWED and isinstance(value, types.ModuleType):
@@ -140,7 +140,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .stats import summarize, wilson_interval
     from .store import open_results
     from .survival import converged_between, survival_curves
-    from .sweep import SweepConfig, allocate, article_grid, replay, sweep, to_article_frame
+    from .sweeps.config import SweepConfig, article_grid
+    from .sweeps.results import allocate, replay, to_article_frame
+    from .sweeps.run import sweep
     from .tails import tail_test
     from .training import UPDATES, train
     from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor

@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .tasks import VARIABLES, BlockTask, compute_block
+from .store import VARIABLES
+from .sweeps.tasks import compute_block
+from .sweeps.tasks import task_of_points as BlockTask  # a task of explicit points
 from .training import ARTICLE_LR
 
 if TYPE_CHECKING:
-    from .sweep import SweepConfig
+    from .sweeps.config import SweepConfig
 
 __all__ = [
     "plan",
@@ -165,7 +167,7 @@ def stored_runs(config: SweepConfig, path: str | os.PathLike) -> tuple[np.ndarra
     holds something else or results of another configuration than ``config``.
     """
     from . import store
-    from .sweep import SweepConfig
+    from .sweeps.config import SweepConfig
 
     path = Path(path)
     if store.path_state(path) != "store":
