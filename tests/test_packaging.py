@@ -64,11 +64,11 @@ def test_public_api_is_explicit():
 
 
 def test_names_come_from_their_modules_even_after_a_submodule_import():
-    import xorsweep.claims
+    import xorsweep.article_claims
     import xorsweep.sweeps.run  # noqa: F401
 
     assert callable(xorsweep.sweep) and xorsweep.sweep.__module__ == "xorsweep.sweeps.run"
-    assert callable(xorsweep.claims) and xorsweep.claims.__module__ == "xorsweep.claims"
+    assert callable(xorsweep.claims) and xorsweep.claims.__module__ == "xorsweep.article_claims"
     assert xorsweep.reference.__name__ == "xorsweep.reference"
     namespace: dict = {}
     exec("from xorsweep import *", namespace)
@@ -76,6 +76,15 @@ def test_names_come_from_their_modules_even_after_a_submodule_import():
     assert namespace["train"] is xorsweep.training.train
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         xorsweep.no_such_name  # noqa: B018
+
+
+def test_no_public_name_is_also_a_submodule_name():
+    """Importing a submodule sets it as an attribute of the package: a function of the
+    same name would be replaced (``reference`` is the one public name that is a module)."""
+    import pkgutil
+
+    modules = {m.name for m in pkgutil.iter_modules(xorsweep.__path__)}
+    assert set(xorsweep.__all__) & modules == {"reference"}
 
 
 def test_a_sweeps_workers_import_numpy_but_not_xarray_pandas_or_scipy():

@@ -12,8 +12,6 @@ so that the package never loads matplotlib unasked.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from ._version import VERSION as __version__
@@ -62,7 +60,7 @@ __all__ = [
 #: The module defining each public name (``reference`` is itself a module).
 _SOURCES = {
     "reference": "reference",
-    "claims": "claims",
+    "claims": "article_claims",
     "BasinSlice": "basins",
     "basin_map": "basins",
     "basin_summary": "basins",
@@ -100,9 +98,6 @@ _SOURCES = {
     "xor": "truth_tables",
 }
 
-#: Functions named like the module that defines them: ``xorsweep.claims`` is the function.
-_SHADOWED = frozenset({"claims"})
-
 
 def __getattr__(name: str) -> Any:
     if name not in _SOURCES:
@@ -117,22 +112,10 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-class _Package(types.ModuleType):
-    """The package's module type: importing ``xorsweep.claims`` leaves
-    ``xorsweep.claims`` the function, as the submodule would otherwise replace it."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            return  # the module stays in sys.modules
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
+    from .article_claims import claims
     from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
-    from .claims import claims
     from .end_states import diagnose, state_shares
     from .fit import FitResult, fit_optimum
     from .initialization import init_rules

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .store import VARIABLES
-from .sweeps.tasks import compute_block
-from .sweeps.tasks import task_of_points as BlockTask  # a task of explicit points
+from .sweeps.tasks import compute_block, task_of_points
 from .training import ARTICLE_LR
 
 if TYPE_CHECKING:
@@ -225,7 +224,7 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
     """
 
     def timed(points: int, epochs: int) -> float:
-        task = BlockTask(
+        task = task_of_points(
             hidden_std=np.geomspace(0.5, 2.0, points),
             output_std=np.ones(points),
             lr=np.full(points, ARTICLE_LR),

@@ -408,7 +408,7 @@ def _open(path: str, selections: list[str]) -> Any:
 
 def _run_fit(args: argparse.Namespace) -> int:
     from . import outputs
-    from .claims import claims
+    from .article_claims import claims
     from .fit import fit_optimum
     from .report import claims_text, fit_json
 
