@@ -12,14 +12,13 @@ so that the package never loads matplotlib unasked.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from ._version import VERSION as __version__
 
 __all__ = [
     "ENGINES",
+    "BasinSlice",
     "PARAMETER_NAMES",
     "FitResult",
     "Population",
@@ -30,15 +29,19 @@ __all__ = [
     "allocate",
     "and_",
     "article_grid",
+    "basin_map",
+    "basin_summary",
     "claims",
     "converged_between",
     "diagnose",
+    "direction_slice",
     "fit_optimum",
     "glorot_std",
     "init_population",
     "init_rules",
     "open_results",
     "or_",
+    "parameter_slice",
     "parity",
     "reference",
     "replay",
@@ -59,7 +62,12 @@ __all__ = [
 _SOURCES = {
     "reference": "reference",
     "ENGINES": "engines",
-    "claims": "claims",
+    "claims": "article_claims",
+    "BasinSlice": "basins",
+    "basin_map": "basins",
+    "basin_summary": "basins",
+    "direction_slice": "basins",
+    "parameter_slice": "basins",
     "diagnose": "end_states",
     "state_shares": "end_states",
     "FitResult": "fit",
@@ -74,13 +82,13 @@ _SOURCES = {
     "survival_curves": "survival",
     "wilson_interval": "stats",
     "open_results": "store",
-    "SweepConfig": "sweep",
+    "SweepConfig": "sweeps.config",
     "tail_test": "tails",
-    "allocate": "sweep",
-    "article_grid": "sweep",
-    "replay": "sweep",
-    "sweep": "sweep",
-    "to_article_frame": "sweep",
+    "allocate": "sweeps.results",
+    "article_grid": "sweeps.config",
+    "replay": "sweeps.results",
+    "sweep": "sweeps.run",
+    "to_article_frame": "sweeps.results",
     "UPDATES": "training",
     "train": "training",
     "TruthTable": "truth_tables",
@@ -91,9 +99,6 @@ _SOURCES = {
     "xnor": "truth_tables",
     "xor": "truth_tables",
 }
-
-#: Functions named like the module that defines them: ``xorsweep.sweep`` is the function.
-_SHADOWED = frozenset({"claims", "sweep"})
 
 
 def __getattr__(name: str) -> Any:
@@ -109,21 +114,10 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-class _Package(types.ModuleType):
-    """The package's module type: importing ``xorsweep.sweep`` (or ``.claims``) leaves
-    ``xorsweep.sweep`` the function, as the submodule would otherwise replace it."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            return  # the module stays in sys.modules
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
-    from .claims import claims
+    from .article_claims import claims
+    from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
     from .end_states import diagnose, state_shares
     from .engines import ENGINES
     from .fit import FitResult, fit_optimum
@@ -132,7 +126,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .stats import summarize, wilson_interval
     from .store import open_results
     from .survival import converged_between, survival_curves
-    from .sweep import SweepConfig, allocate, article_grid, replay, sweep, to_article_frame
+    from .sweeps.config import SweepConfig, article_grid
+    from .sweeps.results import allocate, replay, to_article_frame
+    from .sweeps.run import sweep
     from .tails import tail_test
     from .training import UPDATES, train
     from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor

@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # xarray is imported when results are made: workers do withou
 __all__ = [
     "train",
     "train_arrays",
+    "TrainingJob",
+    "run_training",
     "UPDATES",
     "DEFAULT_BLOCK",
     "MAX_LR",
@@ -137,8 +139,8 @@ def train(
     (('run',), (4, 4))
     """
     args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
-    job = _Job.checked(*args, engine)
-    return _to_dataset(_train_job(job), job)
+    job = TrainingJob.checked(*args, engine)
+    return _to_dataset(run_training(job), job)
 
 
 def train_arrays(
@@ -175,24 +177,30 @@ def train_arrays(
         :func:`train`'s.
     """
     args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
-    job = _Job.checked(*args, engine)
-    return {**_train_job(job), "lr": job.lrs}
+    job = TrainingJob.checked(*args, engine)
+    return {**run_training(job), "lr": job.lrs}
 
 
 @dataclass(frozen=True)
-class _Job:
-    """The checked arguments of :func:`train` and :func:`train_arrays`."""
+class TrainingJob:
+    """The arguments of :func:`train`, checked: what :func:`run_training` reads.
+
+    :meth:`checked` makes one from a caller's arguments (``train``,
+    ``train_arrays``). Code whose values are already checked, such as a
+    sweep's block (its :class:`~xorsweep.sweeps.config.SweepConfig` checked
+    them), makes one directly and nothing is checked again.
+    """
 
     population: Population
-    epochs: int
-    lrs: np.ndarray  # (run,)
-    table: TruthTable
-    update: str
-    activation: str
-    gradient: str
-    record_every: int | None
-    block_size: int
-    engine: str  # the one that computes: "numpy" or "numba"
+    epochs: int  # >= 0
+    lrs: np.ndarray  # (run,), finite, > 0 and <= MAX_LR
+    table: TruthTable  # its inputs and outputs are the population's
+    update: str = "article"  # one of UPDATES
+    activation: str = "sigmoid"  # see xorsweep.activations
+    gradient: str = "sum"
+    record_every: int | None = None  # >= 1, or None
+    block_size: int = DEFAULT_BLOCK  # >= 1
+    engine: str = "numpy"  # the one that computes: one of COMPUTING (xorsweep.engines)
 
     @classmethod
     def checked(
@@ -207,7 +215,8 @@ class _Job:
         record_every: object,
         block_size: object,
         engine: object,
-    ) -> _Job:
+    ) -> TrainingJob:
+        """The arguments of :func:`train` checked, in its order; raises for bad ones."""
         population = _check_population(population)
         epochs = check_count(epochs, "epochs", minimum=0)
         lrs = check_per_run(lr, "lr", population.runs, positive=True, upper=MAX_LR)
@@ -248,8 +257,12 @@ def _check_population(population: object) -> Population:
     return population
 
 
-def _train_job(job: _Job) -> dict[str, np.ndarray]:
-    """Every block's results, run first, each in its slice of one array per name."""
+def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
+    """Train ``job``'s population; its arguments are taken as checked.
+
+    Returns what :func:`train_arrays` returns but ``lr``: every block's
+    results, run first, each in its slice of one array per name.
+    """
     runs = job.population.runs
     merged: dict[str, np.ndarray] = {}
     # equal blocks of at most block_size runs: 10,000 runs are two blocks of 5,000, not
@@ -273,7 +286,7 @@ def _train_job(job: _Job) -> dict[str, np.ndarray]:
     return merged
 
 
-def _train_fused(population: Population, lr: np.ndarray, job: _Job) -> dict[str, np.ndarray]:
+def _train_fused(population: Population, lr: np.ndarray, job: TrainingJob) -> dict[str, np.ndarray]:
     """The numba engine's results for ``population`` at (scaled) learning rates ``lr`` (r,)."""
     from . import fused  # imports numba: only where it is used
 
@@ -281,7 +294,7 @@ def _train_fused(population: Population, lr: np.ndarray, job: _Job) -> dict[str,
     return fused.train_block(population, job.table, lr, *args)
 
 
-def _train_block(blk: ParameterBlock, lr: np.ndarray, job: _Job) -> dict[str, np.ndarray]:
+def _train_block(blk: ParameterBlock, lr: np.ndarray, job: TrainingJob) -> dict[str, np.ndarray]:
     """Train the networks of ``blk`` at (scaled) learning rates ``lr`` (r,) in place."""
     epochs, record_every, table = job.epochs, job.record_every, job.table
     ws = Workspace.for_block(blk, table, lr)
@@ -336,7 +349,7 @@ def _converged_epoch(last_wrong: np.ndarray, final_wrong: np.ndarray, epochs: in
     return np.where(last == epochs, np.nan, last + 1.0)
 
 
-def _to_dataset(res: dict[str, np.ndarray], job: _Job) -> xr.Dataset:
+def _to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
     import xarray as xr  # here, not at the top: see train_arrays
 
     table, epochs, lrs, update, record_every = (
