@@ -50,6 +50,7 @@ def test_help_explains_every_option_with_its_default(capsys):
         ("--lr", "(default: 0.1)"),
         ("--seed", "(default: 0)"),
         ("--update", "(default: article)"),
+        ("--engine", "(default: auto)"),
         ("--workers", "(default: every CPU"),
         ("--scheduler", "(default: local)"),
         ("--total-runs", "(default: no such runs)"),
@@ -89,6 +90,7 @@ def test_total_runs_allocates_the_rest(tmp_path, capsys):
     "extra, message",
     [
         (["--epochs", "81"], "epochs is 80 in the store but 81 was requested"),
+        (["--engine", "numpy"], "computed with engine 'numba', and engine='numpy' was asked"),
         (["--runs", "0"], "runs must be an integer >= 1, got 0"),
         (["--points", "0"], "points must be an integer >= 1, got 0"),
         (["--std-min", "-1"], "std_min must be finite and > 0"),

@@ -124,7 +124,7 @@ def test_auto_without_numba_trains_with_numpy_and_warns_once(without_numba):
 
 def test_numba_without_numba_is_refused_with_the_reason(without_numba):
     pop = xs.init_population(3, seed=2)
-    with pytest.raises(RuntimeError, match=r"^engine='numba' cannot run here \(ImportError: No "):
+    with pytest.raises(ValueError, match=r"^engine='numba' cannot run here \(ImportError: No "):
         xs.train(pop, 5, engine="numba")
 
 

@@ -26,6 +26,7 @@ def reproduced(tmp_path_factory):
 
 def test_reproduce_writes_report_figures_and_store(reproduced, capsys):
     report = (reproduced / "report.md").read_text()
+    assert re.search(r"training engine \| numba \|", report)  # auto, settled
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
     names = {Path(link).stem for link in links}
     assert {f"fig{i:02d}" for i in range(1, 11)} <= {n[:5] for n in names}

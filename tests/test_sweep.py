@@ -350,8 +350,9 @@ def test_sweep_config_is_frozen_and_round_trips_through_attributes(small):
         cfg.epochs = 3
     assert cfg.hidden_std == tuple(STDS) and hash(cfg) == hash(SweepConfig(STDS, epochs=EPOCHS))
     back = SweepConfig.from_attrs(small.attrs, small.hidden_std.values)
-    assert back == cfg
+    assert cfg.engine == "auto" and back.engine == "numba" and back == cfg.settled()
     assert xs.sweep(**dataclasses.asdict(cfg), runs=6, workers=1, progress=False).equals(small)
+    assert xs.sweep(**dataclasses.asdict(back), runs=6, workers=1, progress=False).equals(small)
 
 
 def test_replay_needs_an_exact_grid_value(small):
@@ -627,6 +628,10 @@ def dask_reference():
 def test_dask_results_are_bit_identical_to_local(dask_client, dask_reference):
     ds = xs.sweep(**DASK_KW, client=dask_client, block_size=300)
     xr.testing.assert_identical(ds, dask_reference)
+    assert ds.attrs["engine"] == "numba"
+    numpy = {"engine": "numpy", **DASK_KW}
+    ds = xs.sweep(**numpy, client=dask_client, block_size=300)
+    xr.testing.assert_identical(ds, xs.sweep(**numpy, workers=1))
     with pytest.raises(ValueError, match="give workers .* or client .*, not both"):
         xs.sweep(**DASK_KW, client=dask_client, workers=2)
 

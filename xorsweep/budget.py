@@ -235,6 +235,7 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
             update=config.update,
             data=config.data,
             hidden=config.hidden,
+            engine=config.engine,
         )
         start = time.perf_counter()
         compute_block(task)

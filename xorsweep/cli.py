@@ -14,10 +14,12 @@ import math
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ._version import VERSION
+from .engines import ENGINES
 from .figure_data import FIGURE_NAMES, FORMATS
 from .network import ARTICLE_OUTPUT_STD
 from .training import ARTICLE_EPOCHS, ARTICLE_LR
@@ -29,6 +31,12 @@ _MAX_STD = 1e300
 _SATURATED_STD = 1e6
 #: Said in the description of every command that computes.
 _EXIT = "Exit status 2, with one line why: bad input, unwritable path, too little memory or disk."
+#: What ``--engine`` chooses (:mod:`xorsweep.engines`).
+_ENGINE = (
+    "training engine: numba (a fused compiled kernel, several times faster), numpy (the "
+    "exactness anchor; they agree to about 1e-13), or auto: numba where it compiles, else numpy "
+    "with a warning. A store is resumed with the engine that made it; another is refused"
+)
 #: Resolution of PNG figures, dots per inch (``figures --dpi``, and ``reproduce``).
 _DPI = 150
 #: The article's training, as the descriptions say it.
@@ -73,7 +81,8 @@ def _integer(text: str) -> int:
 
 
 def _add_execution(parser: argparse.ArgumentParser) -> None:
-    """Where and how long a sweep runs: options of ``sweep`` and ``reproduce``."""
+    """Where, how and how long a sweep runs: options of ``sweep`` and ``reproduce``."""
+    parser.add_argument("--engine", default="auto", choices=ENGINES, help=_ENGINE)
     parser.add_argument(
         "--workers",
         type=_integer,
@@ -199,7 +208,7 @@ def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) ->
     from ._checks import check_count
     from ._interrupts import sigterm_as_interrupt
     from .sweeps.execution import default_workers
-    from .sweeps.run import run_sweep
+    from .sweeps.run import run_sweep, settle
     from .training import DEFAULT_BLOCK
 
     runs = check_count(runs, "runs")
@@ -224,6 +233,7 @@ def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) ->
             n_workers = default_workers() if workers is None else check_count(workers, "workers")
         block = getattr(args, "block_size", DEFAULT_BLOCK)
         total = getattr(args, "total_runs", None)
+        config = settle(replace(config, engine=args.engine), path)  # a store keeps its own
         said = budget.plan(config, runs, path, n_workers, block, total, args.max_hours)
         if said:
             print(f"{path}: {said}")

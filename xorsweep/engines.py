@@ -20,7 +20,7 @@ import warnings
 
 from ._checks import check_choice
 
-__all__ = ["ENGINES", "COMPUTING", "check_engine", "numba_problem", "resolve"]
+__all__ = ["ENGINES", "COMPUTING", "check_engine", "numba_problem", "resolve", "resume"]
 
 #: The names ``engine=`` accepts; the first is the default.
 ENGINES = ("auto", "numpy", "numba")
@@ -72,7 +72,7 @@ def resolve(engine: str, n_in: int, hidden: int, n_out: int, activation: str = "
 
     ``engine`` is one of :data:`ENGINES`. ``"auto"`` falls back to
     ``"numpy"`` with a RuntimeWarning (the first time in the process) where
-    numba cannot compile the kernel; ``"numba"`` then raises RuntimeError.
+    numba cannot compile the kernel; ``"numba"`` then raises ValueError.
 
     >>> resolve("numpy", 2, 2, 1)
     'numpy'
@@ -85,7 +85,7 @@ def resolve(engine: str, n_in: int, hidden: int, n_out: int, activation: str = "
     if problem is None:
         return "numba"
     if engine == "numba":
-        raise RuntimeError(f"engine='numba' cannot run here ({problem}); use engine='numpy'")
+        raise ValueError(f"engine='numba' cannot run here ({problem}): use 'numpy' or 'auto'")
     if not _warned:
         _warned = True
         warnings.warn(
@@ -94,3 +94,23 @@ def resolve(engine: str, n_in: int, hidden: int, n_out: int, activation: str = "
             stacklevel=4,  # the caller of train()
         )
     return "numpy"
+
+
+def resume(requested: str, recorded: str, what: str) -> str:
+    """The engine that adds runs to results computed by ``recorded`` (one of :data:`COMPUTING`).
+
+    ``"auto"`` is ``recorded``: results hold one engine's numbers. Another
+    engine than ``recorded`` is refused with a ValueError naming both and
+    ``what`` (the results, e.g. ``"the store r.zarr"``).
+
+    >>> resume("auto", "numpy", "the store r.zarr")
+    'numpy'
+    """
+    requested = check_engine(requested)
+    if requested in ("auto", recorded):
+        return recorded
+    raise ValueError(
+        f"{what} was computed with engine {recorded!r}, and engine={requested!r} was asked for: "
+        f"a store holds one engine's numbers. Use engine {recorded!r} (or 'auto') to add to it, "
+        "or choose another store path"
+    )

@@ -171,6 +171,7 @@ def _configuration(results: xr.Dataset) -> pd.DataFrame:
         "epochs": f"{epochs:,}",
         "net-epochs": f"{runs * epochs:.3g}",
         "update order": attrs.get("update", "–"),
+        "training engine": attrs.get("engine", "numpy"),  # stores from before engines: NumPy
         "seed": attrs.get("seed", "–"),
         "xorsweep": attrs.get("xorsweep_version", "–"),
     }

@@ -32,8 +32,15 @@ __all__ = [
 SCALES = {"quick": {"points": 80, "runs": 2_000}, "full": {"points": 400, "runs": 10_000}}
 
 #: The options of ``reproduce`` that change its numbers besides the scale, with their
-#: defaults: the article's epochs, the root seed, bootstrap replicates, the fit's window.
-ANALYSIS_DEFAULTS = {"epochs": ARTICLE_EPOCHS, "seed": 0, "n_boot": 1000, "level": 0.25}
+#: defaults: the article's epochs, the root seed, bootstrap replicates, the fit's window
+#: and the training engine (whose numbers differ in the last bits).
+ANALYSIS_DEFAULTS = {
+    "epochs": ARTICLE_EPOCHS,
+    "seed": 0,
+    "n_boot": 1000,
+    "level": 0.25,
+    "engine": "auto",
+}
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,8 @@ def regenerate_command(out: str, scale: str, points: int, runs: int, **options: 
     --------
     >>> regenerate_command("my report", "quick", 12, 2000, epochs=300, seed=0)
     "xorsweep reproduce --out 'my report' --scale quick --points 12 --epochs 300"
+    >>> regenerate_command("out", "full", 400, 10_000, engine="numba")
+    'xorsweep reproduce --out out --scale full --engine numba'
     """
     parts = ["xorsweep", "reproduce", "--out", shlex.quote(str(out)), "--scale", scale]
     size = SCALES[scale]

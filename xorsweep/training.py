@@ -128,8 +128,7 @@ def train(
     ------
     TypeError, ValueError
         For arguments of the wrong type, shape or range, naming the argument.
-    RuntimeError
-        For ``engine="numba"`` where numba cannot compile the kernel.
+        Also for ``engine="numba"`` where numba cannot compile the kernel.
 
     Examples
     --------

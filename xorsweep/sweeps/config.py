@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
 
 from .._checks import check_choice, check_count, check_grid
+from ..engines import check_engine, resolve, resume
 from ..network import ARTICLE_OUTPUT_STD, check_hidden, n_parameters
 from ..training import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES
 from ..truth_tables import truth_table
@@ -107,6 +108,9 @@ class SweepConfig:
     data: str = "xor"
     # hidden units per network, from 1 to 256 (xorsweep.network.MAX_HIDDEN)
     hidden: int = 2
+    # the training engine (xorsweep.engines): "auto" until the sweep settles it (settled),
+    # then the one that computes, "numpy" or "numba", as the results record it
+    engine: str = "auto"
 
     def __post_init__(self) -> None:
         hidden_std = self.hidden_std
@@ -122,6 +126,7 @@ class SweepConfig:
             "update": check_choice(self.update, "update", UPDATES),
             "data": truth_table(self.data).name,
             "hidden": check_hidden(self.hidden),
+            "engine": check_engine(self.engine),
         }
         for name, value in norm.items():
             object.__setattr__(self, name, value)
@@ -162,6 +167,7 @@ class SweepConfig:
             "update": self.update,
             "data": self.data,
             "hidden": self.hidden,
+            "engine": self.engine,
         }
 
     def attrs(self) -> dict[str, Any]:
@@ -181,6 +187,18 @@ class SweepConfig:
             **_versions(),
         }
 
+    def settled(self, stored: SweepConfig | None = None, what: str = "the results") -> SweepConfig:
+        """This configuration with the engine that computes it, ``"numpy"`` or ``"numba"``.
+
+        New results (``stored`` None) take :func:`xorsweep.engines.resolve`'s
+        choice; results being added to (``stored``, the configuration they
+        record) keep theirs: ``"auto"`` is their engine, another is refused
+        with a ValueError naming both and ``what``.
+        """
+        engine = self.engine if stored is None else resume(self.engine, stored.engine, what)
+        table = truth_table(self.data)
+        return replace(self, engine=resolve(engine, table.n_in, self.hidden, table.n_out))
+
     @classmethod
     def from_attrs(cls, attrs: dict[str, Any], hidden_std: Sequence[float]) -> SweepConfig:
         """The configuration recorded in results' attributes and ``hidden_std`` coordinate."""
@@ -189,6 +207,7 @@ class SweepConfig:
         if missing:
             raise ValueError(f"the results' attributes lack {', '.join(missing)}")
         kwargs = {n: attrs[n] for n in names}
+        kwargs["engine"] = attrs.get("engine", "numpy")  # results from before engines: NumPy's
         for n in ("output_std", "lr"):
             if isinstance(kwargs[n], (list, np.ndarray)):
                 kwargs[n] = tuple(np.asarray(kwargs[n], dtype=np.float64).tolist())

@@ -39,9 +39,10 @@ from .execution import default_workers, run_dask, run_here, run_processes
 from .planning import PlannedBlock, block_target, choose_layout, pending_runs, plan_blocks
 from .results import allocate
 from .sinks import MemorySink, Sink, store_block
+from .tasks import warm_up_task
 from .workers import LocalWorkers
 
-__all__ = ["SweepReport", "run_sweep", "sweep"]
+__all__ = ["SweepReport", "run_sweep", "settle", "sweep"]
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,21 @@ def _open_sink(
     return ResultsWriter(path)
 
 
+def _stored_config(path: Path | None) -> SweepConfig | None:
+    """The configuration recorded by the store at ``path``; None where there is none yet."""
+    if path is None or path_state(path) != "store":
+        return None
+    header = read_header(path)
+    return SweepConfig.from_attrs(header.attrs, header.coords["hidden_std"])
+
+
+def settle(config: SweepConfig, store: str | os.PathLike | None = None) -> SweepConfig:
+    """``config`` with the engine that computes its runs into ``store`` (None: in memory):
+    the store's own engine if it exists (see :meth:`SweepConfig.settled`)."""
+    path = None if store is None else Path(store)
+    return config.settled(_stored_config(path), f"the store {path}")
+
+
 def run_sweep(
     config: SweepConfig,
     runs: Any = 10,
@@ -223,11 +239,11 @@ def run_sweep(
     if total_runs is not None:
         total_runs = check_count(total_runs, "total_runs")
     path = None if store is None else Path(store)
-    resume = path is not None and path_state(path) == "store"
+    stored = _stored_config(path)
+    resume = stored is not None
     layout = None
+    config = config.settled(stored, f"the store {path}")
     if resume:  # check everything before writing anything
-        header = read_header(path)
-        stored = SweepConfig.from_attrs(header.attrs, header.coords["hidden_std"])
         check_compatible(stored.identity(), config.identity(), path)
     else:
         most, total = int(requested.max()), int(requested.sum())
@@ -236,7 +252,7 @@ def run_sweep(
         )
     with contextlib.ExitStack() as stack:
         if client is None and execution.workers > 1:
-            pool = stack.enter_context(LocalWorkers(execution.workers))
+            pool = stack.enter_context(LocalWorkers(execution.workers, warm_up_task(config)))
             pool.start()  # they get ready on other cores while the store is made or opened
             execution = replace(execution, pool=pool)
         sink = _open_sink(config, path, resume, int(requested.max()), layout)
@@ -267,6 +283,7 @@ def sweep(
     update: str = "article",
     data: str = "xor",
     hidden: int = 2,
+    engine: str = "auto",
     store: str | os.PathLike | None = None,
     workers: int | None = None,
     client: Any = None,
@@ -298,6 +315,11 @@ def sweep(
         Root of every run's seed (see :mod:`xorsweep.seeding`), >= 0.
     update, data, hidden
         As in :func:`xorsweep.train` and :func:`xorsweep.init_population`.
+    engine : {"auto", "numpy", "numba"}
+        The training engine, as in :func:`xorsweep.train`; the results record
+        the one that computed them. A store is resumed with its own engine:
+        ``"auto"`` is that one, another is refused (a store made before
+        engines existed is NumPy's).
     store : str or path-like, optional
         A Zarr directory for the results. If it does not exist (or is an empty
         directory) it is created; if it holds results of the same
@@ -345,7 +367,8 @@ def sweep(
     ------
     TypeError, ValueError
         For bad arguments, a store path that is a file or holds something
-        else, or a store of a different configuration; nothing is written.
+        else, or a store of a different configuration or engine; nothing is
+        written.
 
     See Also
     --------
@@ -373,6 +396,7 @@ def sweep(
         update=update,
         data=data,
         hidden=hidden,
+        engine=engine,
     )
     results, _ = run_sweep(
         config,

@@ -12,10 +12,11 @@ pandas or Zarr), so that a worker starts in a fraction of a second.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..engines import resolve
 from ..network import Population, n_parameters, population_from_normals, unpack_parameters
 from ..seeding import float_bits, standard_normals
 from ..store import VARIABLES
@@ -23,7 +24,14 @@ from ..training import TrainingJob, run_training
 from ..truth_tables import truth_table
 from .config import SweepConfig
 
-__all__ = ["BlockTask", "block_population", "compute_block", "seeded_population", "task_of_points"]
+__all__ = [
+    "BlockTask",
+    "block_population",
+    "compute_block",
+    "seeded_population",
+    "task_of_points",
+    "warm_up_task",
+]
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,7 @@ def task_of_points(
     update: str = "article",
     data: str = "xor",
     hidden: int = 2,
+    engine: str = "auto",
 ) -> BlockTask:
     """A block of runs ``lo[k] .. hi[k] - 1`` at the points ``(hidden_std[k],
     output_std[k], lr[k])``, outside a sweep: its configuration's grid is the
@@ -71,12 +80,23 @@ def task_of_points(
         update=update,
         data=data,
         hidden=hidden,
+        engine=engine,
     )
     return BlockTask(
         config,
         *(np.asarray(v, dtype=np.float64) for v in (hidden_std, output_std, lr)),
         *(np.asarray(v, dtype=np.int64) for v in (lo, hi)),
     )
+
+
+def warm_up_task(config: SweepConfig) -> BlockTask:
+    """One run of ``config`` for one epoch, at its first grid point: what a worker
+    computes before its first block, so that its engine is compiled and loaded."""
+    first = tuple(
+        np.array(getattr(config, d), ndmin=1)[:1] for d in ("hidden_std", "output_std", "lr")
+    )
+    start = np.zeros(1, dtype=np.int64)
+    return BlockTask(replace(config, epochs=1), *first, start, start + 1)
 
 
 def _distinct(values: np.ndarray) -> tuple[float, ...]:
@@ -142,17 +162,14 @@ def compute_block(task: BlockTask) -> dict[str, np.ndarray]:
 
     A pure function of ``task``: it runs in worker processes and Dask tasks.
     The configuration was checked when the sweep made it, so training does
-    not check its settings again.
+    not check its settings again; its engine is the sweep's
+    (:meth:`~xorsweep.sweeps.config.SweepConfig.settled`).
     """
     pop, lrs = block_population(task)
-    config = task.config
+    config, table = task.config, truth_table(task.config.data)
+    engine = resolve(config.engine, table.n_in, config.hidden, table.n_out)  # compiled once
     job = TrainingJob(
-        pop,
-        config.epochs,
-        lrs,
-        truth_table(config.data),
-        update=config.update,
-        block_size=pop.runs,
+        pop, config.epochs, lrs, table, update=config.update, block_size=pop.runs, engine=engine
     )
     results = run_training(job)
     return {name: results[name] for name in VARIABLES}

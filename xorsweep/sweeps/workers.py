@@ -2,8 +2,9 @@
 
 A worker is ``sys.executable`` running :func:`serve` with the caller's import
 path. It imports only what a block's computation needs
-(:mod:`xorsweep.sweeps.tasks`: NumPy and the core modules), trains one network
-for one epoch to warm up, says it is ready, then reads blocks
+(:mod:`xorsweep.sweeps.tasks`: NumPy, numba and the core modules), trains the
+warm-up block it is sent first (one network of the sweep for one epoch, which
+compiles or loads the sweep's engine once), says it is ready, then reads blocks
 (:class:`~xorsweep.sweeps.tasks.BlockTask`) from its standard input and
 writes their results to its standard output, each message a pickle after its
 length. It never imports the caller's main module:
@@ -97,14 +98,17 @@ def _portable(exc: BaseException) -> BaseException:
 # ---------------------------------------------------------------------------
 
 
-def _warm_up() -> None:
-    """Train one network for one epoch: a worker is then ready in milliseconds for a block."""
+def _warm_up(task: Any = None) -> None:
+    """Compute ``task``, a block of one network for one epoch (by default an article's
+    network): a worker is then ready in milliseconds for a block of the same sweep."""
     import numpy as np
 
     from .tasks import compute_block, task_of_points
 
-    one, start = np.ones(1), np.zeros(1, dtype=np.int64)
-    compute_block(task_of_points(one, one, one / 10, start, start + 1, epochs=1))
+    if task is None:
+        one, start = np.ones(1), np.zeros(1, dtype=np.int64)
+        task = task_of_points(one, one, one / 10, start, start + 1, epochs=1)
+    compute_block(task)
 
 
 def _read_until_closed(stream: BinaryIO, tasks: queue.SimpleQueue) -> None:
@@ -124,7 +128,7 @@ def serve() -> None:
     try:
         from .tasks import compute_block
 
-        _warm_up()
+        _warm_up(_receive(sys.stdin.buffer))
         _send(results, ("ready", os.getpid()))
         tasks: queue.SimpleQueue = queue.SimpleQueue()
         reader = threading.Thread(target=_read_until_closed, args=(sys.stdin.buffer, tasks))
@@ -153,14 +157,17 @@ class LocalWorkers:
     """``processes`` worker processes for a sweep; a context manager that stops them.
 
     :meth:`start` starts them without waiting (they get ready while the caller
-    does something else), :meth:`ready` waits for them, :meth:`results` has
-    them compute. If they cannot start, a RuntimeWarning says why, once,
-    before any block is computed, and :meth:`ready` is False: the caller then
-    computes in its own process.
+    does something else: each computes ``warm_up``, a one-network
+    :class:`~xorsweep.sweeps.tasks.BlockTask`, or by default an article's
+    network), :meth:`ready` waits for them, :meth:`results` has them compute.
+    If they cannot start, a RuntimeWarning says why, once, before any block
+    is computed, and :meth:`ready` is False: the caller then computes in its
+    own process.
     """
 
-    def __init__(self, processes: int):
+    def __init__(self, processes: int, warm_up: Any = None):
         self.processes = processes
+        self.warm_up = warm_up
         self.failure: str | None = None  # why the workers could not start
         self._procs: list[subprocess.Popen] = []
         self._listeners: list[threading.Thread] = []
@@ -192,6 +199,8 @@ class LocalWorkers:
                 self._fail(f"{sys.executable}: {exc.strerror or exc}")
                 return
             self._procs.append(proc)
+            with contextlib.suppress(OSError):  # if it ended already, ready() says how
+                _send(proc.stdin, self.warm_up)
             listener = threading.Thread(target=self._listen, args=(index, proc.stdout))
             listener.daemon = True
             listener.start()
