@@ -6,13 +6,13 @@ population size every implementation is timed in turn, ``--repeats`` times,
 and the medians are reported as net-epochs per second (one network trained
 for one epoch over the 4 samples) with their ratios:
 
-* ``numba``: :func:`xorsweep.fused.train_block` compiled for this CPU (numba's
-  default), in this process;
+* ``numba``: ``train_arrays(..., engine="numba")`` (the fused kernel of
+  :mod:`xorsweep.fused`) compiled for this CPU (numba's default), in this process;
 * ``numba AVX2``: the same compiled for a plain AVX2 + FMA target
   (``NUMBA_CPU_NAME=haswell NUMBA_CPU_FEATURES=""``), in a helper process;
 * ``numba 512-bit`` (only on a CPU with AVX-512): the native target with 512-bit
   vectors allowed (LLVM prefers 256-bit ones on many AVX-512 CPUs), in a helper;
-* ``NumPy``: :func:`xorsweep.training.train_arrays` (the NumPy engine);
+* ``NumPy``: ``train_arrays(..., engine="numpy")`` (the NumPy engine);
 * ``JAX``: ``jit`` of a ``lax.scan`` over epochs, run axis last, at its best
   block size (see ``bench_train.py``);
 * ``reference``: the one-network loop of :mod:`xorsweep.reference`.
@@ -77,14 +77,14 @@ import numpy as np
 os.sched_setaffinity(0, {int(sys.argv[1])})
 import xorsweep as xs
 from xorsweep import fused
-table = xs.xor()
-fused.train_block(xs.init_population(1, seed=0), table, np.full(1, 0.1), 1, "article", None)
+from xorsweep.training import train_arrays
+train_arrays(xs.init_population(1, seed=0), 1, engine="numba")
 print("ready", flush=True)
 for line in sys.stdin:
     runs, epochs = map(int, line.split())
-    pop, lr = xs.init_population(runs, seed=0), np.full(runs, 0.1)
+    pop = xs.init_population(runs, seed=0)
     start = time.process_time()
-    fused.train_block(pop, table, lr, epochs, "article", None)
+    train_arrays(pop, epochs, engine="numba")
     print(time.process_time() - start, flush=True)
 """
 
@@ -126,6 +126,10 @@ class Server:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait()
+
+
+def _train(pop: xs.Population, epochs: int, engine: str) -> None:
+    train_arrays(pop, epochs, engine=engine)
 
 
 def cpu_rate(work: float, fn, *args) -> float:
@@ -205,8 +209,8 @@ def agreement(epochs: int) -> str:
     """How far the fused kernel is from the NumPy engine and from the reference loop."""
     stds = np.exp(np.linspace(np.log(0.05), np.log(50.0), 300))
     pop = xs.init_population(300, hidden_std=stds, output_std=0.8165, seed=3)
-    ours = fused.train_block(pop, xs.xor(), np.full(300, 0.1), epochs, "article", None)
-    theirs = train_arrays(pop, epochs)
+    ours = train_arrays(pop, epochs, engine="numba")
+    theirs = train_arrays(pop, epochs, engine="numpy")
     refs = train_reference(pop[::60], epochs)
     ref_total = np.array([r["total_loss"] for r in refs])
     to_numpy = np.max(np.abs(ours["total_loss"] / theirs["total_loss"] - 1))
@@ -242,16 +246,15 @@ def best_block(runs: int, rates: dict[int, float]) -> int:
 def time_engines(args, servers: dict[str, Server], jax_trainer, rates) -> list[dict]:
     """Median net-epochs/s of every engine at every size, timed in turns."""
     rows = []
-    table = xs.xor()
     ref_pop = xs.init_population(2, seed=1)
     for runs in args.sizes:
-        pop, lr = xs.init_population(runs, seed=0), np.full(runs, 0.1)
+        pop = xs.init_population(runs, seed=0)
         block = best_block(runs, rates)
         jax_trainer(pop[:block], block)
         work = runs * args.epochs
         timers = {
-            "numba": (fused.train_block, pop, table, lr, args.epochs, "article", None),
-            "NumPy": (train_arrays, pop, args.epochs),
+            "numba": (_train, pop, args.epochs, "numba"),
+            "NumPy": (_train, pop, args.epochs, "numpy"),
             "JAX": (jax_trainer, pop, block),
         }
         found = {name: [] for name in [*timers, *servers, "reference"]}
@@ -448,7 +451,7 @@ def steps(repeats: int, epochs: int, runs: int = 10_000) -> list[str]:
             for name, module in variants.items():
                 call = (module.train_block, pop, table, lr, epochs, "article", None)
                 found[name].append(cpu_rate(runs * epochs, *call))
-            found["NumPy engine"].append(cpu_rate(runs * epochs, train_arrays, pop, epochs))
+            found["NumPy engine"].append(cpu_rate(runs * epochs, _train, pop, epochs, "numpy"))
     rates = {name: statistics.median(v) for name, v in found.items()}
     lines = ["| the kernel with | net-epochs/s | the kernel is faster by |", "|---|---:|---:|"]
     for name, rate in rates.items():

@@ -57,12 +57,13 @@ from xorsweep.sweeps.tasks import block_population, task_of_points
 import xorsweep.sweeps.run  # the sweep's module (xarray, pandas), loaded before any clock starts
 
 mode, points, runs, epochs, store = sys.argv[1], *map(int, sys.argv[2:5]), sys.argv[5]
+engine = sys.argv[6]
 grid = xs.article_grid(points) if mode == "memory" else xs.article_grid(points, 0.2, 5.0)
 out = {}
 if mode == "bare":  # init_population + train of the same runs, in this process
     start = time.perf_counter()
     pop = xs.init_population(points * runs, np.repeat(grid, runs), ARTICLE_OUTPUT_STD, seed=0)
-    xs.train(pop, epochs)
+    xs.train(pop, epochs, engine=engine)
 elif mode in ("seeding", "seeding_numpy"):  # every run's initial network from its own seed
     n = len(grid)
     lo, hi = np.zeros(n, dtype=np.int64), np.full(n, runs, dtype=np.int64)
@@ -90,7 +91,7 @@ else:  # a sweep into a fresh store: "sweep1", "sweep2" (progress bar on) or "me
         threading.Thread(target=sample, daemon=True).start()
     start = time.perf_counter()
     xs.sweep(grid, runs, epochs=epochs, store=store, workers=1 if mode == "sweep1" else 2,
-             progress=mode != "memory", load=False)
+             progress=mode != "memory", load=False, engine=engine)
     done.set()
     out["worker_mib"] = peak["worker"] / 2**20
 out["seconds"] = time.perf_counter() - start
@@ -109,10 +110,13 @@ def _cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def _start(mode: str, points: int, runs: int, epochs: int, scratch: Path) -> subprocess.Popen:
+def _start(
+    mode: str, points: int, runs: int, epochs: int, scratch: Path, engine: str
+) -> subprocess.Popen:
     store = scratch / f"{mode}-{time.monotonic_ns()}.zarr"
+    sizes = map(str, (points, runs, epochs))
     return subprocess.Popen(
-        [sys.executable, "-c", _CHILD, mode, str(points), str(runs), str(epochs), str(store)],
+        [sys.executable, "-c", _CHILD, mode, *sizes, str(store), engine],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,  # the progress bar
         text=True,
@@ -127,17 +131,17 @@ def _finish(proc: subprocess.Popen) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def measure(mode: str, points: int, runs: int, epochs: int, scratch: Path) -> dict:
+def measure(mode: str, points: int, runs: int, epochs: int, scratch: Path, engine: str) -> dict:
     """One measurement in a fresh process; its store is deleted afterwards."""
-    result = _finish(_start(mode, points, runs, epochs, scratch))
+    result = _finish(_start(mode, points, runs, epochs, scratch, engine))
     for path in scratch.glob("*.zarr"):
         shutil.rmtree(path)
     return result
 
 
-def two_bare_at_once(points: int, runs: int, epochs: int, scratch: Path) -> float:
+def two_bare_at_once(points: int, runs: int, epochs: int, scratch: Path, engine: str) -> float:
     """Wall time of two bare trains at once, each of half the runs: the 2 cores' own ratio."""
-    procs = [_start("bare", points, runs // 2, epochs, scratch) for _ in range(2)]
+    procs = [_start("bare", points, runs // 2, epochs, scratch, engine) for _ in range(2)]
     return max(_finish(p)["seconds"] for p in procs)
 
 
@@ -159,6 +163,9 @@ def main() -> None:
         help="runs per point of (c), one fresh process each",
     )
     parser.add_argument("--quick", action="store_true", help="2,000 epochs, 1 turn, (c) small")
+    parser.add_argument(
+        "--engine", default="auto", choices=("auto", "numpy", "numba"), help="training engine"
+    )
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.repeats, args.memory_runs = 2000, 1, [1000]
@@ -169,7 +176,7 @@ def main() -> None:
         f"machine: {_cpu_name()}, {os.cpu_count()} CPUs, {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}"
     )
-    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    print(f"load average before: {os.getloadavg()[0]:.2f}, engine: {args.engine}")
     print(f"command: python benchmarks/bench_sweep.py {' '.join(sys.argv[1:])}".rstrip())
     print(
         f"(a), (b): {args.points} points x {args.runs} runs = {n_runs} runs, "
@@ -180,17 +187,18 @@ def main() -> None:
     times: dict[str, list[float]] = {k: [] for k in modes}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
-        size = (args.points, args.runs, args.epochs)
+        size = (args.points, args.runs, args.epochs, scratch, args.engine)
         for turn in range(args.repeats):
             for mode in ("bare", "sweep1", "sweep2", "seeding", "seeding_numpy"):
-                times[mode].append(measure(mode, *size, scratch)["seconds"])
-            times["pair"].append(two_bare_at_once(*size, scratch))
-            large = (args.points, args.large_runs, args.epochs)
+                times[mode].append(measure(mode, *size)["seconds"])
+            times["pair"].append(two_bare_at_once(*size))
+            large = (args.points, args.large_runs, args.epochs, scratch, args.engine)
             for mode in ("sweep1L", "sweep2L"):
-                times[mode].append(measure(mode, *large, scratch)["seconds"])
+                times[mode].append(measure(mode, *large)["seconds"])
             print(f"turn {turn + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
         memory = [
-            (r, measure("memory", args.memory_points, r, 1, scratch)) for r in args.memory_runs
+            (r, measure("memory", args.memory_points, r, 1, scratch, args.engine))
+            for r in args.memory_runs
         ]
 
     med = {k: statistics.median(v) for k, v in times.items()}

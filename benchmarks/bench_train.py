@@ -1,11 +1,12 @@
-"""Speed and memory of ``xorsweep.train`` against the reference loop and JAX.
+"""Speed and memory of ``xorsweep.train`` (both engines) against the reference loop and JAX.
 
 Everything runs on one core in float64: the process pins itself to one CPU and
-asks BLAS and XLA for one thread. For each population size the three
-implementations are timed side by side, in turns, ``--repeats`` times, and the
-medians are reported as net-epochs per second (one network, one epoch over the
-4 XOR samples) together with the ratios. Peak memory is the maximum resident
-set size of a fresh process that draws and trains a population.
+asks BLAS and XLA for one thread. For each population size the reference loop,
+JAX and ``train`` with ``engine="numba"`` and ``engine="numpy"`` are timed side
+by side, in turns, ``--repeats`` times, and the medians are reported as
+net-epochs per second (one network, one epoch over the 4 XOR samples) together
+with the ratios. Peak memory is the maximum resident set size of a fresh
+process that draws and trains a population, with each engine.
 
 Run from the repository root (JAX comes with the ``bench`` extra)::
 
@@ -52,9 +53,9 @@ def time_reference(runs: int, epochs: int) -> float:
     return runs * epochs / (time.perf_counter() - start)
 
 
-def time_train(pop: xs.Population, epochs: int) -> float:
+def time_train(pop: xs.Population, epochs: int, engine: str = "numpy") -> float:
     start = time.perf_counter()
-    xs.train(pop, epochs)
+    xs.train(pop, epochs, engine=engine)
     return pop.runs * epochs / (time.perf_counter() - start)
 
 
@@ -122,13 +123,13 @@ class JaxTrainer:
         return pop.runs * epochs / (time.perf_counter() - start)
 
 
-def peak_memory_mib(runs: int, epochs: int) -> float:
+def peak_memory_mib(runs: int, epochs: int, engine: str) -> float:
     """Peak RSS (MiB) of a fresh process that draws and trains ``runs`` networks."""
     # VmHWM belongs to the new process image; getrusage's ru_maxrss would also count the
     # resident set of this (large) parent at the time of the fork.
     code = (
         "import re, xorsweep as xs\n"
-        f"xs.train(xs.init_population({runs}, seed=0), {epochs})\n"
+        f"xs.train(xs.init_population({runs}, seed=0), {epochs}, engine={engine!r})\n"
         "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
@@ -153,9 +154,11 @@ def main(argv: list[str] | None = None) -> None:
 
     jax_trainer = JaxTrainer(epochs)
     check = xs.init_population(300, hidden_std=np.exp(np.linspace(-3, 4, 300)), seed=3)
-    agree = np.max(np.abs(jax_trainer(check, 128) / xs.train(check, epochs).total_loss.values - 1))
-    print(f"# JAX and train agree on total_loss to {agree:.1e} (relative, 300 runs)")
-    assert agree < 1e-10, "the JAX implementation does not compute the same thing"
+    for engine in ("numba", "numpy"):
+        ours = xs.train(check, epochs, engine=engine).total_loss.values
+        agree = np.max(np.abs(jax_trainer(check, 128) / ours - 1))
+        print(f"# JAX and train({engine}) agree on total_loss to {agree:.1e} (relative, 300 runs)")
+        assert agree < 1e-10, "the JAX implementation does not compute the same thing"
     probe = xs.init_population(16_384, seed=2)
     probe_rates = {
         b: statistics.median(jax_trainer.rate(probe, b, epochs) for _ in range(3))
@@ -172,46 +175,50 @@ def main(argv: list[str] | None = None) -> None:
         cover = min((b for b in jax_blocks if b >= runs), default=max(jax_blocks))
         return max((b for b in jax_blocks if b <= cover), key=probe_rates.__getitem__)
 
-    xs.train(probe[:1000], 10)  # warm up imports and allocator
-    # where train's time goes: a fixed cost per epoch (NumPy calls on a one-run block) and a
-    # cost per network-epoch (a block of DEFAULT_BLOCK runs, less that fixed cost)
+    for engine in ("numba", "numpy"):  # warm up imports, the allocator and numba's kernel
+        xs.train(probe[:1000], 10, engine=engine)
+    # where the NumPy engine's time goes: a fixed cost per epoch (NumPy calls on a one-run
+    # block) and a cost per network-epoch (a block of DEFAULT_BLOCK runs, less that fixed cost)
     one = statistics.median(1 / time_train(probe[:1], 2000) for _ in range(3))
     full = statistics.median(
         1 / time_train(probe[: xs.training.DEFAULT_BLOCK], epochs) for _ in range(3)
     )
     per_net = full - one / xs.training.DEFAULT_BLOCK
     print(
-        f"# train: {one * 1e6:.1f} us per epoch whatever the block, then "
+        f"# train(engine='numpy'): {one * 1e6:.1f} us per epoch whatever the block, then "
         f"{per_net * 1e9:.1f} ns per network-epoch (median of 3)"
     )
 
     rows = []
     for runs in sizes:
         pop = xs.init_population(runs, seed=0)
-        ref, ours, jx = [], [], []
+        found: dict[str, list[float]] = {"ref": [], "numba": [], "numpy": [], "jax": []}
         for _ in range(args.repeats):
-            ref.append(time_reference(4, 500))
-            ours.append(time_train(pop, epochs))
-            jx.append(jax_trainer.rate(pop, best_block(runs), epochs))
-        rows.append((runs, best_block(runs), *(statistics.median(v) for v in (ref, ours, jx))))
+            found["ref"].append(time_reference(4, 500))
+            found["numba"].append(time_train(pop, epochs, "numba"))
+            found["numpy"].append(time_train(pop, epochs, "numpy"))
+            found["jax"].append(jax_trainer.rate(pop, best_block(runs), epochs))
+        rows.append((runs, best_block(runs), {k: statistics.median(v) for k, v in found.items()}))
 
     print()
     print(
-        "| runs | reference (net-epochs/s) | JAX (net-epochs/s, block) | train (net-epochs/s) "
-        "| train / reference | train / JAX |"
+        "| runs | reference | JAX (block) | train, numba | train, numpy "
+        "| numba / reference | numba / JAX | numba / numpy | numpy / JAX |"
     )
-    print("|---:|---:|---:|---:|---:|---:|")
-    for runs, block, ref, ours, jx in rows:
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for runs, block, r in rows:
         print(
-            f"| {runs:,} | {ref:,.0f} | {jx:,.0f} ({block:,}) | {ours:,.0f} | {ours / ref:,.0f} "
-            f"| {ours / jx:.2f} |"
+            f"| {runs:,} | {r['ref']:,.0f} | {r['jax']:,.0f} ({block:,}) | {r['numba']:,.0f} "
+            f"| {r['numpy']:,.0f} | {r['numba'] / r['ref']:,.0f} | {r['numba'] / r['jax']:.2f} "
+            f"| {r['numba'] / r['numpy']:.2f} | {r['numpy'] / r['jax']:.2f} |"
         )
 
     print()
-    print("| runs | peak RSS (MiB) |")
-    print("|---:|---:|")
+    print("| runs | peak RSS, numba (MiB) | peak RSS, numpy (MiB) |")
+    print("|---:|---:|---:|")
     for runs in [1_000, 100_000, 1_000_000]:
-        print(f"| {runs:,} | {peak_memory_mib(runs, 5):,.0f} |")
+        mib = [peak_memory_mib(runs, 5, engine) for engine in ("numba", "numpy")]
+        print(f"| {runs:,} | {mib[0]:,.0f} | {mib[1]:,.0f} |")
 
 
 if __name__ == "__main__":
