@@ -37,6 +37,7 @@ __all__ = [
     "diagnose",
     "direction_slice",
     "fit_optimum",
+    "fit_slices",
     "glorot_std",
     "init_population",
     "init_rules",
@@ -72,6 +73,7 @@ _SOURCES = {
     "state_shares": "end_states",
     "FitResult": "fit",
     "fit_optimum": "fit",
+    "fit_slices": "slices",
     "PARAMETER_NAMES": "network",
     "Population": "network",
     "glorot_std": "network",
@@ -137,6 +139,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .fit import FitResult, fit_optimum
     from .initialization import init_rules
     from .network import PARAMETER_NAMES, Population, glorot_std, init_population
+    from .slices import fit_slices
     from .stats import summarize, wilson_interval
     from .store import open_results
     from .survival import converged_between, survival_curves
