@@ -23,6 +23,7 @@ __all__ = [
     "PARAMETER_NAMES",
     "FitResult",
     "Population",
+    "SurfaceFit",
     "SweepConfig",
     "TruthTable",
     "UPDATES",
@@ -38,6 +39,7 @@ __all__ = [
     "direction_slice",
     "fit_optimum",
     "fit_slices",
+    "fit_surface",
     "glorot_std",
     "init_population",
     "init_rules",
@@ -74,6 +76,8 @@ _SOURCES = {
     "FitResult": "fit",
     "fit_optimum": "fit",
     "fit_slices": "slices",
+    "SurfaceFit": "surface",
+    "fit_surface": "surface",
     "PARAMETER_NAMES": "network",
     "Population": "network",
     "glorot_std": "network",
@@ -142,6 +146,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .slices import fit_slices
     from .stats import summarize, wilson_interval
     from .store import open_results
+    from .surface import SurfaceFit, fit_surface
     from .survival import converged_between, survival_curves
     from .sweep import SweepConfig, allocate, article_grid, replay, sweep, to_article_frame
     from .tails import tail_test

@@ -25,6 +25,7 @@ __all__ = [
     "fit_window",
     "bootstrap_coefficients",
     "bootstrap_wls",
+    "replicate_wls",
     "smoothed_means",
     "argmin_on_window",
 ]
@@ -162,6 +163,17 @@ def bootstrap_wls(
         Each replicate's coefficients, its points weighted by ``count / variance``.
     """
     boot_mean, boot_var = bootstrap_means(loss, n_boot, rng)
+    return replicate_wls(design, boot_mean, boot_var, count, weights)
+
+
+def replicate_wls(
+    design: np.ndarray,
+    boot_mean: np.ndarray,
+    boot_var: np.ndarray,
+    count: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """:func:`bootstrap_wls` from the replicates' means and variances, (n_boot, n) each."""
     with np.errstate(divide="ignore"):
         boot_w = count / boot_var
     # a replicate that drew one value n times has no spread: keep the point's own weight

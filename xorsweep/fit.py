@@ -386,17 +386,25 @@ def check_settings(
     min_points: object,
     n_boot: object,
     confidence: object,
+    *,
+    dimensions: int = 1,
 ) -> FitSettings:
-    """:func:`fit_optimum`'s settings checked, ``min_points`` defaulted; errors name each one."""
+    """:func:`fit_optimum`'s settings checked, ``min_points`` defaulted; errors name each one.
+
+    ``dimensions`` is the number of stds the polynomial is fitted over (2 for
+    :func:`xorsweep.fit_surface`): ``min_points`` must exceed the polynomial's
+    number of coefficients, and is two more by default.
+    """
     degree = check_count(degree, "degree", minimum=2)
     if degree not in DEGREES:
         raise ValueError(f"degree must be 2 or 3, got {degree}")
     level = check_real(level, "level", 0.0, strict=True)
     smooth = check_real(smooth, "smooth", 0.0)
     min_runs = check_count(min_runs, "min_runs", minimum=2)
+    n_coefs = math.comb(degree + dimensions, dimensions)
     if min_points is None:
-        min_points = degree + 3
-    min_points = check_count(min_points, "min_points", minimum=degree + 2)
+        min_points = n_coefs + 2
+    min_points = check_count(min_points, "min_points", minimum=n_coefs + 1)
     n_boot = check_count(n_boot, "n_boot", minimum=20)
     confidence = check_confidence(confidence)
     return FitSettings(degree, level, smooth, min_runs, min_points, n_boot, confidence)
