@@ -283,6 +283,9 @@ def test_basin_map_refuses_bad_input(basin):
         plots.plot_basin_map(basin.drop_vars("state"), by="state")
     with pytest.raises(ValueError, match=r"over \(alpha, beta\)"):
         plots.plot_basin_map(basin.rename(beta="gamma"))
+    lost = basin.assign(state=basin.state.where(basin.state != "stuck", "lost"))
+    with pytest.raises(ValueError, match=r"states \['lost'\] that are not end states"):
+        plots.plot_basin_map(lost, by="state")
 
 
 def test_basin_growth_shares_one_colour_scale(basin):

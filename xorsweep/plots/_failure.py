@@ -240,7 +240,8 @@ def _plane(ds: xr.Dataset, length: object) -> tuple[xr.Dataset, int | None]:
         ds = ds.sel(epochs=length)
     if set(ds.converged_epoch.dims) != {"alpha", "beta"}:
         raise ValueError(
-            f"ds must be a map over (alpha, beta) and at most epochs, got {ds.converged_epoch.dims}"
+            f"ds must be a map over (alpha, beta), with or without epochs, got "
+            f"{ds.converged_epoch.dims}"
         )
     return ds, None if length is None else int(length)
 
@@ -328,6 +329,10 @@ def _check_map(ds: xr.Dataset, by: str) -> str:
     require(ds, ("converged_epoch", by), "ds", "pass the Dataset returned by xorsweep.basin_map")
     if not {"alpha", "beta"} <= set(ds.converged_epoch.dims):
         raise ValueError(f"ds must be a map over (alpha, beta), got {ds.converged_epoch.dims}")
+    if by == "state":
+        unknown = sorted(set(map(str, np.unique(ds.state.values))) - set(END_STATES))
+        if unknown:
+            raise ValueError(f"ds has states {unknown} that are not end states {END_STATES}")
     return by
 
 
