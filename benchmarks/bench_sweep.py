@@ -52,8 +52,9 @@ import json, resource, sys, threading, time
 import numpy as np
 import xorsweep as xs
 from xorsweep.seeding import float_bits, standard_normals_by_numpy
-from xorsweep.sweep import ARTICLE_OUTPUT_STD
-from xorsweep.tasks import BlockTask, block_population
+from xorsweep.network import ARTICLE_OUTPUT_STD
+from xorsweep.sweeps.tasks import block_population, task_of_points
+import xorsweep.sweeps.run  # the sweep's module (xarray, pandas), loaded before any clock starts
 
 mode, points, runs, epochs, store = sys.argv[1], *map(int, sys.argv[2:5]), sys.argv[5]
 grid = xs.article_grid(points) if mode == "memory" else xs.article_grid(points, 0.2, 5.0)
@@ -65,8 +66,7 @@ if mode == "bare":  # init_population + train of the same runs, in this process
 elif mode in ("seeding", "seeding_numpy"):  # every run's initial network from its own seed
     n = len(grid)
     lo, hi = np.zeros(n, dtype=np.int64), np.full(n, runs, dtype=np.int64)
-    task = BlockTask(grid, np.full(n, ARTICLE_OUTPUT_STD), np.full(n, 0.1), lo, hi,
-                     0, 1, "article", "xor", 2)
+    task = task_of_points(grid, np.full(n, ARTICLE_OUTPUT_STD), np.full(n, 0.1), lo, hi)
     keys = [(float_bits(h), float_bits(ARTICLE_OUTPUT_STD), float_bits(0.1)) for h in grid]
     start = time.perf_counter()
     if mode == "seeding":  # as a sweep's block does it

@@ -10,7 +10,7 @@ import pytest
 
 import xorsweep as xs
 from xorsweep import budget, cli, outputs
-from xorsweep.sweep import SweepConfig
+from xorsweep.sweeps.config import SweepConfig
 
 SMALL = ["--points", "4", "--std-min", "0.25", "--std-max", "4", "--epochs", "80", "--no-progress"]
 
@@ -58,11 +58,11 @@ def test_probe_measures_this_machine():
     # the measured speed predicts a block's time within a factor of a few
     import time
 
-    from xorsweep.tasks import BlockTask, compute_block
+    from xorsweep.sweeps.tasks import compute_block, task_of_points
 
-    task = BlockTask(
+    task = task_of_points(
         *(np.array([v]) for v in (1.0, 0.8165, 0.1)), np.array([0]), np.array([2048]),
-        0, 600, "article", "xor", 2,
+        seed=0, epochs=600,
     )  # fmt: skip
     start = time.perf_counter()
     compute_block(task)

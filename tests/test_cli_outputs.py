@@ -61,7 +61,7 @@ def no_work(monkeypatch):
     for module, name in (
         ("xorsweep.fit", "fit_optimum"),
         ("xorsweep.figure_data", "figure_data"),
-        ("xorsweep.sweep", "run_sweep"),
+        ("xorsweep.sweeps.run", "run_sweep"),
     ):
         module = importlib.import_module(module)
         real = getattr(module, name)

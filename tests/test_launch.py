@@ -1,5 +1,6 @@
 """Local workers however Python is started: scripts, stdin, -c, IPython; and where they cannot."""
 
+import dataclasses
 import importlib
 import os
 import shutil
@@ -11,10 +12,10 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep.tasks import BlockTask
-from xorsweep.workers import LocalWorkers
+from xorsweep.sweeps.tasks import task_of_points
+from xorsweep.sweeps.workers import LocalWorkers
 
-sweep_module = importlib.import_module("xorsweep.sweep")  # the module, not the function
+sweep_module = importlib.import_module("xorsweep.sweeps.execution")  # where blocks are run
 VARS = ("total_loss", "final_loss", "converged_epoch")
 KW = dict(hidden_std=xs.article_grid(4, 0.25, 4.0), runs=8, epochs=80, progress=False)
 
@@ -112,8 +113,10 @@ def test_workers_that_cannot_start_are_said_once_before_any_training(
 
 def test_an_error_in_a_worker_is_raised_here_with_the_workers_traceback():
     one, start = np.ones(1), np.zeros(1, dtype=np.int64)
-    good = BlockTask(one, one, one / 10, start, start + 2, 0, 5, "article", "xor", 2)
-    bad = BlockTask(one, one, one / 10, start, start + 2, 0, 5, "article", "nand", 2)
+    good = task_of_points(one, one, one / 10, start, start + 2, epochs=5)
+    config = dataclasses.replace(good.config)  # a copy, given a table no sweep would accept:
+    object.__setattr__(config, "data", "nand")  # the worker is the first to look it up
+    bad = dataclasses.replace(good, config=config)
     with LocalWorkers(2) as pool:
         assert pool.ready()
         results = dict(pool.results([("good", good)]))

@@ -64,11 +64,11 @@ def test_public_api_is_explicit():
 
 
 def test_names_come_from_their_modules_even_after_a_submodule_import():
-    import xorsweep.claims
-    import xorsweep.sweep  # noqa: F401  - would replace the function by the module
+    import xorsweep.article_claims
+    import xorsweep.sweeps.run  # noqa: F401
 
-    assert callable(xorsweep.sweep) and xorsweep.sweep.__module__ == "xorsweep.sweep"
-    assert callable(xorsweep.claims) and xorsweep.claims.__module__ == "xorsweep.claims"
+    assert callable(xorsweep.sweep) and xorsweep.sweep.__module__ == "xorsweep.sweeps.run"
+    assert callable(xorsweep.claims) and xorsweep.claims.__module__ == "xorsweep.article_claims"
     assert xorsweep.reference.__name__ == "xorsweep.reference"
     namespace: dict = {}
     exec("from xorsweep import *", namespace)
@@ -78,10 +78,19 @@ def test_names_come_from_their_modules_even_after_a_submodule_import():
         xorsweep.no_such_name  # noqa: B018
 
 
+def test_no_public_name_is_also_a_submodule_name():
+    """Importing a submodule sets it as an attribute of the package: a function of the
+    same name would be replaced (``reference`` is the one public name that is a module)."""
+    import pkgutil
+
+    modules = {m.name for m in pkgutil.iter_modules(xorsweep.__path__)}
+    assert set(xorsweep.__all__) & modules == {"reference"}
+
+
 def test_a_sweeps_workers_import_numpy_but_not_xarray_pandas_or_scipy():
     """What a worker process loads: the package and a block's computation, nothing heavy."""
     code = (
-        "import sys, xorsweep.workers, xorsweep.tasks; xorsweep.workers._warm_up(); "
+        "import sys, xorsweep.sweeps.workers as w, xorsweep.sweeps.tasks; w._warm_up(); "
         "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -89,7 +98,8 @@ def test_a_sweeps_workers_import_numpy_but_not_xarray_pandas_or_scipy():
     assert {"numpy", "xorsweep"} <= loaded
     assert not loaded & {"xarray", "pandas", "scipy", "zarr", "dask", "matplotlib"}, loaded
     # what the parent sends its workers is found there (pickled by module and name)
-    from xorsweep import tasks
+    from xorsweep.sweeps import config, tasks
 
     for sent in (tasks.compute_block, tasks.BlockTask):
-        assert sent.__module__ == "xorsweep.tasks", sent
+        assert sent.__module__ == "xorsweep.sweeps.tasks", sent
+    assert config.SweepConfig.__module__ == "xorsweep.sweeps.config"

@@ -208,7 +208,8 @@ def test_the_store_adds_up_the_compute_time_of_every_sweep_into_it(tmp_path, ref
     """Root attribute compute_seconds: the sum of the sweeps' compute times, resumed ones
     included; not among the results' attributes (the results stay identical)."""
     from xorsweep.store import read_header
-    from xorsweep.sweep import SweepConfig, run_sweep
+    from xorsweep.sweeps.config import SweepConfig
+    from xorsweep.sweeps.run import run_sweep
 
     path = tmp_path / "r.zarr"
     config = SweepConfig(hidden_std=STDS, epochs=120)

@@ -16,9 +16,10 @@ import zarr
 import xorsweep as xs
 from xorsweep.reference import train_reference
 from xorsweep.seeding import pcg64_states
-from xorsweep.sweep import SweepConfig, _water_fill, article_grid
-from xorsweep.tasks import BlockTask, block_population
-from xorsweep.workers import LocalWorkers
+from xorsweep.sweeps.config import SweepConfig, article_grid
+from xorsweep.sweeps.results import _water_fill
+from xorsweep.sweeps.tasks import block_population, task_of_points
+from xorsweep.sweeps.workers import LocalWorkers
 
 STDS = [0.3, 0.7071, 1.0, 2.5]
 EPOCHS = 150
@@ -167,7 +168,7 @@ def test_the_sweep_command_stores_the_runs_rebuilt_independently(tmp_path, capsy
 
 def test_block_population_equals_replay():
     ds = _sweep(hidden_std=[0.5, 3.0], runs=4, output_std=[0.5, 1.5], lr=[0.1, 0.3], epochs=5)
-    task = BlockTask(
+    task = task_of_points(
         hidden_std=np.array([3.0, 0.5]),
         output_std=np.array([1.5, 0.5]),
         lr=np.array([0.3, 0.1]),
@@ -206,7 +207,7 @@ def test_block_population_draws_each_runs_numbers_from_its_own_generator(seed):
         if far:
             entries[-1] = (2.5, 0.8165, 0.1, 2**32 - 2, 2**32 + 1)
         h, o, lr, lo, hi = (np.array(column) for column in zip(*entries, strict=True))
-        task = BlockTask(h, o, lr, lo, hi, seed, epochs=1, update="article", data="xor", hidden=2)
+        task = task_of_points(h, o, lr, lo, hi, seed=seed, epochs=1, data="xor", hidden=2)
         pop, lrs = block_population(task)
         expected = []
         for hs, os_, lr_, a, b in entries:
@@ -245,8 +246,9 @@ def test_block_size_and_workers_do_not_change_results(small):
 
 
 def _worker_processes():
-    """This process's sweep workers (xorsweep.workers), as psutil processes."""
-    return [p for p in psutil.Process().children() if "xorsweep.workers" in " ".join(p.cmdline())]
+    """This process's sweep workers (xorsweep.sweeps.workers), as psutil processes."""
+    workers = "xorsweep.sweeps.workers"
+    return [p for p in psutil.Process().children() if workers in " ".join(p.cmdline())]
 
 
 def test_workers_start_with_one_blas_thread_and_this_environment_kept():

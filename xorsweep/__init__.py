@@ -12,8 +12,6 @@ so that the package never loads matplotlib unasked.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 from ._version import VERSION as __version__
@@ -65,7 +63,7 @@ __all__ = [
 #: The module defining each public name (``reference`` is itself a module).
 _SOURCES = {
     "reference": "reference",
-    "claims": "claims",
+    "claims": "article_claims",
     "BasinSlice": "basins",
     "basin_map": "basins",
     "basin_summary": "basins",
@@ -88,13 +86,13 @@ _SOURCES = {
     "survival_curves": "survival",
     "wilson_interval": "stats",
     "open_results": "store",
-    "SweepConfig": "sweep",
+    "SweepConfig": "sweeps.config",
     "tail_test": "tails",
-    "allocate": "sweep",
-    "article_grid": "sweep",
-    "replay": "sweep",
-    "sweep": "sweep",
-    "to_article_frame": "sweep",
+    "allocate": "sweeps.results",
+    "article_grid": "sweeps.config",
+    "replay": "sweeps.results",
+    "sweep": "sweeps.run",
+    "to_article_frame": "sweeps.results",
     "UPDATES": "training",
     "train": "training",
     "TruthTable": "truth_tables",
@@ -105,9 +103,6 @@ _SOURCES = {
     "xnor": "truth_tables",
     "xor": "truth_tables",
 }
-
-#: Functions named like the module that defines them: ``xorsweep.sweep`` is the function.
-_SHADOWED = frozenset({"claims", "sweep"})
 
 
 def __getattr__(name: str) -> Any:
@@ -123,22 +118,10 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-class _Package(types.ModuleType):
-    """The package's module type: importing ``xorsweep.sweep`` (or ``.claims``) leaves
-    ``xorsweep.sweep`` the function, as the submodule would otherwise replace it."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            return  # the module stays in sys.modules
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
+    from .article_claims import claims
     from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
-    from .claims import claims
     from .end_states import diagnose, state_shares
     from .fit import FitResult, fit_optimum
     from .initialization import init_rules
@@ -148,7 +131,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .store import open_results
     from .surface import SurfaceFit, fit_surface
     from .survival import converged_between, survival_curves
-    from .sweep import SweepConfig, allocate, article_grid, replay, sweep, to_article_frame
+    from .sweeps.config import SweepConfig, article_grid
+    from .sweeps.results import allocate, replay, to_article_frame
+    from .sweeps.run import sweep
     from .tails import tail_test
     from .training import UPDATES, train
     from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor

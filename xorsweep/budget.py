@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .tasks import VARIABLES, BlockTask, compute_block
+from .store import VARIABLES
+from .sweeps.tasks import compute_block, task_of_points
 from .training import ARTICLE_LR
 
 if TYPE_CHECKING:
-    from .sweep import SweepConfig
+    from .sweeps.config import SweepConfig
 
 __all__ = [
     "plan",
@@ -165,7 +166,7 @@ def stored_runs(config: SweepConfig, path: str | os.PathLike) -> tuple[np.ndarra
     holds something else or results of another configuration than ``config``.
     """
     from . import store
-    from .sweep import SweepConfig
+    from .sweeps.config import SweepConfig
 
     path = Path(path)
     if store.path_state(path) != "store":
@@ -223,7 +224,7 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
     """
 
     def timed(points: int, epochs: int) -> float:
-        task = BlockTask(
+        task = task_of_points(
             hidden_std=np.geomspace(0.5, 2.0, points),
             output_std=np.ones(points),
             lr=np.full(points, ARTICLE_LR),

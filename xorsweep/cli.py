@@ -177,7 +177,7 @@ def _check_std(value: float, option: str) -> None:
 
 def _run_sweep(args: argparse.Namespace) -> int:
     from . import budget
-    from .sweep import SweepConfig, article_grid
+    from .sweeps.config import SweepConfig, article_grid
 
     budget.check_grid(args.points, budget.available_memory())
     for option in ("std_min", "std_max", "output_std"):
@@ -198,7 +198,8 @@ def _sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) ->
     from . import budget
     from ._checks import check_count
     from ._interrupts import sigterm_as_interrupt
-    from .sweep import default_workers, run_sweep
+    from .sweeps.execution import default_workers
+    from .sweeps.run import run_sweep
     from .training import DEFAULT_BLOCK
 
     runs = check_count(runs, "runs")
@@ -407,7 +408,7 @@ def _open(path: str, selections: list[str]) -> Any:
 
 def _run_fit(args: argparse.Namespace) -> int:
     from . import outputs
-    from .claims import claims
+    from .article_claims import claims
     from .fit import fit_optimum
     from .report import claims_text, fit_json
 
@@ -509,7 +510,7 @@ def _run_reproduce(args: argparse.Namespace) -> int:
     from . import outputs, reproduction
     from .report import json_text, render_report
     from .store import COMPUTE_SECONDS, read_header
-    from .sweep import SweepConfig, article_grid
+    from .sweeps.config import SweepConfig, article_grid
 
     out = outputs.writable_directory(args.out, "--out")
     scale = reproduction.SCALES[args.scale]

@@ -42,9 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import check_count
-from .network import PARAMETER_NAMES, Population
-from .reference import CLIP
+from ._checks import check_count, check_real
+from .network import CLIP, PARAMETER_NAMES, Population
 from .truth_tables import TruthTable, truth_table, xor
 
 if TYPE_CHECKING:
@@ -107,9 +106,7 @@ class Tolerances:
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
-            number = isinstance(value, (int, float)) and not isinstance(value, bool)
-            if not (number and np.isfinite(value) and value > 0):
-                raise ValueError(f"tol.{name} must be a finite number > 0, got {value!r}")
+            check_real(value, f"tol.{name}", 0.0, strict=True)
 
 
 def _as_population(value: object, name: str) -> Population:

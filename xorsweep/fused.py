@@ -46,8 +46,7 @@ try:
 except ImportError as err:  # pragma: no cover - numba is a dependency
     raise ImportError(f"the numba engine needs numba: {err}") from err
 
-from .network import PARAMETER_NAMES, Population
-from .reference import CLIP
+from .network import CLIP, PARAMETER_NAMES, Population
 from .truth_tables import TruthTable
 
 __all__ = ["train_block", "exp", "LANES"]

@@ -10,6 +10,7 @@ Letters used for shapes throughout the package: ``r`` run, ``s`` sample,
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from ._checks import check_choice, check_count, check_finite, check_real_dtype, 
 __all__ = [
     "Population",
     "init_population",
+    "population_from_normals",
     "glorot_std",
     "sigmoid",
     "parameter_shapes",
@@ -311,11 +313,43 @@ def init_population(
     o_std = check_std(_output_std(output_std, hidden, n_out), "output_std", runs)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     shapes = parameter_shapes(n_in, hidden, n_out)
-    params = {name: rng.standard_normal((runs, *shape)) for name, shape in shapes.items()}
-    for name in ("hidden_weights", "hidden_bias"):
-        params[name] *= h_std[:, None, None]
-    for name in ("output_weights", "output_bias"):
-        params[name] *= o_std[:, None, None]
+    normals = {name: rng.standard_normal((runs, *shape)) for name, shape in shapes.items()}
+    return population_from_normals(normals, h_std, o_std, bias=bias)
+
+
+def population_from_normals(
+    normals: Mapping[str, np.ndarray],
+    hidden_std: np.ndarray,
+    output_std: np.ndarray,
+    *,
+    bias: str = "scaled",
+) -> Population:
+    """Networks from standard normals: each layer's normals times the run's std for it.
+
+    The one way initial networks are made from their normals, however these
+    were drawn (:func:`init_population`, or a sweep's seeding rule).
+
+    Parameters
+    ----------
+    normals : mapping of str to ndarray
+        The four tensors by name, each of shape ``(run, *shape)`` as in
+        :func:`parameter_shapes` (e.g. :func:`unpack_parameters` of packed normals).
+    hidden_std, output_std : ndarray, shape (run,)
+        The stds of the hidden and the output layer, checked by the caller.
+    bias : {"scaled", "zero"}
+        As in :func:`init_population`.
+
+    Returns
+    -------
+    Population
+    """
+    std = {
+        "hidden_weights": hidden_std,
+        "hidden_bias": hidden_std,
+        "output_weights": output_std,
+        "output_bias": output_std,
+    }
+    params = {name: normals[name] * std[name][:, None, None] for name in PARAMETER_NAMES}
     if bias == "zero":
         for name in ("hidden_bias", "output_bias"):
             params[name][...] = 0.0

@@ -55,7 +55,7 @@ def analyse(
     """
     import time
 
-    from .claims import claims
+    from .article_claims import claims
     from .figure_data import figure_data
     from .fit import fit_optimum
 

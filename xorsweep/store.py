@@ -57,13 +57,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from ._interrupts import deferred, uninterrupted
-from .tasks import VARIABLES  # the per-run results a sweep stores
+
+if TYPE_CHECKING:  # xarray and Zarr are imported where they are used: workers import VARIABLES
+    import xarray as xr
 
 __all__ = [
     "COMPUTE_SECONDS",
@@ -85,6 +86,9 @@ __all__ = [
 #: Marks a directory as a results store (root attribute ``schema``); the number is the
 #: version of the layout described above.
 SCHEMA = "xorsweep.sweep/1"
+
+#: The results kept of every run, each of shape (run,): the stored variables.
+VARIABLES = ("total_loss", "final_loss", "converged_epoch")
 
 #: Attributes of the stored variables (also given to in-memory results).
 VARIABLE_ATTRS: dict[str, dict[str, str]] = {
@@ -506,6 +510,7 @@ def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
         If ``path`` holds something else, or a resize was interrupted (run
         the sweep again to finish it).
     """
+    import xarray as xr
     import zarr
 
     header = read_header(path)

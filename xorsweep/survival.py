@@ -20,7 +20,6 @@ How the tail falls (exponential, power law, or a plateau) is
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Hashable
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -28,7 +27,7 @@ from statistics import NormalDist
 import numpy as np
 import xarray as xr
 
-from ._checks import check_confidence
+from ._checks import check_confidence, check_count, check_real
 from .grouping import split_runs, stack_groups
 
 __all__ = [
@@ -52,20 +51,6 @@ BETWEEN = (
     "conditional_high",
     "left",
 )
-
-
-def check_epoch(value: object, name: str, minimum: float = 0.0, *, strict: bool = False) -> float:
-    """``value`` as a float if it is a finite number >= ``minimum`` (> if ``strict``).
-
-    Otherwise a TypeError or ValueError that names the argument and the range.
-    """
-    bound = f"{'>' if strict else '>='} {minimum:g}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number of epochs {bound}, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v < minimum or (strict and v == minimum):
-        raise ValueError(f"{name} must be a finite number of epochs {bound}, got {value}")
-    return v
 
 
 @dataclass(frozen=True)
@@ -265,11 +250,8 @@ def epoch_grid(stop: float, per_decade: int = 10) -> np.ndarray:
     >>> epoch_grid(1000, per_decade=2).tolist()
     [1.0, 3.0, 10.0, 32.0, 100.0, 316.0, 1000.0]
     """
-    stop = math.floor(check_epoch(stop, "stop", 1.0))
-    if isinstance(per_decade, bool) or not isinstance(per_decade, numbers.Integral):
-        raise TypeError(f"per_decade must be an integer >= 1, got {per_decade!r}")
-    if per_decade < 1:
-        raise ValueError(f"per_decade must be an integer >= 1, got {per_decade}")
+    stop = math.floor(check_real(stop, "stop", 1.0))
+    per_decade = check_count(per_decade, "per_decade")
     points = max(2, math.ceil(math.log10(stop) * per_decade) + 1)
     return np.unique(np.rint(np.geomspace(1.0, stop, points)))
 
@@ -317,7 +299,7 @@ def run_times(ds: xr.Dataset, epochs: object = None) -> tuple[xr.DataArray, xr.D
             raise ValueError(f"epochs names no variable of the results: {epochs!r}")
         epochs = ds[epochs]
     if not isinstance(epochs, xr.DataArray):
-        epochs = xr.DataArray(check_epoch(epochs, "epochs"))
+        epochs = xr.DataArray(check_real(epochs, "epochs", 0.0))
     if not set(epochs.dims) <= set(conv.dims):
         raise ValueError(
             f"epochs has dimensions {epochs.dims}, not all among converged_epoch's {conv.dims}"
@@ -457,8 +439,8 @@ def converged_between(
         (runs neither converged nor censored at ``start``) and ``runs``. NaN
         where a group was not followed up to ``stop``.
     """
-    start = check_epoch(start, "start")
-    stop = check_epoch(stop, "stop", start, strict=True)
+    start = check_real(start, "start", 0.0)
+    stop = check_real(stop, "stop", start, strict=True)
     confidence = check_confidence(confidence)
     labels, fits = _per_group(ds, by, epochs)
     rows = [

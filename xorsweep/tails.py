@@ -21,14 +21,14 @@ by AIC; the plateau by a likelihood-ratio test.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Hashable
 
 import numpy as np
 import xarray as xr
 
+from ._checks import check_count, check_real
 from .grouping import stack_groups
-from .survival import check_epoch, check_times, group_times
+from .survival import check_times, group_times
 
 __all__ = ["TAIL_MODELS", "fit_tail", "tail_test"]
 
@@ -130,13 +130,8 @@ def fit_tail(times: object, observed: object, start: float, *, min_events: int =
         for a parameter on its boundary); ``at_risk`` and ``events``.
     """
     t, obs = check_times(times, observed)
-    start = check_epoch(start, "start", strict=True)
-    if (
-        isinstance(min_events, bool)
-        or not isinstance(min_events, numbers.Integral)
-        or min_events < 1
-    ):
-        raise ValueError(f"min_events must be an integer >= 1, got {min_events!r}")
+    start = check_real(start, "start", 0.0, strict=True)
+    min_events = check_count(min_events, "min_events")
     tail = t > start
     t_tail, o_tail = t[tail], obs[tail]
     out = _no_tail(int(tail.sum()), int(o_tail.sum()))
@@ -189,7 +184,7 @@ def tail_test(
         ``aic``; over ``by``: ``best``, ``plateau_pvalue``, ``at_risk`` and
         ``events`` (see :func:`fit_tail`).
     """
-    start = check_epoch(start, "start", strict=True)
+    start = check_real(start, "start", 0.0, strict=True)
     labels, pairs = group_times(ds, by, epochs)
     rows = [
         fit_tail(t, o, start, min_events=min_events) if t.size else _no_tail(0, 0) for t, o in pairs

@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # xarray is imported when results are made: workers do withou
 __all__ = [
     "train",
     "train_arrays",
+    "TrainingJob",
+    "run_training",
     "UPDATES",
     "DEFAULT_BLOCK",
     "MAX_LR",
@@ -126,8 +128,8 @@ def train(
     (('run',), (4, 4))
     """
     args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
-    job = _Job.checked(*args)
-    return _to_dataset(_train_job(job), job)
+    job = TrainingJob.checked(*args)
+    return _to_dataset(run_training(job), job)
 
 
 def train_arrays(
@@ -163,23 +165,29 @@ def train_arrays(
         :func:`train`'s.
     """
     args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
-    job = _Job.checked(*args)
-    return {**_train_job(job), "lr": job.lrs}
+    job = TrainingJob.checked(*args)
+    return {**run_training(job), "lr": job.lrs}
 
 
 @dataclass(frozen=True)
-class _Job:
-    """The checked arguments of :func:`train` and :func:`train_arrays`."""
+class TrainingJob:
+    """The arguments of :func:`train`, checked: what :func:`run_training` reads.
+
+    :meth:`checked` makes one from a caller's arguments (``train``,
+    ``train_arrays``). Code whose values are already checked, such as a
+    sweep's block (its :class:`~xorsweep.sweeps.config.SweepConfig` checked
+    them), makes one directly and nothing is checked again.
+    """
 
     population: Population
-    epochs: int
-    lrs: np.ndarray  # (run,)
-    table: TruthTable
-    update: str
-    activation: str
-    gradient: str
-    record_every: int | None
-    block_size: int
+    epochs: int  # >= 0
+    lrs: np.ndarray  # (run,), finite, > 0 and <= MAX_LR
+    table: TruthTable  # its inputs and outputs are the population's
+    update: str = "article"  # one of UPDATES
+    activation: str = "sigmoid"  # see xorsweep.activations
+    gradient: str = "sum"
+    record_every: int | None = None  # >= 1, or None
+    block_size: int = DEFAULT_BLOCK  # >= 1
 
     @classmethod
     def checked(
@@ -193,7 +201,8 @@ class _Job:
         gradient: object,
         record_every: object,
         block_size: object,
-    ) -> _Job:
+    ) -> TrainingJob:
+        """The arguments of :func:`train` checked, in its order; raises for bad ones."""
         population = _check_population(population)
         epochs = check_count(epochs, "epochs", minimum=0)
         lrs = check_per_run(lr, "lr", population.runs, positive=True, upper=MAX_LR)
@@ -224,8 +233,12 @@ def _check_population(population: object) -> Population:
     return population
 
 
-def _train_job(job: _Job) -> dict[str, np.ndarray]:
-    """Every block's results, run first, each in its slice of one array per name."""
+def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
+    """Train ``job``'s population; its arguments are taken as checked.
+
+    Returns what :func:`train_arrays` returns but ``lr``: every block's
+    results, run first, each in its slice of one array per name.
+    """
     runs = job.population.runs
     merged: dict[str, np.ndarray] = {}
     # equal blocks of at most block_size runs: 10,000 runs are two blocks of 5,000, not
@@ -243,7 +256,7 @@ def _train_job(job: _Job) -> dict[str, np.ndarray]:
     return merged
 
 
-def _train_block(blk: ParameterBlock, lr: np.ndarray, job: _Job) -> dict[str, np.ndarray]:
+def _train_block(blk: ParameterBlock, lr: np.ndarray, job: TrainingJob) -> dict[str, np.ndarray]:
     """Train the networks of ``blk`` at learning rates ``lr`` (r,) in place; their results."""
     epochs, record_every, table = job.epochs, job.record_every, job.table
     # "mean" divides the output error by samples * outputs: the same as a smaller lr
@@ -300,7 +313,7 @@ def _converged_epoch(last_wrong: np.ndarray, final_wrong: np.ndarray, epochs: in
     return np.where(last == epochs, np.nan, last + 1.0)
 
 
-def _to_dataset(res: dict[str, np.ndarray], job: _Job) -> xr.Dataset:
+def _to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
     import xarray as xr  # here, not at the top: see train_arrays
 
     table, epochs, lrs, update, record_every = (

@@ -52,7 +52,7 @@ from .stats import (
     make_rng,
     percentile_interval,
 )
-from .sweep import SweepConfig
+from .sweeps.config import SweepConfig
 from .training import train
 from .truth_tables import truth_table
 

@@ -1,11 +1,12 @@
 """A sweep's local worker processes: fresh Pythons that train blocks sent over pipes.
 
 A worker is ``sys.executable`` running :func:`serve` with the caller's import
-path. It imports only what a block's computation needs (:mod:`xorsweep.tasks`:
-NumPy and the core modules), trains one network for one epoch to warm up,
-says it is ready, then reads blocks (:class:`~xorsweep.tasks.BlockTask`) from
-its standard input and writes their results to its standard output, each
-message a pickle after its length. It never imports the caller's main module:
+path. It imports only what a block's computation needs
+(:mod:`xorsweep.sweeps.tasks`: NumPy and the core modules), trains one network
+for one epoch to warm up, says it is ready, then reads blocks
+(:class:`~xorsweep.sweeps.tasks.BlockTask`) from its standard input and
+writes their results to its standard output, each message a pickle after its
+length. It never imports the caller's main module:
 a sweep runs the same from a script with or without ``if __name__ ==
 "__main__":``, from ``python -c``, from code on standard input, from IPython or
 Jupyter. It has one BLAS thread, ignores Ctrl-C (the sweep's process stops
@@ -43,7 +44,7 @@ __all__ = ["LocalWorkers", "serve"]
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 #: What a worker runs, with the caller's ``sys.path`` as its arguments.
-_BOOT = "import sys; sys.path[:] = sys.argv[1:]; from xorsweep.workers import serve; serve()"
+_BOOT = "import sys; sys.path[:] = sys.argv[1:]; from xorsweep.sweeps.workers import serve; serve()"
 
 #: Seconds the workers may take to be ready before the sweep computes in its own process.
 START_TIMEOUT = 60.0
@@ -100,10 +101,10 @@ def _warm_up() -> None:
     """Train one network for one epoch: a worker is then ready in milliseconds for a block."""
     import numpy as np
 
-    from .tasks import BlockTask, compute_block
+    from .tasks import compute_block, task_of_points
 
     one, start = np.ones(1), np.zeros(1, dtype=np.int64)
-    compute_block(BlockTask(one, one, one / 10, start, start + 1, 0, 1, "article", "xor", 2))
+    compute_block(task_of_points(one, one, one / 10, start, start + 1, epochs=1))
 
 
 def _read_until_closed(stream: BinaryIO, tasks: queue.SimpleQueue) -> None:
@@ -251,7 +252,7 @@ class LocalWorkers:
 
     def results(self, jobs: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, dict]]:
         """Compute ``(key, task)`` jobs on the ready workers; yields ``(key, result)`` as
-        they finish (see :func:`xorsweep.tasks.compute_block`).
+        they finish (see :func:`xorsweep.sweeps.tasks.compute_block`).
 
         Raises RuntimeError if a worker ends, or what a block's computation
         raised; then, and if the caller stops early, every worker is killed.

@@ -1,0 +1,282 @@
+"""Working with a sweep's results: rebuild a run, spend more runs, the article's table.
+
+:func:`replay` rebuilds the initial networks of any runs from the seeding rule,
+:func:`allocate` says where more runs make the mean loss most certain, and
+:func:`to_article_frame` gives one row per run with the article's fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .._checks import check_count
+from ..network import Population
+from ..store import VARIABLES
+from ..truth_tables import truth_table
+from .tasks import seeded_population
+
+__all__ = ["allocate", "replay", "to_article_frame"]
+
+
+def replay(
+    results: xr.Dataset,
+    run: int | Sequence[int],
+    *,
+    hidden_std: float | None = None,
+    output_std: float | None = None,
+    lr: float | None = None,
+) -> Population:
+    """The initial networks of runs of a sweep, rebuilt from the seeding rule.
+
+    Parameters
+    ----------
+    results : xarray.Dataset
+        A sweep's results (or a selection of them): its attributes give the
+        seed and the architecture.
+    run : int or sequence of int
+        Run index (the ``run`` coordinate), >= 0.
+    hidden_std, output_std, lr : float, optional
+        The grid point, each exactly one of the results' values along that
+        dimension; may be left out if there is only one (e.g. after
+        ``results.sel(hidden_std=x, method="nearest")``) or if it is not a
+        dimension.
+
+    Returns
+    -------
+    Population
+        One network per requested run. Training it with
+        ``xorsweep.train(pop, results.attrs["epochs"], lr)`` (or the reference
+        loop) reproduces the stored results; with :func:`xorsweep.train` bit
+        for bit.
+
+    Examples
+    --------
+    >>> import xorsweep as xs
+    >>> ds = xs.sweep([0.5, 1.0], runs=3, epochs=300, workers=1, progress=False)
+    >>> pop = xs.replay(ds, run=2, hidden_std=1.0)
+    >>> again = xs.train(pop, ds.attrs["epochs"], ds.attrs["lr"])
+    >>> bool(again.total_loss[0] == ds.total_loss.sel(hidden_std=1.0, run=2))
+    True
+    """
+    attrs = results.attrs
+    missing = [k for k in ("seed", "hidden", "data", "output_std", "lr") if k not in attrs]
+    if missing:
+        raise ValueError(
+            f"results lack the attribute(s) {', '.join(missing)}: pass a "
+            "sweep's results (xorsweep.sweep or xorsweep.open_results)"
+        )
+    point = _grid_point(results, {"hidden_std": hidden_std, "output_std": output_std, "lr": lr})
+    runs = np.atleast_1d(np.asarray(run))
+    if runs.dtype.kind not in "iu" or runs.ndim != 1 or runs.size == 0 or np.any(runs < 0):
+        raise ValueError(f"run must be an integer >= 0 or a sequence of them, got {run!r}")
+    table = truth_table(attrs["data"])
+    lo = runs.astype(np.int64)
+    points = tuple(np.full(lo.size, point[dim]) for dim in ("hidden_std", "output_std", "lr"))
+    widths = (table.n_in, int(attrs["hidden"]), table.n_out)
+    return seeded_population(int(attrs["seed"]), points, lo, lo + 1, widths)
+
+
+def _grid_point(results: xr.Dataset, given: dict[str, float | None]) -> dict[str, float]:
+    """The grid point ``given`` names in ``results``: a value of each grid dimension
+    (one that it has, or the only one) and the attributes' values of the others."""
+    point = {}
+    for dim, value in given.items():
+        if dim in results.coords:
+            choices = np.atleast_1d(results[dim].values).astype(np.float64)
+            if value is None:
+                if choices.size != 1:
+                    raise ValueError(
+                        f"{dim} must be given: the results have {choices.size} values, from "
+                        f"{choices.min():g} to {choices.max():g}"
+                    )
+                value = choices[0]
+            elif not np.any(choices == value):
+                raise ValueError(
+                    f"{dim}={value!r} is not one of the results' {dim} values; pick one "
+                    f"exactly, e.g. results.sel({dim}={value!r}, method='nearest')"
+                )
+        else:
+            stored = results.attrs[dim]
+            if value is not None and value != stored:
+                raise ValueError(f"{dim}={value!r} differs from the results' {dim}={stored!r}")
+            value = stored
+        point[dim] = float(value)
+    return point
+
+
+def _grid_dims_of(results: xr.Dataset) -> tuple[str, ...]:
+    if "total_loss" not in results or "run" not in results["total_loss"].dims:
+        raise ValueError(
+            "results must have a total_loss variable over a run dimension: pass "
+            "a sweep's results (xorsweep.sweep or xorsweep.open_results)"
+        )
+    return tuple(d for d in results["total_loss"].dims if d != "run")
+
+
+def allocate(results: xr.Dataset, budget: int, *, min_runs: int = 2) -> xr.DataArray:
+    """Where to spend ``budget`` more runs: most where the mean loss is least certain.
+
+    The article suggests adding measurements in proportion to each point's
+    relative error. Made precise: with ``n`` runs, a point's relative
+    standard error of the mean loss is ``c / sqrt(n)``, where ``c`` is its
+    coefficient of variation (sample std over mean of ``total_loss``). The
+    allocation minimises the largest relative standard error after the new
+    runs: every point below a common level ``t`` keeps its runs, every other
+    point grows to ``n = (c / t)**2`` ("water filling"), so the points with
+    the largest relative error get the runs. First, points with fewer than
+    ``min_runs`` runs are brought up to it (their ``c`` is unknown and taken as
+    the largest measured one).
+
+    Parameters
+    ----------
+    results : xarray.Dataset
+        A sweep's results (``total_loss`` over the grid and ``run``).
+    budget : int
+        Runs to add in total, >= 0.
+    min_runs : int
+        Runs a point needs before its std counts, >= 2.
+
+    Returns
+    -------
+    xarray.DataArray
+        Named ``runs``, int64 over the grid's dimensions: the number of runs
+        each point should hold, i.e. its present runs plus its share, with
+        ``(runs - present).sum() == budget``. Pass it as ``runs=`` to
+        :func:`sweep` (with the same store) to make those runs.
+
+    Examples
+    --------
+    Three points with the same mean loss and stds 1, 10 and 30, 50 runs each:
+
+    >>> import numpy as np, xarray as xr
+    >>> rng = np.random.default_rng(0)
+    >>> loss = np.stack([rng.normal(100.0, s, 50) for s in (1.0, 10.0, 30.0)])
+    >>> ds = xr.Dataset({"total_loss": (("hidden_std", "run"), loss)},
+    ...                 coords={"hidden_std": [0.5, 1.0, 2.0]})
+    >>> more = allocate(ds, 1000)
+    >>> more.values.tolist(), int(more.sum()) - 150
+    ([50, 124, 976], 1000)
+    """
+    grid = _grid_dims_of(results)
+    budget = check_count(budget, "budget", minimum=0)
+    min_runs = check_count(min_runs, "min_runs", minimum=2)
+    loss = results["total_loss"].transpose(*grid, "run")
+    values = np.asarray(loss.values, dtype=np.float64).reshape(-1, loss.sizes["run"])
+    present = np.isfinite(values)
+    n = present.sum(axis=1).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, np.nansum(values, axis=1) / np.maximum(n, 1), np.nan)
+        dev = np.where(present, values - mean[:, None], 0.0)
+        std = np.sqrt((dev**2).sum(axis=1) / (n - 1))
+    known = n >= min_runs
+    if np.any(known & ~(mean > 0)):
+        k = int(np.argmax(known & ~(mean > 0)))
+        raise ValueError(
+            f"the mean total_loss must be > 0 for relative errors, got {mean[k]:g} at point {k}"
+        )
+    cv = np.where(known, std / np.where(known, mean, 1.0), np.nan)
+    worst = np.nanmax(cv) if np.any(known) else 1.0
+    cv = np.where(known, cv, worst)
+    totals = _water_fill(n, cv, budget, min_runs)
+    coords = {d: results[d].values for d in grid if d in results.coords}
+    return xr.DataArray(totals.reshape(loss.shape[:-1]), dims=grid, coords=coords, name="runs")
+
+
+def _water_fill(n: np.ndarray, cv: np.ndarray, budget: int, min_runs: int) -> np.ndarray:
+    """Integer totals ``N >= n`` with ``sum(N - n) == budget`` minimising ``max cv/sqrt(N)``.
+
+    ``n`` (point,) are present runs, ``cv`` (point,) coefficients of variation >= 0.
+    """
+    total = n.astype(np.int64).copy()
+    # points below min_runs first, the emptiest first
+    need = np.maximum(min_runs - total, 0)
+    if need.sum() >= budget:
+        for _ in range(budget):
+            short = np.flatnonzero(total < np.maximum(n, min_runs))
+            total[short[np.argmin(total[short])]] += 1
+        return total
+    total += need
+    left = budget - int(need.sum())
+    goal = int(total.sum()) + left
+    c2 = cv.astype(np.float64) ** 2
+    if np.any(c2 > 0):
+        # the largest s with sum(max(total, c2 * s)) <= goal, s = 1 / t**2
+        lo, hi = 0.0, goal / c2[c2 > 0].min()
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if np.maximum(total, c2 * mid).sum() <= goal:
+                lo = mid
+            else:
+                hi = mid
+        total = np.maximum(total, np.floor(c2 * lo).astype(np.int64))
+    left = goal - int(total.sum())
+    if left > total.size:  # only when no point varies: spread evenly
+        total += left // total.size
+        left = goal - int(total.sum())
+    # the few runs left by rounding go one by one to the largest relative error
+    # (ties: the point with fewer runs, then the first)
+    for _ in range(left):
+        rse = np.sqrt(c2 / total)
+        order = np.lexsort((np.arange(total.size), total, -rse))
+        total[order[0]] += 1
+    return total
+
+
+def to_article_frame(results: xr.Dataset) -> pd.DataFrame:
+    """One row per run present, with the article's MongoDB document fields.
+
+    Parameters
+    ----------
+    results : xarray.Dataset
+        A sweep's results.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``hidden_std_dev``, ``output_std_dev``, ``loss`` (the run's
+        ``total_loss``: the article's ``loss`` field), then ``lr``, ``run``,
+        ``final_loss`` and ``converged_epoch``; runs a point does not hold are
+        left out. The article's summary runs on it unchanged::
+
+            df.groupby("hidden_std_dev")["loss"].agg(["mean", "std", "count"])
+
+    Examples
+    --------
+    >>> import xorsweep as xs
+    >>> ds = xs.sweep([0.5, 1.0], runs=3, epochs=100, workers=1, progress=False)
+    >>> df = xs.to_article_frame(ds)
+    >>> list(df.columns[:3]), len(df)
+    (['hidden_std_dev', 'output_std_dev', 'loss'], 6)
+    >>> df.groupby("hidden_std_dev")["loss"].agg(["mean", "std", "count"])["count"].tolist()
+    [3, 3]
+    """
+    grid = _grid_dims_of(results)
+    names = [v for v in VARIABLES if v in results]
+    frame = results[names].reset_coords(drop=True).to_dataframe().reset_index()
+    frame = frame[np.isfinite(frame["total_loss"].to_numpy())]
+    out = pd.DataFrame(index=frame.index)
+    for dim, column in (
+        ("hidden_std", "hidden_std_dev"),
+        ("output_std", "output_std_dev"),
+        ("lr", "lr"),
+    ):
+        if dim in grid:
+            out[column] = frame[dim]
+        elif dim in results.coords and results[dim].ndim == 0:
+            out[column] = float(results[dim])
+        elif dim in results.attrs and np.ndim(results.attrs[dim]) == 0:
+            out[column] = float(results.attrs[dim])
+        else:
+            raise ValueError(
+                f"results have no single {dim} (not a dimension, coordinate or attribute)"
+            )
+    out["loss"] = frame["total_loss"]
+    out["run"] = frame["run"]
+    for v in names[1:]:
+        out[v] = frame[v]
+    first = ["hidden_std_dev", "output_std_dev", "loss", "lr", "run"]
+    return out[first + names[1:]].reset_index(drop=True)
