@@ -11,11 +11,17 @@
 ``--timing``
     Time ``fit_surface`` on a 30 x 30 grid with 2,000 runs a point and 1,000
     bootstrap replicates.
+``--model-check``
+    Sweep 20 hidden stds (0.15 to 3) x 20 output stds (0.1 to 8), ``--runs``
+    runs each (500 by default) at the article's other settings, into
+    ``--store`` (resumed if it exists), then fit the surface with a quadratic
+    and a cubic at several window levels. About 4 minutes on one core.
 
 Run from the repository root::
 
-    python benchmarks/bench_fit2d.py --coverage 200 --timing
-    python benchmarks/bench_fit2d.py --coverage 200 --degree 2
+    python benchmarks/bench_fit2d.py --coverage 1000 --timing
+    python benchmarks/bench_fit2d.py --coverage 1000 --smooth 0.1
+    python benchmarks/bench_fit2d.py --model-check --runs 500 --store fit2d.zarr
 """
 
 from __future__ import annotations
@@ -98,20 +104,51 @@ def timing() -> None:
     print(fit)
 
 
+def model_check(runs: int, store: str, workers: int) -> None:
+    h, o = np.geomspace(0.15, 3.0, 20), np.geomspace(0.1, 8.0, 20)
+    start = time.perf_counter()
+    ds = xs.sweep(h, output_std=list(o), runs=runs, seed=3, store=store, workers=workers)
+    print(f"swept 20 x 20 points x {runs} runs in {time.perf_counter() - start:.0f} s")
+    print("degree level  hidden optimum [95% CI]    output optimum [95% CI]  points  chi2/dof  p")
+    for degree in (2, 3):
+        for level in (0.15, 0.25, 0.35):
+            fit = xs.fit_surface(ds, degree=degree, level=level, rng=0, errors="ignore")
+            (hs, os_), (hl, hh), (ol, oh) = fit.optimum, fit.hidden_ci, fit.output_ci
+            print(
+                f"{degree:6d} {level:5.2f}  {hs:.3f} [{hl:.3f}, {hh:.3f}]  {os_:8.3f} "
+                f"[{ol:.3f}, {oh:.3f}]  {fit.n_points:6d}  {fit.chi2:6.1f}/{fit.dof:<3d} "
+                f"{fit.p_value:.3g}" + ("" if fit.ok else f"  NOT OK: {fit.message}")
+            )
+    print(xs.fit_surface(ds, rng=0))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--coverage", type=int, default=0, metavar="N")
-    parser.add_argument("--runs", type=int, default=300, help="runs a grid point (300)")
+    parser.add_argument(
+        "--runs", type=int, help="runs a grid point (300 for --coverage, 500 for --model-check)"
+    )
     parser.add_argument("--n-boot", type=int, default=300, help="replicates a fit (300)")
     parser.add_argument("--degree", type=int, default=3)
     parser.add_argument("--level", type=float, default=0.25)
     parser.add_argument("--smooth", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--timing", action="store_true")
+    parser.add_argument("--model-check", action="store_true")
+    parser.add_argument("--store", default="fit2d.zarr", help="the model check's store")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
+    if args.model_check:
+        model_check(args.runs or 500, args.store, args.workers)
     if args.coverage:
         coverage(
-            args.coverage, args.runs, args.n_boot, args.degree, args.level, args.smooth, args.seed
+            args.coverage,
+            args.runs or 300,
+            args.n_boot,
+            args.degree,
+            args.level,
+            args.smooth,
+            args.seed,
         )
     if args.timing:
         timing()

@@ -213,6 +213,8 @@ def test_the_ways_to_fail(rng):
     nan["total_loss"] = nan.total_loss * np.nan
     fit = _both(nan, "no present runs")
     assert math.isnan(fit.optimum[0]) and fit.rules.sizes["rule"] == 0
+    assert np.isnan(fit.distance([0.5, 1.0], 2.0)).all() and not fit.contains(0.5, 2.0)
+    assert np.isnan(fit.region_boundary(5)[0]).all() and np.isnan(fit.predict(0.5, 2.0))
     _both(synth.planted_surface(rng, h, o, runs=3), "too few points: 0")
     edge = synth.planted_surface(rng, h, np.geomspace(0.5, 3.0, 8), runs=100)
     fit = _both(

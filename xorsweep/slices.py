@@ -9,6 +9,12 @@ and returns one Dataset over the other dimensions, with each rule of
 A slice's network comes from its coordinates, or else the results'
 attributes, or else the article's 2-2-1 sigmoid network: ``hidden`` (width),
 ``activation``, ``n_in`` and ``n_out`` (see :func:`slice_setting`).
+
+Why a function of its own: :func:`xorsweep.fit_optimum` always returns a
+FitResult (with its curve and replicates, for one slice) and refuses a grid,
+and :func:`fit_slices` always returns a Dataset, over no dimension for
+results of one slice. A return type that changed with the data's shape would
+break code written for either.
 """
 
 from __future__ import annotations

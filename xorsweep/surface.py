@@ -174,22 +174,38 @@ class SurfaceFit:
         """The replicates' surfaces, shape ``(n_boot, *broadcast shape)``; NaN outside."""
         return self._evaluate(hidden_std, output_std, np.asarray(self.boot_coefficients))
 
+    def _has_region(self) -> bool:
+        cov = np.asarray(self.region_covariance)
+        return bool(np.all(np.isfinite(cov)) and np.linalg.det(cov) > 0) and math.isfinite(
+            self.region_radius
+        )
+
     def distance(self, hidden_std: Any, output_std: Any) -> np.ndarray:
-        """Mahalanobis distance from the optimum in region radii: at most 1 inside the region."""
+        """Mahalanobis distance from the optimum in region radii: at most 1 inside the region.
+
+        NaN for every pair when the fit has no region.
+        """
         h, o = np.broadcast_arrays(np.asarray(hidden_std, float), np.asarray(output_std, float))
+        if not self._has_region():
+            return np.full(h.shape, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             d = np.stack([np.log(h), np.log(o)], axis=-1) - np.log(np.asarray(self.optimum))
             inv = np.linalg.inv(self.region_covariance)
             return np.sqrt(np.einsum("...i,ij,...j->...", d, inv, d)) / self.region_radius
 
     def contains(self, hidden_std: Any, output_std: Any) -> np.ndarray:
-        """Whether the (broadcast) pairs lie in the confidence region."""
+        """Whether the (broadcast) pairs lie in the confidence region (False without one)."""
         with np.errstate(invalid="ignore"):
             return self.distance(hidden_std, output_std) <= 1.0
 
     def region_boundary(self, points: int = BOUNDARY_POINTS) -> tuple[np.ndarray, np.ndarray]:
-        """The region's boundary as ``points`` (hidden_std, output_std) pairs, closed."""
+        """The region's boundary as ``points`` (hidden_std, output_std) pairs, closed.
+
+        NaN when the fit has no region.
+        """
         angle = np.linspace(0.0, 2 * np.pi, points)
+        if not self._has_region():
+            return np.full(points, np.nan), np.full(points, np.nan)
         circle = np.stack([np.cos(angle), np.sin(angle)])  # (2, points)
         root = np.linalg.cholesky(self.region_covariance)
         logs = np.log(np.asarray(self.optimum))[:, None] + self.region_radius * (root @ circle)
