@@ -22,6 +22,7 @@ __all__ = [
     "PARAMETER_NAMES",
     "FitResult",
     "Population",
+    "SurfaceFit",
     "SweepConfig",
     "TruthTable",
     "UPDATES",
@@ -36,6 +37,8 @@ __all__ = [
     "diagnose",
     "direction_slice",
     "fit_optimum",
+    "fit_slices",
+    "fit_surface",
     "glorot_std",
     "init_population",
     "init_rules",
@@ -72,6 +75,9 @@ _SOURCES = {
     "state_shares": "end_states",
     "FitResult": "fit",
     "fit_optimum": "fit",
+    "fit_slices": "slices",
+    "SurfaceFit": "surface",
+    "fit_surface": "surface",
     "PARAMETER_NAMES": "network",
     "Population": "network",
     "glorot_std": "network",
@@ -123,8 +129,10 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .fit import FitResult, fit_optimum
     from .initialization import init_rules
     from .network import PARAMETER_NAMES, Population, glorot_std, init_population
+    from .slices import fit_slices
     from .stats import summarize, wilson_interval
     from .store import open_results
+    from .surface import SurfaceFit, fit_surface
     from .survival import converged_between, survival_curves
     from .sweeps.config import SweepConfig, article_grid
     from .sweeps.results import allocate, replay, to_article_frame

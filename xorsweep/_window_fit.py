@@ -24,6 +24,9 @@ __all__ = [
     "window_around_minimum",
     "fit_window",
     "bootstrap_coefficients",
+    "bootstrap_wls",
+    "replicate_wls",
+    "smoothed_means",
     "argmin_on_window",
 ]
 
@@ -72,7 +75,7 @@ def window_around_minimum(
     points: Points, level: float, smooth: float, min_points: int
 ) -> tuple[int, int]:
     """First and last index of the window, around an interior minimum of the smoothed means."""
-    smoothed = _smoothed(np.log(points.stds), points.mean, points.sem, smooth)
+    smoothed = smoothed_means(np.log(points.stds), points.mean, points.sem, smooth)
     lo, hi, best = _window(smoothed, level, min_points)
     if best in (0, points.stds.size - 1):
         side = "smallest" if best == 0 else "largest"
@@ -126,20 +129,73 @@ def bootstrap_coefficients(
     The window stays fixed in the replicates: the interval is conditional on it.
     """
     sl = fitted.window
-    boot_mean, boot_var = bootstrap_means(points.loss[sl], n_boot, rng)
+    return bootstrap_wls(
+        points.loss[sl], points.count[sl], fitted.design, fitted.weights, n_boot, rng
+    )
+
+
+def bootstrap_wls(
+    loss: np.ndarray,
+    count: np.ndarray,
+    design: np.ndarray,
+    weights: np.ndarray,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Weighted least squares of the means refitted on bootstrap replicates of the runs.
+
+    Parameters
+    ----------
+    loss : ndarray, shape (n, run)
+        The fitted points' total losses, NaN for absent runs.
+    count : ndarray, shape (n,)
+        Their present runs.
+    design : ndarray, shape (n, p)
+        The model's design matrix.
+    weights : ndarray, shape (n,)
+        The points' own weights, ``1 / sem**2``.
+    n_boot : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, shape (n_boot, p)
+        Each replicate's coefficients, its points weighted by ``count / variance``.
+    """
+    boot_mean, boot_var = bootstrap_means(loss, n_boot, rng)
+    return replicate_wls(design, boot_mean, boot_var, count, weights)
+
+
+def replicate_wls(
+    design: np.ndarray,
+    boot_mean: np.ndarray,
+    boot_var: np.ndarray,
+    count: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    """:func:`bootstrap_wls` from the replicates' means and variances, (n_boot, n) each."""
     with np.errstate(divide="ignore"):
-        boot_w = points.count[sl] / boot_var
+        boot_w = count / boot_var
     # a replicate that drew one value n times has no spread: keep the point's own weight
-    boot_w = np.where(np.isfinite(boot_w) & (boot_var > 0), boot_w, fitted.weights)
-    return _batched_wls(fitted.design, boot_mean, boot_w)
+    boot_w = np.where(np.isfinite(boot_w) & (boot_var > 0), boot_w, weights)
+    return _batched_wls(design, boot_mean, boot_w)
 
 
-def _smoothed(u: np.ndarray, mean: np.ndarray, sem: np.ndarray, bandwidth: float) -> np.ndarray:
-    """Nadaraya-Watson smoothing of the means: Gaussian kernel in log std, each
-    point also weighted by 1/sem^2. ``bandwidth`` 0 returns the means."""
+def smoothed_means(
+    u: np.ndarray, mean: np.ndarray, sem: np.ndarray, bandwidth: float
+) -> np.ndarray:
+    """Nadaraya-Watson smoothing of the means: a Gaussian kernel in log std, each
+    point also weighted by 1/sem^2. ``bandwidth`` 0 returns the means.
+
+    ``u`` holds the points' log stds, shape (n,) along one axis or (n, k) in k
+    dimensions; ``mean`` and ``sem`` have shape (n,).
+    """
     if bandwidth == 0:
         return mean.copy()
-    kernel = np.exp(-0.5 * ((u[:, None] - u[None, :]) / bandwidth) ** 2)
+    if u.ndim == 1:
+        kernel = np.exp(-0.5 * ((u[:, None] - u[None, :]) / bandwidth) ** 2)
+    else:
+        kernel = np.exp(-0.5 * (((u[:, None, :] - u[None, :, :]) / bandwidth) ** 2).sum(axis=-1))
     weights = kernel / sem[None, :] ** 2
     return (weights @ mean) / weights.sum(axis=1)
 

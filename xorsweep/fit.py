@@ -29,7 +29,17 @@ from ._window_fit import (
 from .network import GLOROT_STD
 from .stats import along_hidden_std, check_results, make_rng, percentile_interval
 
-__all__ = ["FitResult", "fit_optimum", "GLOROT_STD", "DEGREES"]
+__all__ = [
+    "FitResult",
+    "FitSettings",
+    "fit_optimum",
+    "fit_slice",
+    "check_settings",
+    "model_text",
+    "rule_distance",
+    "GLOROT_STD",
+    "DEGREES",
+]
 
 #: Polynomial degrees :func:`fit_optimum` accepts. The default is the cubic, the lowest
 #: degree that can be asymmetric: the measured curve is steeper towards small stds (where
@@ -345,48 +355,78 @@ def fit_optimum(
     (True, True)
     """
     ds = check_results(ds, "ds", ("total_loss",))
-    ds = along_hidden_std(ds, "ds")
+    ds = along_hidden_std(ds, "ds", hint=" (or fit every slice at once with xorsweep.fit_slices)")
+    settings = check_settings(degree, level, smooth, min_runs, min_points, n_boot, confidence)
+    generator = make_rng(rng)
+    errors = check_choice(errors, "errors", ("raise", "ignore"))
+    result = fit_slice(ds, settings, generator)
+    if not result.ok and errors == "raise":
+        raise ValueError(f"fit_optimum: {result.message}")
+    return result
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """The checked settings of :func:`fit_optimum` (see its parameters)."""
+
+    degree: int
+    level: float
+    smooth: float
+    min_runs: int
+    min_points: int
+    n_boot: int
+    confidence: float
+
+
+def check_settings(
+    degree: object,
+    level: object,
+    smooth: object,
+    min_runs: object,
+    min_points: object,
+    n_boot: object,
+    confidence: object,
+    *,
+    dimensions: int = 1,
+) -> FitSettings:
+    """:func:`fit_optimum`'s settings checked, ``min_points`` defaulted; errors name each one.
+
+    ``dimensions`` is the number of stds the polynomial is fitted over (2 for
+    :func:`xorsweep.fit_surface`): ``min_points`` must exceed the polynomial's
+    number of coefficients, and is two more by default.
+    """
     degree = check_count(degree, "degree", minimum=2)
     if degree not in DEGREES:
         raise ValueError(f"degree must be 2 or 3, got {degree}")
     level = check_real(level, "level", 0.0, strict=True)
     smooth = check_real(smooth, "smooth", 0.0)
     min_runs = check_count(min_runs, "min_runs", minimum=2)
+    n_coefs = math.comb(degree + dimensions, dimensions)
     if min_points is None:
-        min_points = degree + 3
-    min_points = check_count(min_points, "min_points", minimum=degree + 2)
+        min_points = n_coefs + 2
+    min_points = check_count(min_points, "min_points", minimum=n_coefs + 1)
     n_boot = check_count(n_boot, "n_boot", minimum=20)
     confidence = check_confidence(confidence)
-    generator = make_rng(rng)
-    errors = check_choice(errors, "errors", ("raise", "ignore"))
-    settings = dict(degree=degree, n_boot=n_boot, confidence=confidence)
+    return FitSettings(degree, level, smooth, min_runs, min_points, n_boot, confidence)
+
+
+def fit_slice(ds: xr.Dataset, settings: FitSettings, rng: np.random.Generator) -> FitResult:
+    """:func:`fit_optimum` of results along ``hidden_std`` only, failing into ``ok=False``.
+
+    ``ds`` is as :func:`xorsweep.stats.along_hidden_std` returns it; the
+    bootstrap draws from ``rng``.
+    """
+    s = settings
     try:
-        result = _fit(ds, level, smooth, min_runs, min_points, generator, **settings)
+        points = usable_points(ds, s.min_runs, s.min_points, s.degree)
+        lo, hi = window_around_minimum(points, s.level, s.smooth, s.min_points)
+        fitted = fit_window(points, lo, hi, s.degree)
+        boot_coefs = bootstrap_coefficients(points, fitted, s.n_boot, rng)
     except FitError as exc:
-        result = FitResult(ok=False, message=str(exc), **settings)
-    if not result.ok and errors == "raise":
-        raise ValueError(f"fit_optimum: {result.message}")
-    return result
-
-
-def _fit(
-    ds: xr.Dataset,
-    level: float,
-    smooth: float,
-    min_runs: int,
-    min_points: int,
-    rng: np.random.Generator,
-    *,
-    degree: int,
-    n_boot: int,
-    confidence: float,
-) -> FitResult:
-    """The steps of :func:`fit_optimum`, from its checked arguments."""
-    points = usable_points(ds, min_runs, min_points, degree)
-    lo, hi = window_around_minimum(points, level, smooth, min_points)
-    fitted = fit_window(points, lo, hi, degree)
-    boot_coefs = bootstrap_coefficients(points, fitted, n_boot, rng)
-    return _result(points, fitted, boot_coefs, n_boot, confidence)
+        return FitResult(
+            ok=False, message=str(exc), degree=s.degree, n_boot=s.n_boot, confidence=s.confidence
+        )
+    return _result(points, fitted, boot_coefs, s.n_boot, s.confidence)
 
 
 def _result(
@@ -431,7 +471,7 @@ def _result(
 
     loss_glorot, loss_glorot_ci = at(GLOROT_STD, "1/sqrt(2)")
     loss_one, loss_one_ci = at(1.0, "1")
-    model = f"weighted {MODEL_NAMES[degree]} in log(hidden_std)"
+    model = model_text(degree)
     return FitResult(
         optimum=optimum,
         optimum_ci=optimum_ci,
@@ -493,12 +533,31 @@ def _problems(
 
 def _glorot_distance(optimum: float, optimum_ci: tuple[float, float]) -> float:
     """Distance from the optimum to 1/sqrt(2) in CI half-widths on its side (see FitResult)."""
+    return rule_distance(GLOROT_STD, optimum, optimum_ci)
+
+
+def model_text(degree: int) -> str:
+    """The model of :func:`fit_optimum` in words, e.g. 'weighted cubic in log(hidden_std)'."""
+    return f"weighted {MODEL_NAMES[degree]} in log(hidden_std)"
+
+
+def rule_distance(std: float, optimum: float, optimum_ci: tuple[float, float]) -> float:
+    """Signed distance from ``optimum`` to ``std`` in CI half-widths on the side of ``std``.
+
+    As :attr:`FitResult.glorot_distance` for any std: ``std`` lies outside the
+    interval exactly when the absolute distance is above 1; NaN without an optimum.
+
+    Examples
+    --------
+    >>> [round(rule_distance(std, 0.6, (0.55, 0.7)), 9) for std in (0.8, 0.65, 0.5)]
+    [2.0, 0.5, -2.0]
+    """
     lo_ci, hi_ci = optimum_ci
     if not math.isfinite(optimum):
         return math.nan
-    if GLOROT_STD >= optimum:
-        return float((GLOROT_STD - optimum) / (hi_ci - optimum) if hi_ci > optimum else math.inf)
-    return float((GLOROT_STD - optimum) / (optimum - lo_ci) if optimum > lo_ci else -math.inf)
+    if std >= optimum:
+        return float((std - optimum) / (hi_ci - optimum) if hi_ci > optimum else math.inf)
+    return float((std - optimum) / (optimum - lo_ci) if optimum > lo_ci else -math.inf)
 
 
 def _curve(fitted: WindowFit, window: tuple[float, float], model: str) -> xr.DataArray:

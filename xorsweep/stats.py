@@ -216,13 +216,13 @@ def check_results(ds: object, what: str, variables: tuple[str, ...]) -> xr.Datas
     return ds
 
 
-def along_hidden_std(ds: xr.Dataset, what: str = "ds") -> xr.Dataset:
+def along_hidden_std(ds: xr.Dataset, what: str = "ds", hint: str = "") -> xr.Dataset:
     """The results along ``hidden_std`` (and ``run``) only, sorted by ``hidden_std``.
 
     Dimensions other than ``hidden_std`` and ``run`` of length 1 are dropped
     (their value stays as a scalar coordinate); longer ones are refused with a
     message saying how to select one value, since a fit along ``hidden_std``
-    needs one slice of a larger grid.
+    needs one slice of a larger grid; ``hint`` ends that message.
     """
     extra = [d for d in ds.dims if d not in ("hidden_std", "run")]
     longer = [d for d in extra if ds.sizes[d] > 1]
@@ -230,7 +230,7 @@ def along_hidden_std(ds: xr.Dataset, what: str = "ds") -> xr.Dataset:
         raise ValueError(
             f"{what} must vary along hidden_std only, but it also has the dimension(s) "
             f"{', '.join(f'{d} ({ds.sizes[d]} values)' for d in longer)}; select one value "
-            f"first, e.g. {what}.sel({longer[0]}=...)"
+            f"first, e.g. {what}.sel({longer[0]}=...){hint}"
         )
     if "hidden_std" not in ds.dims:
         raise ValueError(f"{what} must have a hidden_std dimension, got dims {tuple(ds.dims)}")

@@ -1,4 +1,4 @@
-"""Figures: the article's eight and two more, each drawn from data passed in.
+"""Figures: the article's eight, two more, and four on failure, each drawn from data passed in.
 
 Every ``plot_*`` function takes data and ``ax=None`` (or ``axes=None`` when it
 draws more than one panel), draws, and returns what it drew on: an Axes, or a
@@ -32,6 +32,16 @@ Use ``with theme():`` to draw your own figures in the same style.
   confidence band, figure 8 (the article's green line).
 * ``fit`` (red): the fitted curve, figure 8.
 
+The figures on failure (:func:`plot_survival`, :func:`plot_end_states`,
+:func:`plot_basin_map`, :func:`plot_basin_growth`) draw the results of
+:func:`xorsweep.survival_curves`, :func:`xorsweep.state_shares` and
+:func:`xorsweep.basin_map`. :data:`STATE_COLORS` gives each end state its colour
+(converged green, stuck red, plateau purple, symmetric orange, slow blue, other
+grey); survival curves go from light to dark as the hidden std grows (seaborn's
+``flare``); a basin map's convergence epoch uses viridis on a log scale, with
+``never`` (light grey) for networks not converged and a white star (``reference``)
+on the reference network.
+
 Figures 6 and 7 use seaborn's ``Paired`` palette: one hue per parameter role
 (weight from x1, weight from x2, bias, output weight), light for hidden
 neuron 1 and dark for hidden neuron 2, solid lines for neuron 1 and dashed
@@ -43,9 +53,10 @@ from __future__ import annotations
 from ..figure_data import FIGURE_NAMES, FORMATS, FigureData, check_format, figure_data
 from ..network import GLOROT_STD
 from ._article import article_figures
+from ._failure import plot_basin_growth, plot_basin_map, plot_end_states, plot_survival
 from ._formulas import plot_bce, plot_bernoulli, plot_sigmoid
 from ._network import plot_training, plot_weight_evolution, plot_xor_boundaries
-from ._style import COLORS, theme
+from ._style import COLORS, STATE_COLORS, theme
 from ._sweep import plot_converged_epoch, plot_failure_rate, plot_loss_vs_std
 
 __all__ = [
@@ -53,16 +64,21 @@ __all__ = [
     "FIGURE_NAMES",
     "FORMATS",
     "GLOROT",
+    "STATE_COLORS",
     "FigureData",
     "article_figures",
     "check_format",
     "figure_data",
+    "plot_basin_growth",
+    "plot_basin_map",
     "plot_bce",
     "plot_bernoulli",
     "plot_converged_epoch",
+    "plot_end_states",
     "plot_failure_rate",
     "plot_loss_vs_std",
     "plot_sigmoid",
+    "plot_survival",
     "plot_training",
     "plot_weight_evolution",
     "plot_xor_boundaries",

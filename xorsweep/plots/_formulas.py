@@ -2,49 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.font_manager import FontProperties
-from matplotlib.transforms import offset_copy
 
 from .._checks import check_count, check_real
 from ..network import sigmoid
-from ._layout import get_axes
+from ._layout import get_axes, legend_below
 from ._style import COLORS, DEEP, SIZES, themed
 
 _CMAP = "viridis"  # figure 3, output space
-
-
-def _points(size: Any) -> float:
-    return float(FontProperties(size=size).get_size_in_points())
-
-
-def _legend_below(ax: Axes, **kwargs: Any) -> None:
-    """A legend centred under the x axis's label, outside the axes.
-
-    Its anchor is the axes' bottom edge moved down by the height of the ticks,
-    their labels and the axis label in points (from the rc settings), so it
-    clears them at any axes size; constrained layout makes room for it.
-    """
-    rc = mpl.rcParams
-    below = (
-        rc["xtick.major.size"]
-        + rc["xtick.major.pad"]
-        + 1.25 * _points(rc["xtick.labelsize"])
-        + rc["axes.labelpad"]
-        + 1.5 * _points(rc["axes.labelsize"])
-    )
-    anchor = offset_copy(ax.transAxes, fig=ax.figure, y=-below, units="points")
-    ax.legend(
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        bbox_transform=anchor,
-        borderaxespad=0,
-        **kwargs,
-    )
 
 
 @themed
@@ -124,7 +90,7 @@ def plot_bernoulli(ax: Axes | None = None, points: int = 201) -> Axes:
     ax.set_ylabel("target $y$ (probability)")
     ax.set_title(r"Bernoulli compatibility $\hat{y}^{y}(1-\hat{y})^{1-y}$")
     # under the axes: inside, it would hide a contour or its label wherever it went
-    _legend_below(ax, fontsize="small", facecolor="0.3", labelcolor="white")
+    legend_below(ax, fontsize="small", facecolor="0.3", labelcolor="white")
     return ax
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.font_manager import FontProperties
+from matplotlib.transforms import offset_copy
 
 
 def get_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -39,3 +42,32 @@ def require(ds: xr.Dataset, variables: tuple[str, ...], what: str, hint: str) ->
     missing = [v for v in variables if v not in ds.variables]
     if missing:
         raise ValueError(f"{what} lacks the variable(s) {', '.join(missing)}; {hint}")
+
+
+def _points(size: Any) -> float:
+    return float(FontProperties(size=size).get_size_in_points())
+
+
+def legend_below(ax: Axes, **kwargs: Any) -> None:
+    """A legend centred under the x axis's label, outside the axes.
+
+    Its anchor is the axes' bottom edge moved down by the height of the ticks,
+    their labels and the axis label in points (from the rc settings), so it
+    clears them at any axes size; constrained layout makes room for it.
+    """
+    rc = mpl.rcParams
+    below = (
+        rc["xtick.major.size"]
+        + rc["xtick.major.pad"]
+        + 1.25 * _points(rc["xtick.labelsize"])
+        + rc["axes.labelpad"]
+        + 1.5 * _points(rc["axes.labelsize"])
+    )
+    anchor = offset_copy(ax.transAxes, fig=ax.figure, y=-below, units="points")
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=anchor,
+        borderaxespad=0,
+        **kwargs,
+    )

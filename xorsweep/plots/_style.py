@@ -25,6 +25,18 @@ COLORS: dict[str, str] = {
     "glorot": "#000000",
     "optimum": "#12711c",
     "fit": DEEP[3],
+    "never": "#c8c8c8",
+    "reference": "#ffffff",
+}
+
+#: The colour of each end state (:data:`xorsweep.end_states.END_STATES`), in its order.
+STATE_COLORS: dict[str, str] = {
+    "converged": DEEP[2],
+    "stuck": DEEP[3],
+    "plateau": DEEP[4],
+    "symmetric": DEEP[1],
+    "slow": DEEP[0],
+    "other": DEEP[7],
 }
 
 #: Size (inches) of each figure when a plot function makes its own.
@@ -39,6 +51,10 @@ SIZES = {
     "fig08_loss_vs_std": (10.0, 5.5),
     "fig09_failure_rate": (10.0, 7.0),
     "fig10_converged_epoch": (10.0, 5.0),
+    "survival": (9.0, 5.0),
+    "end_states": (9.0, 5.0),
+    "basin_map": (6.5, 5.5),
+    "basin_growth": (5.0, 4.6),  # per panel
 }
 
 _F = TypeVar("_F", bound=Callable[..., Any])
