@@ -34,7 +34,7 @@ _EXIT = "Exit status 2, with one line why: bad input, unwritable path, too littl
 #: What ``--engine`` chooses (:mod:`xorsweep.engines`).
 _ENGINE = (
     "training engine: numba (a fused compiled kernel, several times faster), numpy (the "
-    "exactness anchor; they agree to about 1e-13), or auto: numba where it compiles, else numpy "
+    "exactness anchor; they agree to about 1e-12), or auto: numba where it compiles, else numpy "
     "with a warning. A store is resumed with the engine that made it; another is refused"
 )
 #: Resolution of PNG figures, dots per inch (``figures --dpi``, and ``reproduce``).

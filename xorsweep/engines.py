@@ -5,7 +5,7 @@
 * ``"numba"``: :mod:`xorsweep.fused`, a loop over all the epochs of a few
   dozen networks at a time, compiled with numba for each network shape and
   hidden activation; several times faster. Its numbers are the NumPy
-  engine's to about 1e-13, not bit for bit.
+  engine's to about 1e-12 (relative), not bit for bit.
 * ``"auto"`` (the default): ``"numba"`` where numba imports and compiles the
   kernel for the networks at hand, else ``"numpy"`` with one warning (once
   per process) that says why.

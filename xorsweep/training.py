@@ -97,7 +97,7 @@ def train(
     engine : {"auto", "numpy", "numba"}
         Which computes (:mod:`xorsweep.engines`): ``"numba"``, the fused compiled
         kernel, several times faster; ``"numpy"``, the exactness anchor. They agree
-        to about 1e-13. ``"auto"``: numba where it compiles, else NumPy with a warning.
+        to about 1e-12. ``"auto"``: numba where it compiles, else NumPy with a warning.
 
     Returns
     -------
