@@ -176,3 +176,18 @@ def test_integers_may_be_written_in_scientific_notation():
     )
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["sweep", "--store", "s", "--runs", "1.5"])
+
+
+def test_probe_never_claims_an_impossible_speed_when_its_timings_are_noise(monkeypatch):
+    """When training the long block looks no slower than the short one (other work on the
+    machine, a kernel loading meanwhile), the cost per network-epoch is bounded by the long
+    block's whole time instead of dividing noise (it once printed 1e15 network-epochs/s)."""
+    import time
+
+    def same_time_whatever_the_epochs(task):
+        time.sleep(0.01)
+
+    monkeypatch.setattr(budget, "compute_block", same_time_whatever_the_epochs)
+    speed = budget.probe_speed(_config(), runs=4096, epochs=256)
+    assert speed.per_net_epoch >= 0.01 / (4096 * 256)
+    assert speed.net_epochs_per_second < 1e9
