@@ -36,6 +36,7 @@ __all__ = [
     "fit_slice",
     "check_settings",
     "model_text",
+    "plain_value",
     "rule_distance",
     "GLOROT_STD",
     "DEGREES",
@@ -52,6 +53,20 @@ CURVE_POINTS = 201
 
 def _tuple2(low: float = math.nan, high: float = math.nan) -> tuple[float, float]:
     return (float(low), float(high))
+
+
+def plain_value(v: Any) -> Any:
+    """``v`` as plain Python for JSON: sequences as lists, NumPy scalars as bool, int or
+    float, NaN and infinities as None."""
+    if isinstance(v, (tuple, list, np.ndarray)):
+        return [plain_value(x) for x in v]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not math.isfinite(v) else float(v)
+    return v
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -217,25 +232,14 @@ class FitResult:
         NaN becomes None.
         """
 
-        def clean(v: Any) -> Any:
-            if isinstance(v, (tuple, list, np.ndarray)):
-                return [clean(x) for x in v]
-            if isinstance(v, (bool, np.bool_)):
-                return bool(v)
-            if isinstance(v, (int, np.integer)):
-                return int(v)
-            if isinstance(v, (float, np.floating)):
-                return None if not math.isfinite(v) else float(v)
-            return v
-
         out = {
-            name: clean(getattr(self, name))
+            name: plain_value(getattr(self, name))
             for name in self.__dataclass_fields__
             if name not in ("curve", "boot_optimum", "boot_coefficients")
         }
         out["curve"] = {
-            "hidden_std": clean(self.curve["hidden_std"].values),
-            "fitted_loss": clean(self.curve.values),
+            "hidden_std": plain_value(self.curve["hidden_std"].values),
+            "fitted_loss": plain_value(self.curve.values),
         }
         return out
 

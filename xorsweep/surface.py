@@ -28,7 +28,7 @@ from ._surface_fit import (
     surface_window,
 )
 from ._window_fit import MODEL_NAMES, FitError, replicate_wls
-from .fit import FitSettings, check_settings
+from .fit import FitSettings, check_settings, plain_value
 from .initialization import INIT_RULES
 from .slices import slice_rules
 from .stats import bootstrap_means, check_results, make_rng, percentile_interval
@@ -214,21 +214,10 @@ class SurfaceFit:
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values (for JSON): the scalars, the region and the rules; NaN is None."""
 
-        def clean(v: Any) -> Any:
-            if isinstance(v, (tuple, list, np.ndarray)):
-                return [clean(x) for x in v]
-            if isinstance(v, (bool, np.bool_)):
-                return bool(v)
-            if isinstance(v, (int, np.integer)):
-                return int(v)
-            if isinstance(v, (float, np.floating)):
-                return None if not math.isfinite(v) else float(v)
-            return v
-
         skip = ("rules", "window", "hull", "boot_optimum", "boot_coefficients")
-        out = {n: clean(getattr(self, n)) for n in self.__dataclass_fields__ if n not in skip}
+        out = {n: plain_value(getattr(self, n)) for n in self.__dataclass_fields__ if n not in skip}
         out["rules"] = {
-            str(rule): {v: clean(self.rules[v].sel(rule=rule).item()) for v in RULE_VARIABLES}
+            str(rule): {v: plain_value(self.rules[v].sel(rule=rule).item()) for v in RULE_VARIABLES}
             for rule in self.rules.rule.values
         }
         return out
