@@ -327,3 +327,20 @@ def test_a_damaged_store_is_named_as_such(tmp_path):
 def test_open_results_of_nothing(tmp_path):
     with pytest.raises(FileNotFoundError, match="no results store at"):
         xs.open_results(tmp_path / "missing.zarr")
+
+
+def test_a_metadata_write_killed_midway_leaves_a_store_that_opens_and_resumes(tmp_path):
+    """kill -9 while Zarr rewrites zarr.json (the compute time is added after every block)
+    leaves its temporary "zarr.<hex>.partial" beside it: the results still open without a
+    warning, and the next sweep removes the leftover and finishes the store."""
+    path = tmp_path / "r.zarr"
+    stds = [0.5, 1.0, 2.0]
+    xs.sweep(stds, runs=4, epochs=30, store=path, workers=1, progress=False)
+    leftover = path / "zarr.0123456789abcdef0123456789abcdef.partial"
+    leftover.write_bytes((path / "zarr.json").read_bytes()[:40])
+    before = xs.open_results(path)  # filterwarnings=error: a Zarr warning fails here
+    resumed = xs.sweep(stds, runs=6, epochs=30, store=path, workers=1, progress=False)
+    assert not leftover.exists()
+    xr.testing.assert_identical(resumed.isel(run=slice(0, 4)), before)
+    expected = xs.sweep(stds, runs=6, epochs=30, workers=1, progress=False)
+    xr.testing.assert_identical(resumed, expected)

@@ -54,6 +54,7 @@ import os
 import re
 import shutil
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -522,9 +523,13 @@ def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
             f"the store {header.path} was interrupted while adding runs (its arrays disagree "
             "on the number of runs): run the same sweep again to finish it"
         )
-    ds = xr.open_zarr(
-        header.path, consolidated=False, chunks=chunks, drop_variables=[FILLED], zarr_format=3
-    )
+    with warnings.catch_warnings():
+        # a write killed mid-way (kill -9) can leave Zarr's temporary "*.partial" file beside
+        # the metadata it was replacing; Zarr skips it, and the next sweep removes it
+        warnings.filterwarnings("ignore", r"Object at .*\.partial is not recognized")
+        ds = xr.open_zarr(
+            header.path, consolidated=False, chunks=chunks, drop_variables=[FILLED], zarr_format=3
+        )
     ds.attrs.pop(COMPUTE_SECONDS, None)  # not a property of the results
     lazy = chunks is not None
     if not lazy:
