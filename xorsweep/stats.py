@@ -29,6 +29,7 @@ __all__ = [
     "make_rng",
     "point_stats",
     "along_hidden_std",
+    "only_dims",
     "SUMMARY_VARIABLES",
 ]
 
@@ -224,19 +225,25 @@ def along_hidden_std(ds: xr.Dataset, what: str = "ds", hint: str = "") -> xr.Dat
     message saying how to select one value, since a fit along ``hidden_std``
     needs one slice of a larger grid; ``hint`` ends that message.
     """
-    extra = [d for d in ds.dims if d not in ("hidden_std", "run")]
+    ds = only_dims(ds, ("hidden_std",), what, hint)
+    if "hidden_std" not in ds.dims:
+        raise ValueError(f"{what} must have a hidden_std dimension, got dims {tuple(ds.dims)}")
+    return ds.sortby("hidden_std")
+
+
+def only_dims(ds: xr.Dataset, dims: tuple[str, ...], what: str, hint: str = "") -> xr.Dataset:
+    """``ds`` with its dimensions other than ``dims`` and ``run`` dropped where they have
+    length 1 (kept as scalar coordinates); a longer one is refused with a message saying
+    how to select one value, which ``hint`` ends."""
+    extra = [d for d in ds.dims if d not in (*dims, "run")]
     longer = [d for d in extra if ds.sizes[d] > 1]
     if longer:
         raise ValueError(
-            f"{what} must vary along hidden_std only, but it also has the dimension(s) "
-            f"{', '.join(f'{d} ({ds.sizes[d]} values)' for d in longer)}; select one value "
-            f"first, e.g. {what}.sel({longer[0]}=...){hint}"
+            f"{what} must vary along {' and '.join(dims)} only, but it also has the "
+            f"dimension(s) {', '.join(f'{d} ({ds.sizes[d]} values)' for d in longer)}; select "
+            f"one value first, e.g. {what}.sel({longer[0]}=...){hint}"
         )
-    if "hidden_std" not in ds.dims:
-        raise ValueError(f"{what} must have a hidden_std dimension, got dims {tuple(ds.dims)}")
-    if extra:
-        ds = ds.isel({d: 0 for d in extra})
-    return ds.sortby("hidden_std")
+    return ds.isel({d: 0 for d in extra}) if extra else ds
 
 
 def summarize(ds: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:

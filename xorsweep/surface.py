@@ -31,7 +31,7 @@ from ._window_fit import MODEL_NAMES, FitError, replicate_wls
 from .fit import FitSettings, check_settings, plain_value
 from .initialization import INIT_RULES
 from .slices import slice_rules
-from .stats import bootstrap_means, check_results, make_rng, percentile_interval
+from .stats import bootstrap_means, check_results, make_rng, only_dims, percentile_interval
 
 __all__ = ["SurfaceFit", "fit_surface", "RULE_VARIABLES"]
 
@@ -360,15 +360,8 @@ def _on_surface(ds: xr.Dataset) -> xr.Dataset:
             "least 3 values (a sweep with a list of output stds, xorsweep.sweep(..., "
             f"output_std=[...])); got dims {dict(ds.sizes)}"
         )
-    extra = [d for d in ds.dims if d not in ("hidden_std", "output_std", "run")]
-    longer = [d for d in extra if ds.sizes[d] > 1]
-    if longer:
-        raise ValueError(
-            f"results must vary along hidden_std and output_std only, but they also have the "
-            f"dimension(s) {', '.join(f'{d} ({ds.sizes[d]} values)' for d in longer)}; select "
-            f"one value first, e.g. results.sel({longer[0]}=...)"
-        )
-    return ds.isel({d: 0 for d in extra}).sortby(["hidden_std", "output_std"])
+    ds = only_dims(ds, ("hidden_std", "output_std"), "results")
+    return ds.sortby(["hidden_std", "output_std"])
 
 
 def _fit(ds: xr.Dataset, settings: FitSettings, rng: np.random.Generator) -> SurfaceFit:
