@@ -44,6 +44,14 @@ def require(ds: xr.Dataset, variables: tuple[str, ...], what: str, hint: str) ->
         raise ValueError(f"{what} lacks the variable(s) {', '.join(missing)}; {hint}")
 
 
+def epochs_label(obj: xr.Dataset) -> str:
+    """``"summed over 10,000 epochs"`` from ``obj.attrs["epochs"]``, for a loss axis."""
+    epochs = obj.attrs.get("epochs")
+    if isinstance(epochs, (int, np.integer)):
+        return f"summed over {int(epochs):,} epochs"
+    return "summed over epochs"
+
+
 def _points(size: Any) -> float:
     return float(FontProperties(size=size).get_size_in_points())
 
