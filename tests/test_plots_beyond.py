@@ -227,8 +227,9 @@ def test_gradient_conventions_annotation_ranks_as_the_means_do(gradients):
     summary = xs.summarize(ds)
     ranking = std_ranking(summary)
     assert ranking.lower.values.tolist() == ["1/sqrt(2)", "1"]
-    note = next(t.get_text() for t in ax.texts if "article" in t.get_text())
-    assert "sum: 1/sqrt(2) lower" in note and "mean: 1 lower" in note
+    note = next(t.get_text() for t in ax.texts if "article" in t.get_text()).splitlines()
+    assert any(line.startswith("sum: 1/sqrt(2) lower, 1 is") for line in note)
+    assert any(line.startswith("mean: 1 lower, 1/sqrt(2) is") for line in note)
     # the ranking is that of the means: here the grid holds neither std, so compare the
     # interpolation with the means of the two grid points around each std
     for g in ("sum", "mean"):
@@ -374,3 +375,73 @@ def test_longer_extra_dimensions_are_refused(gradients):
         contour_levels([np.nan, 1.0])
     with pytest.raises(ValueError, match="must have the dimension"):
         as_summary(xs.summarize(gradients), "summary", ("hidden_std", "hidden"))
+
+
+# ---- all four at once, and real training
+
+
+def trained(stds, runs, epochs, gradients):
+    """Results over (hidden_std, gradient, run) trained with xorsweep.train, one seed for all."""
+    pop = xs.init_population(len(stds) * runs, np.repeat(stds, runs), 0.8165, seed=1)
+    parts = []
+    for g in gradients:
+        r = xs.train(pop, epochs, gradient=g, engine="numpy")
+        values = {
+            v: (("hidden_std", "run"), r[v].values.reshape(len(stds), runs))
+            for v in ("total_loss", "converged_epoch")
+        }
+        parts.append(xr.Dataset(values, coords={"hidden_std": stds}))
+    gradient = xr.DataArray(list(gradients), dims="gradient", name="gradient")
+    return xr.concat(parts, dim=gradient).assign_attrs(epochs=epochs)
+
+
+def test_trained_networks_ranked_as_their_means():
+    stds = np.array([0.3, 0.5, plots.GLOROT, 1.0, 1.5, 2.5, 4.0])
+    ds = trained(stds, runs=40, epochs=1000, gradients=["sum", "mean"])
+    data = plots.beyond_figure_data(setting_results=ds, n_boot=50)
+    assert data.names() == ("beyond_gradient_conventions", "beyond_optimum_by_setting")
+    assert data.gradients.gradient.values.tolist() == ["sum", "mean"]  # the given order
+    ranking = std_ranking(data.gradients)
+    means = xs.summarize(ds)["mean"]
+    for g in ("sum", "mean"):
+        one, glorot = (float(means.sel(gradient=g, hidden_std=s)) for s in (1.0, plots.GLOROT))
+        assert float(ranking.loss_one.sel(gradient=g)) == pytest.approx(one, rel=1e-12)
+        assert float(ranking.loss_glorot.sel(gradient=g)) == pytest.approx(glorot, rel=1e-12)
+        if ranking.lower.sel(gradient=g) == "1":
+            assert one < glorot
+        elif ranking.lower.sel(gradient=g) == "1/sqrt(2)":
+            assert glorot < one
+    figs = plots.beyond_figures(data)
+    assert tuple(figs) == data.names()
+    ax = figs["beyond_gradient_conventions"].axes[0]
+    note = next(t.get_text() for t in ax.texts if "article" in t.get_text()).splitlines()
+    for g in ("sum", "mean"):
+        lower = str(ranking.lower.sel(gradient=g).values)
+        start = {"1": f"{g}: 1 lower", "1/sqrt(2)": f"{g}: 1/sqrt(2) lower"}.get(
+            lower, f"{g}: no difference"
+        )
+        assert any(line.startswith(start) for line in note)
+
+
+def test_beyond_figure_data_draws_what_it_has(surface, width_slices):
+    ds, fit = surface
+    widths = bowl(
+        np.random.default_rng(3),
+        lambda p: (1.2 / np.sqrt(p["hidden"]), 0.8165),
+        dims={"hidden": WIDTHS},
+    )
+    data = plots.beyond_figure_data(surface_results=ds, width_results=widths, n_boot=200, rng=4)
+    assert data.names() == ("beyond_loss_map", "beyond_optimum_vs_width")
+    # the same fits as made directly, with the same settings
+    assert data.surface.optimum == xs.fit_surface(ds, n_boot=200, rng=4).optimum
+    xr.testing.assert_identical(data.widths, width_slices)
+    failed = [n for n in data.notes if n.startswith("widths: no fitted optimum at hidden=")]
+    assert len(failed) == int((~width_slices.ok).sum())
+    figs = plots.beyond_figures(data)
+    assert list(figs) == ["beyond_loss_map", "beyond_optimum_vs_width"]
+    assert not plt.get_fignums()  # outside pyplot's registry, freed when dropped
+    assert plots.beyond_figures(plots.BeyondFigureData()) == {}
+    with pytest.raises(TypeError, match="BeyondFigureData"):
+        plots.beyond_figures(ds)
+    with pytest.raises(ValueError, match="width_results must have the dimension"):
+        plots.beyond_figure_data(width_results=ds)

@@ -13,26 +13,33 @@ module imports neither matplotlib nor seaborn.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from ._checks import check_count
+from .activations import ACTIVATIONS, GRADIENTS
 from .initialization import init_rules_by_layer
-from .network import GLOROT_STD
+from .network import BIASES, GLOROT_STD
 from .slices import slice_rules, slice_setting
 from .stats import only_dims, summarize
 
 __all__ = [
+    "ARTICLE_SETTING",
     "BEYOND_FIGURE_NAMES",
     "BEYOND_FIGURE_TITLES",
+    "BeyondFigureData",
     "MARKED_STDS",
     "RULE_LABELS",
     "SETTING_DIMS",
+    "article_setting",
     "as_summary",
+    "beyond_figure_data",
     "by_setting",
     "contour_levels",
+    "require_dims",
     "rule_curves",
     "rule_groups",
     "rule_pairs",
@@ -66,6 +73,9 @@ MARKED_STDS = {"1": 1.0, "1/sqrt(2)": GLOROT_STD}
 #: The dimensions :func:`by_setting` puts side by side, in this order.
 SETTING_DIMS = ("activation", "gradient", "bias")
 
+#: The article's value of each setting (the first of each list of options).
+ARTICLE_SETTING = {"activation": ACTIVATIONS[0], "gradient": GRADIENTS[0], "bias": BIASES[0]}
+
 _SAME = 1e-9  # relative tolerance under which two rules give the same std
 _RESOLVED = 2.0  # a difference is called a ranking when it is this many standard errors
 
@@ -81,8 +91,8 @@ def as_summary(obj: object, what: str, dims: tuple[str, ...]) -> xr.Dataset:
     what : str
         The argument's name, for the messages.
     dims : tuple of str
-        Dimensions it must have; others of length 1 are dropped (kept as
-        scalar coordinates), longer ones refused.
+        Dimensions it must have, the numeric ones sorted; others of length 1
+        are dropped (kept as scalar coordinates), longer ones refused.
 
     Returns
     -------
@@ -99,13 +109,21 @@ def as_summary(obj: object, what: str, dims: tuple[str, ...]) -> xr.Dataset:
             "dimension) or their summary (mean and sem, from xorsweep.summarize); got "
             f"variables {sorted(map(str, obj.data_vars))}"
         )
-    missing = [d for d in dims if d not in obj.dims]
+    require_dims(obj, what, dims)
+    numeric = [d for d in dims if np.issubdtype(obj[d].dtype, np.number)]
+    return only_dims(obj, dims, what).sortby(numeric)  # names (gradient, ...) keep their order
+
+
+def require_dims(ds: xr.Dataset, what: str, dims: tuple[str, ...]) -> None:
+    """Raise unless ``ds`` is a Dataset with every dimension of ``dims``, naming those it lacks."""
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"{what} must be an xarray.Dataset, got {type(ds).__name__}")
+    missing = [d for d in dims if d not in ds.dims]
     if missing:
         raise ValueError(
             f"{what} must have the dimension(s) {', '.join(dims)}; it lacks "
-            f"{', '.join(missing)} (dims {tuple(map(str, obj.dims))})"
+            f"{', '.join(missing)} (dims {tuple(map(str, ds.dims))})"
         )
-    return only_dims(obj, dims, what).sortby(list(dims))
 
 
 def contour_levels(values: Any, n: int = 8) -> np.ndarray:
@@ -282,3 +300,128 @@ def by_setting(slices: xr.Dataset) -> xr.Dataset:
     for d, column in zip(dims, columns, strict=True):
         stacked = stacked.assign_coords({d: ("setting", column)})
     return stacked.assign_attrs(dims=list(dims))
+
+
+def article_setting(ds: xr.Dataset, keep: tuple[str, ...] = ("gradient",)) -> xr.Dataset:
+    """``ds`` at the article's value of each setting dimension not in ``keep``.
+
+    A dimension of :data:`SETTING_DIMS` that ``ds`` has, and that does not
+    hold the article's value (:data:`ARTICLE_SETTING`), is refused.
+    """
+    chosen = {d: v for d, v in ARTICLE_SETTING.items() if d in ds.dims and d not in keep}
+    absent = [f"{d}={v!r}" for d, v in chosen.items() if v not in ds[d].values]
+    if absent:
+        raise ValueError(f"the results lack the article's setting {', '.join(absent)}")
+    return ds.sel(chosen)
+
+
+@dataclass(frozen=True)
+class BeyondFigureData:
+    """What the four figures beyond the article draw, computed by :func:`beyond_figure_data`.
+
+    A figure whose data is None is not drawn (:meth:`names` lists the others).
+
+    Attributes
+    ----------
+    loss_map : xarray.Dataset or None
+        Summary over (hidden_std, output_std): ``beyond_loss_map``.
+    surface : SurfaceFit or None
+        Its :func:`xorsweep.fit_surface` (``errors="ignore"``).
+    widths : xarray.Dataset or None
+        :func:`xorsweep.fit_slices` over ``hidden``: ``beyond_optimum_vs_width``.
+    gradients, gradient_fits : xarray.Dataset or None
+        Summary over (hidden_std, gradient) at the article's activation and
+        bias, and its slices' fits: ``beyond_gradient_conventions``.
+    settings : xarray.Dataset or None
+        :func:`xorsweep.fit_slices` over the setting dimensions:
+        ``beyond_optimum_by_setting``.
+    notes : tuple of str
+        Fits that failed, for the reader.
+    """
+
+    loss_map: xr.Dataset | None = None
+    surface: Any = None
+    widths: xr.Dataset | None = None
+    gradients: xr.Dataset | None = None
+    gradient_fits: xr.Dataset | None = None
+    settings: xr.Dataset | None = None
+    notes: tuple[str, ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        """The figures that have their data, in :data:`BEYOND_FIGURE_NAMES` order."""
+        present = {
+            "beyond_loss_map": self.loss_map,
+            "beyond_optimum_vs_width": self.widths,
+            "beyond_gradient_conventions": self.gradients,
+            "beyond_optimum_by_setting": self.settings,
+        }
+        return tuple(name for name in BEYOND_FIGURE_NAMES if present[name] is not None)
+
+
+def _failed(fits: xr.Dataset, what: str) -> list[str]:
+    """One note per slice of ``fits`` whose fit failed."""
+    dims = list(fits.ok.dims)
+    notes = []
+    for index in np.ndindex(*fits.ok.shape):
+        point = fits.isel(dict(zip(dims, index, strict=True)))
+        if not bool(point.ok):
+            where = ", ".join(f"{d}={point[d].values.item()}" for d in dims) or "its one slice"
+            notes.append(f"{what}: no fitted optimum at {where}: {point.message.values.item()}")
+    return notes
+
+
+def beyond_figure_data(
+    *,
+    surface_results: xr.Dataset | None = None,
+    width_results: xr.Dataset | None = None,
+    setting_results: xr.Dataset | None = None,
+    n_boot: int = 1000,
+    rng: int = 0,
+) -> BeyondFigureData:
+    """Summarize and fit the study's results for the four figures beyond the article.
+
+    Parameters
+    ----------
+    surface_results : xarray.Dataset, optional
+        Results over (hidden_std, output_std, run): the loss map and its
+        :func:`xorsweep.fit_surface`.
+    width_results : xarray.Dataset, optional
+        Results over (hidden_std, hidden, run): the optimum against the width.
+    setting_results : xarray.Dataset, optional
+        Results over (hidden_std, run) and one or more of :data:`SETTING_DIMS`:
+        the optimum per setting; with a ``gradient`` dimension, also the two
+        gradient conventions at the article's activation and bias
+        (:func:`article_setting`).
+    n_boot, rng : int
+        Bootstrap replicates and seed of every fit.
+
+    Returns
+    -------
+    BeyondFigureData
+    """
+    from .slices import fit_slices
+    from .surface import fit_surface
+
+    out: dict[str, Any] = {}
+    notes: list[str] = []
+    if surface_results is not None:
+        out["loss_map"] = as_summary(
+            surface_results, "surface_results", ("hidden_std", "output_std")
+        )
+        out["surface"] = fit_surface(surface_results, n_boot=n_boot, rng=rng, errors="ignore")
+        if not out["surface"].ok:
+            notes.append(f"loss map: no fitted optimum: {out['surface'].message}")
+    if width_results is not None:
+        require_dims(width_results, "width_results", ("hidden_std", "hidden"))
+        out["widths"] = fit_slices(width_results, n_boot=n_boot, rng=rng)
+        notes += _failed(out["widths"], "widths")
+    if setting_results is not None:
+        settings = fit_slices(setting_results, n_boot=n_boot, rng=rng)
+        by_setting(settings)  # refuses results without a setting dimension
+        out["settings"] = settings
+        notes += _failed(settings, "settings")
+        if "gradient" in setting_results.dims:
+            chosen = article_setting(setting_results)
+            out["gradients"] = as_summary(chosen, "setting_results", ("hidden_std", "gradient"))
+            out["gradient_fits"] = article_setting(settings)
+    return BeyondFigureData(**out, notes=tuple(notes))

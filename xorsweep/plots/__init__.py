@@ -46,7 +46,9 @@ The figures beyond the article's line (:func:`plot_loss_map`,
 :func:`plot_optimum_vs_width`, :func:`plot_gradient_conventions`,
 :func:`plot_optimum_by_setting`) draw summaries and fits over the study's
 axes (``output_std``, ``hidden``, ``activation``, ``gradient``, ``bias``), with
-what to mark computed by :mod:`xorsweep.beyond_figure_data`. Each rule of
+what to mark computed by :mod:`xorsweep.beyond_figure_data`;
+:func:`beyond_figure_data` (re-exported here) summarizes and fits the study's
+results and :func:`beyond_figures` draws those it has data for. Each rule of
 :data:`xorsweep.initialization.INIT_RULES` has a colour and a marker
 (:data:`RULE_STYLES`); rules giving the same std share one mark, named
 together. The fitted optimum is green (``optimum``), a star on the loss map.
@@ -59,10 +61,17 @@ for neuron 2; the output bias is purple.
 
 from __future__ import annotations
 
+from ..beyond_figure_data import (
+    BEYOND_FIGURE_NAMES,
+    BEYOND_FIGURE_TITLES,
+    BeyondFigureData,
+    beyond_figure_data,
+)
 from ..figure_data import FIGURE_NAMES, FORMATS, FigureData, check_format, figure_data
 from ..network import GLOROT_STD
 from ._article import article_figures
 from ._beyond import (
+    beyond_figures,
     plot_gradient_conventions,
     plot_loss_map,
     plot_optimum_by_setting,
@@ -75,6 +84,9 @@ from ._style import COLORS, RULE_STYLES, STATE_COLORS, theme
 from ._sweep import plot_converged_epoch, plot_failure_rate, plot_loss_vs_std
 
 __all__ = [
+    "BEYOND_FIGURE_NAMES",
+    "BEYOND_FIGURE_TITLES",
+    "BeyondFigureData",
     "COLORS",
     "FIGURE_NAMES",
     "FORMATS",
@@ -83,6 +95,8 @@ __all__ = [
     "STATE_COLORS",
     "FigureData",
     "article_figures",
+    "beyond_figure_data",
+    "beyond_figures",
     "check_format",
     "figure_data",
     "plot_basin_growth",

@@ -10,10 +10,13 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm, Normalize
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ..beyond_figure_data import (
     MARKED_STDS,
     RULE_LABELS,
+    BeyondFigureData,
     as_summary,
     by_setting,
     contour_levels,
@@ -24,8 +27,8 @@ from ..beyond_figure_data import (
 )
 from ..network import GLOROT_STD
 from ..stats import only_dims
-from ._layout import epochs_label, get_axes, require
-from ._style import COLORS, DEEP, RULE_STYLES, SIZES, themed
+from ._layout import detached_figure, epochs_label, get_axes, legend_below, require
+from ._style import COLORS, DEEP, RULE_STYLES, SIZES, theme, themed
 
 _NOTE_WIDTH = 40  # characters per line of a note beside the axes
 _HIDDEN_LABEL = r"initial std of the hidden layer $\sigma_h$ (log scale)"
@@ -45,6 +48,17 @@ def _log_edges(x: np.ndarray) -> np.ndarray:
         return np.exp(logs + np.array([-0.5, 0.5]))
     mid = (logs[1:] + logs[:-1]) / 2
     return np.exp(np.concatenate([[2 * logs[0] - mid[0]], mid, [2 * logs[-1] - mid[-1]]]))
+
+
+def _plain_log(axis: Any, minor: bool = True) -> None:
+    """Log ticks written as plain numbers (0.2, 0.5, 1, 2), minor ones at 2 and 5 times a power."""
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    axis.set_major_formatter(plain)
+    if minor:
+        axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        axis.set_minor_formatter(plain)
+    else:
+        axis.set_minor_formatter(NullFormatter())
 
 
 def _note(ax: Axes, text: str) -> None:
@@ -70,7 +84,8 @@ def _fit_slices(slices: object, dims: tuple[str, ...]) -> xr.Dataset:
             f"slices must have a {' and '.join(dims)} dimension (fit_slices of results over "
             f"{' and '.join(dims)}), got dims {tuple(map(str, slices.dims))}"
         )
-    return only_dims(slices, (*dims, "rule"), "slices").sortby(list(dims))
+    numeric = [d for d in dims if np.issubdtype(slices[d].dtype, np.number)]
+    return only_dims(slices, (*dims, "rule"), "slices").sortby(numeric)
 
 
 def _map_fit(ax: Axes, fit: Any) -> None:
@@ -129,7 +144,9 @@ def plot_loss_map(
     ax = get_axes(ax, SIZES["beyond_loss_map"])
     he, oe = _log_edges(h), _log_edges(o)
     mesh = ax.pcolormesh(he, oe, mean, cmap="viridis", norm=norm, shading="flat", rasterized=True)
-    ax.figure.colorbar(mesh, ax=ax, label=f"mean total loss (nats {epochs_label(summary)})")
+    bar = ax.figure.colorbar(mesh, ax=ax, label=f"mean total loss (nats {epochs_label(summary)})")
+    if isinstance(norm, LogNorm):
+        _plain_log(bar.ax.yaxis)
     contours = ax.contour(h, o, mean, levels=lines, colors="white", linewidths=0.8)
     ax.clabel(contours, fmt="%.4g", fontsize="x-small")
     if fit is not None:
@@ -151,12 +168,14 @@ def plot_loss_map(
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _plain_log(ax.xaxis)
+    _plain_log(ax.yaxis)
     ax.set_xlim(he[0], he[-1])
     ax.set_ylim(oe[0], oe[-1])
     ax.set_xlabel(_HIDDEN_LABEL)
     ax.set_ylabel(r"initial std of the output layer $\sigma_o$ (log scale)")
     ax.set_title("Mean total loss over both layers' initial stds")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.3, 1.0), fontsize="small")
+    legend_below(ax, fontsize="small", ncols=2)
     return ax
 
 
@@ -218,7 +237,8 @@ def plot_optimum_vs_width(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(width, [str(w) for w in width])
-    ax.minorticks_off()
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    _plain_log(ax.yaxis)
     ax.set_xlabel("hidden width (units, log scale)")
     ax.set_ylabel("hidden-layer std (log scale)")
     ax.set_title("The optimal hidden std against the width, and the rules")
@@ -228,7 +248,10 @@ def plot_optimum_vs_width(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
 
 def _ranking_text(ranking: xr.Dataset) -> str:
     """One line per gradient: which of 1 and 1/sqrt(2) has the lower mean loss, and by how much."""
-    lines = ["Mean total loss at 1 against 1/sqrt(2) (article, sum: 1/sqrt(2) lower by 8.5%):"]
+    lines = [
+        "Mean total loss at std 1 against 1/sqrt(2); the article (gradient summed) found "
+        "1/sqrt(2) better by 8.5%. Here:"
+    ]
     for g in ranking.gradient.values:
         r = ranking.sel(gradient=g)
         lower, gain, z = str(r.lower.values), float(r.gain), float(r.z)
@@ -304,6 +327,8 @@ def plot_gradient_conventions(
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _plain_log(ax.xaxis)
+    _plain_log(ax.yaxis)
     ax.set_xlabel(_HIDDEN_LABEL)
     ax.set_ylabel(f"mean total loss\n(nats {epochs_label(summary)}, log scale)")
     ax.set_title("Does 1/sqrt(2) beat 1 whether the gradient is summed or averaged?")
@@ -381,3 +406,37 @@ def plot_optimum_by_setting(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.set_title("The optimal hidden std per setting, against the rules")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
+
+
+def beyond_figures(data: BeyondFigureData) -> dict[str, Figure]:
+    """Draw the figures beyond the article whose data ``data`` holds.
+
+    Parameters
+    ----------
+    data : BeyondFigureData
+        From :func:`xorsweep.beyond_figure_data.beyond_figure_data`.
+
+    Returns
+    -------
+    dict of str to matplotlib Figure
+        Keyed by ``data.names()`` (a subset of
+        :data:`~xorsweep.beyond_figure_data.BEYOND_FIGURE_NAMES`, in order);
+        figures outside pyplot's registry, as :func:`article_figures` makes them.
+    """
+    if not isinstance(data, BeyondFigureData):
+        raise TypeError(f"data must be a BeyondFigureData, got {type(data).__name__}")
+    draw: dict[str, Any] = {
+        "beyond_loss_map": lambda ax: plot_loss_map(data.loss_map, data.surface, ax=ax),
+        "beyond_optimum_vs_width": lambda ax: plot_optimum_vs_width(data.widths, ax=ax),
+        "beyond_gradient_conventions": lambda ax: plot_gradient_conventions(
+            data.gradients, data.gradient_fits, ax=ax
+        ),
+        "beyond_optimum_by_setting": lambda ax: plot_optimum_by_setting(data.settings, ax=ax),
+    }
+    figs: dict[str, Figure] = {}
+    with theme():
+        for name in data.names():
+            fig, ax = detached_figure(SIZES[name])
+            draw[name](ax)
+            figs[name] = fig
+    return figs

@@ -9,8 +9,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import offset_copy
+
+
+def detached_figure(
+    figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kwargs: Any
+) -> Any:
+    """A Figure outside pyplot's registry (freed when dropped) and its axes."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def get_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
