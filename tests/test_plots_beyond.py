@@ -132,7 +132,8 @@ def test_loss_map_with_a_failed_fit_says_so(surface):
     failed = xs.fit_surface(narrow, degree=2, n_boot=50, rng=0, errors="ignore")
     assert not failed.ok
     ax = plots.plot_loss_map(narrow, failed)
-    assert any(t.get_text().startswith("no fitted optimum") for t in ax.texts)
+    title = ax.get_legend().get_title().get_text().replace("\n", " ")
+    assert title == f"no fitted optimum: {failed.message}"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend and all(t.endswith("off the map") for t in legend)  # every std > 0.3
 

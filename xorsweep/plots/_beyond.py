@@ -50,15 +50,12 @@ def _log_edges(x: np.ndarray) -> np.ndarray:
     return np.exp(np.concatenate([[2 * logs[0] - mid[0]], mid, [2 * logs[-1] - mid[-1]]]))
 
 
-def _plain_log(axis: Any, minor: bool = True) -> None:
+def _plain_log(axis: Any) -> None:
     """Log ticks written as plain numbers (0.2, 0.5, 1, 2), minor ones at 2 and 5 times a power."""
     plain = FuncFormatter(lambda v, _: f"{v:g}")
     axis.set_major_formatter(plain)
-    if minor:
-        axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
-        axis.set_minor_formatter(plain)
-    else:
-        axis.set_minor_formatter(NullFormatter())
+    axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+    axis.set_minor_formatter(plain)
 
 
 def _note(ax: Axes, text: str) -> None:
@@ -88,17 +85,21 @@ def _fit_slices(slices: object, dims: tuple[str, ...]) -> xr.Dataset:
     return only_dims(slices, (*dims, "rule"), "slices").sortby(numeric)
 
 
-def _map_fit(ax: Axes, fit: Any) -> None:
-    """The fitted optimum (a star) and its confidence region (a closed line), or a note."""
+def _map_fit(ax: Axes, fit: Any) -> str | None:
+    """The fitted optimum (a star) and its confidence region (a closed line); a failed fit's
+    message, or None."""
     h, o = getattr(fit, "optimum", (math.nan, math.nan))
     if math.isfinite(h) and math.isfinite(o):
         ax.plot(h, o, ls="none", label=f"fitted optimum ({h:.3g}, {o:.3g})", **_OPTIMUM_STAR)
         bh, bo = fit.region_boundary()
         if np.isfinite(bh).all():
             level = f"{100 * fit.confidence:g}%"
-            ax.plot(bh, bo, color=COLORS["optimum"], lw=2, label=f"{level} confidence region")
+            ax.plot(
+                bh, bo, color=COLORS["optimum"], lw=2, label=f"{level} confidence region", zorder=4
+            )
     if not getattr(fit, "ok", False):
-        _note(ax, f"no fitted optimum: {getattr(fit, 'message', '')}")
+        return f"no fitted optimum: {getattr(fit, 'message', '')}"
+    return None
 
 
 @themed
@@ -117,7 +118,7 @@ def plot_loss_map(
     fit : SurfaceFit, optional
         From :func:`xorsweep.fit_surface`: its ``optimum`` is starred and
         its region (``region_boundary()``) outlined; a failed fit's
-        ``message`` is written beside the axes.
+        ``message`` is the legend's title.
     ax : matplotlib Axes, optional
     levels : int
         Number of contour lines (:func:`xorsweep.beyond_figure_data.contour_levels`).
@@ -129,7 +130,7 @@ def plot_loss_map(
         point coloured by the mean (log colour scale, colour bar), white
         labelled contours, and each group of rules giving the same pair
         (:func:`~xorsweep.beyond_figure_data.rule_pairs`) as one marker named
-        in the legend (``"off the map"`` for a pair outside the grid).
+        in the legend under the axes (``"off the map"`` for a pair outside the grid).
     """
     summary = as_summary(results_or_summary, "results_or_summary", ("hidden_std", "output_std"))
     summary = summary.transpose("hidden_std", "output_std")
@@ -149,8 +150,7 @@ def plot_loss_map(
         _plain_log(bar.ax.yaxis)
     contours = ax.contour(h, o, mean, levels=lines, colors="white", linewidths=0.8)
     ax.clabel(contours, fmt="%.4g", fontsize="x-small")
-    if fit is not None:
-        _map_fit(ax, fit)
+    failed = _map_fit(ax, fit) if fit is not None else None
     for names, rh, ro in rule_pairs(summary):
         inside = he[0] <= rh <= he[-1] and oe[0] <= ro <= oe[-1]
         style = RULE_STYLES.get(names[0], {})
@@ -175,7 +175,8 @@ def plot_loss_map(
     ax.set_xlabel(_HIDDEN_LABEL)
     ax.set_ylabel(r"initial std of the output layer $\sigma_o$ (log scale)")
     ax.set_title("Mean total loss over both layers' initial stds")
-    legend_below(ax, fontsize="small", ncols=2)
+    title = textwrap.fill(failed, 2 * _NOTE_WIDTH) if failed else None
+    legend_below(ax, fontsize="small", title=title, title_fontsize="small")
     return ax
 
 
@@ -290,8 +291,8 @@ def plot_gradient_conventions(
     -------
     matplotlib Axes
         Log x and log y. Per gradient, the mean as a line with a band of
-        one sem; grey dashed line at std 1, black at 1/sqrt(2); under the
-        title, which of the two has the lower mean loss under each gradient
+        one sem; grey dashed line at std 1, black at 1/sqrt(2); beside the
+        axes, which of the two has the lower mean loss under each gradient
         (:func:`~xorsweep.beyond_figure_data.std_ranking`: a ranking needs two
         standard errors).
     """
@@ -397,6 +398,7 @@ def plot_optimum_by_setting(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
     if not ok.all():
         _note(ax, f"no fitted optimum for {'; '.join(table.label.values[~ok])}")
     ax.set_yscale("log")
+    _plain_log(ax.yaxis)
     ax.set_xticks(
         x, list(table.label.values), rotation=20 if n > 4 else 0, ha="right" if n > 4 else "center"
     )
