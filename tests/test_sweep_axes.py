@@ -30,6 +30,8 @@ EPOCHS = 60
 #: every new dimension at once: 2 stds x 2 widths x 2 x 2 x 2 = 32 points
 AXES = dict(hidden=[2, 3], activation=["sigmoid", "tanh"], gradient=["sum", "mean"])
 AXES["bias"] = ["scaled", "zero"]
+#: the dimensions of the stores in these tests (sigmoid kernels only: fewer to load)
+STORE_AXES = dict(hidden=[2, 3], gradient=["sum", "mean"], bias=["scaled", "zero"])
 #: the attributes a store made before the study axes lacks
 NEW_ATTRS = ("activation", "gradient", "bias", "seeding")
 
@@ -94,6 +96,11 @@ def test_every_run_equals_train_on_its_replayed_network(grid):
         for name in VARS:
             stored = grid[name].sel(**point).transpose("hidden_std", "run").values.ravel()
             np.testing.assert_array_equal(together[name].values, stored, f"{name} {point}")
+
+
+def test_workers_and_block_size_do_not_change_results_over_the_new_dimensions():
+    kw = dict(runs=5, epochs=30, output_std="glorot", engine="numpy", **STORE_AXES)
+    xr.testing.assert_identical(_sweep(workers=2, block_size=4, **kw), _sweep(**kw))
 
 
 def test_runs_match_the_reference_loop_for_every_combination(grid):
@@ -199,8 +206,6 @@ def test_a_custom_truth_table_is_swept_stored_and_resumed(tmp_path):
 # ---------------------------------------------------------------------------
 # Stores: SIGKILL, resume, more runs, refusals, stores made before
 # ---------------------------------------------------------------------------
-
-STORE_AXES = dict(hidden=[2, 3], gradient=["sum", "mean"], bias=["scaled", "zero"])
 
 _CHILD = """
 import sys
