@@ -200,7 +200,10 @@ def test_a_custom_truth_table_is_swept_stored_and_resumed(tmp_path):
         _sweep(runs=3, store=path, hidden=[2, 4], engine="numpy")
     # a table equal to a named one is that one
     assert SweepConfig(data=xs.xor()).data == "xor"
-    assert SweepConfig(data=xs.TruthTable(xs.xor().inputs, [1, 0, 0, 1], "xor")).data != "xor"
+    for inputs, targets in ((xs.xor().inputs, [1, 0, 0, 1]), (1 - xs.xor().inputs, [0, 1, 1, 0])):
+        custom = SweepConfig(data=xs.TruthTable(inputs, targets, "xor"))
+        assert isinstance(custom.data, xs.TruthTable) and custom.attrs()["data"] == "xor"
+        assert custom.attrs()["data_table"]["inputs"] == np.asarray(inputs).tolist()
 
 
 # ---------------------------------------------------------------------------
