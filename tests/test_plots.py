@@ -567,6 +567,19 @@ def test_figure_data_from_a_sweep(store):
         plots.figure_data(results, small_std=0.0)
 
 
+def test_figure_data_reads_a_glorot_output_std_at_the_example_networks_width(store):
+    """Results swept with output_std='glorot' give the 2-2-1 examples Glorot's 0.8165."""
+    results = xs.open_results(store)
+    results.attrs["output_std"] = "glorot"
+    data = plots.figure_data(results, seed=1, epochs=400, candidates=4)
+    results.attrs["output_std"] = 2.0
+    other = plots.figure_data(results, seed=1, epochs=400, candidates=4)
+    results.attrs["output_std"] = xs.glorot_std(2, 1)
+    same = plots.figure_data(results, seed=1, epochs=400, candidates=4)
+    assert data.large.equals(same.large)
+    assert not data.large.equals(other.large)
+
+
 # ---------------------------------------------------------------------------
 # Layout: nothing hidden, nothing cut off, no layout warnings
 # ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._checks import check_choice, check_count, check_real
-from .network import glorot_std, init_population
+from .network import glorot_std, init_population, output_std_for
 from .training import ARTICLE_EPOCHS, ARTICLE_LR, train
 
 if TYPE_CHECKING:
@@ -178,7 +178,8 @@ def figure_data(
     epochs = check_count(epochs, "epochs", minimum=2)
     candidates = check_count(candidates, "candidates")
     if output_std is None:
-        attr = results.attrs.get("output_std")
+        # the example networks are the article's 2-2-1 networks: "glorot" is its value at width 2
+        attr = output_std_for(results.attrs.get("output_std"), 2, 1)
         output_std = float(attr) if np.ndim(attr) == 0 and attr is not None else glorot_std(2, 1)
     seeds = np.random.SeedSequence(check_count(seed, "seed", minimum=0)).spawn(3)
     notes = []
