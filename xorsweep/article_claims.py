@@ -44,7 +44,7 @@ import xarray as xr
 
 from ._checks import check_choice, check_confidence, check_count, check_real
 from .fit import FitResult, fit_optimum
-from .network import GLOROT_STD, init_population
+from .network import GLOROT_STD, init_population, output_std_for
 from .stats import (
     along_hidden_std,
     bootstrap_means,
@@ -53,6 +53,7 @@ from .stats import (
     percentile_interval,
 )
 from .sweeps.config import SweepConfig
+from .sweeps.results import table_of
 from .training import train
 from .truth_tables import truth_table
 
@@ -96,7 +97,8 @@ ARTICLE_RUNS = 400 * 10_000
 _ARTICLE_SETTINGS = {
     f.name: f.default
     for f in dataclasses.fields(SweepConfig)
-    if f.name in ("epochs", "lr", "output_std", "update", "data", "hidden")
+    if f.name
+    in ("epochs", "lr", "output_std", "update", "data", "hidden", "activation", "gradient", "bias")
 }
 _SETTING_NAMES = {
     "epochs": "epochs",
@@ -105,6 +107,9 @@ _SETTING_NAMES = {
     "update": "update order",
     "data": "truth table",
     "hidden": "hidden units",
+    "activation": "hidden activation",
+    "gradient": "gradient convention",
+    "bias": "bias initialisation",
 }
 
 # The article's numbers, and the values that round to them at the precision they are stated
@@ -386,8 +391,13 @@ class _Plateau:
 def _settings(ds: xr.Dataset) -> dict[str, Any]:
     """The training settings of the results that the article's claims depend on."""
     out = {n: _setting(ds, n) for n in ("epochs", "lr", "output_std")}
-    for name in ("update", "data", "hidden"):
-        out[name] = ds.attrs.get(name, _ARTICLE_SETTINGS[name])
+    for name in ("update", "data", "hidden", "activation", "gradient", "bias"):
+        out[name] = (
+            _setting(ds, name) if name in ds.coords else ds.attrs.get(name, _ARTICLE_SETTINGS[name])
+        )
+    out["table"] = table_of(ds.attrs) if "data" in ds.attrs else truth_table(out["data"])
+    width, n_out = int(out["hidden"]), out["table"].n_out
+    out["output_std"] = output_std_for(out["output_std"], width, n_out)
     return out
 
 
@@ -533,7 +543,7 @@ def _plateau_claim(
     boot_rng: np.random.Generator,
 ) -> dict[str, Any]:
     """Claim 5: when the hidden layer of networks at a small std starts to move."""
-    table = truth_table(settings["data"])
+    table = settings["table"]
     epochs = int(settings["epochs"])
     pop = init_population(
         plateau.runs,
@@ -542,6 +552,7 @@ def _plateau_claim(
         hidden=int(settings["hidden"]),
         n_in=table.n_in,
         n_out=table.n_out,
+        bias=settings["bias"],
         seed=rng,
     )
     trained = train(
@@ -550,6 +561,8 @@ def _plateau_claim(
         float(settings["lr"]),
         data=table,
         update=settings["update"],
+        activation=settings["activation"],
+        gradient=settings["gradient"],
         record_every=plateau.record_every,
     )
     onsets = plateau_onsets(trained, plateau.fraction).values[trained.converged.values]

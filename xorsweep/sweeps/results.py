@@ -20,7 +20,7 @@ from ..store import VARIABLES
 from ..truth_tables import TruthTable, truth_table
 from .tasks import seeded_population
 
-__all__ = ["allocate", "replay", "to_article_frame"]
+__all__ = ["allocate", "replay", "table_of", "to_article_frame"]
 
 
 def replay(
@@ -90,7 +90,7 @@ def replay(
     runs = np.atleast_1d(np.asarray(run))
     if runs.dtype.kind not in "iu" or runs.ndim != 1 or runs.size == 0 or np.any(runs < 0):
         raise ValueError(f"run must be an integer >= 0 or a sequence of them, got {run!r}")
-    table = _table_of(attrs)
+    table = table_of(attrs)
     width = int(point["hidden"])
     point["output_std"] = float(output_std_for(point["output_std"], width, table.n_out))
     lo = runs.astype(np.int64)
@@ -99,7 +99,7 @@ def replay(
     return seeded_population(int(attrs["seed"]), points, lo, lo + 1, widths, str(point["bias"]))
 
 
-def _table_of(attrs: dict) -> TruthTable:
+def table_of(attrs: dict) -> TruthTable:
     """The results' truth table: a custom one from ``data_table``, else by name."""
     if "data_table" in attrs:
         custom = attrs["data_table"]
@@ -331,7 +331,7 @@ def _column(results: xr.Dataset, frame: pd.DataFrame, grid: tuple[str, ...], dim
     if value is None or np.ndim(value) != 0:
         raise ValueError(f"results have no single {dim} (not a dimension, coordinate or attribute)")
     if dim == "output_std" and isinstance(value, str):  # "glorot": its value at each width
-        n_out = _table_of(results.attrs).n_out
+        n_out = table_of(results.attrs).n_out
         widths = _column(results, frame, grid, "hidden")
         if isinstance(widths, pd.Series):
             return widths.map(lambda w: float(output_std_for(value, int(w), n_out)))
