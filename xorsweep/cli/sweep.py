@@ -16,7 +16,10 @@ from typing import Any
 
 from ..network import ARTICLE_OUTPUT_STD
 from ..training import ARTICLE_EPOCHS, ARTICLE_LR
+from . import axes
+from .axes import LIST_HELP, RANGE_HELP
 from .options import ARTICLE, EXIT, SATURATED_STD, add_execution, check_std, command, integer
+from .tables import DATA_HELP, read_table
 
 __all__ = ["add", "run", "sweep_into"]
 
@@ -59,13 +62,10 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--std-max", type=float, default=math.exp(4.0), help="largest hidden std (e^4)"
     )
-    parser.add_argument(
-        "--output-std", type=float, default=ARTICLE_OUTPUT_STD, help="output-layer std"
-    )
+    _add_axes(parser)
     parser.add_argument(
         "--epochs", type=integer, default=ARTICLE_EPOCHS, help="gradient steps per run"
     )
-    parser.add_argument("--lr", type=float, default=ARTICLE_LR, help="learning rate")
     parser.add_argument("--seed", type=integer, default=0, help="root seed of every run")
     parser.add_argument(
         "--update", default="article", choices=UPDATES, help="order of the layers' updates"
@@ -85,21 +85,80 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _add_axes(parser: argparse.ArgumentParser) -> None:
+    """The study's options besides the hidden std: each one value, or a list (a dimension)."""
+    from ..activations import ACTIVATIONS, GRADIENTS
+    from ..network import BIASES, MAX_HIDDEN
+
+    def listed(example: str) -> str:
+        return LIST_HELP.format(example=example)
+
+    parser.add_argument(
+        "--output-std",
+        metavar="STD",
+        default=ARTICLE_OUTPUT_STD,
+        help=f"output-layer std: {listed('0.5,0.8165,1')}, {RANGE_HELP} (e.g. 0.05:50:30), "
+        "or glorot: sqrt(2 / (hidden + outputs)) for each width",
+    )
+    parser.add_argument(
+        "--lr",
+        default=ARTICLE_LR,
+        help=f"learning rate: {listed('0.05,0.1,0.2')}, or {RANGE_HELP}",
+    )
+    parser.add_argument(
+        "--hidden",
+        metavar="WIDTH",
+        default="2",
+        help=f"hidden units, 1 to {MAX_HIDDEN}: {listed('2,4,8')}",
+    )
+    for option, allowed, what in (
+        ("--activation", ACTIVATIONS, "the hidden layer's activation"),
+        ("--gradient", GRADIENTS, "the output error summed or averaged over the samples"),
+        ("--bias", BIASES, "initial biases drawn like their layer's weights, or zero"),
+    ):
+        example = ",".join(allowed)
+        help_text = f"{what}, {' or '.join(allowed)}: {listed(example)}"
+        parser.add_argument(option, default=allowed[0], help=help_text)
+    parser.add_argument("--data", metavar="TABLE", default="xor", help=DATA_HELP)
+
+
+def _grid(args: argparse.Namespace) -> dict[str, Any]:
+    """The sweep's study settings from their options, each checked (one line naming it)."""
+    from ..activations import ACTIVATIONS, GRADIENTS
+    from ..network import BIASES
+    from ..training import MAX_LR
+
+    grid = {
+        "output_std": axes.numbers(args.output_std, "--output-std", glorot=True),
+        "lr": axes.numbers(args.lr, "--lr", upper=MAX_LR),
+        "hidden": axes.widths(args.hidden),
+        "activation": axes.names(args.activation, "--activation", ACTIVATIONS),
+        "gradient": axes.names(args.gradient, "--gradient", GRADIENTS),
+        "bias": axes.names(args.bias, "--bias", BIASES),
+        "data": read_table(args.data),
+    }
+    return grid
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``xorsweep sweep``; returns the exit status."""
     from .. import budget
     from ..sweeps.config import SweepConfig, article_grid
 
-    budget.check_grid(args.points, budget.available_memory())
-    for option in ("std_min", "std_max", "output_std"):
+    grid = _grid(args)
+    budget.check_grid(args.points * axes.size(*grid.values()), budget.available_memory())
+    for option in ("std_min", "std_max"):
         check_std(getattr(args, option), f"--{option.replace('_', '-')}")
+    output_std = grid["output_std"]
+    for value in output_std if isinstance(output_std, tuple) else (output_std,):
+        if value != axes.GLOROT:
+            check_std(value, "--output-std")
     config = SweepConfig(
         hidden_std=article_grid(args.points, args.std_min, args.std_max),
-        output_std=args.output_std,
-        lr=args.lr,
         epochs=args.epochs,
         seed=args.seed,
         update=args.update,
+        **grid,
     )
     return sweep_into(config, args.runs, Path(args.store), args)
 
