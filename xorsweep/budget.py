@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .network import n_parameters
 from .store import VARIABLES
 from .sweeps.tasks import compute_block, task_of_points
 from .training import ARTICLE_LR
@@ -39,6 +40,7 @@ __all__ = [
     "format_bytes",
     "format_hours",
     "probe_speed",
+    "relative_sizes",
     "stored_runs",
     "sweep_cost",
 ]
@@ -71,6 +73,9 @@ class SweepCost:
     store_bytes: int  # bytes the store grows by (uncompressed, an upper bound)
     memory_bytes: int  # the sweep's bookkeeping in memory
     analysis_bytes: int  # memory to read the finished results and fit them
+    # a network-epoch's cost relative to the network probe_speed times (its smallest
+    # width): the runs' mean parameter count over the probed network's (1 for one width)
+    size: float = 1.0
 
     @property
     def net_epochs(self) -> int:
@@ -95,7 +100,7 @@ class Speed:
         """About how long ``cost`` takes on ``workers`` workers (>= 1) sharing it evenly."""
         one = (
             cost.runs * self.per_run
-            + cost.net_epochs * self.per_net_epoch
+            + cost.net_epochs * cost.size * self.per_net_epoch
             + cost.points * self.per_point
         )
         return one / max(1, workers)
@@ -145,6 +150,7 @@ def sweep_cost(
     if total_runs is not None:
         held = runs * grid_points + int(np.maximum(have - capped, 0).sum())
         extra = max(0, total_runs - held)
+    size = _mean_size(config, runs - np.minimum(have, capped).astype(np.float64), extra)
     length = max(stored_runs, runs, math.ceil(extra / grid_points) if extra else 0)
     run_chunks = math.ceil(length / min(length, _CHUNK_RUNS))
     bookkeeping = _RUN_COORD_BYTES * length + _PLAN_BYTES * grid_points * run_chunks
@@ -156,7 +162,31 @@ def sweep_cost(
         store_bytes=RUN_BYTES * (todo + extra) + new_coords + 8 * grid_points * run_chunks,
         memory_bytes=bookkeeping,
         analysis_bytes=analysis_bytes(grid_points, length, shape[0]),
+        size=size,
     )
+
+
+def relative_sizes(config: SweepConfig) -> np.ndarray:
+    """Each grid point's parameters over those of :func:`probe_speed`'s network (the
+    smallest width), shape (grid...): a network-epoch costs about that much more."""
+    table, dims = config.table, config.grid_dims
+    widths = np.array(config.hidden if "hidden" in dims else [config.hidden], dtype=np.int64)
+    params = np.array([n_parameters(table.n_in, int(w), table.n_out) for w in widths])
+    shape = [len(widths) if d == "hidden" else 1 for d in dims]
+    rel = params.reshape(shape) / n_parameters(table.n_in, int(widths.min()), table.n_out)
+    return np.broadcast_to(rel, config.grid_shape)
+
+
+def _mean_size(config: SweepConfig, todo: np.ndarray, extra: int) -> float:
+    """The mean relative size (:func:`relative_sizes`) of ``todo`` runs per point (grid...)
+    and ``extra`` runs spread over the grid."""
+    rel = relative_sizes(config)
+    if rel.min() == rel.max():  # one width: exactly 1
+        return float(rel.flat[0])
+    total = float(todo.sum()) + float(extra)
+    if total <= 0:
+        return float(rel.mean())
+    return (float((todo * rel).sum()) + float(extra) * float(rel.mean())) / total
 
 
 def stored_runs(config: SweepConfig, path: str | os.PathLike) -> tuple[np.ndarray | None, int]:
@@ -223,7 +253,13 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
     cost per run); the same runs spread over 512 points give the cost per point.
     Each is the fastest of three; where the difference is lost in noise, the
     long block's whole time bounds the cost per network-epoch from above.
+    The networks are of ``config``'s smallest width and first activation; a
+    sweep's cost scales wider ones by their parameters (:func:`relative_sizes`).
     """
+    widths = config.hidden if isinstance(config.hidden, tuple) else (config.hidden,)
+    activations = config.activation
+    if isinstance(activations, str):
+        activations = (activations,)
 
     def timed(points: int, epochs: int) -> float:
         task = task_of_points(
@@ -236,8 +272,9 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
             epochs=epochs,
             update=config.update,
             data=config.data,
-            hidden=config.hidden,
+            hidden=min(widths),
             engine=config.engine,
+            activation=activations[0],
         )
         start = time.perf_counter()
         compute_block(task)

@@ -34,6 +34,7 @@ __all__ = [
     "BIASES",
     "MAX_HIDDEN",
     "check_hidden",
+    "output_std_for",
 ]
 
 #: The four parameter tensors of a population, in the article's names and packing order.
@@ -310,7 +311,7 @@ def init_population(
     n_out = check_count(n_out, "n_out")
     bias = check_choice(bias, "bias", BIASES)
     h_std = check_std(hidden_std, "hidden_std", runs)
-    o_std = check_std(_output_std(output_std, hidden, n_out), "output_std", runs)
+    o_std = check_std(output_std_for(output_std, hidden, n_out), "output_std", runs)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     shapes = parameter_shapes(n_in, hidden, n_out)
     normals = {name: rng.standard_normal((runs, *shape)) for name, shape in shapes.items()}
@@ -356,8 +357,12 @@ def population_from_normals(
     return Population(**params)
 
 
-def _output_std(value: object, hidden: int, n_out: int) -> object:
-    """``output_std`` with ``"glorot"`` replaced by its value for this width."""
+def output_std_for(value: object, hidden: int, n_out: int) -> object:
+    """``output_std`` with ``"glorot"`` replaced by ``glorot_std(hidden, n_out)``.
+
+    >>> round(output_std_for("glorot", 8, 1), 6), output_std_for(0.5, 8, 1)
+    (0.471405, 0.5)
+    """
     if not isinstance(value, str):
         return value
     if value != "glorot":

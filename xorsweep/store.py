@@ -8,13 +8,15 @@ Layout (Zarr format 3, one directory)
 * the root group's attributes: the sweep's configuration, the package
   versions and ``schema = "xorsweep.sweep/1"``, which marks the directory as a
   results store;
-* coordinate arrays ``hidden_std`` (and ``output_std``, ``lr`` when those are
-  grids) holding the exact float64 grid values, and ``run`` (0, 1, ...);
+* coordinate arrays ``hidden_std`` (and ``output_std``, ``lr``, ``hidden``,
+  ``activation``, ``gradient``, ``bias`` when those are grids) holding the
+  exact grid values (float64 stds and lr, int64 widths, variable-length
+  strings for names), and ``run`` (0, 1, ...);
 * ``total_loss``, ``final_loss`` and ``converged_epoch``: float64 arrays over
-  ``(hidden_std, [output_std], [lr], run)``, NaN where nothing was written;
-  chunked as ``(points, 1, 1, runs)`` by a :class:`ChunkLayout`;
-* ``_filled``: int64 over ``(hidden_std, [output_std], [lr], run_chunk)``,
-  chunked ``(points, 1, 1, 1)`` so that each data chunk has its own marker
+  ``(hidden_std, [other grid dimensions], run)``, NaN where nothing was
+  written; chunked as ``(points, 1, ..., 1, runs)`` by a :class:`ChunkLayout`;
+* ``_filled``: int64 over ``(hidden_std, [other grid dimensions], run_chunk)``,
+  chunked ``(points, 1, ..., 1)`` so that each data chunk has its own marker
   chunk. ``_filled[p, j] = k`` says that the first ``k`` runs of point ``p``
   in run chunk ``j`` are finished;
 * the root attribute ``compute_seconds`` (:data:`COMPUTE_SECONDS`): the wall
@@ -168,8 +170,8 @@ class StoreHeader:
 
     path: Path
     attrs: dict[str, Any]  # the root group's attributes
-    grid_dims: tuple[str, ...]  # ("hidden_std", ["output_std"], ["lr"])
-    coords: dict[str, np.ndarray]  # exact grid values by dimension
+    grid_dims: tuple[str, ...]  # ("hidden_std", ["output_std"], ["lr"], ...)
+    coords: dict[str, np.ndarray]  # exact grid values by dimension (float64, int64 or str)
     runs: int  # length of the run dimension
     layout: ChunkLayout
 
@@ -233,13 +235,26 @@ def read_header(path: str | os.PathLike) -> StoreHeader:
     grid_dims = dims[:-1]
     if "hidden_std" not in grid_dims or any(dim not in group for dim in grid_dims):
         raise ValueError(f"the store {path} is damaged: its grid coordinates are missing")
-    coords = {dim: np.asarray(group[dim][...], dtype=np.float64) for dim in grid_dims}
+    coords = {dim: _coordinate(group[dim][...]) for dim in grid_dims}
     chunks = first.chunks
     layout = ChunkLayout(points=int(chunks[0]), runs=int(chunks[-1]))
     return StoreHeader(path, attrs, grid_dims, coords, int(first.shape[-1]), layout)
 
 
+def _coordinate(values: Any) -> np.ndarray:
+    """A grid coordinate as results hold it: float64 (stds, lr), int64 (widths) or
+    NumPy unicode strings (names; a store keeps them as Zarr variable-length strings)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind in "f":
+        return arr.astype(np.float64)
+    return np.array([str(v) for v in arr.tolist()], dtype=str)
+
+
 def _describe(value: Any) -> str:
+    if isinstance(value, dict):  # a custom truth table
+        return f"the custom table {value.get('name')!r} of {len(value.get('targets', []))} samples"
     if isinstance(value, (list, tuple)):
         if len(value) > 4:
             return f"{len(value)} values from {value[0]:.6g} to {value[-1]:.6g}"
@@ -324,10 +339,15 @@ def _build(
     group = zarr.open_group(tmp, mode="w-", zarr_format=3, attributes={**attrs, "schema": SCHEMA})
     yield
     for dim, values in coords.items():
+        values = _coordinate(values)
         arr = group.create_array(
-            dim, shape=(len(values),), dtype="float64", chunks=(len(values),), dimension_names=[dim]
+            dim,
+            shape=(len(values),),
+            dtype=str if values.dtype.kind == "U" else values.dtype,
+            chunks=(len(values),),
+            dimension_names=[dim],
         )
-        arr[...] = np.asarray(values, dtype=np.float64)
+        arr[...] = values
         yield
     run = group.create_array(
         "run", shape=(runs,), dtype="int64", chunks=(_RUN_COORD_CHUNK,), dimension_names=["run"]
@@ -498,7 +518,7 @@ def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        Over ``(hidden_std, [output_std], [lr], run)``: ``total_loss``,
+        Over ``(hidden_std, [other grid dimensions], run)``: ``total_loss``,
         ``final_loss``, ``converged_epoch``, and the store's attributes. Runs a
         point does not hold (not asked for, or not finished when a sweep was
         interrupted) are NaN in every variable.
@@ -531,6 +551,8 @@ def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
             header.path, consolidated=False, chunks=chunks, drop_variables=[FILLED], zarr_format=3
         )
     ds.attrs.pop(COMPUTE_SECONDS, None)  # not a property of the results
+    names = {d: v for d, v in header.coords.items() if v.dtype.kind == "U"}
+    ds = ds.assign_coords(names)  # NumPy strings, as in memory, not Zarr's string dtype
     lazy = chunks is not None
     if not lazy:
         ds = ds.load()

@@ -9,8 +9,9 @@ block's task.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -18,15 +19,34 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_choice, check_count, check_grid
+from ..activations import ACTIVATIONS, GRADIENTS
 from ..engines import check_engine, resolve, resume
-from ..network import ARTICLE_OUTPUT_STD, check_hidden, n_parameters
+from ..network import ARTICLE_OUTPUT_STD, BIASES, check_hidden, output_std_for
 from ..training import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES
-from ..truth_tables import truth_table
+from ..truth_tables import TruthTable, truth_table
 
-__all__ = ["GRID_DIMS", "SweepConfig", "article_grid"]
+__all__ = ["GRID_DIMS", "NAMED_DIMS", "PointSetting", "SweepConfig", "article_grid"]
 
 #: Grid dimensions in the order they appear in results (before ``run``).
-GRID_DIMS = ("hidden_std", "output_std", "lr")
+GRID_DIMS = ("hidden_std", "output_std", "lr", "hidden", "activation", "gradient", "bias")
+
+#: The grid dimensions whose values are names, and the names each allows.
+NAMED_DIMS = {"activation": ACTIVATIONS, "gradient": GRADIENTS, "bias": BIASES}
+
+#: ``output_std="glorot"``: Glorot's std of the output layer, sqrt(2 / (hidden + n_out)),
+#: for each width.
+GLOROT = "glorot"
+
+#: How a run's initial normals are drawn, as the results' attribute ``seeding`` says.
+SEEDING = (
+    "run r at point (h, o, lr) starts from numpy.random.default_rng(SeedSequence(seed, "
+    "spawn_key=(bits(h), bits(o), bits(lr), r))).standard_normal(n_parameters) for the "
+    "point's width, bits = float64 bit pattern as uint64; o is the point's output std "
+    "(output_std 'glorot': sqrt(2/(hidden+n_out)) of its width). The width, activation, "
+    "gradient and bias are not in the key: every width draws from the same stream, and runs "
+    "that differ only in activation, gradient or bias start from the same normals (bias "
+    "'zero' zeroes the biases of that draw); see xorsweep.replay"
+)
 
 
 def article_grid(
@@ -73,29 +93,114 @@ def _axis(value: Any, name: str, upper: float = np.inf) -> float | tuple[float, 
     return float(arr) if arr.ndim == 0 else tuple(float(v) for v in arr)
 
 
+def _output_axis(value: Any) -> float | str | tuple[float, ...]:
+    """``output_std``: as :func:`_axis`, or ``"glorot"``."""
+    if isinstance(value, str):
+        if value != GLOROT:
+            raise ValueError(
+                f"output_std must be a finite number > 0, a list of them, or {GLOROT!r}, "
+                f"got {value!r}"
+            )
+        return value
+    if isinstance(value, (list, tuple)) and any(isinstance(v, str) for v in value):
+        raise ValueError(
+            f"output_std must be a finite number > 0, a list of them, or {GLOROT!r} (alone), "
+            f"got {list(value)!r}"
+        )
+    return _axis(value, "output_std")
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) == 1
+
+
+def _distinct(values: tuple, name: str) -> tuple:
+    if not values:
+        raise ValueError(f"{name} must be one value or a non-empty list of them, got []")
+    seen = [v for k, v in enumerate(values) if v in values[:k]]
+    if seen:
+        raise ValueError(f"{name} must hold distinct values, got {seen[0]!r} twice")
+    return values
+
+
+def _widths(value: Any) -> int | tuple[int, ...]:
+    """``hidden``: one width, or a tuple of distinct widths (a grid dimension)."""
+    if _is_list(value):
+        return _distinct(tuple(check_hidden(v) for v in value), "hidden")
+    return check_hidden(value)
+
+
+def _names(value: Any, name: str) -> str | tuple[str, ...]:
+    """``activation``, ``gradient`` or ``bias``: one name, or a tuple of distinct names."""
+    allowed = NAMED_DIMS[name]
+    values = list(value) if _is_list(value) else [value]
+    for v in values:
+        if not isinstance(v, str) or v not in allowed:
+            choices = ", ".join(repr(a) for a in allowed)
+            raise ValueError(f"{name} must be one of {choices}, or a list of them; got {v!r}")
+    return _distinct(tuple(str(v) for v in values), name) if _is_list(value) else str(value)
+
+
+def _table(value: Any) -> str | TruthTable:
+    """``data``: the name of a known table, or a custom :class:`TruthTable`."""
+    table = truth_table(value)
+    if isinstance(value, str):
+        return table.name
+    try:
+        named = truth_table(table.name)
+    except ValueError:
+        return table
+    same = named.inputs.shape == table.inputs.shape and named.targets.shape == table.targets.shape
+    if same and np.array_equal(named.inputs, table.inputs):
+        same = np.array_equal(named.targets, table.targets)
+    return named.name if same else table
+
+
+def _values(value: Any) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
+
+
 @dataclass(frozen=True)
+class PointSetting:
+    """Every value of a grid point but its hidden std: what one block of runs shares."""
+
+    output_std: float  # "glorot" resolved for the point's width
+    lr: float
+    hidden: int
+    activation: str
+    gradient: str
+    bias: str
+
+
+@dataclass(frozen=True, eq=False)
 class SweepConfig:
     """Everything that determines a sweep's results (but not how the work is run).
 
     Arrays given for ``hidden_std``, ``output_std`` or ``lr`` are kept as
-    tuples of exact floats; a tuple for ``output_std`` or ``lr`` (even of one
-    value) adds that dimension to the results. The configuration is written
-    into the results' attributes, so a store describes itself, and adding runs
-    to a store requires the same configuration.
+    tuples of exact floats; a list or tuple for ``output_std``, ``lr``,
+    ``hidden``, ``activation``, ``gradient`` or ``bias`` (even of one value)
+    adds that dimension to the results, in the order of :data:`GRID_DIMS`;
+    a single value stays an attribute. The configuration is written into the
+    results' attributes, so a store describes itself, and adding runs to a
+    store requires the same configuration. Two configurations are equal when
+    their :meth:`identity` is.
 
     Examples
     --------
     >>> cfg = SweepConfig(hidden_std=[0.5, 1.0], lr=[0.1, 0.2], epochs=500)
     >>> cfg.grid_dims, cfg.grid_shape, cfg.output_std
     (('hidden_std', 'lr'), (2, 2), 0.8165)
+    >>> cfg = SweepConfig(hidden_std=[1.0], output_std="glorot", hidden=[2, 8], bias=["zero"])
+    >>> cfg.grid_dims, cfg.grid_shape, cfg.coords["hidden"].dtype.name
+    (('hidden_std', 'hidden', 'bias'), (1, 2, 1), 'int64')
     """
 
     # hidden layer's weight and bias std at each grid point (the article's x axis):
     # distinct, finite, > 0; the default is the article's exp(linspace(-3, 4, 400))
     hidden_std: tuple[float, ...] = field(default_factory=lambda: tuple(article_grid().tolist()))
-    # output layer's weight and bias std: one value (the article's 0.8165) or a tuple of
-    # values, which adds an output_std dimension
-    output_std: float | tuple[float, ...] = ARTICLE_OUTPUT_STD
+    # output layer's weight and bias std: one value (the article's 0.8165), a tuple of
+    # values (an output_std dimension), or "glorot": sqrt(2 / (hidden + n_out)) at each width
+    output_std: float | str | tuple[float, ...] = ARTICLE_OUTPUT_STD
     # learning rate: one value (the article's 0.1) or a tuple of values (an lr dimension)
     lr: float | tuple[float, ...] = ARTICLE_LR
     # gradient steps per run (the article's 10,000)
@@ -104,53 +209,83 @@ class SweepConfig:
     seed: int = 0
     # update order, "article" or "simultaneous" (see xorsweep.train)
     update: str = "article"
-    # training data: a truth table's name (see xorsweep.truth_table)
-    data: str = "xor"
-    # hidden units per network, from 1 to 256 (xorsweep.network.MAX_HIDDEN)
-    hidden: int = 2
+    # training data: a truth table's name (see xorsweep.truth_table) or a custom TruthTable
+    data: str | TruthTable = "xor"
+    # hidden units per network, from 1 to 256 (xorsweep.network.MAX_HIDDEN), or a tuple
+    # of widths (a hidden dimension)
+    hidden: int | tuple[int, ...] = 2
     # the training engine (xorsweep.engines): "auto" until the sweep settles it (settled),
     # then the one that computes, "numpy" or "numba", as the results record it
     engine: str = "auto"
+    # the hidden layer's activation, "sigmoid" (the article) or "tanh", or a tuple of them
+    activation: str | tuple[str, ...] = "sigmoid"
+    # the output error summed over samples, "sum" (the article), or averaged, "mean"
+    gradient: str | tuple[str, ...] = "sum"
+    # initial biases drawn like their layer's weights, "scaled" (the article), or "zero"
+    bias: str | tuple[str, ...] = "scaled"
 
     def __post_init__(self) -> None:
         hidden_std = self.hidden_std
         if np.ndim(hidden_std) == 0 and not isinstance(hidden_std, (str, bytes)):
             hidden_std = [hidden_std]
-        hs = _axis(hidden_std, "hidden_std")
         norm = {
-            "hidden_std": hs,
-            "output_std": _axis(self.output_std, "output_std"),
+            "hidden_std": _axis(hidden_std, "hidden_std"),
+            "output_std": _output_axis(self.output_std),
             "lr": _axis(self.lr, "lr", upper=MAX_LR),
             "epochs": check_count(self.epochs, "epochs", minimum=1),
             "seed": check_count(self.seed, "seed", minimum=0),
             "update": check_choice(self.update, "update", UPDATES),
-            "data": truth_table(self.data).name,
-            "hidden": check_hidden(self.hidden),
+            "data": _table(self.data),
+            "hidden": _widths(self.hidden),
             "engine": check_engine(self.engine),
+            **{name: _names(getattr(self, name), name) for name in NAMED_DIMS},
         }
         for name, value in norm.items():
             object.__setattr__(self, name, value)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SweepConfig):
+            return NotImplemented
+        return self.identity() == other.identity()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.identity(), sort_keys=True))
+
+    @property
+    def table(self) -> TruthTable:
+        """The training data."""
+        return truth_table(self.data)
+
     @property
     def grid_dims(self) -> tuple[str, ...]:
-        """``hidden_std``, then ``output_std`` and ``lr`` if they are grids."""
+        """``hidden_std``, then each other dimension of :data:`GRID_DIMS` given as a tuple."""
         return tuple(d for d in GRID_DIMS if isinstance(getattr(self, d), tuple))
 
     @property
     def coords(self) -> dict[str, np.ndarray]:
-        """The grid's values by dimension, float64."""
-        return {d: np.array(getattr(self, d), dtype=np.float64) for d in self.grid_dims}
+        """The grid's values by dimension: stds and lr float64, ``hidden`` int64, names str."""
+        dtypes = {"hidden": np.int64, **dict.fromkeys(NAMED_DIMS, str)}
+        return {
+            d: np.array(getattr(self, d), dtype=dtypes.get(d, np.float64)) for d in self.grid_dims
+        }
 
     @property
     def grid_shape(self) -> tuple[int, ...]:
         """Number of values along each grid dimension."""
         return tuple(len(getattr(self, d)) for d in self.grid_dims)
 
-    @property
-    def n_parameters(self) -> int:
-        """Weights and biases per network."""
-        table = truth_table(self.data)
-        return n_parameters(table.n_in, self.hidden, table.n_out)
+    def settings(self) -> Iterator[tuple[tuple[int, ...], PointSetting]]:
+        """Each point of the grid dimensions after ``hidden_std``: its index along them
+        (C order, the last fastest) and its :class:`PointSetting`."""
+        others, n_out = self.grid_dims[1:], self.table.n_out
+        for index in np.ndindex(*self.grid_shape[1:]):
+            where = dict(zip(others, index, strict=True))
+            value = {
+                d: getattr(self, d)[where[d]] if d in where else getattr(self, d)
+                for d in GRID_DIMS[1:]
+            }
+            value["output_std"] = float(output_std_for(value["output_std"], value["hidden"], n_out))
+            yield tuple(int(i) for i in index), PointSetting(**value)
 
     def identity(self) -> dict[str, Any]:
         """The settings that must match to add runs to existing results (JSON-like)."""
@@ -158,6 +293,13 @@ class SweepConfig:
         def plain(v: Any) -> Any:
             return list(v) if isinstance(v, tuple) else v
 
+        data = self.data
+        if isinstance(data, TruthTable):  # a custom table: its values are its identity
+            data = {
+                "name": data.name,
+                "inputs": data.inputs.tolist(),
+                "targets": data.targets.tolist(),
+            }
         return {
             "hidden_std": list(self.hidden_std),
             "output_std": plain(self.output_std),
@@ -165,25 +307,33 @@ class SweepConfig:
             "epochs": self.epochs,
             "seed": self.seed,
             "update": self.update,
-            "data": self.data,
-            "hidden": self.hidden,
+            "data": data,
+            "hidden": plain(self.hidden),
             "engine": self.engine,
+            **{name: plain(getattr(self, name)) for name in NAMED_DIMS},
         }
 
     def attrs(self) -> dict[str, Any]:
-        """Attributes of the results: the configuration, the seeding rule and versions."""
-        table = truth_table(self.data)
+        """Attributes of the results: the configuration, the seeding rule and versions.
+
+        ``data`` is the table's name; a custom table's values are ``data_table``
+        (``inputs`` and ``targets`` as nested lists), so that results describe
+        themselves and resume.
+        """
+        table = self.table
         ident = self.identity()
         del ident["hidden_std"]  # it is the coordinate
+        if isinstance(ident["data"], dict):
+            custom = ident.pop("data")
+            ident["data"] = custom.pop("name")
+            ident["data_table"] = custom
         return {
             **ident,
             "n_in": table.n_in,
             "n_out": table.n_out,
             "loss": "mean binary cross-entropy over samples, predictions clipped to "
             "[1e-15, 1-1e-15]",
-            "seeding": "run r at point (h, o, lr) starts from numpy.random.default_rng("
-            "SeedSequence(seed, spawn_key=(bits(h), bits(o), bits(lr), r))).standard_normal, "
-            "bits = float64 bit pattern as uint64; see xorsweep.replay",
+            "seeding": SEEDING,
             **_versions(),
         }
 
@@ -191,26 +341,45 @@ class SweepConfig:
         """This configuration with the engine that computes it, ``"numpy"`` or ``"numba"``.
 
         New results (``stored`` None) take :func:`xorsweep.engines.resolve`'s
-        choice; results being added to (``stored``, the configuration they
-        record) keep theirs: ``"auto"`` is their engine, another is refused
-        with a ValueError naming both and ``what``.
+        choice for every network shape and activation of the grid (one engine
+        for all: NumPy if any shape needs it); results being added to
+        (``stored``, the configuration they record) keep theirs: ``"auto"`` is
+        their engine, another is refused with a ValueError naming both and
+        ``what``.
         """
         engine = self.engine if stored is None else resume(self.engine, stored.engine, what)
-        table = truth_table(self.data)
-        return replace(self, engine=resolve(engine, table.n_in, self.hidden, table.n_out))
+        table = self.table
+        chosen = {
+            resolve(engine, table.n_in, width, table.n_out, activation)
+            for width in _values(self.hidden)
+            for activation in _values(self.activation)
+        }
+        return replace(self, engine="numpy" if "numpy" in chosen else "numba")
 
     @classmethod
     def from_attrs(cls, attrs: dict[str, Any], hidden_std: Sequence[float]) -> SweepConfig:
-        """The configuration recorded in results' attributes and ``hidden_std`` coordinate."""
+        """The configuration recorded in results' attributes and ``hidden_std`` coordinate.
+
+        Results made before a setting existed count as its default: the NumPy
+        engine, the sigmoid, the summed gradient and scaled biases.
+        """
         names = ("output_std", "lr", "epochs", "seed", "update", "data", "hidden")
         missing = [n for n in names if n not in attrs]
         if missing:
             raise ValueError(f"the results' attributes lack {', '.join(missing)}")
         kwargs = {n: attrs[n] for n in names}
         kwargs["engine"] = attrs.get("engine", "numpy")  # results from before engines: NumPy's
-        for n in ("output_std", "lr"):
-            if isinstance(kwargs[n], (list, np.ndarray)):
-                kwargs[n] = tuple(np.asarray(kwargs[n], dtype=np.float64).tolist())
+        for name in NAMED_DIMS:
+            kwargs[name] = attrs.get(name, cls.__dataclass_fields__[name].default)
+        for n, value in kwargs.items():
+            if isinstance(value, (list, np.ndarray)):
+                value = np.asarray(value).tolist()
+                kwargs[n] = (
+                    tuple(float(v) for v in value) if n in ("output_std", "lr") else tuple(value)
+                )
+        if "data_table" in attrs:
+            table = attrs["data_table"]
+            kwargs["data"] = TruthTable(table["inputs"], table["targets"], attrs["data"])
         return cls(hidden_std=tuple(np.asarray(hidden_std, dtype=np.float64).tolist()), **kwargs)
 
 

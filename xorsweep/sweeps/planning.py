@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..store import ChunkLayout
-from .config import SweepConfig
-from .tasks import BlockTask
+from .config import PointSetting, SweepConfig
+from .tasks import BlockTask, setting_task
 
 __all__ = [
     "ChunkWork",
@@ -83,10 +83,9 @@ class PointChunk:
     """The points of one chunk of the results along ``hidden_std`` at one index of
     the other grid dimensions: the points whose runs a block may hold together."""
 
-    index: tuple[int, ...]  # (hidden_std chunk, index along output_std and lr if grids)
+    index: tuple[int, ...]  # (hidden_std chunk, index along each other grid dimension)
     hidden: slice  # the points' indices along hidden_std
-    output_std: float  # the points' output std
-    lr: float  # and learning rate
+    setting: PointSetting  # the rest of the points: output std, lr, width, ...
 
 
 @dataclass(frozen=True)
@@ -118,17 +117,11 @@ class PlannedBlock:
 
 def point_chunks(config: SweepConfig, layout: ChunkLayout) -> Iterator[PointChunk]:
     """Every chunk of points of the grid, ``hidden_std`` fastest."""
-    coords, shape = config.coords, config.grid_shape
-    n_h = shape[0]
-    for other in np.ndindex(*shape[1:]):
-        where = dict(zip(config.grid_dims[1:], other, strict=True))
-        value = {
-            name: coords[name][where[name]] if name in where else getattr(config, name)
-            for name in ("output_std", "lr")
-        }
+    n_h = config.grid_shape[0]
+    for other, setting in config.settings():
         for c0 in range(math.ceil(n_h / layout.points)):
             hidden = slice(c0 * layout.points, min((c0 + 1) * layout.points, n_h))
-            yield PointChunk((c0, *other), hidden, value["output_std"], value["lr"])
+            yield PointChunk((c0, *other), hidden, setting)
 
 
 def plan_blocks(
@@ -186,14 +179,11 @@ def _group(
 
 def _block(config: SweepConfig, points: PointChunk, group: list[ChunkWork]) -> PlannedBlock:
     """The block computing the work of ``group``, chunk by chunk."""
-    hidden_std = np.concatenate([piece.hidden_std for piece in group])
-    n = len(hidden_std)
-    task = BlockTask(
+    task = setting_task(
         config,
-        hidden_std=hidden_std,
-        output_std=np.full(n, points.output_std),
-        lr=np.full(n, points.lr),
-        lo=np.concatenate([piece.lo for piece in group]).astype(np.int64),
-        hi=np.concatenate([piece.hi for piece in group]).astype(np.int64),
+        points.setting,
+        np.concatenate([piece.hidden_std for piece in group]),
+        np.concatenate([piece.lo for piece in group]),
+        np.concatenate([piece.hi for piece in group]),
     )
     return PlannedBlock(task, tuple(group))

@@ -8,15 +8,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from .._checks import check_count
-from ..network import Population
+from ..network import Population, output_std_for
 from ..store import VARIABLES
-from ..truth_tables import truth_table
+from ..truth_tables import TruthTable, truth_table
 from .tasks import seeded_population
 
 __all__ = ["allocate", "replay", "to_article_frame"]
@@ -29,6 +30,10 @@ def replay(
     hidden_std: float | None = None,
     output_std: float | None = None,
     lr: float | None = None,
+    hidden: int | None = None,
+    activation: str | None = None,
+    gradient: str | None = None,
+    bias: str | None = None,
 ) -> Population:
     """The initial networks of runs of a sweep, rebuilt from the seeding rule.
 
@@ -39,26 +44,28 @@ def replay(
         seed and the architecture.
     run : int or sequence of int
         Run index (the ``run`` coordinate), >= 0.
-    hidden_std, output_std, lr : float, optional
+    hidden_std, output_std, lr, hidden, activation, gradient, bias : optional
         The grid point, each exactly one of the results' values along that
         dimension; may be left out if there is only one (e.g. after
         ``results.sel(hidden_std=x, method="nearest")``) or if it is not a
-        dimension.
+        dimension. ``activation`` and ``gradient`` do not change the initial
+        networks (runs that differ only in them start alike) but are checked.
 
     Returns
     -------
     Population
         One network per requested run. Training it with
-        ``xorsweep.train(pop, results.attrs["epochs"], lr)`` (or the reference
-        loop) reproduces the stored results; with :func:`xorsweep.train` bit
-        for bit.
+        ``xorsweep.train(pop, results.attrs["epochs"], lr, activation=...,
+        gradient=...)`` at the point's values (or the reference loop)
+        reproduces the stored results; with :func:`xorsweep.train` and the
+        results' engine bit for bit.
 
     Examples
     --------
     >>> import xorsweep as xs
     >>> ds = xs.sweep([0.5, 1.0], runs=3, epochs=300, workers=1, progress=False)
     >>> pop = xs.replay(ds, run=2, hidden_std=1.0)
-    >>> again = xs.train(pop, ds.attrs["epochs"], ds.attrs["lr"])
+    >>> again = xs.train(pop, ds.attrs["epochs"], ds.attrs["lr"], engine=ds.attrs["engine"])
     >>> bool(again.total_loss[0] == ds.total_loss.sel(hidden_std=1.0, run=2))
     True
     """
@@ -69,43 +76,77 @@ def replay(
             f"results lack the attribute(s) {', '.join(missing)}: pass a "
             "sweep's results (xorsweep.sweep or xorsweep.open_results)"
         )
-    point = _grid_point(results, {"hidden_std": hidden_std, "output_std": output_std, "lr": lr})
+    given = {
+        "hidden_std": hidden_std,
+        "output_std": output_std,
+        "lr": lr,
+        "hidden": hidden,
+        "activation": activation,
+        "gradient": gradient,
+        "bias": bias,
+    }
+    point = _grid_point(results, given)
     runs = np.atleast_1d(np.asarray(run))
     if runs.dtype.kind not in "iu" or runs.ndim != 1 or runs.size == 0 or np.any(runs < 0):
         raise ValueError(f"run must be an integer >= 0 or a sequence of them, got {run!r}")
-    table = truth_table(attrs["data"])
+    table = _table_of(attrs)
+    width = int(point["hidden"])
+    point["output_std"] = float(output_std_for(point["output_std"], width, table.n_out))
     lo = runs.astype(np.int64)
     points = tuple(np.full(lo.size, point[dim]) for dim in ("hidden_std", "output_std", "lr"))
-    widths = (table.n_in, int(attrs["hidden"]), table.n_out)
-    return seeded_population(int(attrs["seed"]), points, lo, lo + 1, widths)
+    widths = (table.n_in, width, table.n_out)
+    return seeded_population(int(attrs["seed"]), points, lo, lo + 1, widths, str(point["bias"]))
 
 
-def _grid_point(results: xr.Dataset, given: dict[str, float | None]) -> dict[str, float]:
+def _table_of(attrs: dict) -> TruthTable:
+    """The results' truth table: a custom one from ``data_table``, else by name."""
+    if "data_table" in attrs:
+        custom = attrs["data_table"]
+        return TruthTable(custom["inputs"], custom["targets"], attrs["data"])
+    return truth_table(attrs["data"])
+
+
+#: Settings that results made before they existed lack: they had these values.
+_BEFORE = {"activation": "sigmoid", "gradient": "sum", "bias": "scaled"}
+
+
+def _grid_point(results: xr.Dataset, given: dict[str, Any]) -> dict[str, Any]:
     """The grid point ``given`` names in ``results``: a value of each grid dimension
     (one that it has, or the only one) and the attributes' values of the others."""
     point = {}
     for dim, value in given.items():
         if dim in results.coords:
-            choices = np.atleast_1d(results[dim].values).astype(np.float64)
+            choices = np.atleast_1d(results[dim].values)
             if value is None:
                 if choices.size != 1:
                     raise ValueError(
-                        f"{dim} must be given: the results have {choices.size} values, from "
-                        f"{choices.min():g} to {choices.max():g}"
+                        f"{dim} must be given: the results have {choices.size} values "
+                        f"({_span(choices)})"
                     )
                 value = choices[0]
             elif not np.any(choices == value):
+                hint = (
+                    f", e.g. results.sel({dim}={value!r}, method='nearest')"
+                    if choices.dtype.kind == "f"
+                    else f": {_span(choices)}"
+                )
                 raise ValueError(
                     f"{dim}={value!r} is not one of the results' {dim} values; pick one "
-                    f"exactly, e.g. results.sel({dim}={value!r}, method='nearest')"
+                    f"exactly{hint}"
                 )
         else:
-            stored = results.attrs[dim]
+            stored = results.attrs.get(dim, _BEFORE.get(dim))
             if value is not None and value != stored:
                 raise ValueError(f"{dim}={value!r} differs from the results' {dim}={stored!r}")
             value = stored
-        point[dim] = float(value)
+        point[dim] = value.item() if isinstance(value, np.generic) else value
     return point
+
+
+def _span(values: np.ndarray) -> str:
+    if values.dtype.kind == "f":
+        return f"from {values.min():g} to {values.max():g}"
+    return ", ".join(repr(v) for v in values.tolist())
 
 
 def _grid_dims_of(results: xr.Dataset) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from ..store import (
     read_header,
 )
 from ..training import ARTICLE_EPOCHS, ARTICLE_LR, DEFAULT_BLOCK
+from ..truth_tables import TruthTable
 from .config import SweepConfig, article_grid
 from .execution import default_workers, run_dask, run_here, run_processes
 from .planning import PlannedBlock, block_target, choose_layout, pending_runs, plan_blocks
@@ -281,8 +283,11 @@ def sweep(
     epochs: int = ARTICLE_EPOCHS,
     seed: int = 0,
     update: str = "article",
-    data: str = "xor",
-    hidden: int = 2,
+    data: str | TruthTable = "xor",
+    hidden: int | Sequence[int] = 2,
+    activation: str | Sequence[str] = "sigmoid",
+    gradient: str | Sequence[str] = "sum",
+    bias: str | Sequence[str] = "scaled",
     engine: str = "auto",
     store: str | os.PathLike | None = None,
     workers: int | None = None,
@@ -305,16 +310,25 @@ def sweep(
         (>= 0; e.g. from :func:`allocate`). Point ``p`` gets every run index
         ``r < runs[p]`` it does not hold yet; runs it already holds are kept,
         whatever ``runs`` says.
-    output_std : float or array_like, shape (o,)
-        Output-layer std; an array adds an ``output_std`` dimension.
+    output_std : float, array_like, shape (o,), or "glorot"
+        Output-layer std; an array adds an ``output_std`` dimension;
+        ``"glorot"`` is ``sqrt(2 / (hidden + n_out))`` at each width.
     lr : float or array_like, shape (l,)
         Learning rate, in (0, 1e6]; an array adds an ``lr`` dimension.
     epochs : int
         Gradient steps per run, >= 1.
     seed : int
         Root of every run's seed (see :mod:`xorsweep.seeding`), >= 0.
-    update, data, hidden
-        As in :func:`xorsweep.train` and :func:`xorsweep.init_population`.
+    update, data
+        As in :func:`xorsweep.train`: ``data`` a table's name or a custom
+        :class:`~xorsweep.TruthTable` (kept in the results' attributes).
+    hidden : int or sequence of int
+        Hidden width(s), from 1 to 256; a sequence adds a ``hidden`` dimension.
+    activation, gradient, bias : str or sequence of str
+        As in :func:`xorsweep.train` (``"sigmoid"`` or ``"tanh"``; ``"sum"``
+        or ``"mean"``) and :func:`xorsweep.init_population` (``"scaled"`` or
+        ``"zero"``); a sequence (even of one) adds that dimension. Runs that
+        differ only in these start from the same normals (see ``seeding``).
     engine : {"auto", "numpy", "numba"}
         The training engine, as in :func:`xorsweep.train`; the results record
         the one that computed them. A store is resumed with its own engine:
@@ -355,11 +369,13 @@ def sweep(
     Returns
     -------
     xarray.Dataset
-        Dimensions ``hidden_std``, then ``output_std`` and ``lr`` if given as
-        arrays, then ``run`` (0 .. R-1). Variables ``total_loss`` (the
-        article's metric), ``final_loss`` and ``converged_epoch`` (see
-        :func:`xorsweep.train`), float64; runs a point does not hold are NaN
-        in all three, so ``isfinite(total_loss)`` marks the runs present.
+        Dimensions ``hidden_std``, then ``output_std``, ``lr``, ``hidden``,
+        ``activation``, ``gradient`` and ``bias`` where given as sequences
+        (``hidden`` int64, the names strings), then ``run`` (0 .. R-1).
+        Variables ``total_loss`` (the article's metric), ``final_loss`` and
+        ``converged_epoch`` (see :func:`xorsweep.train`), float64; runs a
+        point does not hold are NaN in all three, so ``isfinite(total_loss)``
+        marks the runs present.
         Attributes: the configuration (:meth:`SweepConfig.attrs`), the seeding
         rule and the package versions.
 
@@ -396,6 +412,9 @@ def sweep(
         update=update,
         data=data,
         hidden=hidden,
+        activation=activation,
+        gradient=gradient,
+        bias=bias,
         engine=engine,
     )
     results, _ = run_sweep(

@@ -21,14 +21,15 @@ from ..network import Population, n_parameters, population_from_normals, unpack_
 from ..seeding import float_bits, standard_normals
 from ..store import VARIABLES
 from ..training import TrainingJob, run_training
-from ..truth_tables import truth_table
-from .config import SweepConfig
+from ..truth_tables import TruthTable
+from .config import PointSetting, SweepConfig
 
 __all__ = [
     "BlockTask",
     "block_population",
     "compute_block",
     "seeded_population",
+    "setting_task",
     "task_of_points",
     "warm_up_task",
 ]
@@ -38,8 +39,9 @@ __all__ = [
 class BlockTask:
     """The inputs of one block: for each entry ``k`` (a grid point), runs
     ``lo[k] .. hi[k] - 1`` at the point ``(hidden_std[k], output_std[k], lr[k])``
-    of the sweep ``config``, which gives the rest (seed, epochs, update, data,
-    hidden width). Arrays have shape (entry,)."""
+    of the sweep ``config``, which gives the seed, epochs, update and data.
+    Arrays have shape (entry,). Every entry of a block has the same width,
+    activation, gradient and bias (a block's networks train together)."""
 
     config: SweepConfig
     hidden_std: np.ndarray  # float64
@@ -47,6 +49,10 @@ class BlockTask:
     lr: np.ndarray  # float64
     lo: np.ndarray  # int64
     hi: np.ndarray  # int64, >= lo
+    hidden: int  # the networks' width
+    activation: str  # the hidden layer's activation
+    gradient: str  # "sum" or "mean"
+    bias: str  # "scaled" or "zero"
 
     @property
     def runs(self) -> int:
@@ -64,9 +70,12 @@ def task_of_points(
     seed: int = 0,
     epochs: int = 1,
     update: str = "article",
-    data: str = "xor",
+    data: str | TruthTable = "xor",
     hidden: int = 2,
     engine: str = "auto",
+    activation: str = "sigmoid",
+    gradient: str = "sum",
+    bias: str = "scaled",
 ) -> BlockTask:
     """A block of runs ``lo[k] .. hi[k] - 1`` at the points ``(hidden_std[k],
     output_std[k], lr[k])``, outside a sweep: its configuration's grid is the
@@ -81,22 +90,52 @@ def task_of_points(
         data=data,
         hidden=hidden,
         engine=engine,
+        activation=activation,
+        gradient=gradient,
+        bias=bias,
     )
     return BlockTask(
         config,
         *(np.asarray(v, dtype=np.float64) for v in (hidden_std, output_std, lr)),
         *(np.asarray(v, dtype=np.int64) for v in (lo, hi)),
+        config.hidden,
+        config.activation,
+        config.gradient,
+        config.bias,
+    )
+
+
+def setting_task(
+    config: SweepConfig,
+    setting: PointSetting,
+    hidden_std: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> BlockTask:
+    """The block of runs ``lo[k] .. hi[k] - 1`` at the hidden stds ``hidden_std[k]``
+    (arrays of shape (entry,)) and the rest of the grid point ``setting``."""
+    n = len(hidden_std)
+    return BlockTask(
+        config,
+        np.asarray(hidden_std, dtype=np.float64),
+        np.full(n, setting.output_std),
+        np.full(n, setting.lr),
+        np.asarray(lo, dtype=np.int64),
+        np.asarray(hi, dtype=np.int64),
+        setting.hidden,
+        setting.activation,
+        setting.gradient,
+        setting.bias,
     )
 
 
 def warm_up_task(config: SweepConfig) -> BlockTask:
     """One run of ``config`` for one epoch, at its first grid point: what a worker
     computes before its first block, so that its engine is compiled and loaded."""
-    first = tuple(
-        np.array(getattr(config, d), ndmin=1)[:1] for d in ("hidden_std", "output_std", "lr")
-    )
+    _, setting = next(config.settings())
     start = np.zeros(1, dtype=np.int64)
-    return BlockTask(replace(config, epochs=1), *first, start, start + 1)
+    first = np.array(config.hidden_std[:1], dtype=np.float64)
+    return setting_task(replace(config, epochs=1), setting, first, start, start + 1)
 
 
 def _distinct(values: np.ndarray) -> tuple[float, ...]:
@@ -110,6 +149,7 @@ def seeded_population(
     lo: np.ndarray,
     hi: np.ndarray,
     widths: tuple[int, int, int],
+    bias: str = "scaled",
 ) -> Population:
     """The initial networks of runs of a sweep, by its seeding rule.
 
@@ -122,7 +162,11 @@ def seeded_population(
     lo, hi : ndarray of int64, shape (entry,)
         Entry ``k`` holds the runs ``lo[k] <= r < hi[k]``.
     widths : tuple of int
-        The networks' ``(n_in, hidden, n_out)``.
+        The networks' ``(n_in, hidden, n_out)``: each run draws
+        ``n_parameters(*widths)`` normals from its stream.
+    bias : {"scaled", "zero"}
+        As in :func:`xorsweep.init_population`: ``"zero"`` zeroes the biases
+        of the same draw (runs differing only in ``bias`` share their weights).
 
     Returns
     -------
@@ -142,6 +186,7 @@ def seeded_population(
         unpack_parameters(z, *widths),
         np.repeat(np.asarray(h_std, dtype=np.float64), counts),
         np.repeat(np.asarray(o_std, dtype=np.float64), counts),
+        bias=bias,
     )
 
 
@@ -150,10 +195,11 @@ def block_population(task: BlockTask) -> tuple[Population, np.ndarray]:
 
     Runs are ordered by entry, then by run index (see :func:`seeded_population`).
     """
-    config, table = task.config, truth_table(task.config.data)
+    table = task.config.table
     lo, hi = np.asarray(task.lo, dtype=np.int64), np.asarray(task.hi, dtype=np.int64)
     points = (task.hidden_std, task.output_std, task.lr)
-    pop = seeded_population(config.seed, points, lo, hi, (table.n_in, config.hidden, table.n_out))
+    widths = (table.n_in, task.hidden, table.n_out)
+    pop = seeded_population(task.config.seed, points, lo, hi, widths, task.bias)
     return pop, np.repeat(np.asarray(task.lr, dtype=np.float64), hi - lo)
 
 
@@ -166,10 +212,19 @@ def compute_block(task: BlockTask) -> dict[str, np.ndarray]:
     (:meth:`~xorsweep.sweeps.config.SweepConfig.settled`).
     """
     pop, lrs = block_population(task)
-    config, table = task.config, truth_table(task.config.data)
-    engine = resolve(config.engine, table.n_in, config.hidden, table.n_out)  # compiled once
+    config, table = task.config, task.config.table
+    # compiled once per shape and activation in a process
+    engine = resolve(config.engine, table.n_in, task.hidden, table.n_out, task.activation)
     job = TrainingJob(
-        pop, config.epochs, lrs, table, update=config.update, block_size=pop.runs, engine=engine
+        pop,
+        config.epochs,
+        lrs,
+        table,
+        update=config.update,
+        activation=task.activation,
+        gradient=task.gradient,
+        block_size=pop.runs,
+        engine=engine,
     )
     results = run_training(job)
     return {name: results[name] for name in VARIABLES}
