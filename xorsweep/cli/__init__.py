@@ -41,15 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(path: str, selections: list[str]) -> Any:
-    """The results at ``path``, the slice ``selections`` chose; refused if they cannot be
-    read and fitted in this machine's memory."""
+def _open(path: str, selections: list[str], keep: tuple[str, ...] | None = ()) -> Any:
+    """The results at ``path``, the slice ``selections`` chose (dimensions in ``keep``,
+    or all if None, may stay); refused if they cannot be read and fitted in memory."""
     from .. import budget
     from ..selection import select_slice
     from ..store import open_results
 
     budget.check_readable(path, budget.available_memory())
-    return select_slice(open_results(path), selections)
+    return select_slice(open_results(path), selections, keep)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

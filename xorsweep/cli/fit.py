@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from .options import EXIT, add_level, add_select, command, integer
 
@@ -20,7 +21,12 @@ def add(subparsers: argparse._SubParsersAction) -> None:
             "Fit the mean total loss against log(hidden std) near its minimum in the results "
             "in STORE (xorsweep.fit_optimum: the optimal std with a bootstrap confidence "
             "interval, the fitted loss at 1/sqrt(2) and 1), then measure the article's five "
-            "claims (xorsweep.claims), and print both. The exit status is 1 if the fit "
+            "claims (xorsweep.claims), and print both. A store with more grid dimensions "
+            "(output_std, lr, hidden, activation, gradient, bias) is fitted slice by slice "
+            "(xorsweep.fit_slices), unless --select chooses one: a row per slice with the "
+            "optimum, each initialization rule's std, whether it lies in the interval and the "
+            "loss penalty of using it. --surface fits the joint optimum of the hidden and "
+            "output stds (xorsweep.fit_surface). The exit status is 1 if a fit "
             "failed (the output says why). " + EXIT
         ),
     )
@@ -33,6 +39,13 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         "to standard output (default: no JSON)",
     )
     add_select(parser, "fit")
+    parser.add_argument(
+        "--surface",
+        action="store_true",
+        help="fit the joint optimum over hidden_std x output_std (a store with an output_std "
+        "dimension of 3 values or more; --select any other dimension): the optimum, its "
+        "confidence region and each rule's pair, Glorot's with its loss relative to the optimum",
+    )
     parser.add_argument(
         "--n-boot", type=integer, default=1000, help="bootstrap replicates of every interval"
     )
@@ -47,7 +60,8 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         "--method",
         default="fit",
         choices=("fit", "interpolate"),
-        help="losses of claims 1 and 2: the fitted curve, or the interpolated means",
+        help="losses of claims 1 and 2: the fitted curve, or the interpolated means "
+        "(claims: one slice only)",
     )
     parser.add_argument(
         "--small-std", type=float, default=0.05, help="hidden std of the plateau claim's networks"
@@ -68,7 +82,12 @@ def run(args: argparse.Namespace) -> int:
     path = getattr(args, "json", None)
     if path not in (None, "-"):
         outputs.writable_file(path, "--json")
-    ds = args.read_store(args.store, getattr(args, "select", []))
+    selections = getattr(args, "select", [])
+    ds = args.read_store(args.store, selections, None)
+    if args.surface:
+        return _surface(args, ds, path)
+    if any(ds.sizes[d] > 1 for d in ds.dims if d not in ("hidden_std", "run")):
+        return _slices(args, ds, path)
     fit = fit_optimum(
         ds,
         degree=args.degree,
@@ -98,4 +117,65 @@ def run(args: argparse.Namespace) -> int:
     print(claims_text(table))
     if path is not None:
         print(f"\nwrote {path}")
+    return 0 if fit.ok else 1
+
+
+def _selection(ds: Any) -> dict[str, Any]:
+    """The store's slice that ``ds`` is: its grid dimensions chosen by ``--select``."""
+    return {name: c.item() for name, c in ds.coords.items() if c.ndim == 0 and name != "run"}
+
+
+def _write(path: str | None, document: dict[str, Any], text: str) -> None:
+    """Print ``text``, and the JSON ``document`` to ``path`` ('-': print only the JSON)."""
+    from ..report import json_text
+
+    if path == "-":
+        print(json_text(document))
+        return
+    print(text)
+    if path is not None:
+        Path(path).write_text(json_text(document) + "\n", encoding="utf-8")
+        print(f"\nwrote {path}")
+
+
+def _slices(args: argparse.Namespace, ds: Any, path: str | None) -> int:
+    """Fit every slice of ``ds``; a row each. Exit status 1 if one failed."""
+    from ..slices import fit_slices
+    from .grid_fits import slice_records, slices_text
+
+    fits = fit_slices(ds, degree=args.degree, level=args.level, n_boot=args.n_boot, rng=args.seed)
+    settings = ("model", "degree", "level", "smooth", "min_runs", "min_points", "n_boot")
+    document = {
+        "store": str(args.store),
+        "selection": _selection(ds),
+        "dims": list(fits.optimum.dims),
+        "settings": {name: fits.attrs[name] for name in (*settings, "confidence")},
+        "slices": slice_records(fits),
+    }
+    _write(path, document, slices_text(fits))
+    return 0 if bool(fits.ok.all()) else 1
+
+
+def _surface(args: argparse.Namespace, ds: Any, path: str | None) -> int:
+    """Fit the joint optimum of the hidden and output stds of ``ds``."""
+    from ..selection import select_slice
+    from ..surface import fit_surface
+    from .grid_fits import surface_record, surface_text
+
+    if "output_std" not in ds.dims:
+        raise ValueError(
+            f"--surface needs a store with an output_std dimension of 3 values or more (made "
+            f"by xorsweep sweep --output-std MIN:MAX:N); {args.store} has the dimensions "
+            f"{', '.join(d for d in ds.dims)}"
+        )
+    ds = select_slice(ds, [], keep=("output_std",))  # any other dimension: one value
+    fit = fit_surface(
+        ds, degree=args.degree, level=args.level, n_boot=args.n_boot, rng=args.seed, errors="ignore"
+    )
+    document = {
+        "store": str(args.store),
+        "selection": _selection(ds),
+        "surface": surface_record(fit),
+    }
+    _write(path, document, surface_text(fit))
     return 0 if fit.ok else 1
