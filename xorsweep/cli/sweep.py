@@ -128,7 +128,7 @@ def _grid(args: argparse.Namespace) -> dict[str, Any]:
     from ..network import BIASES
     from ..training import MAX_LR
 
-    grid = {
+    return {
         "output_std": axes.numbers(args.output_std, "--output-std", glorot=True),
         "lr": axes.numbers(args.lr, "--lr", upper=MAX_LR),
         "hidden": axes.widths(args.hidden),
@@ -137,7 +137,6 @@ def _grid(args: argparse.Namespace) -> dict[str, Any]:
         "bias": axes.names(args.bias, "--bias", BIASES),
         "data": read_table(args.data),
     }
-    return grid
 
 
 def run(args: argparse.Namespace) -> int:
