@@ -3,7 +3,9 @@
 Each subcommand is a module of this package (:mod:`.sweep`, :mod:`.figures`,
 :mod:`.fit`, :mod:`.reproduce`) with an ``add(subparsers)`` function that
 declares its options and sets ``func`` to its ``run(args)``; options that
-several share live in :mod:`.options`. Output paths are checked writable
+several share live in :mod:`.options`, the study axes' values in
+:mod:`.axes` and :mod:`.tables` (``--data``), and the text of fits over a
+grid in :mod:`.grid_fits`. Output paths are checked writable
 (:mod:`xorsweep.outputs`) and a sweep's cost estimated and checked
 (:mod:`xorsweep.budget`) before any work starts; a command reads a store
 through ``args.read_store`` (:func:`_open`, the one reader); every error is
