@@ -82,7 +82,9 @@ def slices_text(fits: xr.Dataset) -> str:
         row.update({rule: _rule_cell(value) for rule, value in record["rules"].items()})
         rows.append(row)
         if not record["ok"]:
-            said = ", ".join(f"{k}={v}" for k, v in where.items())
+            said = ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in where.items()
+            )
             failed.append(f"  {said}: {record['message']}")
     lines = [
         f"Optimal hidden std of each slice ({fits.attrs['model']}); for each rule, the hidden "
