@@ -51,7 +51,7 @@ def test_a_row_per_slice_with_the_rules(grid_store, capsys):
     assert ("in" if abs(float(glorot.rule_distance)) <= 1 else "out") in cells[3].split()
     for record in slice_records(fits):
         if not record["ok"]:
-            assert f"lr={record['lr']}, hidden={record['hidden']}: {record['message']}" in out
+            assert f"lr={record['lr']:g}, hidden={record['hidden']}: {record['message']}" in out
 
 
 def test_the_slices_as_json(grid_store, tmp_path, capsys):
