@@ -114,6 +114,9 @@ def test_surface_asks_to_select_the_other_dimensions(tmp_path, capsys):
     assert cli.main(["fit", str(path), "--surface", *FAST]) == 2
     err = capsys.readouterr().err
     assert "dimension lr (0.1, 0.2): choose one slice with --select lr=VALUE" in err
+    argv = ["fit", str(path), "--surface", "--select", "output_std=1", "--select", "lr=0.1"]
+    assert cli.main([*argv, *FAST]) == 2
+    assert f"{path} after --select has the dimensions hidden_std, run" in capsys.readouterr().err
     # selected: fitted, and 3 x 3 points of 4 runs are too few: exit 1, the reason printed
     assert cli.main(["fit", str(path), "--surface", "--select", "lr=0.2", *FAST]) == 1
     out = capsys.readouterr().out

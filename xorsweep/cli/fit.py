@@ -165,7 +165,8 @@ def _surface(args: argparse.Namespace, ds: Any, path: str | None) -> int:
     if "output_std" not in ds.dims:
         raise ValueError(
             f"--surface needs a store with an output_std dimension of 3 values or more (made "
-            f"by xorsweep sweep --output-std MIN:MAX:N); {args.store} has the dimensions "
+            f"by xorsweep sweep --output-std MIN:MAX:N); {args.store}"
+            f"{' after --select' if getattr(args, 'select', []) else ''} has the dimensions "
             f"{', '.join(d for d in ds.dims)}"
         )
     ds = select_slice(ds, [], keep=("output_std",))  # any other dimension: one value
