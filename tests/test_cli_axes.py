@@ -45,6 +45,7 @@ def _one_error_line(capsys) -> str:
         (["--output-std", "1:0.1:5"], r"--output-std MIN:MAX:N .*got '1:0.1:5'"),
         (["--output-std", "0.1:1:2.5"], r"--output-std MIN:MAX:N"),
         (["--output-std", "1e301"], r"--output-std must be at most 1e\+300"),
+        (["--output-std", "0.1:1:1e13"], r"--output-std 0.1:1:1e13: a grid of 10,000,000,000,0"),
         (["--lr", "0.1:1:1"], r"--lr MIN:MAX:N .*N >= 2"),
         (["--lr", "0.1,1e7"], r"--lr must be finite and > 0 and <= 1e\+06, got 1e\+07"),
         (["--lr", "glorot"], r"--lr must be a number, a comma-separated list of them or MIN"),

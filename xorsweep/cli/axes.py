@@ -37,6 +37,7 @@ def _items(text: str, option: str) -> list[str]:
 
 def _log_range(text: str, option: str) -> tuple[float, ...]:
     """``MIN:MAX:N``: N values from MIN to MAX, log-spaced like the hidden stds."""
+    from .. import budget
     from ..sweeps.config import article_grid
 
     usage = f"{option} {RANGE_HELP} (0 < MIN < MAX, N >= 2), got {text!r}"
@@ -47,6 +48,10 @@ def _log_range(text: str, option: str) -> tuple[float, ...]:
         raise ValueError(usage) from None
     if len(parts) != 3 or not (0 < lo < hi < math.inf) or not count.is_integer() or count < 2:
         raise ValueError(usage)
+    try:  # before the values are made
+        budget.check_grid(int(count), budget.available_memory())
+    except ValueError as exc:
+        raise ValueError(f"{option} {text}: {exc}") from None
     return tuple(article_grid(int(count), lo, hi).tolist())
 
 
