@@ -353,8 +353,9 @@ def test_cli_selects_a_slice_of_a_larger_grid(tmp_path, capsys):
     xs.sweep(
         [0.3, 1.0, 3.0], runs=4, epochs=100, lr=[0.1, 0.2], store=path, progress=False, workers=1
     )
-    assert xs.cli.main(["fit", str(path), *CLI_FAST]) == 2
-    assert "choose one slice with --select lr=VALUE" in capsys.readouterr().err
+    # without --select: a row per slice (xorsweep.fit_slices); too few runs: exit status 1
+    assert xs.cli.main(["fit", str(path), *CLI_FAST]) == 1
+    assert "2 of 2 slices could not be fitted:\n  lr=0.1: too few" in capsys.readouterr().out
     assert xs.cli.main(["fit", str(path), "--select", "lr=0.3", *CLI_FAST]) == 2
     assert "the store's lr values are 0.1, 0.2" in capsys.readouterr().err
     assert xs.cli.main(["fit", str(path), "--select", "output_std=1", *CLI_FAST]) == 2

@@ -104,7 +104,7 @@ def json_text(value: Any) -> str:
 def fit_json(store: str, results: xr.Dataset, fit: Any, claims_table: pd.DataFrame) -> str:
     """The JSON text of ``xorsweep fit --json``: the store and the slice of it that
     ``results`` are, the fit (a FitResult) and the claims table of :func:`xorsweep.claims`."""
-    selected = {d: float(results[d]) for d in ("output_std", "lr") if d in results.coords}
+    selected = {d: c.item() for d, c in results.coords.items() if c.ndim == 0}
     return json_text(
         {
             "store": store,

@@ -1,7 +1,10 @@
-"""``--select DIM=VALUE``: one slice of results over several output stds or learning rates.
+"""``--select DIM=VALUE``: one slice of results over several grid dimensions.
 
-The figures and the fit need results over ``(hidden_std, run)`` alone; the
-command line's ``--select`` chooses the slice of a larger grid.
+The figures and the article's fit need results over ``(hidden_std, run)``
+alone; the command line's ``--select`` chooses the slice of a larger grid.
+A dimension of numbers (``output_std``, ``lr``, ``hidden``) is matched to the
+nearest stored value; one of names (``activation``, ``gradient``, ``bias``)
+exactly.
 """
 
 from __future__ import annotations
@@ -14,13 +17,50 @@ import xarray as xr
 __all__ = ["select_slice"]
 
 
-def select_slice(ds: xr.Dataset, selections: Sequence[str]) -> xr.Dataset:
+def _listed(values: np.ndarray) -> str:
+    """A dimension's values for a message: numbers as %g, names as they are."""
+    numeric = values.dtype.kind in "iuf"
+    return ", ".join(f"{v:g}" if numeric else str(v) for v in values)
+
+
+def _select_one(ds: xr.Dataset, dim: str, text: str) -> xr.Dataset:
+    """``ds`` at ``dim=text``: the nearest number (to 1e-6), or the same name."""
+    stored = ds[dim].values
+    if stored.dtype.kind not in "iuf":
+        if text not in stored.astype(str):
+            raise ValueError(
+                f"--select {dim}={text}: the store's {dim} values are {_listed(stored)}"
+            )
+        return ds.sel({dim: text})
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"--select {dim}: {text!r} is not a number") from None
+    nearest = stored[np.argmin(np.abs(stored - value))]
+    if abs(float(nearest) - value) > 1e-6 * max(1.0, abs(value)):
+        raise ValueError(f"--select {dim}={text}: the store's {dim} values are {_listed(stored)}")
+    return ds.sel({dim: nearest})
+
+
+def select_slice(
+    ds: xr.Dataset, selections: Sequence[str], keep: Sequence[str] | None = ()
+) -> xr.Dataset:
     """The slice of ``ds`` that ``--select DIM=VALUE`` options choose.
 
-    Each ``DIM`` is a grid dimension besides ``hidden_std``; ``VALUE`` is
-    matched to the nearest stored value, which must agree to 1e-6. Raises
+    Each ``DIM`` is a grid dimension besides ``hidden_std``. Raises
     ValueError, naming ``--select``, for a bad item, or when a grid
-    dimension longer than 1 is left unselected.
+    dimension longer than 1 is left unselected, unless it is in ``keep``
+    (None: every dimension may be left).
+
+    Examples
+    --------
+    >>> ds = xr.Dataset(coords={"hidden_std": [0.5, 1.0], "activation": ["sigmoid", "tanh"]})
+    >>> select_slice(ds, ["activation=tanh"]).activation.item()
+    'tanh'
+    >>> select_slice(ds, [])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the store has a dimension activation (sigmoid, tanh): choose one slice with ...
     """
     for item in selections:
         dim, sep, text = item.partition("=")
@@ -31,23 +71,14 @@ def select_slice(ds: xr.Dataset, selections: Sequence[str]) -> xr.Dataset:
                 f"--select must be DIM=VALUE with DIM a grid dimension of this store besides "
                 f"hidden_std ({allowed}), got {item!r}"
             )
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"--select {dim}: {text!r} is not a number") from None
-        stored = ds[dim].values
-        nearest = float(stored[np.argmin(np.abs(stored - value))])
-        if abs(nearest - value) > 1e-6 * max(1.0, abs(value)):
-            raise ValueError(
-                f"--select {dim}={text}: the store's {dim} values are "
-                f"{', '.join(f'{v:g}' for v in stored)}"
-            )
-        ds = ds.sel({dim: nearest})
-    longer = [d for d in ds.dims if d not in ("hidden_std", "run") and ds.sizes[d] > 1]
+        ds = _select_one(ds, dim, text)
+    if keep is None:
+        return ds
+    longer = [d for d in ds.dims if d not in ("hidden_std", "run", *keep) and ds.sizes[d] > 1]
     if longer:
         dim = longer[0]
         raise ValueError(
-            f"the store has a {dim} dimension ({', '.join(f'{v:g}' for v in ds[dim].values)}): "
+            f"the store has a dimension {dim} ({_listed(ds[dim].values)}): "
             f"choose one slice with --select {dim}=VALUE"
         )
     return ds

@@ -1,0 +1,80 @@
+"""``xorsweep figures``: draw the ten figures from a results store."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..figure_data import FIGURE_NAMES, FORMATS
+from .options import DPI, EXIT, add_select, command, integer
+
+__all__ = ["add", "run", "save_figures"]
+
+
+def add(subparsers: argparse._SubParsersAction) -> None:
+    """Declare ``figures`` and its options."""
+    parser = command(
+        subparsers,
+        "figures",
+        help="draw the article's eight figures and two more from a sweep's results",
+        description=(
+            "Draw the ten figures from the results in STORE and write them into DIR as "
+            f"{FIGURE_NAMES[0]} ... {FIGURE_NAMES[-1]}. Figures 1 to 7 train a few "
+            "example networks (seeded); figures 8 to 10 summarise the sweep. " + EXIT
+        ),
+    )
+    parser.add_argument("store", metavar="STORE", help="results written by `xorsweep sweep`")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        required=True,
+        default=argparse.SUPPRESS,
+        help="directory for the figures (created if missing)",
+    )
+    add_select(parser, "draw")
+    parser.add_argument(
+        "--format", default="png", choices=FORMATS, help="file format of the figures"
+    )
+    parser.add_argument(
+        "--dpi", type=integer, default=DPI, help="resolution of PNG files, dots per inch"
+    )
+    parser.add_argument(
+        "--seed",
+        type=integer,
+        default=0,
+        help="seed of the example networks of figures 1 and 5 to 7",
+    )
+    parser.set_defaults(func=run)
+
+
+def save_figures(data: Any, directory: Path, fmt: str, dpi: int) -> Iterator[Path]:
+    """Draw the ten figures of ``data`` (FigureData) into ``directory`` (made if missing)
+    as NAME.fmt, yielding each path once it is written."""
+    from ..plots import article_figures
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, fig in article_figures(data).items():
+        path = directory / f"{name}.{fmt}"
+        fig.savefig(path, format=fmt, dpi=dpi)
+        yield path
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``xorsweep figures``; returns the exit status."""
+    from .. import outputs
+    from .._checks import check_count
+    from ..figure_data import check_format, figure_data
+
+    fmt = check_format(args.format)
+    dpi = check_count(args.dpi, "--dpi", minimum=10)
+    out = outputs.writable_directory(args.out, "--out")
+    ds = args.read_store(args.store, getattr(args, "select", []))
+    output_std = float(ds["output_std"]) if "output_std" in ds.coords else None
+    data = figure_data(ds, seed=args.seed, output_std=output_std)
+    for note in data.notes:
+        print(f"note: {note}")
+    for path in save_figures(data, out, fmt, dpi):
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,137 @@
+"""Options and checks that several subcommands share.
+
+A subcommand's module declares its own options; those that more than one
+command takes (how a sweep runs, the slice of a store, the fit's window) and
+the parsing of integers and stds live here, once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from ..engines import ENGINES
+from ..network import ARTICLE_OUTPUT_STD
+from ..training import ARTICLE_EPOCHS, ARTICLE_LR
+
+__all__ = [
+    "ARTICLE",
+    "DPI",
+    "EXIT",
+    "MAX_STD",
+    "SATURATED_STD",
+    "add_execution",
+    "add_level",
+    "add_select",
+    "check_std",
+    "command",
+    "integer",
+]
+
+#: A larger std can draw initial weights that overflow float64 (from about 1e307 on).
+MAX_STD = 1e300
+#: From about this std up the sigmoids start saturated, and results stop changing with the
+#: std (512 networks trained 2,000 epochs at stds 1e6 to 1e19 score as at 1e300, bit for bit).
+SATURATED_STD = 1e6
+#: Said in the description of every command that computes.
+EXIT = "Exit status 2, with one line why: bad input, unwritable path, too little memory or disk."
+#: What ``--engine`` chooses (:mod:`xorsweep.engines`).
+_ENGINE = (
+    "training engine: numba (a fused compiled kernel, several times faster), numpy (the "
+    "exactness anchor; they agree to about 1e-12), or auto: numba where it compiles, else numpy "
+    "with a warning. A store is resumed with the engine that made it; another is refused"
+)
+#: Resolution of PNG figures, dots per inch (``figures --dpi``, and ``reproduce``).
+DPI = 150
+#: The article's training, as the descriptions say it.
+ARTICLE = f"output std {ARTICLE_OUTPUT_STD:g}, lr {ARTICLE_LR:g}, {ARTICLE_EPOCHS:,} epochs"
+
+
+def command(
+    subparsers: argparse._SubParsersAction, name: str, **text: str
+) -> argparse.ArgumentParser:
+    """A subcommand's parser (``text``: its help and description), showing every default."""
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+    return subparsers.add_parser(name, formatter_class=formatter, **text)
+
+
+def integer(text: str) -> int:
+    """An integer option, written as 10000, 10_000 or 1e4 (a whole number)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}")
+    return int(value)
+
+
+def add_execution(parser: argparse.ArgumentParser) -> None:
+    """Where, how and how long a sweep runs: options of ``sweep`` and ``reproduce``."""
+    parser.add_argument("--engine", default="auto", choices=ENGINES, help=_ENGINE)
+    parser.add_argument(
+        "--workers",
+        type=integer,
+        default=argparse.SUPPRESS,
+        help="local worker processes (default: every CPU this process may use)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=argparse.SUPPRESS,
+        help="run the blocks on this Dask scheduler, e.g. tcp://10.0.0.1:8786, instead of "
+        "local processes (default: local)",
+    )
+    parser.add_argument(
+        "--max-hours",
+        type=float,
+        default=24.0,
+        metavar="H",
+        help="refuse a sweep whose estimated compute time is longer (the estimate, from a "
+        "short timed training, is printed before the sweep starts; 'inf' for no limit)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+
+def add_select(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--select DIM=VALUE``: the slice of a store with extra dimensions to ``what``."""
+    parser.add_argument(
+        "--select",
+        metavar="DIM=VALUE",
+        action="append",
+        default=argparse.SUPPRESS,
+        help=f"for a store with output_std or lr dimensions: the slice to {what}, e.g. "
+        f"--select output_std={ARTICLE_OUTPUT_STD:g} (repeat for each dimension; the nearest "
+        "stored value, which must agree to 1e-6) (default: none)",
+    )
+
+
+def add_level(parser: argparse.ArgumentParser) -> None:
+    """``--level``: the fit's window, as a fraction of the minimum."""
+    from ..reproduction import ANALYSIS_DEFAULTS
+
+    parser.add_argument(
+        "--level",
+        type=float,
+        default=ANALYSIS_DEFAULTS["level"],
+        help="fit window: points whose smoothed mean is within this fraction of the minimum "
+        "(a failed fit may suggest a larger or smaller one)",
+    )
+
+
+def check_std(value: float, option: str) -> None:
+    """Refuse a std that can overflow; say so when it is past saturation."""
+    if value > MAX_STD:
+        raise ValueError(
+            f"{option} must be at most {MAX_STD:g} (a larger std can draw initial weights "
+            f"that overflow float64), got {value:g}"
+        )
+    if value >= SATURATED_STD:
+        print(
+            f"note: {option} {value:g}: from a std of about {SATURATED_STD:g} up the sigmoids "
+            "start saturated, and the results no longer change with the std"
+        )
