@@ -24,6 +24,7 @@ __all__ = [
     "Population",
     "SurfaceFit",
     "SweepConfig",
+    "TrainingState",
     "TruthTable",
     "UPDATES",
     "__version__",
@@ -55,6 +56,7 @@ __all__ = [
     "tail_test",
     "to_article_frame",
     "train",
+    "train_on",
     "truth_table",
     "wilson_interval",
     "xnor",
@@ -97,6 +99,8 @@ _SOURCES = {
     "to_article_frame": "sweeps.results",
     "UPDATES": "training",
     "train": "training",
+    "TrainingState": "training_state",
+    "train_on": "training_state",
     "TruthTable": "truth_tables",
     "and_": "truth_tables",
     "or_": "truth_tables",
@@ -139,4 +143,5 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .sweeps.run import sweep
     from .tails import tail_test
     from .training import UPDATES, train
+    from .training_state import TrainingState, train_on
     from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor
