@@ -34,6 +34,7 @@ __all__ = [
     "basin_map",
     "basin_summary",
     "claims",
+    "continue_runs",
     "converged_between",
     "diagnose",
     "direction_slice",
@@ -68,6 +69,7 @@ _SOURCES = {
     "reference": "reference",
     "ENGINES": "engines",
     "claims": "article_claims",
+    "continue_runs": "continuation",
     "BasinSlice": "basins",
     "basin_map": "basins",
     "basin_summary": "basins",
@@ -128,6 +130,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
     from .article_claims import claims
     from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
+    from .continuation import continue_runs
     from .end_states import diagnose, state_shares
     from .engines import ENGINES
     from .fit import FitResult, fit_optimum
