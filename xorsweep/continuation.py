@@ -116,8 +116,10 @@ def continue_runs(
     >>> import xorsweep as xs
     >>> ds = xs.sweep([0.5, 2.0], runs=4, epochs=300, workers=1, progress=False)
     >>> longer = continue_runs(ds, 2000)  # every run that failed within 300 epochs
-    >>> longer.attrs["first_epoch"], longer.attrs["epochs"], longer.sizes["run"]
-    (300, 2000, 8)
+    >>> longer.attrs["first_epoch"], longer.attrs["epochs"]
+    (300, 2000)
+    >>> longer.sizes["run"] == int(ds.converged_epoch.isnull().sum())
+    True
     >>> again = xs.train(xs.replay(ds, 3, hidden_std=2.0), 2000, engine=longer.attrs["engine"])
     >>> one = longer.where((longer.hidden_std == 2.0) & (longer.source_run == 3), drop=True)
     >>> bool(one.total_loss[0] == again.total_loss[0])
@@ -286,7 +288,7 @@ def _positions(frame: pd.DataFrame, source: xr.Dataset, dim: str) -> np.ndarray:
     bad = values[found] != wanted
     if bad.any():
         raise ValueError(
-            f"select names {dim}={wanted[bad][0]!r}, which the results do not hold "
+            f"select names {dim}={wanted[bad][0].item()!r}, which the results do not hold "
             f"({int(bad.sum())} such value(s))"
         )
     return found.astype(np.int64)
