@@ -120,9 +120,10 @@ def continue_runs(
     (300, 2000)
     >>> longer.sizes["run"] == int(ds.converged_epoch.isnull().sum())
     True
-    >>> again = xs.train(xs.replay(ds, 3, hidden_std=2.0), 2000, engine=longer.attrs["engine"])
-    >>> one = longer.where((longer.hidden_std == 2.0) & (longer.source_run == 3), drop=True)
-    >>> bool(one.total_loss[0] == again.total_loss[0])
+    >>> first = longer.isel(run=0)  # the same bits as training that run in one go:
+    >>> pop = xs.replay(ds, int(first.source_run), hidden_std=float(first.hidden_std))
+    >>> again = xs.train(pop, 2000, engine=longer.attrs["engine"])
+    >>> bool(again.total_loss[0] == first.total_loss)
     True
     """
     source = _source(results)
