@@ -6,7 +6,7 @@ import xarray as xr
 
 import xorsweep as xs
 from xorsweep import continued_store
-from xorsweep.continuation import continue_runs, state_of
+from xorsweep.continuation import continue_runs, state_of, with_continued
 from xorsweep.reference import train_one
 from xorsweep.training import train_arrays
 from xorsweep.training_state import TrainingState, train_on, train_on_arrays
@@ -240,3 +240,22 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(sweep, tmp_path):
     assert sorted(p.name for p in path.rglob("*")) == before
     with pytest.raises(ValueError, match="results must be a sweep's results"):
         continue_runs(xs.train(xs.init_population(2, seed=0), 10), 500)
+
+
+def test_survival_up_to_the_continued_epochs(sweep):
+    longer = continue_runs(sweep, 3000)  # every unconverged run
+    both = with_continued(sweep, longer)
+    direct = xs.sweep([0.3, 1.0, 4.0], runs=10, epochs=3000, lr=0.5, workers=1, progress=False)
+    failed = sweep.converged_epoch.isnull()
+    assert both.converged_epoch.where(failed).equals(direct.converged_epoch.where(failed))
+    assert both.epochs_trained.where(failed).fillna(0).max() == 3000
+    assert float(both.epochs_trained.where(~failed).max()) == 300
+    curves = xs.survival_curves(both, epochs="epochs_trained", grid=[300, 3000])
+    at_end = both.converged_epoch.isnull().mean("run")
+    np.testing.assert_allclose(curves.survival.sel(epoch=3000), at_end.values, rtol=1e-12)
+    late = xs.converged_between(both, 300, 3000, epochs="epochs_trained")
+    assert (late.share_high > 0).all()  # an honest interval even where no run converged late
+    sample = with_continued(sweep, continue_runs(sweep, 3000, runs_per_std=2))
+    assert int((sample.epochs_trained == 3000).sum()) == 6
+    with pytest.raises(ValueError, match="continued holds runs of other results"):
+        with_continued(direct, longer)

@@ -60,6 +60,7 @@ __all__ = [
     "train_on",
     "truth_table",
     "wilson_interval",
+    "with_continued",
     "xnor",
     "xor",
 ]
@@ -70,6 +71,7 @@ _SOURCES = {
     "ENGINES": "engines",
     "claims": "article_claims",
     "continue_runs": "continuation",
+    "with_continued": "continuation",
     "BasinSlice": "basins",
     "basin_map": "basins",
     "basin_summary": "basins",
@@ -130,7 +132,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
     from .article_claims import claims
     from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
-    from .continuation import continue_runs
+    from .continuation import continue_runs, with_continued
     from .end_states import diagnose, state_shares
     from .engines import ENGINES
     from .fit import FitResult, fit_optimum

@@ -32,7 +32,7 @@ from .truth_tables import truth_table
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["SELECTIONS", "continue_runs", "state_of"]
+__all__ = ["SELECTIONS", "continue_runs", "state_of", "with_continued"]
 
 #: The selections ``continue_runs`` knows by name.
 SELECTIONS = ("unconverged", "all")
@@ -156,6 +156,67 @@ def continue_runs(
     return out
 
 
+def with_continued(results: xr.Dataset, continued: xr.Dataset) -> xr.Dataset:
+    """A sweep's results with the convergence of its continued runs, for survival curves.
+
+    Parameters
+    ----------
+    results : xarray.Dataset
+        A sweep's results.
+    continued : xarray.Dataset
+        Runs of those results trained on by :func:`continue_runs`.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``results`` with ``converged_epoch`` and ``converged`` (if present) of
+        the continued runs replaced by theirs, and ``epochs_trained`` over the
+        results' dimensions: the sweep's epochs, or the continued ones. Pass
+        ``epochs="epochs_trained"`` to :func:`xorsweep.survival_curves` or
+        :func:`xorsweep.converged_between`: the runs not continued are censored
+        where the sweep stopped, which leaves the Kaplan-Meier estimate unbiased
+        when the continued runs were drawn at random (``runs_per_std``). A
+        run that converged within the sweep keeps its epoch (it was not
+        followed further).
+
+    Examples
+    --------
+    >>> import xorsweep as xs
+    >>> ds = xs.sweep([1.0], runs=50, epochs=300, lr=0.5, workers=1, progress=False)
+    >>> both = with_continued(ds, continue_runs(ds, 3000, runs_per_std=10))
+    >>> int((both.epochs_trained == 3000).sum())
+    10
+    >>> curves = xs.survival_curves(both, epochs="epochs_trained")
+    >>> float(curves.epoch[-1])
+    3000.0
+    """
+    if not isinstance(continued, xr.Dataset) or continued.attrs.get("schema") != CONTINUED_SCHEMA:
+        raise ValueError("continued must be the results of continue_runs")
+    results = _source(results)
+    same = [k for k in ("seed", "data", "hidden") if continued.attrs.get(k) != results.attrs.get(k)]
+    if same or continued.attrs.get("first_epoch") != results.attrs["epochs"]:
+        raise ValueError(
+            "continued holds runs of other results (different "
+            f"{', '.join(same) or 'epochs: its first_epoch is not their epochs'})"
+        )
+    dims = _grid_dims(results)
+    links = pd.DataFrame({k: continued[k].values for k in LINK}).rename(
+        columns={"source_run": "run"}
+    )
+    index = tuple(_positions(links, results, dim, "continued") for dim in (*dims, "run"))
+    out = results.copy()
+    like = results["converged_epoch"].transpose(*dims, "run")
+    conv = like.values.copy()
+    conv[index] = continued["converged_epoch"].values
+    trained = np.full(conv.shape, float(results.attrs["epochs"]))
+    trained[index] = float(continued.attrs["epochs"])
+    out["converged_epoch"] = like.copy(data=conv)
+    out["epochs_trained"] = (like.dims, trained, {"long_name": "epochs trained"})
+    if "converged" in out:
+        out["converged"] = out["converged_epoch"].notnull()
+    return out
+
+
 def _source(results: object) -> xr.Dataset:
     """The results as a Dataset: read from a store if a path, checked to be a sweep's."""
     if isinstance(results, (str, os.PathLike)):
@@ -276,11 +337,13 @@ def _by_coordinates(
     return mask
 
 
-def _positions(frame: pd.DataFrame, source: xr.Dataset, dim: str) -> np.ndarray:
+def _positions(
+    frame: pd.DataFrame, source: xr.Dataset, dim: str, what: str = "select"
+) -> np.ndarray:
     values = np.atleast_1d(source[dim].values)
     if dim not in frame.columns:
         if values.size != 1:
-            raise ValueError(f"select must give {dim}: the results have {values.size} values")
+            raise ValueError(f"{what} must give {dim}: the results have {values.size} values")
         return np.zeros(len(frame), np.int64)
     wanted = frame[dim].to_numpy()
     order = np.argsort(values)
@@ -289,7 +352,7 @@ def _positions(frame: pd.DataFrame, source: xr.Dataset, dim: str) -> np.ndarray:
     bad = values[found] != wanted
     if bad.any():
         raise ValueError(
-            f"select names {dim}={wanted[bad][0].item()!r}, which the results do not hold "
+            f"{what} names {dim}={wanted[bad][0].item()!r}, which the results do not hold "
             f"({int(bad.sum())} such value(s))"
         )
     return found.astype(np.int64)
