@@ -15,10 +15,14 @@ engine, ``--runs`` networks (std 1, XOR) and ``--epochs`` epochs, timed:
   which recomputes those epochs once; against ``train`` of ``start + epochs``.
 
 Ratios are time over the time of ``train`` of as many epochs: 1 means the
-continuation costs what its epochs cost. Run from the repository root::
+continuation costs what its epochs cost. With ``--kernel-against FILE``, also
+the fused kernel (``train_block``, 1,000 epochs) against another version of
+``xorsweep/fused.py`` (another checkout's), both loaded into this process and
+called in 16 alternating turns. Run from the repository root::
 
     python benchmarks/bench_continue.py            # 10,000 runs, 2,000 epochs, 5 turns
     python benchmarks/bench_continue.py --quick    # 2,000 runs, 1,000 epochs, 3 turns
+    python benchmarks/bench_continue.py --engines numba --kernel-against ../main/xorsweep/fused.py
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
+import importlib.util  # noqa: E402
 import io  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -104,6 +110,32 @@ def time_engine(engine: str, runs: int, start: int, epochs: int, repeats: int) -
     return {name: statistics.median(values) for name, values in turns.items()}
 
 
+def kernel_against(path: str, runs: int, turns: int = 16) -> str:
+    """This checkout's fused kernel against the one in ``path``, alternating in one process."""
+    from xorsweep import fused
+
+    spec = importlib.util.spec_from_file_location("xorsweep.fused_other", path)
+    other = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = other  # numba's cache finds its functions by module name
+    spec.loader.exec_module(other)
+    pop, table, lr = xs.init_population(runs, hidden_std=1.0, seed=0), xs.xor(), np.full(runs, 0.1)
+    times: dict[object, list[float]] = {fused: [], other: []}
+    for module in times:
+        module.train_block(pop[:64], table, lr[:64], 2, "article", None)  # compile or load
+    for turn in range(turns):
+        for module in (fused, other) if turn % 2 else (other, fused):
+            times[module].append(
+                cpu_seconds(module.train_block, pop, table, lr, 1000, "article", None)
+            )
+    ours, theirs = statistics.median(times[fused]), statistics.median(times[other])
+    rate = runs * 1000 / 1e6
+    return (
+        f"fused kernel, {runs:,} runs, 1,000 epochs, {turns} alternating turns: this checkout "
+        f"{rate / ours:.1f} M net-epochs/s, {path} {rate / theirs:.1f} M "
+        f"(time ratio {ours / theirs:.3f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000, help="networks")
@@ -112,6 +144,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="turns (median)")
     parser.add_argument("--engines", nargs="+", default=["numba", "numpy"])
     parser.add_argument("--quick", action="store_true", help="2,000 runs, 1,000 epochs, 3 turns")
+    parser.add_argument("--kernel-against", metavar="FILE", help="another fused.py to time against")
     args = parser.parse_args()
     if args.quick:
         args.runs, args.epochs, args.repeats = 2_000, 1_000, 3
@@ -142,6 +175,8 @@ def main() -> None:
         "\nRatios: time over train's time for as many epochs (continue_runs from a sweep: "
         "over train of the sweep's epochs plus those trained on)."
     )
+    if args.kernel_against:
+        print(kernel_against(args.kernel_against, args.runs))
 
 
 if __name__ == "__main__":
