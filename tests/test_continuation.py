@@ -259,3 +259,12 @@ def test_survival_up_to_the_continued_epochs(sweep):
     assert int((sample.epochs_trained == 3000).sum()) == 6
     with pytest.raises(ValueError, match="continued holds runs of other results"):
         with_continued(direct, longer)
+
+
+def test_another_engine_than_the_sweeps_is_checked_to_rounding(sweep):
+    other = "numpy" if sweep.attrs["engine"] == "numba" else "numba"
+    same = continue_runs(sweep, 700)
+    moved = continue_runs(sweep, 700, engine=other)
+    assert moved.attrs["engine"] == other and same.attrs["engine"] == sweep.attrs["engine"]
+    np.testing.assert_allclose(moved.total_loss, same.total_loss, rtol=1e-10)
+    assert state_of(moved).engine == other  # goes on with the engine that made it
