@@ -268,3 +268,15 @@ def test_another_engine_than_the_sweeps_is_checked_to_rounding(sweep):
     assert moved.attrs["engine"] == other and same.attrs["engine"] == sweep.attrs["engine"]
     np.testing.assert_allclose(moved.total_loss, same.total_loss, rtol=1e-10)
     assert state_of(moved).engine == other  # goes on with the engine that made it
+
+
+def test_from_a_sweeps_store_path(tmp_path):
+    path = tmp_path / "sweep.zarr"
+    ds = xs.sweep([0.3, 1.0], runs=6, epochs=200, lr=0.5, workers=1, progress=False, store=path)
+    from_path = continue_runs(path, 900, select="all")
+    xr.testing.assert_identical(
+        from_path.drop_attrs(), continue_runs(ds, 900, select="all").drop_attrs()
+    )
+    with pytest.raises(ValueError, match="store path"):  # a file is no store
+        (tmp_path / "file").write_text("x")
+        continue_runs(tmp_path / "file", 900)

@@ -22,7 +22,13 @@ import pandas as pd
 import xarray as xr
 
 from ._checks import check_count
-from .continued_store import CONTINUED_SCHEMA, continued_path_state, open_continued, write_continued
+from .continued_store import (
+    CONTINUED_SCHEMA,
+    continued_path_state,
+    holds_continued,
+    open_continued,
+    write_continued,
+)
 from .engines import check_engine
 from .network import PARAMETER_NAMES, Population
 from .training import DEFAULT_BLOCK
@@ -220,7 +226,7 @@ def with_continued(results: xr.Dataset, continued: xr.Dataset) -> xr.Dataset:
 def _source(results: object) -> xr.Dataset:
     """The results as a Dataset: read from a store if a path, checked to be a sweep's."""
     if isinstance(results, (str, os.PathLike)):
-        if continued_path_state(results) == "store":  # raises for a file or other contents
+        if holds_continued(results):
             return open_continued(results)
         from .store import open_results  # a sweep's store (it explains other contents)
 

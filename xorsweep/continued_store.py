@@ -22,10 +22,25 @@ from .store import remove_abandoned
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["CONTINUED_SCHEMA", "continued_path_state", "open_continued", "write_continued"]
+__all__ = [
+    "CONTINUED_SCHEMA",
+    "continued_path_state",
+    "holds_continued",
+    "open_continued",
+    "write_continued",
+]
 
 #: Marks a directory as a store of continued runs (root attribute ``schema``).
 CONTINUED_SCHEMA = "xorsweep.continued/1"
+
+
+def holds_continued(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a directory whose Zarr root is marked as continued runs."""
+    meta = Path(path) / "zarr.json"
+    try:
+        return json.loads(meta.read_text()).get("attributes", {}).get("schema") == CONTINUED_SCHEMA
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def continued_path_state(path: str | os.PathLike) -> str:
