@@ -263,11 +263,15 @@ def test_survival_up_to_the_continued_epochs(sweep):
 
 def test_another_engine_than_the_sweeps_is_checked_to_rounding(sweep):
     other = "numpy" if sweep.attrs["engine"] == "numba" else "numba"
-    same = continue_runs(sweep, 700)
-    moved = continue_runs(sweep, 700, engine=other)
+    same = continue_runs(sweep, 701)
+    moved = continue_runs(sweep, 701, engine=other)
     assert moved.attrs["engine"] == other and same.attrs["engine"] == sweep.attrs["engine"]
     np.testing.assert_allclose(moved.total_loss, same.total_loss, rtol=1e-10)
     assert state_of(moved).engine == other  # goes on with the engine that made it
+    further = continue_runs(moved, 1500, select="all")  # NumPy's unfinished group carried
+    for i in (0, further.sizes["run"] - 1):
+        again = _again(sweep, further, i, 1500)
+        assert np.array_equal(again["total_loss"][0], further.total_loss.values[i])
 
 
 def test_from_a_sweeps_store_path(tmp_path):
