@@ -1,10 +1,21 @@
-"""Small seeded fixtures shared by the tests."""
+"""Small seeded fixtures shared by the tests, and numba's cache when pytest-xdist runs them."""
+
+import os
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
 
 matplotlib.use("Agg")
+
+# With pytest-xdist (``-n 2``) each worker process keeps its own numba cache: numba numbers
+# a function's cached shapes from its index file, so two processes that compile different
+# shapes at once can file one shape's machine code under the other's entry. Set before
+# anything imports numba, which reads it once.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    _base = os.environ.get("NUMBA_CACHE_DIR") or Path(__file__).parents[1] / ".pytest_cache"
+    os.environ["NUMBA_CACHE_DIR"] = str(Path(_base) / "numba" / os.environ["PYTEST_XDIST_WORKER"])
 
 
 @pytest.fixture

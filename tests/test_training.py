@@ -121,7 +121,7 @@ def test_per_run_lr_matches_reference(engine):
         (xs.and_(), 2),
         (xs.or_(), 1),
         (xs.xnor(), 3),
-        (xs.xor(), 5),
+        (xs.xor(), 8),
         (xs.parity(3), 4),
         (xs.parity(1), 2),
     ],
@@ -224,7 +224,7 @@ def test_large_std_is_finite_and_quiet(engine):
 
 
 def test_dataset_layout(engine):
-    pop = xs.init_population(3, hidden=4, seed=18)
+    pop = xs.init_population(3, hidden=3, seed=18)
     ds = xs.train(pop, 10, engine=engine)
     assert ds.hidden_weights.dims == ("run", "input", "hidden")
     assert ds.hidden_bias.dims == ("run", "hidden")
