@@ -381,7 +381,7 @@ def _to_dataset(links: pd.DataFrame, parts: list, attrs: Mapping, trained: int) 
     shapes = {"total_loss": (), "final_loss": (), "converged_epoch": (), "last_wrong": ()}
     shapes.update(loss_sum=(2,), pending=state.pending.shape[1:])
     out = {name: np.empty((runs, *shape)) for name, shape in shapes.items()}
-    out["last_wrong"] = out["last_wrong"].astype(np.int64)
+    out["last_wrong"] = np.empty(runs, np.int64)
     n_in, n_out = state.population.hidden_weights.shape[1], state.population.output_bias.shape[2]
     sizes = {"input": n_in, "unit": width, "output": n_out}
     for name, dims in _PARAM_DIMS.items():
