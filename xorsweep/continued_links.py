@@ -195,20 +195,24 @@ def links_at(source: xr.Dataset, flat: np.ndarray) -> pd.DataFrame:
     """The links of the runs at flat positions ``flat`` of a sweep's results over
     (:func:`grid_dims`..., run), without ``position``."""
     dims = grid_dims(source)
-    index = np.unravel_index(flat, source["converged_epoch"].transpose(*dims, "run").shape)
+    shape = source["converged_epoch"].transpose(*dims, "run").shape
+    index = np.unravel_index(flat, shape)
     coords = {dim: source[dim].values[index[k]] for k, dim in enumerate(dims)}
-    rest = [d for d in dims if d != "hidden_std"]
-    keys = list(zip(*(coords[d].tolist() for d in rest), strict=True)) if rest else [()] * flat.size
+    rest = [k for k, d in enumerate(dims) if d != "hidden_std"]
+    keys = np.zeros(flat.size, np.int64)  # which point of the dimensions after hidden_std
+    if rest:
+        keys = np.ravel_multi_index([index[k] for k in rest], [shape[k] for k in rest])
+    _, first, codes = np.unique(keys, return_index=True, return_inverse=True)
     some_std = {"hidden_std": coords["hidden_std"][0]} if "hidden_std" in coords else {}
-    points = {  # the point of each distinct key (any hidden std: it does not change the rest)
-        key: point_setting(source, **some_std, **dict(zip(rest, key, strict=True)))
-        for key in dict.fromkeys(keys)
-    }
+    points = [  # at any hidden std: it does not change the rest of the point
+        point_setting(source, **some_std, **{dims[k]: coords[dims[k]][j] for k in rest})
+        for j in first
+    ]
     table = {
-        name: [getattr(points[key][1], name) for key in keys]
+        name: np.array([getattr(setting, name) for _, setting in points])[codes]
         for name in ("output_std", "lr", "hidden", "activation", "gradient", "bias")
     }
-    table["hidden_std"] = coords.get("hidden_std", [points[key][0] for key in keys])
+    table["hidden_std"] = coords.get("hidden_std", np.full(flat.size, points[0][0]))
     table["source_run"] = source["run"].values[index[-1]]
     links = pd.DataFrame({name: table[name] for name in LINK})
     return links.astype({"hidden_std": np.float64, "hidden": np.int64, "source_run": np.int64})
