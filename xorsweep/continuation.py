@@ -6,8 +6,11 @@ sweep's last epoch (recomputing those epochs once, and checking that they give
 the stored numbers), and trains them on with :func:`xorsweep.train_on` to a
 much later epoch. Its results hold each run's state at the end, so that a
 second call trains them further without recomputing anything. The runs are
-along ``run``, with the coordinates ``hidden_std``, ``output_std``, ``lr`` and
-``source_run`` (the run in the sweep) linking each to its original.
+along ``run``, with coordinates linking each to its original: its grid point
+(``hidden_std``, ``output_std``, ``lr``, ``hidden``, ``activation``,
+``gradient``, ``bias``) and ``source_run``, its run there
+(:mod:`xorsweep.continued_links`). Runs of several widths, activations or
+gradient conventions train as one :class:`~xorsweep.TrainingState` each.
 """
 
 from __future__ import annotations
@@ -22,6 +25,18 @@ import pandas as pd
 import xarray as xr
 
 from ._checks import check_count
+from .continued_links import (
+    LINK,
+    SELECTIONS,
+    SETTING,
+    describe,
+    grid_dims,
+    links_at,
+    positions,
+    run_links,
+    sample_links,
+    selected_links,
+)
 from .continued_store import (
     CONTINUED_SCHEMA,
     continued_path_state,
@@ -31,25 +46,24 @@ from .continued_store import (
 )
 from .engines import check_engine
 from .network import PARAMETER_NAMES, Population
+from .sweeps.results import replay, table_of
 from .training import DEFAULT_BLOCK
 from .training_state import TrainingState, train_on_arrays
-from .truth_tables import truth_table
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = ["SELECTIONS", "continue_runs", "state_of", "with_continued"]
 
-#: The selections ``continue_runs`` knows by name.
-SELECTIONS = ("unconverged", "all")
-#: A run's link to the sweep: the grid point and the run there.
-LINK = ("hidden_std", "output_std", "lr", "source_run")
-#: The sweep's attributes that continued runs keep.
-_KEPT = ("seed", "data", "hidden", "n_in", "n_out", "update", "activation", "gradient", "loss")
+#: The attributes of the results that continued runs keep.
+_KEPT = ("seed", "data", "data_table", "n_in", "n_out", "update", "loss")
+#: Attributes that give the runs' settings when all share one (else their list).
+_SHARED = ("hidden", "activation", "gradient", "bias")
+#: The parameters' dimensions after ``run``: ``unit`` the hidden units, NaN past a run's width.
 _PARAM_DIMS = {
-    "hidden_weights": ("input", "hidden"),
-    "hidden_bias": ("hidden",),
-    "output_weights": ("hidden", "output"),
+    "hidden_weights": ("input", "unit"),
+    "hidden_bias": ("unit",),
+    "output_weights": ("unit", "output"),
     "output_bias": ("output",),
 }
 
@@ -71,19 +85,22 @@ def continue_runs(
     ----------
     results : xarray.Dataset or path
         A sweep's results (:func:`xorsweep.sweep`, :func:`xorsweep.open_results`
-        or the path of its store), or the results of an earlier
-        ``continue_runs`` (or its store): those go on from the state they hold.
+        or the path of its store) over any of its grid dimensions, or a
+        selection of them (a selected dimension's value counts as that
+        setting), or the results of an earlier ``continue_runs`` (or its
+        store): those go on from the state they hold.
     epochs : int
         The epoch to train to, more than the results have trained (10**5 to 10**6).
     select : {"unconverged", "all"}, DataArray of bool, mapping or DataFrame
         Which runs: every run present that did not converge, every run
         present, a mask over the results' dimensions, or explicit coordinates,
         ``{"hidden_std": [...], "run": [...]}`` (a grid dimension with one
-        value may be left out; for earlier continued results, the runs'
-        ``hidden_std``, ``output_std``, ``lr`` and ``source_run``).
+        value may be left out; for earlier continued results, any of the
+        runs' coordinates: the grid point and ``source_run``).
     runs_per_std : int, optional
-        At most this many of the selected runs per hidden std, drawn at random
-        (without replacement) with ``seed``.
+        At most this many of the selected runs per hidden std (and width,
+        activation, gradient and bias), drawn at random (without
+        replacement) with ``seed``.
     seed : int
         Seed of that draw, >= 0.
     engine : {"auto", "numpy", "numba"}
@@ -99,15 +116,20 @@ def continue_runs(
     Returns
     -------
     xarray.Dataset
-        Over ``run`` (coordinates ``hidden_std``, ``output_std``, ``lr`` and
-        ``source_run``, the run's place in the sweep): ``total_loss``,
-        ``final_loss``, ``converged_epoch`` and ``converged`` of training from
-        epoch 0 to ``epochs``, as :func:`xorsweep.train` defines them; the
-        final parameters, shaped as in its Dataset; the state to go on from
-        (``last_wrong`` (run,), ``loss_sum`` (run, loss_part), ``pending``
-        (run, pending_epoch, sample, output); :class:`xorsweep.TrainingState`).
-        Attributes: the sweep's settings, ``epochs``, ``first_epoch`` (the
-        epochs the results had trained), ``engine`` and ``compute_seconds``.
+        Over ``run``, with the run's place in the sweep as coordinates: its
+        grid point ``hidden_std``, ``output_std`` (the number, also for
+        ``"glorot"``), ``lr``, ``hidden`` (the width), ``activation``,
+        ``gradient``, ``bias``, and ``source_run``. Variables:
+        ``total_loss``, ``final_loss``, ``converged_epoch`` and ``converged``
+        of training from epoch 0 to ``epochs``, as :func:`xorsweep.train`
+        defines them; the final parameters, as in its Dataset but with the
+        hidden units along ``unit`` (NaN past a run's width); the state to go
+        on from (``last_wrong`` (run,), ``loss_sum`` (run, loss_part),
+        ``pending`` (run, pending_epoch, sample, output); :func:`state_of`).
+        Attributes: the sweep's seed, data and update; ``hidden``,
+        ``activation``, ``gradient`` and ``bias`` (one value, or the list of
+        the runs' values); ``epochs``, ``first_epoch`` (the epochs the
+        results had trained), ``engine`` and ``compute_seconds``.
 
     Raises
     ------
@@ -146,17 +168,25 @@ def continue_runs(
     seed = check_count(seed, "seed", minimum=0)
     engine = check_engine(engine)
     block_size = check_count(block_size, "block_size")
-    links = _sample(_selected(source, select, continued), runs_per_std, seed)
+    links = sample_links(selected_links(source, select, continued), runs_per_std, seed)
     if store is not None and continued_path_state(store) == "store":
         return _stored(store, source, epochs, links)
     recorded = source.attrs.get("engine", "numpy")
     computing = recorded if engine == "auto" else engine
     start = time.perf_counter()
-    state = _saved_state(source, links) if continued else _rebuilt_state(source, links, computing)
-    res, state = train_on_arrays(state, epochs, block_size=block_size)
-    out = _to_dataset(links, res, state, source.attrs, trained)
+    groups = _setting_groups(links)
+    states = [  # every group rebuilt (and checked) before any trains on
+        state_of(source.isel(run=links["position"].to_numpy()[rows]))
+        if continued
+        else _rebuilt_state(source, links.iloc[rows], computing)
+        for rows in groups
+    ]
+    parts = []
+    for rows, state in zip(groups, states, strict=True):
+        parts.append((rows, *train_on_arrays(state, epochs, block_size=block_size)))
+    out = _to_dataset(links, parts, source.attrs, trained)
     out.attrs["compute_seconds"] = time.perf_counter() - start
-    out.attrs.update(selection=_describe(select), runs_per_std=runs_per_std or 0, sample_seed=seed)
+    out.attrs.update(selection=describe(select), runs_per_std=runs_per_std or 0, sample_seed=seed)
     if store is not None:
         write_continued(out, store)
     return out
@@ -168,9 +198,12 @@ def with_continued(results: xr.Dataset, continued: xr.Dataset) -> xr.Dataset:
     Parameters
     ----------
     results : xarray.Dataset
-        A sweep's results.
+        A sweep's results over any of its grid dimensions (or a selection of
+        them holding every continued run).
     continued : xarray.Dataset
-        Runs of those results trained on by :func:`continue_runs`.
+        Runs of those results trained on by :func:`continue_runs`: each is
+        put back at its grid point and run (its coordinates), checked to be
+        the results' (another width, activation, ... is a ValueError).
 
     Returns
     -------
@@ -199,19 +232,25 @@ def with_continued(results: xr.Dataset, continued: xr.Dataset) -> xr.Dataset:
     if not isinstance(continued, xr.Dataset) or continued.attrs.get("schema") != CONTINUED_SCHEMA:
         raise ValueError("continued must be the results of continue_runs")
     results = _source(results)
-    same = [k for k in ("seed", "data", "hidden") if continued.attrs.get(k) != results.attrs.get(k)]
+    keys = ("seed", "data", "data_table")
+    same = [k for k in keys if continued.attrs.get(k) != results.attrs.get(k)]
     if same or continued.attrs.get("first_epoch") != results.attrs["epochs"]:
         raise ValueError(
             "continued holds runs of other results (different "
             f"{', '.join(same) or 'epochs: its first_epoch is not their epochs'})"
         )
-    dims = _grid_dims(results)
-    links = pd.DataFrame({k: continued[k].values for k in LINK}).rename(
-        columns={"source_run": "run"}
-    )
-    index = tuple(_positions(links, results, dim, "continued") for dim in (*dims, "run"))
-    out = results.copy()
+    dims = grid_dims(results)
+    links = run_links(continued).rename(columns={"source_run": "run"})
+    index = tuple(positions(links, results, dim, "continued") for dim in (*dims, "run"))
     like = results["converged_epoch"].transpose(*dims, "run")
+    expected = links_at(results, np.ravel_multi_index(index, like.shape))
+    differ = [k for k in LINK[:-1] if expected[k].tolist() != links[k].tolist()]
+    if differ:
+        raise ValueError(
+            f"continued holds runs of other results (different {', '.join(differ)}): "
+            "pass the results it was continued from, or a selection holding its runs"
+        )
+    out = results.copy()
     conv = like.values.copy()
     conv[index] = continued["converged_epoch"].values
     trained = np.full(conv.shape, float(results.attrs["epochs"]))
@@ -248,172 +287,30 @@ def _source(results: object) -> xr.Dataset:
     return results
 
 
-def _grid_dims(source: xr.Dataset) -> tuple[str, ...]:
-    dims = tuple(d for d in source["converged_epoch"].dims if d != "run")
-    extra = [d for d in dims if d not in LINK]
-    if extra:
-        raise ValueError(
-            f"results have the dimension(s) {extra}: select one value of each first "
-            f"(results.sel(...)); continue_runs rebuilds runs over {LINK[:3]} and run"
-        )
-    return dims
-
-
-def _present(source: xr.Dataset, dims: tuple[str, ...]) -> np.ndarray:
-    """Runs the results hold, bool over (dims..., run)."""
-    name = "total_loss" if "total_loss" in source else "converged_epoch"
-    values = source[name].transpose(*dims, "run").values
-    return np.isfinite(values) if name == "total_loss" else np.ones(values.shape, bool)
-
-
-def _selected(source: xr.Dataset, select: object, continued: bool) -> pd.DataFrame:
-    """The links (:data:`LINK`) of the selected runs, and ``position`` (flat index)."""
-    dims = () if continued else _grid_dims(source)
-    present = _present(source, dims)
-    conv = source["converged_epoch"].transpose(*dims, "run").values
-    if isinstance(select, str):
-        if select not in SELECTIONS:
-            raise ValueError(
-                f"select must be one of {SELECTIONS}, a mask or coordinates, got {select!r}"
-            )
-        mask = present & np.isnan(conv) if select == "unconverged" else present
-    elif isinstance(select, xr.DataArray):
-        mask = _mask(select, source, dims, present)
-    elif isinstance(select, (Mapping, pd.DataFrame)):
-        mask = _by_coordinates(pd.DataFrame(select), source, dims, present, continued)
-    else:
-        raise TypeError(
-            f"select must be 'unconverged', 'all', a boolean DataArray or a mapping of "
-            f"coordinates, got {type(select).__name__}"
-        )
-    positions = np.flatnonzero(mask)
-    if positions.size == 0:
-        raise ValueError(f"select={_describe(select)} selects no run of the results")
-    return _links(source, dims, mask.shape, positions, continued)
-
-
-def _mask(select: xr.DataArray, source: xr.Dataset, dims: tuple, present: np.ndarray) -> np.ndarray:
-    full = (*dims, "run")
-    if select.dtype != bool or not set(select.dims) <= set(full):
-        raise ValueError(
-            f"select as a DataArray must be booleans over some of {full}, "
-            f"got {select.dtype} over {select.dims}"
-        )
-    like = source["converged_epoch"].transpose(*full)
-    try:
-        xr.align(select, like, join="exact")
-    except ValueError as err:
-        raise ValueError(f"select does not match the results' coordinates: {err}") from None
-    mask = np.asarray(select.broadcast_like(like).transpose(*full).values)
-    absent = mask & ~present
-    if absent.any():
-        raise ValueError(
-            f"select marks {int(absent.sum())} run(s) that the results do not hold "
-            "(not computed or unfinished)"
-        )
-    return mask
-
-
-def _by_coordinates(
-    frame: pd.DataFrame, source: xr.Dataset, dims: tuple, present: np.ndarray, continued: bool
-) -> np.ndarray:
-    """A mask over (dims..., run) of the runs named by ``frame``'s columns, each present."""
-    if continued:
-        keys = [k for k in LINK if k in frame.columns]
-        table = pd.DataFrame({k: source[k].values for k in keys})
-        table["position"] = np.arange(len(table))
-        found = frame[keys].merge(table, on=keys, how="left") if keys else None
-        if found is None or found["position"].isna().any():
-            missing = "all" if found is None else int(found["position"].isna().sum())
-            raise ValueError(
-                f"select names {missing} run(s) that the continued results do not hold"
-            )
-        index: tuple = (found["position"].to_numpy(np.int64),)
-    else:
-        if "run" not in frame.columns:
-            raise ValueError("select as coordinates must have a 'run' column (the sweep's run)")
-        index = tuple(_positions(frame, source, dim) for dim in (*dims, "run"))
-    mask = np.zeros(present.shape, bool)
-    mask[index] = True
-    if not present[index].all():
-        raise ValueError(
-            f"select names {int((~present[index]).sum())} run(s) that the results do not hold "
-            "(not computed or unfinished)"
-        )
-    return mask
-
-
-def _positions(
-    frame: pd.DataFrame, source: xr.Dataset, dim: str, what: str = "select"
-) -> np.ndarray:
-    values = np.atleast_1d(source[dim].values)
-    if dim not in frame.columns:
-        if values.size != 1:
-            raise ValueError(f"{what} must give {dim}: the results have {values.size} values")
-        return np.zeros(len(frame), np.int64)
-    wanted = frame[dim].to_numpy()
-    order = np.argsort(values)
-    at = np.clip(np.searchsorted(values[order], wanted), 0, values.size - 1)
-    found = order[at]
-    bad = values[found] != wanted
-    if bad.any():
-        raise ValueError(
-            f"{what} names {dim}={wanted[bad][0].item()!r}, which the results do not hold "
-            f"({int(bad.sum())} such value(s))"
-        )
-    return found.astype(np.int64)
-
-
-def _links(
-    source: xr.Dataset, dims: tuple, shape: tuple, positions: np.ndarray, continued: bool
-) -> pd.DataFrame:
-    if continued:
-        table = {k: source[k].values[positions] for k in LINK}
-    else:
-        index = np.unravel_index(positions, shape)
-        table = {"source_run": source["run"].values[index[-1]]}
-        for dim in LINK[:3]:
-            where = dims.index(dim) if dim in dims else None
-            table[dim] = (
-                source[dim].values[index[where]]
-                if where is not None
-                else np.full(positions.size, float(source.attrs[dim]))
-            )
-    frame = pd.DataFrame({k: table[k] for k in LINK})
-    frame["position"] = positions
-    return frame
-
-
-def _sample(links: pd.DataFrame, runs_per_std: int | None, seed: int) -> pd.DataFrame:
-    """At most ``runs_per_std`` runs per hidden std, drawn with ``seed``; in link order."""
-    if runs_per_std is not None:
-        rng = np.random.default_rng(seed)
-        kept = []
-        for _, group in links.groupby("hidden_std", sort=True):
-            take = min(runs_per_std, len(group))
-            kept.append(group.iloc[np.sort(rng.choice(len(group), take, replace=False))])
-        links = pd.concat(kept)
-    return links.sort_values(list(LINK), kind="stable").reset_index(drop=True)
+def _setting_groups(links: pd.DataFrame) -> list[np.ndarray]:
+    """The rows of ``links`` that share a :data:`~xorsweep.continued_links.SETTING`, per group."""
+    return list(links.groupby(list(SETTING), sort=False).indices.values())
 
 
 def _rebuilt_state(source: xr.Dataset, links: pd.DataFrame, engine: str) -> TrainingState:
-    """The selected runs at the sweep's last epoch, trained again from their initial networks
-    (once), after checking that this gives the stored numbers."""
-    from .sweeps.results import replay
-
-    dims = _grid_dims(source)
-    parts = []
-    for point, group in links.groupby(list(LINK[:3]), sort=False):
-        given = {dim: value for dim, value in zip(LINK[:3], point, strict=True) if dim in dims}
+    """The runs of ``links`` (of one setting) at the sweep's last epoch, trained again from
+    their initial networks (once), after checking that this gives the stored numbers."""
+    dims = grid_dims(source)
+    parts, order = [], []
+    by = list(dims) if dims else np.zeros(len(links), np.int64)
+    for point, group in links.groupby(by, sort=False):
+        given = dict(zip(dims, point, strict=True)) if dims else {}
         parts.append(replay(source, group["source_run"].to_numpy(np.int64), **given))
-    attrs = source.attrs
+        order.append(np.arange(len(links))[links.index.get_indexer(group.index)])
+    population = Population.concat(parts)[np.argsort(np.concatenate(order), kind="stable")]
+    attrs, setting = source.attrs, links.iloc[0]
     state = TrainingState.start(
-        Population.concat(parts),
+        population,
         links["lr"].to_numpy(np.float64),
-        data=truth_table(attrs["data"]),
+        data=table_of(attrs),
         update=attrs.get("update", "article"),
-        activation=attrs.get("activation", "sigmoid"),
-        gradient=attrs.get("gradient", "sum"),
+        activation=setting["activation"],
+        gradient=setting["gradient"],
         engine=engine,
     )
     res, state = train_on_arrays(state, int(attrs["epochs"]))
@@ -424,11 +321,11 @@ def _rebuilt_state(source: xr.Dataset, links: pd.DataFrame, engine: str) -> Trai
 def _check_reproduced(
     source: xr.Dataset, dims: tuple, links: pd.DataFrame, res: dict, exact: bool
 ) -> None:
-    positions = links["position"].to_numpy()
+    flat = links["position"].to_numpy()
     for name in ("total_loss", "converged_epoch") if exact else ("total_loss",):
         if name not in source:
             continue
-        stored = source[name].transpose(*dims, "run").values.reshape(-1)[positions]
+        stored = source[name].transpose(*dims, "run").values.reshape(-1)[flat]
         got = res[name]
         same = (stored == got) | (np.isnan(stored) & np.isnan(got))
         if not exact:
@@ -444,55 +341,79 @@ def _check_reproduced(
 
 
 def state_of(continued: xr.Dataset) -> TrainingState:
-    """The state that continued results (of :func:`continue_runs`) hold, to train them on."""
+    """The state that continued results (of :func:`continue_runs`) hold, to train them on.
+
+    A state holds networks of one width, activation and gradient convention:
+    continued results of several take one of them at a time, e.g.
+    ``state_of(continued.isel(run=continued.hidden.values == 4))``.
+    """
+    settings = run_links(continued)[list(SETTING)].drop_duplicates()
+    if len(settings) != 1:
+        raise ValueError(
+            f"continued holds runs of {len(settings)} settings of {SETTING}, a TrainingState "
+            "one: pass the runs of one, e.g. continued.isel(run=continued.hidden.values == 4)"
+        )
+    width, activation, gradient = settings.iloc[0]
     attrs = continued.attrs
     values = {name: continued[name].values for name in PARAMETER_NAMES}
-    for name in ("hidden_bias", "output_bias"):  # (run, 1, units) in a Population
-        values[name] = values[name][:, None, :]
-    population = Population(**values)
+    values["hidden_weights"] = values["hidden_weights"][:, :, :width]
+    values["output_weights"] = values["output_weights"][:, :width]
+    values["hidden_bias"] = values["hidden_bias"][:, None, :width]  # (run, 1, units)
+    values["output_bias"] = values["output_bias"][:, None, :]
     return TrainingState(
-        population,
+        Population(**values),
         int(attrs["epochs"]),
         continued["lr"].values.astype(np.float64),
         continued["last_wrong"].values.astype(np.int64),
         continued["loss_sum"].values,
         continued["pending"].values,
-        truth_table(attrs["data"]),
+        table_of(attrs),
         attrs["update"],
-        attrs.get("activation", "sigmoid"),
-        attrs.get("gradient", "sum"),
+        str(activation),
+        str(gradient),
         attrs["engine"],
     )
 
 
-def _saved_state(source: xr.Dataset, links: pd.DataFrame) -> TrainingState:
-    return state_of(source)[links["position"].to_numpy()]
-
-
-def _to_dataset(
-    links: pd.DataFrame, res: dict, state: TrainingState, attrs: Mapping, trained: int
-) -> xr.Dataset:
-    runs = len(links)
-    pending = state.pending
-    data_vars = {
-        "total_loss": ("run", res["total_loss"]),
-        "final_loss": ("run", res["final_loss"]),
-        "converged_epoch": ("run", res["converged_epoch"]),
-        "converged": ("run", ~np.isnan(res["converged_epoch"])),
-        "last_wrong": ("run", state.last_wrong),
-        "loss_sum": (("run", "loss_part"), state.loss_sum),
-        "pending": (("run", "pending_epoch", "sample", "output"), pending),
-    }
+def _to_dataset(links: pd.DataFrame, parts: list, attrs: Mapping, trained: int) -> xr.Dataset:
+    """Continued results: ``parts`` is ``(rows, res, state)`` of each group of ``links``' rows."""
+    runs, width, state = len(links), int(links["hidden"].max()), parts[0][2]
+    shapes = {"total_loss": (), "final_loss": (), "converged_epoch": (), "last_wrong": ()}
+    shapes.update(loss_sum=(2,), pending=state.pending.shape[1:])
+    out = {name: np.empty((runs, *shape)) for name, shape in shapes.items()}
+    out["last_wrong"] = np.empty(runs, np.int64)
+    n_in, n_out = state.population.hidden_weights.shape[1], state.population.output_bias.shape[2]
+    sizes = {"input": n_in, "unit": width, "output": n_out}
     for name, dims in _PARAM_DIMS.items():
-        value = res[name][:, 0] if name.endswith("bias") else res[name]
-        data_vars[name] = (("run", *dims), value)
-    coords = {"run": np.arange(runs), **{k: ("run", links[k].to_numpy()) for k in LINK}}
+        out[name] = np.full((runs, *(sizes[d] for d in dims)), np.nan)
+    for rows, res, state in parts:
+        for name in ("total_loss", "final_loss", "converged_epoch"):
+            out[name][rows] = res[name]
+        for name in ("last_wrong", "loss_sum", "pending"):
+            out[name][rows] = getattr(state, name)
+        w = state.population.hidden_weights.shape[2]
+        out["hidden_weights"][rows, :, :w] = res["hidden_weights"]
+        out["hidden_bias"][rows, :w] = res["hidden_bias"][:, 0]
+        out["output_weights"][rows, :w] = res["output_weights"]
+        out["output_bias"][rows] = res["output_bias"][:, 0]
+    data_vars = {
+        "total_loss": ("run", out["total_loss"]),
+        "final_loss": ("run", out["final_loss"]),
+        "converged_epoch": ("run", out["converged_epoch"]),
+        "converged": ("run", ~np.isnan(out["converged_epoch"])),
+        "last_wrong": ("run", out["last_wrong"]),
+        "loss_sum": (("run", "loss_part"), out["loss_sum"]),
+        "pending": (("run", "pending_epoch", "sample", "output"), out["pending"]),
+        **{name: (("run", *dims), out[name]) for name, dims in _PARAM_DIMS.items()},
+    }
+    coords = {"run": np.arange(runs), **{k: ("run", _column(links[k])) for k in LINK}}
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs.update({k: attrs[k] for k in _KEPT if k in attrs})
+    for name in _SHARED:
+        values = list(dict.fromkeys(links[name].tolist()))
+        ds.attrs[name] = values[0] if len(values) == 1 else values
     ds.attrs.update(
         update=state.update,
-        activation=state.activation,
-        gradient=state.gradient,
         engine=state.engine,
         epochs=state.epoch,
         first_epoch=trained,
@@ -502,6 +423,12 @@ def _to_dataset(
     return ds
 
 
+def _column(values: pd.Series) -> np.ndarray:
+    """A link column as a coordinate: numbers as they are, names as Python strings."""
+    array = values.to_numpy()
+    return array.astype(object) if array.dtype.kind in "OUT" else array
+
+
 def _stored(
     store: str | os.PathLike, source: xr.Dataset, epochs: int, links: pd.DataFrame
 ) -> xr.Dataset:
@@ -509,15 +436,16 @@ def _stored(
     held = open_continued(store)
     mismatch = [
         k
-        for k in ("seed", "data", "hidden", "update", "activation", "gradient")
+        for k in ("seed", "data", "data_table", "update")
         if k in source.attrs and held.attrs.get(k) != source.attrs[k]
     ]
     if held.attrs.get("epochs") != epochs:
         mismatch.append("epochs")
     if held.attrs.get("first_epoch") != int(source.attrs["epochs"]):
         mismatch.append("first_epoch")
-    same_runs = held.sizes.get("run") == len(links) and all(
-        np.array_equal(held[k].values, links[k].to_numpy()) for k in LINK
+    stored = run_links(held)
+    same_runs = len(stored) == len(links) and all(
+        stored[k].tolist() == links[k].tolist() for k in LINK
     )
     if not same_runs:
         mismatch.append("runs")
@@ -527,11 +455,3 @@ def _stored(
             f"{', '.join(mismatch)}): choose another path"
         )
     return held
-
-
-def _describe(select: object) -> str:
-    if isinstance(select, str):
-        return select
-    if isinstance(select, xr.DataArray):
-        return f"mask of {int(select.sum())} runs"
-    return f"{len(pd.DataFrame(select))} runs by coordinates"

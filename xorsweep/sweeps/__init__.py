@@ -16,7 +16,7 @@ initializations (each given as a list), and keeps each run's ``total_loss``,
 * :mod:`~xorsweep.sweeps.execution`: blocks computed here, on local worker
   processes (:mod:`~xorsweep.sweeps.workers`) or on Dask; a block's own
   computation is :mod:`~xorsweep.sweeps.tasks`, all that a worker imports;
-* :mod:`~xorsweep.sweeps.results`: :func:`replay`, :func:`allocate`,
+* :mod:`~xorsweep.sweeps.results`: :func:`replay`, :func:`point_setting`, :func:`allocate`,
   :func:`to_article_frame`.
 
 Run ``r`` at the grid point ``(h, o, lr)`` starts from the standard normals of

@@ -1,6 +1,7 @@
 """Working with a sweep's results: rebuild a run, spend more runs, the article's table.
 
-:func:`replay` rebuilds the initial networks of any runs from the seeding rule,
+:func:`replay` rebuilds the initial networks of any runs from the seeding rule
+at a grid point whose values :func:`point_setting` gives,
 :func:`allocate` says where more runs make the mean loss most certain, and
 :func:`to_article_frame` gives one row per run with the article's fields.
 """
@@ -18,9 +19,10 @@ from .._checks import check_count
 from ..network import Population, output_std_for
 from ..store import VARIABLES
 from ..truth_tables import TruthTable, truth_table
+from .config import PointSetting
 from .tasks import seeded_population
 
-__all__ = ["allocate", "replay", "table_of", "to_article_frame"]
+__all__ = ["allocate", "point_setting", "replay", "table_of", "to_article_frame"]
 
 
 def replay(
@@ -70,6 +72,68 @@ def replay(
     >>> bool(again.total_loss[0] == ds.total_loss.sel(hidden_std=1.0, run=2))
     True
     """
+    point = {
+        "hidden_std": hidden_std,
+        "output_std": output_std,
+        "lr": lr,
+        "hidden": hidden,
+        "activation": activation,
+        "gradient": gradient,
+        "bias": bias,
+    }
+    std, setting = point_setting(results, **point)
+    runs = np.atleast_1d(np.asarray(run))
+    if runs.dtype.kind not in "iu" or runs.ndim != 1 or runs.size == 0 or np.any(runs < 0):
+        raise ValueError(f"run must be an integer >= 0 or a sequence of them, got {run!r}")
+    table = table_of(results.attrs)
+    lo = runs.astype(np.int64)
+    points = tuple(np.full(lo.size, v) for v in (std, setting.output_std, setting.lr))
+    widths = (table.n_in, setting.hidden, table.n_out)
+    return seeded_population(int(results.attrs["seed"]), points, lo, lo + 1, widths, setting.bias)
+
+
+def point_setting(
+    results: xr.Dataset,
+    *,
+    hidden_std: float | None = None,
+    output_std: float | None = None,
+    lr: float | None = None,
+    hidden: int | None = None,
+    activation: str | None = None,
+    gradient: str | None = None,
+    bias: str | None = None,
+) -> tuple[float, PointSetting]:
+    """The values of one grid point of a sweep's results: its hidden std and the rest.
+
+    The rule :func:`replay` rebuilds runs by: each value given must be one
+    of the results' values along that dimension (or equal the attribute, if
+    not a dimension); one left out is the only value of its coordinate (a
+    dimension of one value, or a scalar coordinate after ``results.sel``),
+    else the attribute (results from before a setting existed: the
+    article's). ``output_std="glorot"`` is resolved for the point's width.
+
+    Parameters
+    ----------
+    results : xarray.Dataset
+        A sweep's results, or a selection of them.
+    hidden_std, output_std, lr, hidden, activation, gradient, bias : optional
+        The grid point, as in :func:`replay`.
+
+    Returns
+    -------
+    hidden_std : float
+    setting : PointSetting
+        The width, activation, gradient, bias, the output std (a number) and lr.
+
+    Examples
+    --------
+    >>> import xorsweep as xs
+    >>> ds = xs.sweep([1.0], runs=1, epochs=1, output_std="glorot", hidden=[2, 6],
+    ...               activation=["sigmoid", "tanh"], workers=1, progress=False)
+    >>> std, setting = point_setting(ds.sel(activation="tanh"), hidden=6)
+    >>> std, setting.hidden, setting.activation, round(setting.output_std, 4)
+    (1.0, 6, 'tanh', 0.5345)
+    """
     attrs = results.attrs
     missing = [k for k in ("seed", "hidden", "data", "output_std", "lr") if k not in attrs]
     if missing:
@@ -87,16 +151,17 @@ def replay(
         "bias": bias,
     }
     point = _grid_point(results, given)
-    runs = np.atleast_1d(np.asarray(run))
-    if runs.dtype.kind not in "iu" or runs.ndim != 1 or runs.size == 0 or np.any(runs < 0):
-        raise ValueError(f"run must be an integer >= 0 or a sequence of them, got {run!r}")
-    table = table_of(attrs)
     width = int(point["hidden"])
-    point["output_std"] = float(output_std_for(point["output_std"], width, table.n_out))
-    lo = runs.astype(np.int64)
-    points = tuple(np.full(lo.size, point[dim]) for dim in ("hidden_std", "output_std", "lr"))
-    widths = (table.n_in, width, table.n_out)
-    return seeded_population(int(attrs["seed"]), points, lo, lo + 1, widths, str(point["bias"]))
+    resolved = output_std_for(point["output_std"], width, table_of(attrs).n_out)
+    setting = PointSetting(
+        output_std=float(resolved),
+        lr=float(point["lr"]),
+        hidden=width,
+        activation=str(point["activation"]),
+        gradient=str(point["gradient"]),
+        bias=str(point["bias"]),
+    )
+    return float(point["hidden_std"]), setting
 
 
 def table_of(attrs: dict) -> TruthTable:
