@@ -65,6 +65,13 @@ def _answer_text(study: FailureStudy) -> list[str]:
         for s in _FAILING
         if a["still_failing"][s]
     ]
+    c = study.classes
+    before = [
+        f"{int(c.runs.sel(state=s)):,} {s} ({_pct(int(c.runs.sel(state=s)) / a['failures'])}; "
+        f"{_pct(float(c.converged_later_share.sel(state=s)))} of them converge later)"
+        for s in _FAILING
+        if int(c.runs.sel(state=s))
+    ]
     return [
         f"Of the **{a['runs']:,}** runs trained for {sc.article:,} epochs at "
         f"{len(sc.hidden_stds)} hidden stds, **{a['failures']:,}** fail (not every output right "
@@ -72,6 +79,9 @@ def _answer_text(study: FailureStudy) -> list[str]:
         f"({_pct(a['share_converged_later'])})** of them converge: they were only slow. "
         f"{still:,} still fail after {sc.longest:,} epochs"
         + (f": {', '.join(parts)} of the failures." if parts else "."),
+        "",
+        f"Where the failures were after {sc.article:,} epochs, and how many of each class "
+        f"converge by {sc.longest:,}: {', '.join(before)}.",
         "",
     ]
 
@@ -88,7 +98,8 @@ def _configuration(study: FailureStudy) -> pd.DataFrame:
         "failures followed to": f"{sc.longest:,} epochs",
         "basin map": f"{sc.side} x {sc.side} networks, extent ±{sc.map_extent:g} reference norms, "
         f"at {', '.join(f'{e:,}' for e in sc.map_lengths)} epochs",
-        "training engine": study.engine,
+        "training engine": f"{study.engine} (the sweep and the failures; the basin maps: "
+        "xorsweep.basin_map's default)",
         "workers (processes of the sweep, threads of the trainings)": study.workers,
         "seed": study.seed,
         "xorsweep": VERSION,

@@ -95,9 +95,10 @@ class FailureScale:
         }
 
 
-#: The named scales: "tiny" for tests (seconds), "quick" (about a minute on two
-#: cores), "full" (the article's 10,000 runs per std followed to 10**6 epochs, a
-#: 512 x 512 map to 10**5: about 4.5e10 network-epochs, 11 min on two cores).
+#: The named scales: "tiny" for tests (seconds); "quick" (about 1e9 network-epochs,
+#: half a minute on two idle cores); "full" (the article's 10,000 runs per std, the
+#: failures followed to 10**6 epochs, a 512 x 512 map to 10**5: about 4.5e10
+#: network-epochs, 11 min on two idle cores at 3.5e7 network-epochs/s each).
 FAILURE_SCALES = {
     "tiny": FailureScale(
         hidden_stds=(0.5, 8.0),
@@ -107,7 +108,7 @@ FAILURE_SCALES = {
         side=8,
         map_lengths=(100, 1_000),
     ),
-    "quick": FailureScale(),
+    "quick": FailureScale(map_lengths=(1_000, 10_000, 30_000)),
     "full": FailureScale(runs=10_000, longest=1_000_000, side=512),
 }
 
@@ -438,8 +439,12 @@ def compute_failures(
     say = say or (lambda line: None)
     seconds: dict[str, float] = {}
 
+    speed: list[float] = []  # network-epochs per second of the article stage
+
     def stage(label: str, work: int | None, run: Callable[[], Any]) -> Any:
         amount = "" if work is None else f": {work:,} network-epochs"
+        if work and speed:
+            amount += f", about {work / speed[0]:.0f} s at the article stage's speed"
         say(f"{label}{amount} ...")
         began = time.perf_counter()
         value = run()
@@ -461,6 +466,7 @@ def compute_failures(
             progress=progress,
         ),
     )
+    speed.append(work["article"] / seconds["article"])
     failed = int(results.converged_epoch.isnull().sum())
     failures, start, checks = stage(
         "follow",
