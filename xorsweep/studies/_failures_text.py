@@ -264,7 +264,8 @@ def _sections(study: FailureStudy, figures: Mapping[str, str]) -> list[str]:
         "",
         *_figure(figures, "survival", "survival curves"),
         f"Converging after {sc.article:,} and by {sc.longest:,} epochs, of the failures (95% "
-        "interval) and of all runs; then the end states of the failures at the end:",
+        "interval) and of all runs; then where the failures are at the end, as shares of the "
+        "failures:",
         "",
         markdown_table(_per_std(study)),
         "",
