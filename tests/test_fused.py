@@ -6,7 +6,7 @@ import pytest
 import xorsweep as xs
 from xorsweep import fused
 from xorsweep.reference import train_one, train_reference
-from xorsweep.training import train_arrays
+from xorsweep.training import TrainingJob, run_training, train_arrays
 
 RTOL = 1e-10
 PARAMS = ("hidden_weights", "hidden_bias", "output_weights", "output_bias")
@@ -121,8 +121,8 @@ def test_same_keys_shapes_and_dtypes_as_numpy_engine():
     pop = xs.init_population(5, hidden=3, seed=10)
     for record_every in (None, 7):
         ours = _fused(pop, 20, record_every=record_every)
-        theirs = train_arrays(pop, 20, record_every=record_every, engine="numpy")
-        del theirs["lr"]
+        args = (pop, 20, 0.1, None, "article", "sigmoid", "sum", record_every, 8192, "numpy")
+        theirs = run_training(TrainingJob.checked(*args))  # with the bookkeeping (STATE_KEYS)
         assert ours.keys() == theirs.keys()
         for name, value in theirs.items():
             assert ours[name].shape == value.shape and ours[name].dtype == value.dtype, name

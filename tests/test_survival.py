@@ -111,6 +111,27 @@ def test_between_by_hand_and_not_followed_far_enough():
         km.between(3, 1)
 
 
+def test_between_with_no_convergence_gives_an_upper_bound_from_the_runs_followed():
+    """No run converges in (start, stop]: the share is 0 but its interval is not [0, 0]."""
+    km = kaplan_meier([1, 2, 50, 60, 70, 80], [True, True, False, False, False, False])
+    got = km.between(10, 50)  # 4 runs followed up to 50, none converging; S(10) = 4 / 6
+    high = 1 - 0.025 ** (1 / 4)  # Clopper-Pearson's 97.5% bound for 0 events in 4
+    assert got["share"] == got["conditional"] == got["share_low"] == got["conditional_low"] == 0
+    assert got["conditional_high"] == pytest.approx(high, rel=1e-12)
+    assert got["share_high"] == pytest.approx(high * 4 / 6, rel=1e-12)
+    # rare late convergence: intervals cover the truth although 0 events are common (13%)
+    rng = np.random.default_rng(5)
+    p, n, hits, zero = 0.02, 100, 0, 0
+    for _ in range(1000):
+        late = rng.uniform(size=n) < p  # converge in (10, 1000], at a uniform epoch there
+        times = np.where(late, rng.uniform(10.5, 1000, n), 1000.0)
+        got = kaplan_meier(np.concatenate([[1.0, 2.0], times]), np.r_[True, True, late])
+        got = got.between(10, 1000)
+        zero += not late.any()
+        hits += got["conditional_low"] <= p <= got["conditional_high"]
+    assert zero > 80 and hits / 1000 >= 0.9, (zero, hits)
+
+
 def _results(conv, epochs=100, **coords):
     """A results Dataset over (hidden_std, run) with converged_epoch (NaN: failed)."""
     conv = np.asarray(conv, dtype=float)

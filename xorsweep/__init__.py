@@ -24,6 +24,7 @@ __all__ = [
     "Population",
     "SurfaceFit",
     "SweepConfig",
+    "TrainingState",
     "TruthTable",
     "UPDATES",
     "__version__",
@@ -33,6 +34,7 @@ __all__ = [
     "basin_map",
     "basin_summary",
     "claims",
+    "continue_runs",
     "converged_between",
     "diagnose",
     "direction_slice",
@@ -55,8 +57,10 @@ __all__ = [
     "tail_test",
     "to_article_frame",
     "train",
+    "train_on",
     "truth_table",
     "wilson_interval",
+    "with_continued",
     "xnor",
     "xor",
 ]
@@ -66,6 +70,8 @@ _SOURCES = {
     "reference": "reference",
     "ENGINES": "engines",
     "claims": "article_claims",
+    "continue_runs": "continuation",
+    "with_continued": "continuation",
     "BasinSlice": "basins",
     "basin_map": "basins",
     "basin_summary": "basins",
@@ -97,6 +103,8 @@ _SOURCES = {
     "to_article_frame": "sweeps.results",
     "UPDATES": "training",
     "train": "training",
+    "TrainingState": "training_state",
+    "train_on": "training_state",
     "TruthTable": "truth_tables",
     "and_": "truth_tables",
     "or_": "truth_tables",
@@ -124,6 +132,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
     from .article_claims import claims
     from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
+    from .continuation import continue_runs, with_continued
     from .end_states import diagnose, state_shares
     from .engines import ENGINES
     from .fit import FitResult, fit_optimum
@@ -139,4 +148,5 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .sweeps.run import sweep
     from .tails import tail_test
     from .training import UPDATES, train
+    from .training_state import TrainingState, train_on
     from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor

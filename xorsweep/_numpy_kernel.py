@@ -248,6 +248,9 @@ class LossTally:
     ``log_total``) and the last epoch at which some prediction was on the
     wrong side (``last_wrong``). A group holds as many epochs as fit
     ``_PRODUCT_CHUNK`` probabilities, 4 for XOR: fewer calls to ``log``.
+    Groups start at the multiples of ``group`` epochs counted from epoch 0, so
+    that training stopped and continued (:meth:`restore`, :meth:`pending`) adds
+    the same products in the same order as training in one go.
     """
 
     def __init__(self, prob: np.ndarray):
@@ -266,8 +269,8 @@ class LossTally:
         self.lowest = np.empty((self.group, r))  # smallest clipped p of each epoch
         self.wrong = np.empty((self.group, r), dtype=bool)
         self.wrong_epoch = np.empty((self.group, r), dtype=np.int64)
-        # 1 + the epoch of each row of the current group
-        self.row_epoch = np.arange(1 - self.group, 1, dtype=np.int64)[:, None]
+        self.row_offset = np.arange(self.group, dtype=np.int64)[:, None]
+        self.row_epoch = np.empty((self.group, 1), dtype=np.int64)  # 1 + each row's epoch
         self.log_total = np.zeros(r)  # sum over epochs of sum over samples of log p
         self.last_wrong = np.zeros(r, dtype=np.int64)  # 1 + last epoch with a wrong prediction
         self.newest_wrong = np.empty(r, dtype=np.int64)
@@ -299,9 +302,24 @@ class LossTally:
         np.minimum.reduce(values, 1, None, lowest)
         return np.less_equal(lowest, self.half, wrong)
 
-    def score_group(self, rows: int) -> None:
-        """Add the group's first ``rows`` epochs to the running totals, then start the next."""
-        np.add(self.row_epoch, rows, self.row_epoch)
+    def restore(self, log_total: np.ndarray, last_wrong: np.ndarray, pending: np.ndarray) -> None:
+        """Start from running totals (r,) and the clipped probabilities ``pending``
+        (r, k, s, o) of the group's first ``k`` epochs, trained before."""
+        self.log_total[...] = log_total
+        self.last_wrong[...] = last_wrong
+        for row in range(pending.shape[1]):
+            self.clipped_epoch[row][...] = pending[:, row].transpose(1, 2, 0)
+
+    def pending(self, rows: int) -> np.ndarray:
+        """The clipped probabilities of the group's first ``rows`` epochs, (r, rows, s, o)."""
+        s, o, r = self.clipped_epoch[0].shape
+        values = self.clipped[: rows * self.n_terms].reshape(rows, s, o, r)
+        return values.transpose(3, 0, 1, 2).copy()
+
+    def score_group(self, rows: int, first: int) -> None:
+        """Add the first ``rows`` epochs of the group starting at epoch ``first`` to the
+        running totals."""
+        np.add(self.row_offset, first + 1, self.row_epoch)
         if self.n_terms * rows <= _PRODUCT_CHUNK:  # one product, one log
             total = self.lowest[0]
             np.multiply.reduce(self.clipped[: rows * self.n_terms], 0, None, total)

@@ -28,7 +28,8 @@ import numpy as np
 from ._checks import check_count, check_real
 from .end_states import END_STATES, Tolerances, classify, measure
 from .network import PARAMETER_NAMES, Population, n_parameters, parameter_shapes
-from .training import ARTICLE_EPOCHS, ARTICLE_LR, DEFAULT_BLOCK, train_arrays
+from .training import ARTICLE_EPOCHS, ARTICLE_LR, DEFAULT_BLOCK
+from .training_state import TrainingState, train_on_arrays
 from .truth_tables import TruthTable, truth_table, xor
 
 if TYPE_CHECKING:
@@ -361,35 +362,21 @@ def _check_lengths(epochs: object) -> tuple[list[int], bool]:
     return lengths, False
 
 
-def _stage_epoch(before: np.ndarray, stage: np.ndarray, start: int) -> np.ndarray:
-    """The convergence epoch counted from 0, after a stage of training that began at ``start``.
-
-    ``stage`` (r,) is the stage's own ``converged_epoch``: NaN if its last network
-    is wrong; 0 if every epoch of the stage, its first included, is right, so
-    the last wrong epoch is the one before the stage: ``before``'s answer holds.
-    """
-    return np.where((stage == 0) & (start > 0), before, start + stage)
-
-
 def _train_stages(
     pop: Population, lengths: list[int], lr: float, options: dict, states: bool, tol: Tolerances
 ) -> dict[str, np.ndarray]:
-    """Train ``pop`` to each length in turn, continuing from the last; results (length, run)."""
+    """Train ``pop`` to each length in turn, going on from the last (:func:`xorsweep.train_on`:
+    the numbers of training to each length in one go, bit for bit); results (length, run)."""
     names = ("converged_epoch", "total_loss", "final_loss", "state")
     out: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    epoch = np.full(pop.runs, np.nan)
-    total, done = np.zeros(pop.runs), 0
+    block_size = options.pop("block_size")
+    state = TrainingState.start(pop, lr, **options)
     for length in lengths:
-        res = train_arrays(pop, length - done, lr, **options)
-        epoch = _stage_epoch(epoch, res["converged_epoch"], done)
-        total = total + res["total_loss"]
-        pop = Population(**{name: res[name] for name in PARAMETER_NAMES})
-        out["converged_epoch"].append(epoch)
-        out["total_loss"].append(total)
-        out["final_loss"].append(res["final_loss"])
+        res, state = train_on_arrays(state, length, block_size=block_size)
+        for name in names[:3]:
+            out[name].append(res[name])
         if states:
-            out["state"].append(classify(measure(pop, options["data"], tol=tol)))
-        done = length
+            out["state"].append(classify(measure(state.population, options["data"], tol=tol)))
     return {name: np.stack(values) for name, values in out.items() if values}
 
 
@@ -404,6 +391,7 @@ def basin_map(
     gradient: str = "sum",
     tol: Tolerances = Tolerances(),  # noqa: B008 - frozen, so one shared default is safe
     block_size: int = DEFAULT_BLOCK,
+    engine: str = "auto",
 ) -> xr.Dataset:
     """Train every network of a slice and map the outcomes over (alpha, beta).
 
@@ -414,10 +402,10 @@ def basin_map(
     epochs : int or list of int
         The training length, or several, strictly increasing: one training
         run continued from each length to the next, the same numbers as
-        training to each length directly (``total_loss`` to rounding).
+        training to each length directly, bit for bit.
     lr : float
         Learning rate, one for all networks.
-    data, update, activation, gradient, block_size
+    data, update, activation, gradient, block_size, engine
         As in :func:`xorsweep.train`.
     tol : Tolerances
         Thresholds of the end states (:mod:`xorsweep.end_states`).
@@ -454,13 +442,12 @@ def basin_map(
     if not isinstance(tol, Tolerances):
         raise TypeError(f"tol must be a xorsweep.end_states.Tolerances, got {type(tol).__name__}")
     table = xor() if data is None else truth_table(data)
-    options = dict(
-        data=table, update=update, activation=activation, gradient=gradient, block_size=block_size
-    )
+    options = dict(data=table, update=update, activation=activation, gradient=gradient)
     pop = slice_.population
     states = activation == "sigmoid"
+    options.update(engine=engine, block_size=block_size)
     parts = [
-        _train_stages(pop[start : start + MAP_CHUNK], lengths, lr, options, states, tol)
+        _train_stages(pop[start : start + MAP_CHUNK], lengths, lr, dict(options), states, tol)
         for start in range(0, pop.runs, MAP_CHUNK)
     ]
     results = {name: np.concatenate([p[name] for p in parts], axis=1) for name in parts[0]}

@@ -331,32 +331,34 @@ def _epoch(st, x, sign, shape, epoch, article, record):
 
 
 @_jit
-def _train_chunks(states, x, sign, shape, epochs, article, record_every, history, final):
-    """Train every chunk for ``epochs`` epochs, then score the trained networks.
+def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, history, final):
+    """Train every chunk from epoch ``first`` to ``epochs``, then score the trained networks.
 
     ``states`` (chunk, rows * LANES); ``x`` (sample, in); ``sign`` (sample,
     out). ``history`` (chunk, record, (acc_h + sample * out) * LANES) receives
-    the records of epochs 0, k, 2k, ... (``k = record_every``, 0 for none);
-    ``final`` (chunk, (2 + 2 * sample * out) * LANES) the running product
-    (mantissa, exponent) over the epochs, then each sample's logits and clipped
-    probabilities of the trained networks.
+    the records of the epochs from ``first`` on that are multiples of ``k =
+    record_every`` (0 for none); ``final`` (chunk, (3 + 2 * sample * out) *
+    LANES) the running product (mantissa, exponent) over the epochs and
+    ``last_wrong``, then each sample's logits and clipped probabilities of the
+    trained networks.
     """
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
     block = n_out * LANES
     no_record = np.empty(0)
+    skipped = -(-first // record_every) if record_every > 0 else 0  # records before `first`
     for c in range(states.shape[0]):
         st = states[c]
-        for epoch in range(epochs):
+        for epoch in range(first, epochs):
             recording = record_every > 0 and epoch % record_every == 0
-            record = history[c, epoch // record_every] if recording else no_record
+            record = history[c, epoch // record_every - skipped] if recording else no_record
             _epoch(st, x, sign, shape, epoch, article, record)
         out = final[c]
-        out[: 2 * LANES] = st[lay.mantissa * LANES : (lay.exponent + 1) * LANES]
+        out[: 3 * LANES] = st[lay.mantissa * LANES : (lay.last_wrong + 1) * LANES]
         for s in range(x.shape[0]):  # the trained networks, right or wrong at epoch `epochs`
             _forward(st, x, s, shape)
             _loss(st, sign, s, shape, epochs)
-            start = 2 * LANES + 2 * s * block
+            start = 3 * LANES + 2 * s * block
             out[start : start + 2 * block] = st[lay.z * LANES : lay.z * LANES + 2 * block]
 
 
@@ -371,6 +373,8 @@ def train_block(
     update: str,
     record_every: int | None,
     activation: str = "sigmoid",
+    first_epoch: int = 0,
+    carry: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Train ``population`` with the fused kernel: the NumPy engine's block, computed faster.
 
@@ -390,9 +394,15 @@ def train_block(
     update : {"article", "simultaneous"}
         As in :func:`xorsweep.train`.
     record_every : int or None
-        Also record the loss and the parameters at epochs 0, k, 2k, ...
+        Also record the loss and the parameters at the epochs from
+        ``first_epoch`` on that are multiples of k.
     activation : {"sigmoid", "tanh"}
         The hidden layer's.
+    first_epoch : int
+        The epoch ``population`` has reached, <= ``epochs``: training goes on from it.
+    carry : dict of str to ndarray, optional
+        The running bookkeeping at ``first_epoch`` (``last_wrong`` (run,) and
+        ``loss_sum`` (run, 2), as this function returns them); None: epoch 0.
 
     Returns
     -------
@@ -402,7 +412,10 @@ def train_block(
         ``predictions`` (run, sample, out), the four parameters shaped as in
         :class:`Population`, and with ``record_every`` also ``epoch_loss``
         (run, epoch) and ``<parameter>_history`` (run, epoch, ...). A run's
-        numbers do not depend on the other runs of the block.
+        numbers do not depend on the other runs of the block. Also the
+        bookkeeping to train on from ``epochs``: ``last_wrong`` (run,), int64,
+        ``loss_sum`` (run, 2), the running product of the clipped probabilities
+        as (mantissa, exponent), and ``pending`` (run, 0, sample, out), empty.
 
     Examples
     --------
@@ -424,19 +437,29 @@ def train_block(
     lanes[: lay.wo, :runs] = _to_rows(population.hidden_weights, population.hidden_bias)
     lanes[lay.wo : lay.acc_h, :runs] = _to_rows(population.output_weights, population.output_bias)
     lanes[lay.mantissa] = 1.0
+    if carry is not None:
+        lanes[lay.mantissa : lay.last_wrong, :runs] = carry["loss_sum"].T
+        lanes[lay.last_wrong, :runs] = carry["last_wrong"]
     lanes[lay.lr, :runs] = lr
     states = _chunked(lanes)
-    records = -(-epochs // record_every) if record_every else 0
+    records = 0  # the multiples of record_every from first_epoch to epochs - 1
+    if record_every:
+        records = -(-epochs // record_every) - -(-first_epoch // record_every)
     history = np.empty((chunks, records, (lay.acc_h + samples * n_out) * LANES))
-    final = np.empty((chunks, (2 + 2 * samples * n_out) * LANES))
+    final = np.empty((chunks, (3 + 2 * samples * n_out) * LANES))
     shape = ((0,) * n_in, (0,) * hidden, (0,) * n_out, (0,) * (activation == "tanh"))
     sign = 2.0 * data.targets - 1.0
     article = update == "article"
     rec = record_every or 0
-    _train_chunks(states, data.inputs, sign, shape, epochs, article, rec, history, final)
-    res = _scores(_unchunked(final, runs), epochs, samples, n_out)
+    first = first_epoch
+    _train_chunks(states, data.inputs, sign, shape, first, epochs, article, rec, history, final)
+    scored = _unchunked(final, runs)
+    res = _scores(scored, epochs, samples, n_out)
     res["converged_epoch"] = _converged(_unchunked(states, runs)[lay.last_wrong], epochs)
     res.update(_parameters(_unchunked(states, runs)[: lay.acc_h], n_in, hidden))
+    res["last_wrong"] = scored[2].astype(np.int64)
+    res["loss_sum"] = np.ascontiguousarray(scored[:2].T)
+    res["pending"] = np.empty((runs, 0, samples, n_out))
     if record_every:
         rec = _unchunked(history, runs)  # (record, row, run)
         loss = _mean_loss(np.moveaxis(rec[:, lay.acc_h :], 1, 0))  # (record, run)
@@ -479,9 +502,10 @@ def _chunked(lanes: np.ndarray) -> np.ndarray:
 
 def _unchunked(chunked: np.ndarray, runs: int) -> np.ndarray:
     """(chunk, ..., rows * LANES) as (..., rows, run), without the padding lanes."""
-    split = chunked.reshape(*chunked.shape[:-1], -1, LANES)  # (chunk, ..., row, lane)
+    rows = chunked.shape[-1] // LANES
+    split = chunked.reshape(*chunked.shape[:-1], rows, LANES)  # (chunk, ..., row, lane)
     moved = np.moveaxis(split, 0, -2)  # (..., row, chunk, lane)
-    return moved.reshape(*moved.shape[:-2], -1)[..., :runs]
+    return moved.reshape(*moved.shape[:-2], chunked.shape[0] * LANES)[..., :runs]
 
 
 def _parameters(rows: np.ndarray, n_in: int, hidden: int) -> dict[str, np.ndarray]:
@@ -492,7 +516,8 @@ def _parameters(rows: np.ndarray, n_in: int, hidden: int) -> dict[str, np.ndarra
     lead = rows.shape[:-2]
     runs = rows.shape[-1]
     wh = rows[..., : (n_in + 1) * hidden, :].reshape(*lead, n_in + 1, hidden, runs)
-    wo = rows[..., (n_in + 1) * hidden :, :].reshape(*lead, hidden + 1, -1, runs)
+    n_out = (rows.shape[-2] - (n_in + 1) * hidden) // (hidden + 1)
+    wo = rows[..., (n_in + 1) * hidden :, :].reshape(*lead, hidden + 1, n_out, runs)
     wh, wo = np.moveaxis(wh, -1, 0), np.moveaxis(wo, -1, 0)
     parts = (wh[..., :n_in, :], wh[..., n_in:, :], wo[..., :hidden, :], wo[..., hidden:, :])
     return {n: np.ascontiguousarray(p) for n, p in zip(PARAMETER_NAMES, parts, strict=True)}
@@ -501,10 +526,10 @@ def _parameters(rows: np.ndarray, n_in: int, hidden: int) -> dict[str, np.ndarra
 def _scores(final: np.ndarray, epochs: int, samples: int, n_out: int) -> dict[str, np.ndarray]:
     """Total loss, the trained networks' loss and predictions, from ``final`` (row, run).
 
-    Rows: the running product's mantissa and exponent, then for each sample its
-    ``n_out`` logits and ``n_out`` clipped probabilities.
+    Rows: the running product's mantissa and exponent, ``last_wrong``, then for
+    each sample its ``n_out`` logits and ``n_out`` clipped probabilities.
     """
-    mantissa, exponent, per_sample = final[0], final[1], final[2:].reshape(samples, 2, n_out, -1)
+    mantissa, exponent, per_sample = final[0], final[1], final[3:].reshape(samples, 2, n_out, -1)
     terms = samples * n_out
     with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
         y_hat = 1.0 / (1.0 + np.exp(-per_sample[:, 0]))  # (sample, out, run)

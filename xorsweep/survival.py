@@ -131,7 +131,11 @@ class KaplanMeier:
         S(stop) / S(start)``, the share of the runs not converged at
         ``start``, with the log-log band of the estimate restarted at
         ``start``. NaN where ``stop`` lies beyond :attr:`last` (or ``S(start)``
-        is 0, for ``conditional``).
+        is 0, for ``conditional``). Where no run converges in ``(start, stop]``
+        both are 0 and those intervals would be [0, 0]: instead the upper bound
+        is Clopper-Pearson's for no event among the ``n`` runs followed up to
+        ``stop``, ``1 - ((1 - confidence) / 2) ** (1 / n)`` (times ``S(start)``
+        for ``share``).
         """
         if not 0.0 <= start < stop:
             raise ValueError(
@@ -146,6 +150,17 @@ class KaplanMeier:
         share = float(s_a - s_b)
         if s_a == 0:
             return out | {"share": 0.0, "share_low": 0.0, "share_high": 0.0}
+        if s_b == s_a:  # no run converged in (start, stop]
+            followed = self.runs - int(np.searchsorted(self.times, stop, side="left"))
+            high = 1.0 - ((1.0 - check_confidence(confidence)) / 2.0) ** (1.0 / followed)
+            return out | {
+                "share": 0.0,
+                "share_low": 0.0,
+                "share_high": float(s_a * high),
+                "conditional": 0.0,
+                "conditional_low": 0.0,
+                "conditional_high": high,
+            }
         g_ab = g_b - g_a  # g_a is finite while S(start) > 0
         half = z * math.sqrt(share**2 * g_a + (s_b**2 * g_ab if s_b > 0 else 0.0))
         r_low, r_high = _loglog_band(np.array([s_b / s_a]), np.array([g_ab]), z)

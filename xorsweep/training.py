@@ -31,6 +31,9 @@ __all__ = [
     "train_arrays",
     "TrainingJob",
     "run_training",
+    "without_state",
+    "to_dataset",
+    "STATE_KEYS",
     "UPDATES",
     "DEFAULT_BLOCK",
     "MAX_LR",
@@ -47,6 +50,11 @@ ARTICLE_LR = 0.1
 
 #: Runs trained together in one block; chosen by ``benchmarks/bench_train.py``.
 DEFAULT_BLOCK = 8192
+
+#: The running bookkeeping of each run that :func:`run_training` also returns, run first:
+#: with the parameters, what training on from its last epoch needs (see
+#: :class:`xorsweep.training_state.TrainingState`).
+STATE_KEYS = ("last_wrong", "loss_sum", "pending")
 
 #: Largest learning rate accepted (gradients are bounded by the number of samples,
 #: so parameters stay finite for any lr up to this over 10**8 epochs).
@@ -139,7 +147,7 @@ def train(
     """
     args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
     job = TrainingJob.checked(*args, engine)
-    return _to_dataset(run_training(job), job)
+    return to_dataset(without_state(run_training(job)), job)
 
 
 def train_arrays(
@@ -177,7 +185,12 @@ def train_arrays(
     """
     args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
     job = TrainingJob.checked(*args, engine)
-    return {**run_training(job), "lr": job.lrs}
+    return {**without_state(run_training(job)), "lr": job.lrs}
+
+
+def without_state(results: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``results`` of :func:`run_training` without :data:`STATE_KEYS`."""
+    return {name: value for name, value in results.items() if name not in STATE_KEYS}
 
 
 @dataclass(frozen=True)
@@ -188,6 +201,10 @@ class TrainingJob:
     ``train_arrays``). Code whose values are already checked, such as a
     sweep's block (its :class:`~xorsweep.sweeps.config.SweepConfig` checked
     them), makes one directly and nothing is checked again.
+
+    Training starts at epoch ``first_epoch`` from ``population`` and the
+    running bookkeeping ``carry`` (:data:`STATE_KEYS`, run first, as
+    :func:`run_training` returns it), and ends at epoch ``epochs``.
     """
 
     population: Population
@@ -200,6 +217,8 @@ class TrainingJob:
     record_every: int | None = None  # >= 1, or None
     block_size: int = DEFAULT_BLOCK  # >= 1
     engine: str = "numpy"  # the one that computes: one of COMPUTING (xorsweep.engines)
+    first_epoch: int = 0  # <= epochs: the epoch training starts at
+    carry: dict[str, np.ndarray] | None = None  # STATE_KEYS at first_epoch; None: epoch 0
 
     @classmethod
     def checked(
@@ -259,8 +278,9 @@ def _check_population(population: object) -> Population:
 def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
     """Train ``job``'s population; its arguments are taken as checked.
 
-    Returns what :func:`train_arrays` returns but ``lr``: every block's
-    results, run first, each in its slice of one array per name.
+    Returns what :func:`train_arrays` returns but ``lr``, and
+    :data:`STATE_KEYS`: every block's results, run first, each in its slice
+    of one array per name.
     """
     runs = job.population.runs
     merged: dict[str, np.ndarray] = {}
@@ -273,11 +293,12 @@ def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
     lrs = job.lrs if scale == 1.0 else job.lrs * scale
     for start in range(0, runs, size):
         stop = min(start + size, runs)
+        carry = None if job.carry is None else {k: v[start:stop] for k, v in job.carry.items()}
         if job.engine == "numba":
-            part = _train_fused(job.population[start:stop], lrs[start:stop], job)
+            part = _train_fused(job.population[start:stop], lrs[start:stop], job, carry)
         else:
             blk = ParameterBlock.from_population(job.population, start, stop)
-            part = _train_block(blk, lrs[start:stop], job)
+            part = _train_block(blk, lrs[start:stop], job, carry)
         for name, value in part.items():
             if name not in merged:
                 merged[name] = np.empty((runs, *value.shape[1:]), value.dtype)
@@ -285,16 +306,21 @@ def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
     return merged
 
 
-def _train_fused(population: Population, lr: np.ndarray, job: TrainingJob) -> dict[str, np.ndarray]:
+def _train_fused(
+    population: Population, lr: np.ndarray, job: TrainingJob, carry: dict | None
+) -> dict[str, np.ndarray]:
     """The numba engine's results for ``population`` at (scaled) learning rates ``lr`` (r,)."""
     from . import fused  # imports numba: only where it is used
 
     args = (job.epochs, job.update, job.record_every, job.activation)
-    return fused.train_block(population, job.table, lr, *args)
+    return fused.train_block(population, job.table, lr, *args, job.first_epoch, carry)
 
 
-def _train_block(blk: ParameterBlock, lr: np.ndarray, job: TrainingJob) -> dict[str, np.ndarray]:
-    """Train the networks of ``blk`` at (scaled) learning rates ``lr`` (r,) in place."""
+def _train_block(
+    blk: ParameterBlock, lr: np.ndarray, job: TrainingJob, carry: dict | None
+) -> dict[str, np.ndarray]:
+    """Train the networks of ``blk`` at (scaled) learning rates ``lr`` (r,) in place,
+    from epoch ``job.first_epoch`` and its bookkeeping ``carry`` (None: from epoch 0)."""
     epochs, record_every, table = job.epochs, job.record_every, job.table
     ws = Workspace.for_block(blk, table, lr)
     forward = forward_pass(blk, ws, job.activation)
@@ -302,31 +328,51 @@ def _train_block(blk: ParameterBlock, lr: np.ndarray, job: TrainingJob) -> dict[
     tally = LossTally(ws.prob)
     record, group = tally.record, tally.group
     history: dict[str, list[np.ndarray]] = {name: [] for name in ("epoch_loss", *PARAMETER_NAMES)}
+    # the tally scores a group of epochs at once, the groups starting at multiples of
+    # `group`; a start inside a group finds the group's first epochs in carry["pending"]
+    begin = job.first_epoch - job.first_epoch % group
+    done = job.first_epoch - begin  # epochs of the first group trained before
+    if carry is not None:
+        tally.restore(carry["loss_sum"][:, 0], carry["last_wrong"], carry["pending"])
+    pending, log_kept = tally.pending(0), None  # an unfinished last group, and the sum before it
     with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
-        for first in range(0, epochs, group):  # the tally scores a group of epochs at once
+        for first in range(begin, epochs, group):
             rows = min(group, epochs - first)
-            for row in range(rows):  # epoch first + row
+            for row in range(done, rows):  # epoch first + row
                 forward()
                 record(row)  # this epoch's loss terms, summed with the group's
                 if record_every and (first + row) % record_every == 0:
                     _snapshot(history, tally.epoch_loss(row), blk)
                 step()
-            tally.score_group(rows)
+            if rows < group:  # the last group, unfinished: training on finishes it
+                pending, log_kept = tally.pending(rows), tally.log_total.copy()
+            tally.score_group(rows, first)
+            done = 0
         forward()  # the trained networks
         record(0)
         final_loss = tally.epoch_loss(0)
         final_wrong = tally.wrong_rows(1)[0]
         predictions = ws.predictions().transpose(2, 0, 1).copy()  # (r, s, o)
+    kept = tally.log_total if log_kept is None else log_kept
     result = {
         "total_loss": -tally.log_total / tally.n_terms,
         "final_loss": final_loss,
         "predictions": predictions,
         "converged_epoch": _converged_epoch(tally.last_wrong, final_wrong, epochs),
         **blk.parameters(),
+        "last_wrong": tally.last_wrong,
+        "loss_sum": np.stack([kept, np.zeros_like(kept)], axis=1),  # one number: the sum
+        "pending": pending,
     }
     if record_every:
         for name, values in history.items():
-            result[f"{name}_history" if name != "epoch_loss" else name] = np.stack(values, axis=1)
+            like = result["final_loss" if name == "epoch_loss" else name]  # a record's shape
+            stacked = (
+                np.stack(values, axis=1)
+                if values
+                else np.empty((like.shape[0], 0, *like.shape[1:]))
+            )
+            result[f"{name}_history" if name != "epoch_loss" else name] = stacked
     return result
 
 
@@ -348,7 +394,9 @@ def _converged_epoch(last_wrong: np.ndarray, final_wrong: np.ndarray, epochs: in
     return np.where(last == epochs, np.nan, last + 1.0)
 
 
-def _to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
+def to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
+    """:func:`train`'s Dataset from the results of :func:`run_training` without
+    :data:`STATE_KEYS`."""
     import xarray as xr  # here, not at the top: see train_arrays
 
     table, epochs, lrs, update, record_every = (
@@ -389,7 +437,8 @@ def _to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
         data_vars["epoch_loss"] = (("run", "epoch"), res["epoch_loss"])
         for name, dims in param_dims.items():
             data_vars[f"{name}_history"] = (("run", "epoch", *dims), res[f"{name}_history"])
-        coords["epoch"] = np.arange(0, epochs, record_every)
+        first = -(-job.first_epoch // record_every) * record_every  # absolute epochs
+        coords["epoch"] = np.arange(first, epochs, record_every)
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs.update(
         epochs=epochs,

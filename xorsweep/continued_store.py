@@ -1,0 +1,91 @@
+"""The store of runs trained on by :func:`xorsweep.continuation.continue_runs`: one Zarr directory.
+
+Written whole, atomically: the Dataset goes to a temporary sibling directory
+that is renamed into place when complete, with Ctrl-C and SIGTERM held back
+until the rename (:mod:`xorsweep._interrupts`); an interrupted or failed
+write removes the temporary directory. So a path holds either nothing or a
+complete store, never half of one. The root attribute ``schema`` marks it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._interrupts import deferred
+from .store import remove_abandoned
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["CONTINUED_SCHEMA", "continued_path_state", "open_continued", "write_continued"]
+
+#: Marks a directory as a store of continued runs (root attribute ``schema``).
+CONTINUED_SCHEMA = "xorsweep.continued/1"
+
+
+def continued_path_state(path: str | os.PathLike) -> str:
+    """``"new"`` if ``path`` is free (missing or an empty directory), ``"store"`` if it holds
+    a store of continued runs; a ValueError naming ``store`` for anything else."""
+    path = Path(path)
+    if not path.exists():
+        return "new"
+    if not path.is_dir():
+        raise ValueError(f"store {path} is a file, not a directory for continued runs")
+    meta = path / "zarr.json"
+    if not meta.is_file():
+        if any(path.iterdir()):
+            raise ValueError(
+                f"store {path} is a directory that holds something else (no zarr.json): "
+                "give a new or empty directory"
+            )
+        return "new"
+    try:
+        schema = json.loads(meta.read_text()).get("attributes", {}).get("schema")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ValueError(f"store {path} has an unreadable zarr.json: {exc}") from None
+    if schema != CONTINUED_SCHEMA:
+        raise ValueError(
+            f"store {path} holds {schema!r}, not continued runs ({CONTINUED_SCHEMA!r}): "
+            "choose another path"
+        )
+    return "store"
+
+
+def open_continued(path: str | os.PathLike) -> xr.Dataset:
+    """The continued runs stored at ``path``, loaded into memory."""
+    import xarray as xr
+
+    if continued_path_state(path) != "store":
+        raise FileNotFoundError(f"no store of continued runs at {path}")
+    return xr.open_zarr(path, consolidated=False, zarr_format=3).load()
+
+
+def write_continued(ds: xr.Dataset, path: str | os.PathLike) -> None:
+    """Write ``ds`` as a new store at ``path`` (missing or an empty directory), atomically.
+
+    Interrupted (Ctrl-C, SIGTERM) before the rename, nothing is left at
+    ``path`` and the interrupt goes on.
+    """
+    path = Path(path)
+    if continued_path_state(path) != "new":
+        raise ValueError(f"store {path} already holds continued runs")
+    remove_abandoned(path)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.creating"
+    with deferred() as pending:
+        try:
+            ds.attrs["schema"] = CONTINUED_SCHEMA
+            ds.to_zarr(tmp, mode="w-", consolidated=False, zarr_format=3)
+            if not pending:
+                if path.is_dir():
+                    path.rmdir()  # an empty directory
+                os.rename(tmp, path)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+    if pending:  # its handler did not stop the program: nothing was written
+        raise KeyboardInterrupt
