@@ -15,7 +15,7 @@ from xorsweep.studies.failures import (
     FailureScale,
     basin_stage,
     run_failures,
-    train_parts,
+    train_stages,
 )
 
 TINY = FAILURE_SCALES["tiny"]
@@ -110,20 +110,21 @@ def test_checks_pass(written):
         assert f"- {name}: True" in path.read_text()
 
 
-def test_train_parts_equals_one_call():
+def test_stages_in_threads_equal_one_training_each():
     pop = xs.init_population(37, hidden_std=2.0, output_std=0.8165, seed=4)
-    whole = xs.training.train_arrays(pop, 300, engine="numba")
-    parts = train_parts(pop, 300, engine="numba", workers=2)
-    assert set(parts) == set(whole)
-    for name, value in whole.items():
-        np.testing.assert_array_equal(parts[name], value, err_msg=name)
+    stages = train_stages(pop, [300, 1000], engine="numba", workers=2)
+    for length, got in zip([300, 1000], stages, strict=True):
+        whole = xs.training.train_arrays(pop, length, engine="numba")
+        assert set(got) == set(whole)
+        for name, value in whole.items():
+            np.testing.assert_array_equal(got[name], value, err_msg=f"{name} at {length}")
 
 
 def test_basin_stage_in_threads_equals_one_map():
-    maps, summary = basin_stage(TINY, seed=3, workers=2)
+    maps, summary = basin_stage(TINY, seed=3, workers=2, engine="numba")
     reference = xs.init_population(1, hidden_std=1 / np.sqrt(2), output_std=0.8165, seed=3)
     plane = xs.direction_slice(reference, TINY.side, extent=TINY.map_extent, seed=3)
-    whole = xs.basin_map(plane, epochs=list(TINY.map_lengths))
+    whole = xs.basin_map(plane, epochs=list(TINY.map_lengths), engine="numba")
     for name in whole.data_vars:
         xr.testing.assert_identical(maps[name], whole[name])
     xr.testing.assert_identical(summary, xs.basin_summary(whole))

@@ -98,8 +98,7 @@ def _configuration(study: FailureStudy) -> pd.DataFrame:
         "failures followed to": f"{sc.longest:,} epochs",
         "basin map": f"{sc.side} x {sc.side} networks, extent ±{sc.map_extent:g} reference norms, "
         f"at {', '.join(f'{e:,}' for e in sc.map_lengths)} epochs",
-        "training engine": f"{study.engine} (the sweep and the failures; the basin maps: "
-        "xorsweep.basin_map's default)",
+        "training engine": study.engine,
         "workers (processes of the sweep, threads of the trainings)": study.workers,
         "seed": study.seed,
         "xorsweep": VERSION,

@@ -7,10 +7,12 @@ report, figures, Datasets and ``summary.json``
 
 1. **article**: ``runs`` networks at each hidden std trained for the article's
    length (:func:`xorsweep.sweep`, in memory, on all local cores);
-2. **follow**: every run that failed there is rebuilt (:func:`xorsweep.replay`)
-   and trained again to the article's length (the sweep keeps only losses; the
-   end states need the parameters, and the losses must equal the sweep's bit
-   for bit) and to the longest length;
+2. **follow**: every run that failed there is rebuilt (:func:`xorsweep.replay`),
+   trained again to the article's length (the sweep keeps only losses; the end
+   states need the parameters, and the losses must equal the sweep's bit for
+   bit), then trained on from there to the longest length
+   (:func:`xorsweep.training_state.train_on_arrays`: the numbers of one training
+   in one go, without recomputing the first epochs);
 3. **end states**: :func:`xorsweep.diagnose` of the failures at both lengths,
    their shares per hidden std, their relation to the final-loss groups, and
    one example network per class;
@@ -46,7 +48,8 @@ from ..sweeps.execution import default_workers
 from ..sweeps.results import replay
 from ..sweeps.run import sweep
 from ..tails import tail_test
-from ..training import ARTICLE_EPOCHS, ARTICLE_LR, train, train_arrays
+from ..training import ARTICLE_EPOCHS, ARTICLE_LR, train
+from ..training_state import TrainingState, train_on_arrays
 
 __all__ = [
     "FAILURE_SCALES",
@@ -55,7 +58,7 @@ __all__ = [
     "check_scale",
     "compute_failures",
     "run_failures",
-    "train_parts",
+    "train_stages",
 ]
 
 
@@ -90,7 +93,7 @@ class FailureScale:
         """Network-epochs trained by each stage, ``failures`` the runs followed."""
         return {
             "article": len(self.hidden_stds) * self.runs * self.article,
-            "follow": failures * (self.article + self.longest),
+            "follow": failures * self.longest,
             "basin maps": self.side**2 * self.map_lengths[-1],
         }
 
@@ -158,28 +161,46 @@ class FailureStudy:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def train_parts(
-    population: Population, epochs: int, *, engine: str, workers: int, lr: float = ARTICLE_LR
-) -> dict[str, np.ndarray]:
-    """:func:`xorsweep.training.train_arrays` of ``population``, cut into parts trained in threads.
+def train_stages(
+    population: Population,
+    lengths: list[int],
+    *,
+    engine: str,
+    workers: int,
+    lr: float = ARTICLE_LR,
+) -> list[dict[str, np.ndarray]]:
+    """Train ``population`` to each length in turn, going on from the last, in threads.
 
-    Each network is trained alone, so the numbers are those of one call;
-    ``workers`` threads train at once (the numba kernel releases the GIL).
-    Returns the arrays of ``train_arrays``, run first, in the population's order.
+    The population is cut into parts, each trained by one of ``workers``
+    threads (the numba kernel releases the GIL) through every length with
+    :func:`xorsweep.training_state.train_on_arrays`. Each network is trained
+    alone, and going on equals training in one go, so the numbers are those of
+    ``train_arrays(population, length)`` for each length, bit for bit.
+
+    Returns
+    -------
+    list of dict of str to ndarray
+        One per length: the arrays of :func:`xorsweep.training.train_arrays`,
+        run first, in the population's order.
     """
     parts = min(population.runs, 4 * workers)
     bounds = np.linspace(0, population.runs, parts + 1).astype(int)
-    pieces = [population[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    state = TrainingState.start(population, lr, engine=engine)
+    pieces = [state[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
-    def one(piece: Population) -> dict[str, np.ndarray]:
-        return train_arrays(piece, epochs, lr, engine=engine)
+    def one(piece: TrainingState) -> list[dict[str, np.ndarray]]:
+        done = []
+        for length in lengths:
+            res, piece = train_on_arrays(piece, length)
+            done.append(res)
+        return done
 
-    if workers == 1:
-        done = [one(p) for p in pieces]
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            done = list(pool.map(one, pieces))
-    return {name: np.concatenate([d[name] for d in done]) for name in done[0]}
+    with ThreadPoolExecutor(workers) as pool:
+        finished = list(pool.map(one, pieces))
+    return [
+        {name: np.concatenate([f[k][name] for f in finished]) for name in finished[0][k]}
+        for k in range(len(lengths))
+    ]
 
 
 def _trained(res: dict[str, np.ndarray]) -> Population:
@@ -228,8 +249,8 @@ def follow_failures(
     long training converges after the article's length or never.
     """
     start, stds, runs = _failed_runs(results)
-    at_article = train_parts(start, scale.article, engine=engine, workers=workers)
-    at_end = train_parts(start, scale.longest, engine=engine, workers=workers)
+    lengths = [scale.article, scale.longest]
+    at_article, at_end = train_stages(start, lengths, engine=engine, workers=workers)
     stored = results.sel(hidden_std=xr.DataArray(stds), run=xr.DataArray(runs))
     end_epoch = at_end["converged_epoch"]
     checks = {
@@ -372,7 +393,9 @@ def end_state_stage(
     )
 
 
-def basin_stage(scale: FailureScale, *, seed: int, workers: int) -> tuple[xr.Dataset, xr.Dataset]:
+def basin_stage(
+    scale: FailureScale, *, seed: int, workers: int, engine: str = "auto"
+) -> tuple[xr.Dataset, xr.Dataset]:
     """Stage 5: a basin map through a Glorot network at the scale's lengths, and its summary.
 
     The plane's rows are cut into parts mapped in threads (each network is
@@ -392,7 +415,7 @@ def basin_stage(scale: FailureScale, *, seed: int, workers: int) -> tuple[xr.Dat
             plane.directions,
             plane.labels,
         )
-        return basin_map(part, epochs=list(scale.map_lengths))
+        return basin_map(part, epochs=list(scale.map_lengths), engine=engine)
 
     with ThreadPoolExecutor(workers) as pool:
         parts = list(pool.map(one, rows))
@@ -479,7 +502,9 @@ def compute_failures(
     runs = followed_runs(results, failures, scale)
     curves, between, tails = stage("survival", None, lambda: survival_stage(runs, scale))
     maps, basins = stage(
-        "basin maps", work["basin maps"], lambda: basin_stage(scale, seed=seed, workers=workers)
+        "basin maps",
+        work["basin maps"],
+        lambda: basin_stage(scale, seed=seed, workers=workers, engine=computing),
     )
     return FailureStudy(
         name, scale, seed, computing, workers, runs, failures, curves, between, tails,
