@@ -425,6 +425,38 @@ def basin_stage(
     return maps, basin_summary(maps)
 
 
+def article_stage(
+    scale: FailureScale, *, seed: int, engine: str, workers: int, progress: bool
+) -> xr.Dataset:
+    """Stage 1: the article's training of ``scale.runs`` networks per hidden std (a sweep)."""
+    stds = list(scale.hidden_stds)
+    return sweep(
+        stds, scale.runs, epochs=scale.article, seed=seed, engine=engine, workers=workers,
+        progress=progress,
+    )  # fmt: skip
+
+
+class _Stages:
+    """Runs the stages one by one: says what each trains, times it."""
+
+    def __init__(self, say: Callable[[str], None] | None) -> None:
+        self.say = say or (lambda line: None)
+        self.seconds: dict[str, float] = {}
+        self.speed = 0.0  # network-epochs per second of the first stage that trained
+
+    def run(self, label: str, work: int | None, step: Callable[..., Any], *args: Any) -> Any:
+        amount = "" if work is None else f": {work:,} network-epochs"
+        if work and self.speed:
+            amount += f", about {work / self.speed:.0f} s at the article stage's speed"
+        self.say(f"{label}{amount} ...")
+        began = time.perf_counter()
+        value = step(*args)
+        self.seconds[label] = time.perf_counter() - began
+        self.speed = self.speed or (work or 0) / self.seconds[label]
+        self.say(f"{label}: {self.seconds[label]:.1f} s")
+        return value
+
+
 def compute_failures(
     scale: FailureScale,
     *,
@@ -443,7 +475,7 @@ def compute_failures(
     name : str
         The scale's name, for the report.
     engine : {"auto", "numpy", "numba"}
-        Training engine of the sweep and the follow-up (as in :func:`xorsweep.train`).
+        Training engine of every stage (as in :func:`xorsweep.train`).
     workers : int, optional
         Processes of the sweep and threads of the trainings; default all CPUs.
     seed : int
@@ -459,56 +491,28 @@ def compute_failures(
     """
     workers = default_workers() if workers is None else check_count(workers, "workers")
     computing = resolve(check_engine(engine), 2, 2, 1)
-    say = say or (lambda line: None)
-    seconds: dict[str, float] = {}
-
-    speed: list[float] = []  # network-epochs per second of the article stage
-
-    def stage(label: str, work: int | None, run: Callable[[], Any]) -> Any:
-        amount = "" if work is None else f": {work:,} network-epochs"
-        if work and speed:
-            amount += f", about {work / speed[0]:.0f} s at the article stage's speed"
-        say(f"{label}{amount} ...")
-        began = time.perf_counter()
-        value = run()
-        seconds[label] = time.perf_counter() - began
-        say(f"{label}: {seconds[label]:.1f} s")
-        return value
-
-    work = scale.work(0)
-    results = stage(
-        "article",
-        work["article"],
-        lambda: sweep(
-            list(scale.hidden_stds),
-            scale.runs,
-            epochs=scale.article,
-            seed=seed,
-            engine=computing,
-            workers=workers,
-            progress=progress,
-        ),
-    )
-    speed.append(work["article"] / seconds["article"])
+    stages, work = _Stages(say), scale.work(0)
+    options = dict(seed=seed, engine=computing, workers=workers, progress=progress)
+    results = stages.run("article", work["article"], lambda: article_stage(scale, **options))
     failed = int(results.converged_epoch.isnull().sum())
-    failures, start, checks = stage(
+    failures, start, checks = stages.run(
         "follow",
         scale.work(failed)["follow"],
         lambda: follow_failures(results, scale, engine=computing, workers=workers),
     )
-    shares, classes, groups, examples = stage(
-        "end states", None, lambda: end_state_stage(failures, start, scale, computing)
+    shares, classes, groups, examples = stages.run(
+        "end states", None, end_state_stage, failures, start, scale, computing
     )
     runs = followed_runs(results, failures, scale)
-    curves, between, tails = stage("survival", None, lambda: survival_stage(runs, scale))
-    maps, basins = stage(
+    curves, between, tails = stages.run("survival", None, survival_stage, runs, scale)
+    maps, basins = stages.run(
         "basin maps",
         work["basin maps"],
         lambda: basin_stage(scale, seed=seed, workers=workers, engine=computing),
     )
     return FailureStudy(
         name, scale, seed, computing, workers, runs, failures, curves, between, tails,
-        shares, classes, groups, examples, maps, basins, checks, seconds,
+        shares, classes, groups, examples, maps, basins, checks, stages.seconds,
     )  # fmt: skip
 
 
