@@ -70,8 +70,9 @@ def integer(text: str) -> int:
     return int(value)
 
 
-def add_execution(parser: argparse.ArgumentParser) -> None:
-    """Where, how and how long a sweep runs: options of ``sweep`` and ``reproduce``."""
+def add_execution(parser: argparse.ArgumentParser, max_hours: float | str = 24.0) -> None:
+    """Where, how and how long a sweep runs: options of ``sweep`` and ``reproduce``
+    (``max_hours``: ``--max-hours``'s default; ``argparse.SUPPRESS`` to tell it given)."""
     parser.add_argument("--engine", default="auto", choices=ENGINES, help=_ENGINE)
     parser.add_argument(
         "--workers",
@@ -89,7 +90,7 @@ def add_execution(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-hours",
         type=float,
-        default=24.0,
+        default=max_hours,
         metavar="H",
         help="refuse a sweep whose estimated compute time is longer (the estimate, from a "
         "short timed training, is printed before the sweep starts; 'inf' for no limit)",
@@ -110,16 +111,18 @@ def add_select(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-def add_level(parser: argparse.ArgumentParser) -> None:
-    """``--level``: the fit's window, as a fraction of the minimum."""
+def add_level(parser: argparse.ArgumentParser, default: float | str | None = None) -> None:
+    """``--level``: the fit's window, as a fraction of the minimum (``default``: the
+    analysis's, or ``argparse.SUPPRESS`` to tell it given)."""
     from ..reproduction import ANALYSIS_DEFAULTS
 
     parser.add_argument(
         "--level",
         type=float,
-        default=ANALYSIS_DEFAULTS["level"],
+        default=ANALYSIS_DEFAULTS["level"] if default is None else default,
         help="fit window: points whose smoothed mean is within this fraction of the minimum "
-        "(a failed fit may suggest a larger or smaller one)",
+        "(a failed fit may suggest a larger or smaller one)"
+        + (f" (default: {ANALYSIS_DEFAULTS['level']:g})" if default == argparse.SUPPRESS else ""),
     )
 
 

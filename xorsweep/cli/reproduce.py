@@ -9,7 +9,21 @@ from .figures import save_figures
 from .options import ARTICLE, DPI, EXIT, add_execution, add_level, command, integer
 from .sweep import sweep_into
 
-__all__ = ["add", "run"]
+__all__ = ["STUDIES", "add", "run"]
+
+#: The studies ``--study`` runs: the article's, and the two beyond it (:mod:`xorsweep.studies`).
+STUDIES = ("article", "beyond", "failures")
+#: Options of the article's study alone, with their defaults; the other studies' sizes are
+#: their ``--scale``'s, and they refuse these options rather than ignore them.
+_ARTICLE_ONLY = {
+    "points": None,
+    "runs": None,
+    "epochs": None,
+    "n_boot": None,
+    "level": None,
+    "max_hours": 24.0,
+    "scheduler": None,
+}
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -30,8 +44,16 @@ def add(subparsers: argparse._SubParsersAction) -> None:
             "(a few minutes on two cores); --scale full is the article's "
             f"{SCALES['full']['points']} x {SCALES['full']['runs']:,}. Re-running resumes "
             "the sweep where it stopped. The sweep's estimate and limits are those of "
-            f"`xorsweep sweep`. {EXIT}"
+            "`xorsweep sweep`. --study beyond runs the study beyond the article's line "
+            "(widths, output stds, activations, gradient conventions, bias init: "
+            "xorsweep.studies.beyond) and --study failures the anatomy of the runs that never "
+            "learn (xorsweep.studies.failures), each writing DIR/report.md at its --scale; "
+            "--points, --runs, --epochs, --n-boot, --level, --max-hours (default 24) and "
+            f"--scheduler belong to the article's study and are refused with the others. {EXIT}"
         ),
+    )
+    parser.add_argument(
+        "--study", default="article", choices=STUDIES, help="which study to run and report"
     )
     parser.add_argument(
         "--out",
@@ -55,24 +77,67 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     )
     defaults = ANALYSIS_DEFAULTS
     parser.add_argument(
-        "--epochs", type=integer, default=defaults["epochs"], help="gradient steps per run"
+        "--epochs",
+        type=integer,
+        default=argparse.SUPPRESS,
+        help=f"gradient steps per run (default: {defaults['epochs']:,})",
     )
     parser.add_argument(
-        "--seed", type=integer, default=defaults["seed"], help="root seed of the sweep and figures"
+        "--seed", type=integer, default=defaults["seed"], help="root seed of the sweeps and figures"
     )
     parser.add_argument(
         "--n-boot",
         type=integer,
-        default=defaults["n_boot"],
-        help="bootstrap replicates of every interval",
+        default=argparse.SUPPRESS,
+        help=f"bootstrap replicates of every interval (default: {defaults['n_boot']:,})",
     )
-    add_level(parser)
-    add_execution(parser)
+    add_level(parser, default=argparse.SUPPRESS)
+    add_execution(parser, max_hours=argparse.SUPPRESS)
     parser.set_defaults(func=run)
+
+
+def _article_options(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with the article-only options that were not given set to their defaults;
+    refused with the other studies if any was given."""
+    from ..reproduction import ANALYSIS_DEFAULTS
+
+    given = [name for name in _ARTICLE_ONLY if name in vars(args)]
+    if args.study != "article" and given:
+        names = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ValueError(
+            f"{names}: option(s) of --study article only; the {args.study} study's sizes are "
+            f"those of its --scale (quick or full)"
+        )
+    for name, default in _ARTICLE_ONLY.items():
+        if name not in vars(args) and name in ANALYSIS_DEFAULTS:
+            setattr(args, name, ANALYSIS_DEFAULTS[name])
+        elif name not in vars(args) and default is not None:
+            setattr(args, name, default)
+    return args
+
+
+def _run_study(args: argparse.Namespace) -> int:
+    """Run ``--study beyond`` or ``--study failures`` into ``--out``."""
+    from .. import outputs
+
+    if args.study == "beyond":
+        from ..studies.beyond import run_beyond as run_study
+    else:
+        from ..studies.failures import run_failures as run_study
+    out = outputs.writable_directory(args.out, "--out")
+    options = {"engine": args.engine, "progress": not args.no_progress, "seed": args.seed}
+    if "workers" in vars(args):
+        options["workers"] = args.workers
+    report = run_study(out, args.scale, **options)
+    print(f"wrote {report}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``xorsweep reproduce``; returns the exit status."""
+    args = _article_options(args)
+    if args.study != "article":
+        return _run_study(args)
     from .. import outputs, reproduction
     from ..report import json_text, render_report
     from ..store import COMPUTE_SECONDS, read_header

@@ -138,6 +138,13 @@ def open_study(out: str | Path) -> dict[str, xr.Dataset]:
 
 
 def _command(study: FailureStudy, out: Path) -> str:
+    """The command that writes this report again: ``xorsweep reproduce`` for its scales."""
+    if study.name in ("quick", "full"):
+        seed = "" if study.seed == 0 else f" --seed {study.seed}"
+        return (
+            f"xorsweep reproduce --study failures --scale {study.name} --out {out} "
+            f"--engine {study.engine}{seed}"
+        )
     engine = f", engine={study.engine!r}"
     seed = "" if study.seed == 0 else f", seed={study.seed}"
     return (
