@@ -27,6 +27,8 @@ import resource  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
+from _machine import pin_to_one_core  # noqa: E402
+
 import xorsweep as xs  # noqa: E402
 
 
@@ -36,8 +38,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, nargs="+", default=[2000], help="lengths")
     parser.add_argument("--repeats", type=int, default=1, help="turns of each")
     args = parser.parse_args()
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
+    cpu = pin_to_one_core()
     print(f"one core (cpu {cpu}), load average {os.getloadavg()[0]:.2f}")
     ref = xs.init_population(1, hidden_std=xs.glorot_std(2, 2), output_std=0.8165, seed=0)
     start = time.perf_counter()

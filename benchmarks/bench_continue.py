@@ -33,44 +33,18 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
-import io  # noqa: E402
-import platform  # noqa: E402
-import re  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _machine import describe_cpu, pin_to_one_core  # noqa: E402
 
 import xorsweep as xs  # noqa: E402
 from xorsweep.continuation import continue_runs  # noqa: E402
 from xorsweep.training import train_arrays  # noqa: E402
 from xorsweep.training_state import TrainingState, train_on_arrays  # noqa: E402
-
-
-def describe_cpu() -> list[str]:
-    """The CPU's model, NumPy's SIMD levels and numba's LLVM target, as comment lines."""
-    import numba
-    from llvmlite import binding
-
-    model = platform.processor() or platform.machine()
-    if os.path.exists("/proc/cpuinfo"):
-        names = [ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if "model name" in ln]
-        model = names[0] if names else model
-    shown = io.StringIO()
-    with contextlib.redirect_stdout(shown):
-        np.show_runtime()
-    simd = {
-        key: re.search(rf"'{key}': \[([^\]]*)\]", shown.getvalue()).group(1).replace("'", "")
-        for key in ("baseline", "found")
-    }
-    return [
-        f"# CPU: {model}",
-        f"# numpy {np.__version__} SIMD baseline {simd['baseline']}; found {simd['found']}",
-        f"# numba {numba.__version__}, LLVM target {binding.get_host_cpu_name()}",
-    ]
 
 
 def cpu_seconds(fn, *args, **kwargs) -> float:
@@ -148,8 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.runs, args.epochs, args.repeats = 2_000, 1_000, 3
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
+    cpu = pin_to_one_core()
     print(f"# xorsweep {xs.__version__}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     print(f"# pinned to CPU {cpu}, load average {os.getloadavg()[0]:.2f}, CPU time per call")
     print("\n".join(describe_cpu()))

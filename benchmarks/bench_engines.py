@@ -47,11 +47,7 @@ os.environ.setdefault(
 )
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
-import io  # noqa: E402
-import platform  # noqa: E402
-import re  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -60,6 +56,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _machine import describe_cpu, pin_to_one_core  # noqa: E402
 from bench_train import JaxTrainer  # noqa: E402
 
 import xorsweep as xs  # noqa: E402
@@ -99,12 +96,6 @@ print(imported - start, time.perf_counter() - imported)
 """
 
 
-def pin_to_one_core() -> int:
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    return cpu
-
-
 class Server:
     """A helper process running the fused kernel with extra environment variables."""
 
@@ -137,52 +128,6 @@ def cpu_rate(work: float, fn, *args) -> float:
     start = time.process_time()
     fn(*args)
     return work / (time.process_time() - start)
-
-
-def describe_cpu() -> list[str]:
-    """The CPU's model, NumPy's SIMD levels and the vectors numba uses, as comment lines."""
-    import numba
-    from llvmlite import binding
-
-    model = platform.processor() or platform.machine()
-    if os.path.exists("/proc/cpuinfo"):
-        names = [ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if "model name" in ln]
-        model = names[0] if names else model
-    shown = io.StringIO()
-    with contextlib.redirect_stdout(shown):
-        np.show_runtime()
-    simd = {
-        key: re.search(rf"'{key}': \[([^\]]*)\]", shown.getvalue()).group(1).replace("'", "")
-        for key in ("baseline", "found")
-    }
-    try:  # which of NumPy's compiled variants its float64 exp and log run (NumPy >= 2.1)
-        from numpy.lib.introspect import opt_func_info
-
-        info = opt_func_info(func_name="^(exp|log)$", signature="float64")
-        variants = ", ".join(f"{f} {info[f]['dd']['current']}" for f in ("exp", "log"))
-    except (ImportError, KeyError):
-        variants = "unknown"
-    return [
-        f"# CPU: {model}",
-        f"# numpy.show_runtime(): SIMD baseline {simd['baseline']}; found {simd['found']}",
-        f"# NumPy's float64 code in use: {variants}",
-        f"# numba {numba.__version__}, LLVM target {binding.get_host_cpu_name()}: "
-        f"{vector_bits()}-bit vectors in vectorised loops",
-    ]
-
-
-def vector_bits() -> int:
-    """Width of the vectors numba's LLVM chooses here for a simple float64 loop."""
-    import numba
-
-    @numba.njit
-    def scale(a):
-        for k in range(a.size):
-            a[k] = 1.0 / (1.0 + a[k])
-
-    scale(np.ones(64))
-    asm = scale.inspect_asm(scale.signatures[0])
-    return 512 if "zmm" in asm else 256 if "ymm" in asm else 128
 
 
 def has_avx512() -> bool:

@@ -45,6 +45,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _machine import cpu_model
+
 _THREADS = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
 _CHILD = r"""
@@ -98,16 +100,6 @@ out["seconds"] = time.perf_counter() - start
 out["parent_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 """
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _start(
@@ -173,7 +165,7 @@ def main() -> None:
     n_runs = args.points * args.runs
     print(f"date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     print(
-        f"machine: {_cpu_name()}, {os.cpu_count()} CPUs, {platform.system()} "
+        f"machine: {cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}"
     )
     print(f"load average before: {os.getloadavg()[0]:.2f}, engine: {args.engine}")

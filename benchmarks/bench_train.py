@@ -27,22 +27,16 @@ os.environ.setdefault(
 )
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _machine import cpu_model, pin_to_one_core  # noqa: E402
 
 import xorsweep as xs  # noqa: E402
 from xorsweep.reference import train_reference  # noqa: E402
-
-
-def _pin_to_one_core() -> int:
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    return cpu
 
 
 def time_reference(runs: int, epochs: int) -> float:
@@ -141,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller populations and fewer epochs")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per cell (median)")
     args = parser.parse_args(argv)
-    cpu = _pin_to_one_core()
+    cpu = pin_to_one_core()
     sizes = [1_000, 10_000, 100_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
     epochs = 100 if args.quick else 200
     jax_blocks = [64, 128, 256, 512, 1024, 4096]
@@ -149,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     import jax
 
     print(f"# xorsweep {xs.__version__}, numpy {np.__version__}, jax {jax.__version__}")
-    print(f"# {platform.processor() or platform.machine()}, pinned to CPU {cpu}, float64")
+    print(f"# {cpu_model()}, pinned to CPU {cpu}, float64")
     print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')}, epochs per timing: {epochs}")
 
     jax_trainer = JaxTrainer(epochs)

@@ -199,6 +199,43 @@ def test_store_is_written_whole_and_read_again(sweep, tmp_path):
     assert state_of(held).epoch == 500
 
 
+def _listing(path):
+    return sorted(
+        (str(p.relative_to(path.parent)), p.is_file() and p.read_bytes())
+        for p in [path, *path.rglob("*")]
+        if p.exists() or p.is_symlink()
+    )
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p.write_text("x"), "is a file, not a store of continued runs"),
+        (
+            lambda p: (p.mkdir(), (p / "notes.txt").write_text("hi")),
+            "holds something else.*continue_runs",
+        ),
+        (lambda p: p.symlink_to(p.parent / "gone"), "is a broken symbolic link"),
+        (lambda p: (p.mkdir(), (p / "zarr.json").write_text("{oops")), "unreadable zarr.json"),
+        (
+            lambda p: (p.mkdir(), (p / "zarr.json").write_text('{"node_type": "group"}')),
+            "not made by xorsweep.continue_runs",
+        ),
+        (
+            lambda p: xs.sweep([1.0], runs=2, epochs=10, workers=1, progress=False, store=p),
+            "layout 'xorsweep.sweep/1', not a store of continued runs",
+        ),
+    ],
+)
+def test_a_store_path_holding_something_else_is_refused_untouched(sweep, tmp_path, make, message):
+    path = tmp_path / "thing"
+    make(path)
+    before = _listing(path)
+    with pytest.raises(ValueError, match=message):
+        continue_runs(sweep, 500, store=path)
+    assert _listing(path) == before and not continued_store.holds_continued(path)
+
+
 def test_interrupted_write_leaves_nothing(sweep, tmp_path, monkeypatch):
     path = tmp_path / "longer.zarr"
 

@@ -289,6 +289,8 @@ def _other_schema(path):
         (_foreign_zarr, "Zarr store that was not made by xorsweep.sweep"),
         (_other_schema, "layout 'xorsweep.sweep/0'"),
         (lambda p: (p.mkdir(), (p / "zarr.json").write_text("{oops")), "unreadable zarr.json"),
+        (lambda p: (p.mkdir(), (p / "zarr.json").write_text("[]")), "not made by xorsweep.sweep"),
+        (lambda p: p.symlink_to(p.parent / "gone"), "is a broken symbolic link"),
     ],
 )
 def test_a_store_path_holding_something_else_is_refused_untouched(tmp_path, make, message):

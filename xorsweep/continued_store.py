@@ -9,7 +9,6 @@ complete store, never half of one. The root attribute ``schema`` marks it.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._interrupts import deferred
-from .store import remove_abandoned
+from .store import path_state, remove_abandoned
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -34,41 +33,20 @@ __all__ = [
 CONTINUED_SCHEMA = "xorsweep.continued/1"
 
 
-def holds_continued(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a directory whose Zarr root is marked as continued runs."""
-    meta = Path(path) / "zarr.json"
-    try:
-        return json.loads(meta.read_text()).get("attributes", {}).get("schema") == CONTINUED_SCHEMA
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def continued_path_state(path: str | os.PathLike) -> str:
     """``"new"`` if ``path`` is free (missing or an empty directory), ``"store"`` if it holds
-    a store of continued runs; a ValueError naming ``store`` for anything else."""
-    path = Path(path)
-    if not path.exists():
-        return "new"
-    if not path.is_dir():
-        raise ValueError(f"store {path} is a file, not a directory for continued runs")
-    meta = path / "zarr.json"
-    if not meta.is_file():
-        if any(path.iterdir()):
-            raise ValueError(
-                f"store {path} is a directory that holds something else (no zarr.json): "
-                "give a new or empty directory"
-            )
-        return "new"
+    a store of continued runs; a ValueError naming the store path for anything else."""
+    return path_state(
+        path, CONTINUED_SCHEMA, kind="store of continued runs", maker="xorsweep.continue_runs"
+    )
+
+
+def holds_continued(path: str | os.PathLike) -> bool:
+    """Whether ``path`` holds a store of continued runs (False for anything else)."""
     try:
-        schema = json.loads(meta.read_text()).get("attributes", {}).get("schema")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise ValueError(f"store {path} has an unreadable zarr.json: {exc}") from None
-    if schema != CONTINUED_SCHEMA:
-        raise ValueError(
-            f"store {path} holds {schema!r}, not continued runs ({CONTINUED_SCHEMA!r}): "
-            "choose another path"
-        )
-    return "store"
+        return continued_path_state(path) == "store"
+    except ValueError:
+        return False
 
 
 def open_continued(path: str | os.PathLike) -> xr.Dataset:
@@ -88,7 +66,7 @@ def write_continued(ds: xr.Dataset, path: str | os.PathLike) -> None:
     """
     path = Path(path)
     if continued_path_state(path) != "new":
-        raise ValueError(f"store {path} already holds continued runs")
+        raise ValueError(f"store path {path} already holds continued runs")
     remove_abandoned(path)
     tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.creating"
     with deferred() as pending:

@@ -176,9 +176,20 @@ class StoreHeader:
     layout: ChunkLayout
 
 
-def path_state(path: str | os.PathLike) -> str:
+def path_state(
+    path: str | os.PathLike,
+    schema: str = SCHEMA,
+    *,
+    kind: str = "results store",
+    maker: str = "xorsweep.sweep",
+) -> str:
     """``"new"`` if ``path`` is free (missing or an empty directory), ``"store"`` if it
-    holds a results store; raises ``ValueError`` for anything else (without changing it).
+    holds a store marked ``schema`` (its root attribute); changes nothing.
+
+    The one rule for every store the package writes; ``kind`` and ``maker`` name
+    such a store and what makes it in the messages. Anything else (a broken
+    symbolic link, a file, a directory holding something else, an unreadable
+    ``zarr.json``, a Zarr store of another owner or layout) raises ``ValueError``.
     """
     path = Path(path)
     if not path.exists():
@@ -186,29 +197,30 @@ def path_state(path: str | os.PathLike) -> str:
             raise ValueError(f"store path {path} is a broken symbolic link")
         return "new"
     if not path.is_dir():
-        raise ValueError(f"store path {path} is a file, not a results store (a directory)")
+        raise ValueError(f"store path {path} is a file, not a {kind} (a directory)")
     meta = path / "zarr.json"
     if not meta.is_file():
         if any(path.iterdir()):
             raise ValueError(
                 f"store path {path} is a directory that holds something else (no zarr.json); "
-                "give a new or empty directory, or a store made by xorsweep.sweep"
+                f"give a new or empty directory, or a {kind} made by {maker}"
             )
         return "new"
     try:
         root = json.loads(meta.read_text())
     except (OSError, ValueError) as exc:
         raise ValueError(f"store path {path} has an unreadable zarr.json: {exc}") from None
-    schema = root.get("attributes", {}).get("schema") if isinstance(root, dict) else None
-    if root.get("node_type") != "group" or not isinstance(schema, str):
+    attrs = root.get("attributes") if isinstance(root, dict) else None
+    found = attrs.get("schema") if isinstance(attrs, dict) else None
+    if not isinstance(found, str) or root.get("node_type") != "group":
         raise ValueError(
-            f"store path {path} holds a Zarr store that was not made by xorsweep.sweep "
+            f"store path {path} holds a Zarr store that was not made by {maker} "
             "(its root has no 'schema' attribute)"
         )
-    if schema != SCHEMA:
+    if found != schema:
         raise ValueError(
-            f"store path {path} holds results in the layout {schema!r}; this version of "
-            f"xorsweep reads {SCHEMA!r}"
+            f"store path {path} holds the layout {found!r}, not a {kind} (layout {schema!r}, "
+            "the one this version of xorsweep reads)"
         )
     return "store"
 
