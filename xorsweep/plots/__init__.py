@@ -1,4 +1,4 @@
-"""Figures: the article's eight, two more, and four on failure, each drawn from data passed in.
+"""Figures: the article's eight, two more, four on failure, four beyond it, all drawn from data.
 
 Every ``plot_*`` function takes data and ``ax=None`` (or ``axes=None`` when it
 draws more than one panel), draws, and returns what it drew on: an Axes, or a
@@ -42,6 +42,17 @@ grey); survival curves go from light to dark as the hidden std grows (seaborn's
 ``never`` (light grey) for networks not converged and a white star (``reference``)
 on the reference network.
 
+The figures beyond the article's line (:func:`plot_loss_map`,
+:func:`plot_optimum_vs_width`, :func:`plot_gradient_conventions`,
+:func:`plot_optimum_by_setting`) draw summaries and fits over the study's
+axes (``output_std``, ``hidden``, ``activation``, ``gradient``, ``bias``), with
+what to mark computed by :mod:`xorsweep.beyond_figure_data`;
+:func:`beyond_figure_data` (re-exported here) summarizes and fits the study's
+results and :func:`beyond_figures` draws those it has data for. Each rule of
+:data:`xorsweep.initialization.INIT_RULES` has a colour and a marker
+(:data:`RULE_STYLES`); rules giving the same std share one mark, named
+together. The fitted optimum is green (``optimum``), a star on the loss map.
+
 Figures 6 and 7 use seaborn's ``Paired`` palette: one hue per parameter role
 (weight from x1, weight from x2, bias, output weight), light for hidden
 neuron 1 and dark for hidden neuron 2, solid lines for neuron 1 and dashed
@@ -50,23 +61,42 @@ for neuron 2; the output bias is purple.
 
 from __future__ import annotations
 
+from ..beyond_figure_data import (
+    BEYOND_FIGURE_NAMES,
+    BEYOND_FIGURE_TITLES,
+    BeyondFigureData,
+    beyond_figure_data,
+)
 from ..figure_data import FIGURE_NAMES, FORMATS, FigureData, check_format, figure_data
 from ..network import GLOROT_STD
 from ._article import article_figures
+from ._beyond import (
+    beyond_figures,
+    plot_gradient_conventions,
+    plot_loss_map,
+    plot_optimum_by_setting,
+    plot_optimum_vs_width,
+)
 from ._failure import plot_basin_growth, plot_basin_map, plot_end_states, plot_survival
 from ._formulas import plot_bce, plot_bernoulli, plot_sigmoid
 from ._network import plot_training, plot_weight_evolution, plot_xor_boundaries
-from ._style import COLORS, STATE_COLORS, theme
+from ._style import COLORS, RULE_STYLES, STATE_COLORS, theme
 from ._sweep import plot_converged_epoch, plot_failure_rate, plot_loss_vs_std
 
 __all__ = [
+    "BEYOND_FIGURE_NAMES",
+    "BEYOND_FIGURE_TITLES",
+    "BeyondFigureData",
     "COLORS",
     "FIGURE_NAMES",
     "FORMATS",
     "GLOROT",
+    "RULE_STYLES",
     "STATE_COLORS",
     "FigureData",
     "article_figures",
+    "beyond_figure_data",
+    "beyond_figures",
     "check_format",
     "figure_data",
     "plot_basin_growth",
@@ -76,7 +106,11 @@ __all__ = [
     "plot_converged_epoch",
     "plot_end_states",
     "plot_failure_rate",
+    "plot_gradient_conventions",
+    "plot_loss_map",
     "plot_loss_vs_std",
+    "plot_optimum_by_setting",
+    "plot_optimum_vs_width",
     "plot_sigmoid",
     "plot_survival",
     "plot_training",

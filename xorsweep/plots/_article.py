@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from ..figure_data import FIGURE_NAMES, FigureData, figure_data
 from ._formulas import plot_bce, plot_bernoulli, plot_sigmoid
+from ._layout import detached_figure
 from ._network import plot_training, plot_weight_evolution, plot_xor_boundaries
 from ._style import SIZES, theme
 from ._sweep import plot_converged_epoch, plot_failure_rate, plot_loss_vs_std
@@ -20,12 +21,6 @@ _PANELS: dict[str, dict[str, Any]] = {
     "fig05_training": {"ncols": 2, "width_ratios": [1.6, 1]},
     "fig09_failure_rate": {"nrows": 2, "sharex": True},
 }
-
-
-def _figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kwargs: Any) -> Any:
-    """A Figure outside pyplot's registry (freed when dropped) and its axes."""
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def _weights(trained: xr.Dataset, std: float, xscale: str, ax: Axes) -> None:
@@ -74,7 +69,7 @@ def article_figures(data: FigureData | xr.Dataset, **options: Any) -> dict[str, 
     figs: dict[str, Figure] = {}
     with theme():
         for name in FIGURE_NAMES:
-            fig, axes = _figure(SIZES[name], **_PANELS.get(name, {}))
+            fig, axes = detached_figure(SIZES[name], **_PANELS.get(name, {}))
             draw[name](axes)
             figs[name] = fig
     return figs

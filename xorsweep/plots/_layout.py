@@ -9,8 +9,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.transforms import offset_copy
+
+
+def detached_figure(
+    figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kwargs: Any
+) -> Any:
+    """A Figure outside pyplot's registry (freed when dropped) and its axes."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def get_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -42,6 +51,14 @@ def require(ds: xr.Dataset, variables: tuple[str, ...], what: str, hint: str) ->
     missing = [v for v in variables if v not in ds.variables]
     if missing:
         raise ValueError(f"{what} lacks the variable(s) {', '.join(missing)}; {hint}")
+
+
+def epochs_label(obj: xr.Dataset) -> str:
+    """``"summed over 10,000 epochs"`` from ``obj.attrs["epochs"]``, for a loss axis."""
+    epochs = obj.attrs.get("epochs")
+    if isinstance(epochs, (int, np.integer)):
+        return f"summed over {int(epochs):,} epochs"
+    return "summed over epochs"
 
 
 def _points(size: Any) -> float:

@@ -39,6 +39,17 @@ STATE_COLORS: dict[str, str] = {
     "other": DEEP[7],
 }
 
+#: Colour and marker of each initialization rule (:data:`xorsweep.initialization.INIT_RULES`);
+#: rules giving the same std share the first one's.
+RULE_STYLES: dict[str, dict[str, str]] = {
+    "glorot_normal": {"color": "#000000", "marker": "o"},
+    "glorot_uniform": {"color": DEEP[7], "marker": "s"},
+    "he": {"color": DEEP[1], "marker": "D"},
+    "lecun": {"color": DEEP[4], "marker": "^"},
+    "glorot_slope_gain": {"color": DEEP[5], "marker": "v"},
+    "glorot_torch_gain": {"color": DEEP[9], "marker": "P"},
+}
+
 #: Size (inches) of each figure when a plot function makes its own.
 SIZES = {
     "fig01_xor_boundaries": (5.5, 6.2),
@@ -55,6 +66,10 @@ SIZES = {
     "end_states": (9.0, 5.0),
     "basin_map": (6.5, 5.5),
     "basin_growth": (5.0, 4.6),  # per panel
+    "beyond_loss_map": (9.0, 6.5),
+    "beyond_optimum_vs_width": (9.0, 5.0),
+    "beyond_gradient_conventions": (10.0, 5.5),
+    "beyond_optimum_by_setting": (10.0, 5.0),
 }
 
 _F = TypeVar("_F", bound=Callable[..., Any])

@@ -11,18 +11,10 @@ from matplotlib.axes import Axes
 
 from ..network import GLOROT_STD
 from ..stats import along_hidden_std
-from ._layout import get_axes, get_axes_pair, require
+from ._layout import epochs_label, get_axes, get_axes_pair, require
 from ._style import COLORS, SIZES, themed
 
 _NOTE_WIDTH = 40  # characters per line of figure 8's note on a failed fit
-
-
-def _epochs_label(obj: xr.Dataset) -> str:
-    """``"summed over 10,000 epochs"`` from ``obj.attrs["epochs"]``, for a loss axis."""
-    epochs = obj.attrs.get("epochs")
-    if isinstance(epochs, (int, np.integer)):
-        return f"summed over {int(epochs):,} epochs"
-    return "summed over epochs"
 
 
 def _glorot_line(ax: Axes, label: bool = True) -> None:
@@ -131,7 +123,7 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
             )
     ax.set_xscale("log")
     ax.set_xlabel(r"initial std of the hidden layer $\sigma_h$ (dimensionless, log scale)")
-    ax.set_ylabel(f"mean total loss\n(nats {_epochs_label(summary)})")
+    ax.set_ylabel(f"mean total loss\n(nats {epochs_label(summary)})")
     ax.set_title("Total loss against the hidden layer's initial std")
     # beside the axes: inside, it would cover the top of the vertical lines
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
@@ -196,7 +188,7 @@ def plot_failure_rate(summary: xr.Dataset, axes: Any = None) -> tuple[Axes, Axes
     _glorot_line(ax_loss, label=False)
     ax_loss.set_xscale("log")
     ax_loss.set_xlabel(r"initial std of the hidden layer $\sigma_h$ (dimensionless, log scale)")
-    ax_loss.set_ylabel(f"total loss\n(nats {_epochs_label(summary)})")
+    ax_loss.set_ylabel(f"total loss\n(nats {epochs_label(summary)})")
     ax_loss.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax_fail, ax_loss
 
