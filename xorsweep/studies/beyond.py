@@ -102,7 +102,7 @@ SCALES = {
         map_hidden=(0.03, 10.0, 18),
         map_output=(0.1, 100.0, 18),
         widths=(2, 3, 4, 6, 8, 12, 16, 32),
-        width_hidden=(0.1, 80.0, 22),
+        width_hidden=(0.1, 200.0, 20),
         setting_hidden=(0.01, 40.0, 24),
     ),
     "full": BeyondScale(
