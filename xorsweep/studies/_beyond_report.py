@@ -191,7 +191,7 @@ def tables(analysis: BeyondAnalysis) -> dict[str, pd.DataFrame]:
 def num(value: Any) -> str:
     """A number to 4 significant digits, an en dash for NaN.
 
-    >>> num(0.59612), num(float("nan")), num(1234.5)
+    >>> num(0.59612), num(float("nan")), num(1234.6)
     ('0.5961', '–', '1235')
     """
     v = float(value)
@@ -420,6 +420,17 @@ def _slices_section(
     ]
 
 
+def _spans_text(sizes: Mapping[str, Any]) -> str:
+    """Which stds of the width sweep's grid each width has runs at, in words."""
+    if not sizes["width_spans"]:
+        return ""
+    parts = [
+        f"{w}: {num(low)} to {num(high)}" + (f" (every {stride} points)" if stride > 1 else "")
+        for w, (low, high, stride) in zip(sizes["widths"], sizes["width_spans"], strict=True)
+    ]
+    return ", runs only around each width's optimum (width: stds) " + "; ".join(parts)
+
+
 def _configuration(context: Mapping[str, Any]) -> list[str]:
     rows = []
     for name, s in context["sweeps"].items():
@@ -447,7 +458,7 @@ def _configuration(context: Mapping[str, Any]) -> list[str]:
         "bootstrap replicates per interval. Grids (lowest, highest, points; log-spaced): "
         f"map hidden {sizes['map_hidden']}, output {sizes['map_output']}; widths "
         f"{sizes['widths']} over hidden {sizes['width_hidden']}"
-        + (f", each width only on its span {sizes['width_spans']}" if sizes["width_spans"] else "")
+        + _spans_text(sizes)
         + f"; settings over hidden {sizes['setting_hidden']} plus 1/√2 and 1.",
         "",
     ]

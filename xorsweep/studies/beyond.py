@@ -69,11 +69,19 @@ class BeyondScale:
     map_output: Grid  # output stds of the map
     widths: tuple[int, ...]  # hidden widths of the width sweep
     width_hidden: Grid  # hidden stds of the width sweep, one grid for every width
-    # per width, the (lowest, highest) hidden stds that get runs: the part of the grid around
-    # that width's optimum; empty: every std at every width
-    width_spans: tuple[tuple[float, float], ...] = ()
+    # per width, the part of the grid that gets runs, around that width's optimum: (lowest
+    # std, highest std, stride), every stride-th grid point from the lowest; empty: every
+    # std at every width
+    width_spans: tuple[tuple[float, float, int], ...] = ()
     # hidden stds of the settings sweep; 1/sqrt(2) and 1 are added to them
     setting_hidden: Grid = (0.01, 30.0, 40)
+
+    def __post_init__(self) -> None:
+        if self.width_spans and len(self.width_spans) != len(self.widths):
+            raise ValueError(
+                f"width_spans must hold one (lowest, highest, stride) per width "
+                f"({len(self.widths)}), got {len(self.width_spans)}"
+            )
 
     @property
     def map_points(self) -> int:
@@ -102,8 +110,8 @@ SCALES = {
         map_hidden=(0.03, 10.0, 18),
         map_output=(0.1, 100.0, 18),
         widths=(2, 3, 4, 6, 8, 12, 16, 32),
-        width_hidden=(0.1, 200.0, 20),
-        setting_hidden=(0.01, 40.0, 24),
+        width_hidden=(0.1, 400.0, 22),
+        setting_hidden=(0.01, 100.0, 24),
     ),
     "full": BeyondScale(
         runs=2_000,
@@ -112,8 +120,18 @@ SCALES = {
         map_hidden=(0.03, 10.0, 30),
         map_output=(0.1, 100.0, 30),
         widths=(2, 3, 4, 6, 8, 12, 16, 32),
-        width_hidden=(0.1, 80.0, 40),
-        setting_hidden=(0.01, 40.0, 40),
+        width_hidden=(0.1, 400.0, 34),
+        width_spans=(
+            (0.12, 2.9, 1),
+            (0.17, 4.2, 1),
+            (0.26, 6.4, 1),
+            (0.39, 9.6, 1),
+            (0.58, 14.0, 1),
+            (1.25, 32.0, 1),
+            (1.95, 51.0, 1),
+            (4.3, 400.0, 2),
+        ),
+        setting_hidden=(0.01, 100.0, 38),
     ),
 }
 
@@ -125,9 +143,11 @@ def _grid(grid: Grid) -> np.ndarray:
 
 def _width_runs(scale: BeyondScale, stds: np.ndarray) -> np.ndarray:
     """Runs per (hidden_std, width): ``scale.runs`` inside each width's span, else 0."""
-    runs = np.full((stds.size, len(scale.widths)), scale.runs, dtype=np.int64)
-    for k, (low, high) in enumerate(scale.width_spans):
-        runs[(stds < low * (1 - 1e-12)) | (stds > high * (1 + 1e-12)), k] = 0
+    runs = np.zeros((stds.size, len(scale.widths)), dtype=np.int64)
+    spans = scale.width_spans or [(stds[0], stds[-1], 1)] * len(scale.widths)
+    for k, (low, high, stride) in enumerate(spans):
+        inside = np.flatnonzero((stds >= low * (1 - 1e-12)) & (stds <= high * (1 + 1e-12)))
+        runs[inside[::stride], k] = scale.runs
     return runs
 
 
