@@ -8,7 +8,15 @@ drawn by ::
     ).standard_normal(n_parameters)
 
 where ``bits(x)`` (:func:`float_bits`) is the IEEE-754 bit pattern of the
-float64 ``x`` read as an unsigned integer. :func:`standard_normals` computes
+float64 ``x`` read as an unsigned integer, ``o`` is the point's output std
+(``output_std="glorot"``: ``sqrt(2 / (hidden + n_out))`` of the point's width)
+and ``n_parameters`` that of the point's width. The width, the activation, the
+gradient and the bias initialization are not part of the key: every width
+draws from the same stream (the article's width 2 keeps its numbers, and a
+width-3 network's normals begin with a width-2 one's), and runs that differ only
+in activation, gradient or bias start from the same normals, ``bias="zero"``
+zeroing the biases of that draw (common random numbers: their comparisons are
+paired). :func:`standard_normals` computes
 this for a whole block of runs at once, and :func:`standard_normals_by_numpy`
 with NumPy's objects, one run at a time.
 

@@ -2,8 +2,9 @@
 
 A sweep (:func:`xorsweep.sweep`) trains ``runs`` networks at each point of a
 grid of hidden-layer standard deviations (the article's 400 values
-``exp(linspace(-3, 4, 400))``), optionally crossed with a grid of output-layer
-stds and of learning rates, and keeps each run's ``total_loss``,
+``exp(linspace(-3, 4, 400))``), optionally crossed with grids of output-layer
+stds, learning rates, hidden widths, activations, gradients and bias
+initializations (each given as a list), and keeps each run's ``total_loss``,
 ``final_loss`` and ``converged_epoch``. The modules, in the order of the work:
 
 * :mod:`~xorsweep.sweeps.config`: :class:`SweepConfig`, everything the numbers
@@ -22,6 +23,10 @@ Run ``r`` at the grid point ``(h, o, lr)`` starts from the standard normals of
 ``default_rng(SeedSequence(seed, spawn_key=(bits(h), bits(o), bits(lr), r)))``
 (:mod:`xorsweep.seeding`), so a run's numbers depend only on the seed, the
 point and the run index: not on the other points, the block it was trained
-in, the number of workers or the machine. This package imports nothing here,
-so that a worker process loads only a block's computation.
+in, the number of workers or the machine. The width, activation, gradient and
+bias are not in the key: a network of any width takes its normals from the
+same stream, and runs that differ only in activation, gradient or bias start
+from the same normals (common random numbers for paired comparisons). This
+package imports nothing here, so that a worker process loads only a block's
+computation.
 """

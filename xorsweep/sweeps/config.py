@@ -21,7 +21,7 @@ import numpy as np
 from .._checks import check_choice, check_count, check_grid
 from ..activations import ACTIVATIONS, GRADIENTS
 from ..engines import check_engine, resolve, resume
-from ..network import ARTICLE_OUTPUT_STD, BIASES, check_hidden, output_std_for
+from ..network import ARTICLE_OUTPUT_STD, BIASES, MAX_HIDDEN, check_hidden, output_std_for
 from ..training import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES
 from ..truth_tables import TruthTable, truth_table
 
@@ -114,9 +114,10 @@ def _is_list(value: Any) -> bool:
     return isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) == 1
 
 
-def _distinct(values: tuple, name: str) -> tuple:
+def _distinct(values: tuple, name: str, allowed: str) -> tuple:
+    """``values`` if they are not empty and distinct; ``allowed`` says what ``name`` takes."""
     if not values:
-        raise ValueError(f"{name} must be one value or a non-empty list of them, got []")
+        raise ValueError(f"{name} must be {allowed}, or a non-empty list of them; got []")
     seen = [v for k, v in enumerate(values) if v in values[:k]]
     if seen:
         raise ValueError(f"{name} must hold distinct values, got {seen[0]!r} twice")
@@ -126,19 +127,19 @@ def _distinct(values: tuple, name: str) -> tuple:
 def _widths(value: Any) -> int | tuple[int, ...]:
     """``hidden``: one width, or a tuple of distinct widths (a grid dimension)."""
     if _is_list(value):
-        return _distinct(tuple(check_hidden(v) for v in value), "hidden")
+        widths = tuple(check_hidden(v) for v in value)
+        return _distinct(widths, "hidden", f"an integer from 1 to {MAX_HIDDEN}")
     return check_hidden(value)
 
 
 def _names(value: Any, name: str) -> str | tuple[str, ...]:
     """``activation``, ``gradient`` or ``bias``: one name, or a tuple of distinct names."""
-    allowed = NAMED_DIMS[name]
+    allowed = "one of " + ", ".join(repr(a) for a in NAMED_DIMS[name])
     values = list(value) if _is_list(value) else [value]
     for v in values:
-        if not isinstance(v, str) or v not in allowed:
-            choices = ", ".join(repr(a) for a in allowed)
-            raise ValueError(f"{name} must be one of {choices}, or a list of them; got {v!r}")
-    return _distinct(tuple(str(v) for v in values), name) if _is_list(value) else str(value)
+        if not isinstance(v, str) or v not in NAMED_DIMS[name]:
+            raise ValueError(f"{name} must be {allowed}, or a list of them; got {v!r}")
+    return _distinct(tuple(map(str, values)), name, allowed) if _is_list(value) else str(value)
 
 
 def _table(value: Any) -> str | TruthTable:

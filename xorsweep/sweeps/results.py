@@ -280,8 +280,11 @@ def to_article_frame(results: xr.Dataset) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``hidden_std_dev``, ``output_std_dev``, ``loss`` (the run's
         ``total_loss``: the article's ``loss`` field), then ``lr``, ``run``,
-        ``final_loss`` and ``converged_epoch``; runs a point does not hold are
-        left out. The article's summary runs on it unchanged::
+        the grid dimensions ``hidden``, ``activation``, ``gradient`` and
+        ``bias`` where the results have them, ``final_loss`` and
+        ``converged_epoch``; runs a point does not hold are left out
+        (``output_std="glorot"`` is given as its value at each width). The
+        article's summary runs on it unchanged::
 
             df.groupby("hidden_std_dev")["loss"].agg(["mean", "std", "count"])
 
@@ -305,19 +308,31 @@ def to_article_frame(results: xr.Dataset) -> pd.DataFrame:
         ("output_std", "output_std_dev"),
         ("lr", "lr"),
     ):
-        if dim in grid:
-            out[column] = frame[dim]
-        elif dim in results.coords and results[dim].ndim == 0:
-            out[column] = float(results[dim])
-        elif dim in results.attrs and np.ndim(results.attrs[dim]) == 0:
-            out[column] = float(results.attrs[dim])
-        else:
-            raise ValueError(
-                f"results have no single {dim} (not a dimension, coordinate or attribute)"
-            )
+        out[column] = _column(results, frame, grid, dim)
     out["loss"] = frame["total_loss"]
     out["run"] = frame["run"]
+    extra = [d for d in grid if d in _BEFORE or d == "hidden"]  # the study axes, if grids
+    for d in extra:
+        out[d] = frame[d]
     for v in names[1:]:
         out[v] = frame[v]
     first = ["hidden_std_dev", "output_std_dev", "loss", "lr", "run"]
-    return out[first + names[1:]].reset_index(drop=True)
+    return out[first + extra + names[1:]].reset_index(drop=True)
+
+
+def _column(results: xr.Dataset, frame: pd.DataFrame, grid: tuple[str, ...], dim: str) -> Any:
+    """The values of ``dim`` for the rows of ``frame``: a column, or one number for all."""
+    if dim in grid:
+        return frame[dim]
+    if dim in results.coords and results[dim].ndim == 0:
+        return results[dim].values.item()
+    value = results.attrs.get(dim)
+    if value is None or np.ndim(value) != 0:
+        raise ValueError(f"results have no single {dim} (not a dimension, coordinate or attribute)")
+    if dim == "output_std" and isinstance(value, str):  # "glorot": its value at each width
+        n_out = _table_of(results.attrs).n_out
+        widths = _column(results, frame, grid, "hidden")
+        if isinstance(widths, pd.Series):
+            return widths.map(lambda w: float(output_std_for(value, int(w), n_out)))
+        return float(output_std_for(value, int(widths), n_out))
+    return float(value)
