@@ -155,6 +155,14 @@ def rule_groups(stds: xr.DataArray) -> list[tuple[tuple[str, ...], np.ndarray]]:
     relative 1e-9 at every point. Groups come in
     :data:`~xorsweep.initialization.INIT_RULES` order, each with the values
     of its first rule (``rule`` moved last, then dropped).
+
+    Examples
+    --------
+    >>> from xorsweep.initialization import init_rules_by_layer
+    >>> [names for names, _ in rule_groups(init_rules_by_layer(2).sel(layer="hidden"))]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('glorot_normal', 'glorot_uniform', 'lecun', 'glorot_torch_gain'), ('he',),
+     ('glorot_slope_gain',)]
     """
     table = stds.transpose(..., "rule")
     groups: list[tuple[list[str], np.ndarray]] = []
@@ -236,6 +244,16 @@ def std_ranking(summary: xr.Dataset, dim: str = "gradient") -> xr.Dataset:
         the article's "improves by 8.5%"; ``z``, the difference in standard
         errors; ``lower``: ``"1/sqrt(2)"`` or ``"1"`` where ``|z| >= 2``,
         ``"neither"`` (within the noise) or ``"unknown"`` (a std off the grid).
+
+    Examples
+    --------
+    >>> summary = xr.Dataset(
+    ...     {"mean": (("hidden_std", "gradient"), [[10.0, 10.0], [12.0, 10.1]]),
+    ...      "sem": (("hidden_std", "gradient"), [[0.1, 0.1], [0.1, 0.1]])},
+    ...     coords={"hidden_std": [0.5, 1.0], "gradient": ["sum", "mean"]})
+    >>> r = std_ranking(summary)
+    >>> r.loss_glorot.values.tolist(), r.lower.values.tolist()
+    ([11.0, 10.05], ['1/sqrt(2)', 'neither'])
     """
     one, sem_one = _at_std(summary, MARKED_STDS["1"])
     glorot, sem_glorot = _at_std(summary, MARKED_STDS["1/sqrt(2)"])

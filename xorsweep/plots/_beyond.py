@@ -102,6 +102,27 @@ def _map_fit(ax: Axes, fit: Any) -> str | None:
     return None
 
 
+def _map_rules(
+    ax: Axes, summary: xr.Dataset, xlim: tuple[float, float], ylim: tuple[float, float]
+) -> None:
+    """One marker per group of rules with the same pair, named "off the map" outside the limits."""
+    for names, rh, ro in rule_pairs(summary):
+        inside = xlim[0] <= rh <= xlim[1] and ylim[0] <= ro <= ylim[1]
+        style = RULE_STYLES.get(names[0], {})
+        ax.plot(
+            rh,
+            ro,
+            ls="none",
+            marker=style.get("marker", "o"),
+            ms=8,
+            mfc=style.get("color", "black"),
+            mec="white",
+            mew=1.0,
+            label=f"{_rules_label(names)} ({rh:.3g}, {ro:.3g})"
+            + ("" if inside else " off the map"),
+        )
+
+
 @themed
 def plot_loss_map(
     results_or_summary: xr.Dataset, fit: Any = None, ax: Axes | None = None, *, levels: int = 8
@@ -151,21 +172,7 @@ def plot_loss_map(
     contours = ax.contour(h, o, mean, levels=lines, colors="white", linewidths=0.8)
     ax.clabel(contours, fmt="%.4g", fontsize="x-small")
     failed = _map_fit(ax, fit) if fit is not None else None
-    for names, rh, ro in rule_pairs(summary):
-        inside = he[0] <= rh <= he[-1] and oe[0] <= ro <= oe[-1]
-        style = RULE_STYLES.get(names[0], {})
-        ax.plot(
-            rh,
-            ro,
-            ls="none",
-            marker=style.get("marker", "o"),
-            ms=8,
-            mfc=style.get("color", "black"),
-            mec="white",
-            mew=1.0,
-            label=f"{_rules_label(names)} ({rh:.3g}, {ro:.3g})"
-            + ("" if inside else " off the map"),
-        )
+    _map_rules(ax, summary, (he[0], he[-1]), (oe[0], oe[-1]))
     ax.set_xscale("log")
     ax.set_yscale("log")
     _plain_log(ax.xaxis)
