@@ -464,6 +464,21 @@ def _configuration(context: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _ranking_section(ranking: pd.DataFrame, context: Mapping[str, Any]) -> list[str]:
+    return [
+        "## 4. Summed or averaged gradient: 1 against 1/√2",
+        "",
+        "The article finds std 1/√2 better than 1 with the gradient summed over the samples. "
+        "The mean total loss at exactly those two stds (both are grid points of the settings "
+        "sweep), and their difference in standard errors; a ranking needs two.",
+        "",
+        markdown_table(_ranking_rows(ranking), index=False),
+        "",
+        _figure(context, "beyond_gradient_conventions"),
+        "",
+    ]
+
+
 def render_report(analysis: BeyondAnalysis, context: Mapping[str, Any]) -> str:
     """``report.md``: the answer, then each sweep's fits and figure, configuration and times.
 
@@ -508,16 +523,7 @@ def render_report(analysis: BeyondAnalysis, context: Mapping[str, Any]) -> str:
         ),
         _figure(context, "beyond_optimum_by_setting"),
         "",
-        "## 4. Summed or averaged gradient: 1 against 1/√2",
-        "",
-        "The article finds std 1/√2 better than 1 with the gradient summed over the samples. "
-        "The mean total loss at exactly those two stds (both are grid points of the settings "
-        "sweep), and their difference in standard errors; a ranking needs two.",
-        "",
-        markdown_table(_ranking_rows(t["ranking"]), index=False),
-        "",
-        _figure(context, "beyond_gradient_conventions"),
-        "",
+        *_ranking_section(t["ranking"], context),
         *_configuration(context),
         "## Wall time",
         "",
