@@ -170,7 +170,7 @@ def test_the_full_scale_is_the_issues():
     assert full.map_output[1] > 8 * 4  # the output std range goes well beyond 8
     assert set(full.widths) >= {2, 3, 4, 6, 8, 12, 16, 32}
     config, runs = sweeps["widths"]
-    assert (runs > 0).sum(axis=0).min() >= 10  # every width has enough stds to fit
+    assert (runs > 0).sum(axis=0).min() >= 7  # every width has enough stds for a cubic fit
     assert set(np.unique(runs)) <= {0, full.runs}
     assert sweeps["settings"][0].grid_shape[1:] == (2, 2, 2)
     assert all(config.epochs == 10_000 for config, _ in sweeps.values())
