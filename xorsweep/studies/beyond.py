@@ -154,12 +154,19 @@ def _grid(grid: Grid) -> np.ndarray:
 
 
 def _width_runs(scale: BeyondScale, stds: np.ndarray) -> np.ndarray:
-    """Runs per (hidden_std, width): ``scale.runs`` inside each width's span, else 0."""
+    """Runs per (hidden_std, width): ``scale.runs`` inside each width's span and at the two
+    grid points around each rule's std of that width (so that the loss there is measured
+    even where the span does not reach), else 0."""
+    from ..initialization import init_rules_by_layer
+
     runs = np.zeros((stds.size, len(scale.widths)), dtype=np.int64)
     spans = scale.width_spans or [(stds[0], stds[-1], 1)] * len(scale.widths)
+    rules = init_rules_by_layer(list(scale.widths)).sel(layer="hidden").values  # (width, rule)
     for k, (low, high, stride) in enumerate(spans):
         inside = np.flatnonzero((stds >= low * (1 - 1e-12)) & (stds <= high * (1 + 1e-12)))
         runs[inside[::stride], k] = scale.runs
+        above = np.clip(np.searchsorted(stds, rules[k]), 1, stds.size - 1)
+        runs[np.union1d(above - 1, above), k] = scale.runs
     return runs
 
 
