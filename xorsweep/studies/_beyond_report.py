@@ -527,6 +527,10 @@ def render_report(analysis: BeyondAnalysis, context: Mapping[str, Any]) -> str:
         *_configuration(context),
         "## Wall time",
         "",
+        "Of this call's stages, in seconds: a sweep whose store was already complete only "
+        "reads it. The wall time of the computing over every call that filled a store is its "
+        "`compute s` above.",
+        "",
         markdown_table(
             pd.DataFrame(
                 {
