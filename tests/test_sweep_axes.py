@@ -22,6 +22,7 @@ from xorsweep import budget
 from xorsweep.reference import train_reference
 from xorsweep.slices import slice_setting
 from xorsweep.sweeps.config import GRID_DIMS, SweepConfig
+from xorsweep.sweeps.tasks import compute_block, task_of_points
 
 DATA = Path(__file__).parent / "data"
 VARS = ("total_loss", "final_loss", "converged_epoch")
@@ -200,7 +201,10 @@ def test_a_custom_truth_table_is_swept_stored_and_resumed(tmp_path):
         _sweep(runs=3, store=path, hidden=[2, 4], engine="numpy")
     # a table equal to a named one is that one
     assert SweepConfig(data=xs.xor()).data == "xor"
-    assert SweepConfig(data=xs.TruthTable(xs.xor().inputs, [1, 0, 0, 1], "xor")).data != "xor"
+    for inputs, targets in ((xs.xor().inputs, [1, 0, 0, 1]), (1 - xs.xor().inputs, [0, 1, 1, 0])):
+        custom = SweepConfig(data=xs.TruthTable(inputs, targets, "xor"))
+        assert isinstance(custom.data, xs.TruthTable) and custom.attrs()["data"] == "xor"
+        assert custom.attrs()["data_table"]["inputs"] == np.asarray(inputs).tolist()
 
 
 # ---------------------------------------------------------------------------
@@ -347,19 +351,21 @@ def test_bad_axes_are_one_clear_error_and_nothing_is_written(tmp_path, kwargs, m
 # ---------------------------------------------------------------------------
 
 
-def test_the_budget_counts_a_network_epoch_by_its_parameters():
+def test_the_budget_weighs_a_network_epoch_by_its_size():
     one = SweepConfig(hidden_std=[1.0, 2.0], epochs=1000)
     wide = SweepConfig(hidden_std=[1.0, 2.0], epochs=1000, hidden=[2, 32])
-    assert budget.sweep_cost(one, 100).size == 1.0
+    assert budget.sweep_cost(one, 100).sizes == ((1.0, 1.0),)
     sizes = budget.relative_sizes(wide)
     assert sizes.shape == (2, 2) and sizes[0].tolist() == [1.0, 129 / 9]  # 4h+1 parameters
     cost = budget.sweep_cost(wide, 100)
-    assert cost.net_epochs == 400 * 1000 and cost.size == pytest.approx((1 + 129 / 9) / 2)
+    assert cost.net_epochs == 400 * 1000 and cost.sizes == ((1.0, 0.5), (129 / 9, 0.5))
     # only the wide points left to do: they weigh alone
     done = np.array([[100, 0], [100, 0]])
-    assert budget.sweep_cost(wide, 100, done, 100).size == pytest.approx(129 / 9)
-    speed = budget.Speed(per_run=0.0, per_net_epoch=1e-7, per_point=0.0)
-    assert speed.seconds(cost, 1) == pytest.approx(4e5 * 1e-7 * (1 + 129 / 9) / 2)
+    assert budget.sweep_cost(wide, 100, done, 100).sizes == ((1.0, 0.0), (129 / 9, 1.0))
+    linear = budget.Speed(per_run=0.0, per_net_epoch=1e-7, per_point=0.0)
+    assert linear.seconds(cost, 1) == pytest.approx(4e5 * 1e-7 * (1 + 129 / 9) / 2)
+    steep = budget.Speed(per_run=0.0, per_net_epoch=1e-7, per_point=0.0, exponent=1.7)
+    assert steep.seconds(cost, 1) == pytest.approx(4e5 * 1e-7 * (1 + (129 / 9) ** 1.7) / 2)
     # the same runs and epochs fit at widths 2 and 3 (4.9 s) but not at 2 and 256 (229 s)
     speed = budget.Speed(per_run=0.0, per_net_epoch=2e-9, per_point=0.0)
     for widths, fits in (([2, 3], True), ([2, 256], False)):
@@ -369,7 +375,20 @@ def test_the_budget_counts_a_network_epoch_by_its_parameters():
         if fits:
             budget.check_cost(cost, speed.seconds(cost, 1), **check)
         else:
-            with pytest.raises(
-                ValueError, match=r"about 4 min \(2e\+09 network-epochs\), more than"
-            ):
+            with pytest.raises(ValueError, match=r"about 4 min \(2e\+09 network-epochs\), more"):
                 budget.check_cost(cost, speed.seconds(cost, 1), **check)
+
+
+def test_the_probe_measures_how_much_more_the_widest_networks_cost():
+    """Its estimate of a block of the widest networks is right within a factor of a few."""
+    config = SweepConfig(hidden_std=[1.0], epochs=400, hidden=[2, 24], engine="numpy")
+    speed = budget.probe_speed(config, runs=1024, epochs=64)
+    assert speed.exponent >= 1.0
+    task = task_of_points(np.ones(1), np.ones(1), np.full(1, 0.1), np.zeros(1, dtype=np.int64),
+                          np.full(1, 512), epochs=400, hidden=24, engine="numpy")  # fmt: skip
+    start = time.perf_counter()
+    compute_block(task)
+    took = time.perf_counter() - start
+    cost = budget.sweep_cost(config, 512, np.array([[512, 0]]), 512)
+    assert cost.runs == 512
+    assert took / 5 < speed.seconds(cost, 1) < took * 5

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,9 +73,9 @@ class SweepCost:
     store_bytes: int  # bytes the store grows by (uncompressed, an upper bound)
     memory_bytes: int  # the sweep's bookkeeping in memory
     analysis_bytes: int  # memory to read the finished results and fit them
-    # a network-epoch's cost relative to the network probe_speed times (its smallest
-    # width): the runs' mean parameter count over the probed network's (1 for one width)
-    size: float = 1.0
+    # the runs to compute by network size: (parameters over those of the smallest width,
+    # share of the runs); one width: ((1.0, 1.0),)
+    sizes: tuple[tuple[float, float], ...] = ((1.0, 1.0),)
 
     @property
     def net_epochs(self) -> int:
@@ -90,6 +90,14 @@ class Speed:
     per_run: float  # seeding and set-up of one run
     per_net_epoch: float  # one epoch of one network
     per_point: float  # a grid point's seeds and bookkeeping in a block
+    # a network with p times the parameters of the probed one (the smallest width) costs
+    # p ** exponent times as much a network-epoch; measured between the smallest and the
+    # widest width, never below 1
+    exponent: float = 1.0
+
+    def scale(self, cost: SweepCost) -> float:
+        """A network-epoch of ``cost``'s runs, on average, in probed network-epochs."""
+        return sum(share * size**self.exponent for size, share in cost.sizes)
 
     @property
     def net_epochs_per_second(self) -> float:
@@ -100,7 +108,7 @@ class Speed:
         """About how long ``cost`` takes on ``workers`` workers (>= 1) sharing it evenly."""
         one = (
             cost.runs * self.per_run
-            + cost.net_epochs * cost.size * self.per_net_epoch
+            + cost.net_epochs * self.scale(cost) * self.per_net_epoch
             + cost.points * self.per_point
         )
         return one / max(1, workers)
@@ -150,7 +158,7 @@ def sweep_cost(
     if total_runs is not None:
         held = runs * grid_points + int(np.maximum(have - capped, 0).sum())
         extra = max(0, total_runs - held)
-    size = _mean_size(config, runs - np.minimum(have, capped).astype(np.float64), extra)
+    sizes = _sizes(config, runs - np.minimum(have, capped).astype(np.float64), extra)
     length = max(stored_runs, runs, math.ceil(extra / grid_points) if extra else 0)
     run_chunks = math.ceil(length / min(length, _CHUNK_RUNS))
     bookkeeping = _RUN_COORD_BYTES * length + _PLAN_BYTES * grid_points * run_chunks
@@ -162,31 +170,34 @@ def sweep_cost(
         store_bytes=RUN_BYTES * (todo + extra) + new_coords + 8 * grid_points * run_chunks,
         memory_bytes=bookkeeping,
         analysis_bytes=analysis_bytes(grid_points, length, shape[0]),
-        size=size,
+        sizes=sizes,
     )
 
 
 def relative_sizes(config: SweepConfig) -> np.ndarray:
     """Each grid point's parameters over those of :func:`probe_speed`'s network (the
-    smallest width), shape (grid...): a network-epoch costs about that much more."""
+    smallest width), shape (grid...)."""
     table, dims = config.table, config.grid_dims
-    widths = np.array(config.hidden if "hidden" in dims else [config.hidden], dtype=np.int64)
+    widths = np.array(_widths(config), dtype=np.int64)
     params = np.array([n_parameters(table.n_in, int(w), table.n_out) for w in widths])
     shape = [len(widths) if d == "hidden" else 1 for d in dims]
     rel = params.reshape(shape) / n_parameters(table.n_in, int(widths.min()), table.n_out)
     return np.broadcast_to(rel, config.grid_shape)
 
 
-def _mean_size(config: SweepConfig, todo: np.ndarray, extra: int) -> float:
-    """The mean relative size (:func:`relative_sizes`) of ``todo`` runs per point (grid...)
-    and ``extra`` runs spread over the grid."""
+def _widths(config: SweepConfig) -> tuple[int, ...]:
+    return config.hidden if isinstance(config.hidden, tuple) else (config.hidden,)
+
+
+def _sizes(config: SweepConfig, todo: np.ndarray, extra: int) -> tuple[tuple[float, float], ...]:
+    """``(relative size, share of the runs)`` of ``todo`` runs per point (grid...) and
+    ``extra`` runs spread over the grid, one pair per width (see :func:`relative_sizes`)."""
     rel = relative_sizes(config)
-    if rel.min() == rel.max():  # one width: exactly 1
-        return float(rel.flat[0])
-    total = float(todo.sum()) + float(extra)
-    if total <= 0:
-        return float(rel.mean())
-    return (float((todo * rel).sum()) + float(extra) * float(rel.mean())) / total
+    weight = todo + float(extra) / rel.size
+    if not weight.sum() > 0:
+        weight = np.ones(rel.shape)
+    total = float(weight.sum())
+    return tuple((float(size), float(weight[rel == size].sum()) / total) for size in np.unique(rel))
 
 
 def stored_runs(config: SweepConfig, path: str | os.PathLike) -> tuple[np.ndarray | None, int]:
@@ -253,13 +264,36 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
     cost per run); the same runs spread over 512 points give the cost per point.
     Each is the fastest of three; where the difference is lost in noise, the
     long block's whole time bounds the cost per network-epoch from above.
-    The networks are of ``config``'s smallest width and first activation; a
-    sweep's cost scales wider ones by their parameters (:func:`relative_sizes`).
+    The networks are of ``config``'s smallest width and first activation. With
+    several widths a block of as many of the widest is timed too, over fewer
+    epochs (about as many parameter-epochs), and gives :attr:`Speed.exponent`:
+    wider networks cost more than their parameters (their block's memory
+    outgrows the caches), measured, not assumed.
     """
-    widths = config.hidden if isinstance(config.hidden, tuple) else (config.hidden,)
-    activations = config.activation
-    if isinstance(activations, str):
-        activations = (activations,)
+    widths = _widths(config)
+    small = _probe(config, min(widths), runs, epochs)
+    short, trained, spread = small
+    speed = Speed(
+        per_run=short / runs,
+        per_net_epoch=trained / (runs * epochs),
+        per_point=max(spread - short, 0.0) / 511,
+    )
+    if len(widths) == 1:
+        return speed
+    size = float(relative_sizes(config).max())
+    wide_epochs = max(4, int(epochs / size))  # as many runs: a block's memory matters
+    _, wide, _ = _probe(config, max(widths), runs, wide_epochs, spread=False)
+    ratio = (wide / (runs * wide_epochs)) / speed.per_net_epoch
+    exponent = max(1.0, math.log(ratio) / math.log(size)) if ratio > 0 else 1.0
+    return replace(speed, exponent=exponent)
+
+
+def _probe(
+    config: SweepConfig, width: int, runs: int, epochs: int, spread: bool = True
+) -> tuple[float, float, float]:
+    """Seconds of a block of ``runs`` networks of ``width`` trained 1 epoch, of its
+    ``epochs`` more, and (with ``spread``) of the 1-epoch block over 512 points."""
+    activation = config.activation if isinstance(config.activation, str) else config.activation[0]
 
     def timed(points: int, epochs: int) -> float:
         task = task_of_points(
@@ -272,9 +306,9 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
             epochs=epochs,
             update=config.update,
             data=config.data,
-            hidden=min(widths),
+            hidden=width,
             engine=config.engine,
-            activation=activations[0],
+            activation=activation,
         )
         start = time.perf_counter()
         compute_block(task)
@@ -282,16 +316,13 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
 
     timed(1, 2)  # the first block pays for allocations and imports
     # the fastest of three of each: other work on the machine only ever adds time
-    blocks = ((1, 1), (1, epochs + 1), (512, 1))  # (points, epochs): short, long, spread
-    short, long, spread = (min(timed(p, e) for _ in range(3)) for p, e in blocks)
+    blocks = ((1, 1), (1, epochs + 1)) + (((512, 1),) if spread else ())
+    times = [min(timed(p, e) for _ in range(3)) for p, e in blocks]
+    short, long = times[0], times[1]
     trained = long - short
     if trained < 0.1 * long:  # the difference drowned in noise: bound it by the whole block
         trained = long
-    return Speed(
-        per_run=short / runs,
-        per_net_epoch=trained / (runs * epochs),
-        per_point=max(spread - short, 0.0) / 511,
-    )
+    return short, trained, times[2] if spread else 0.0
 
 
 def format_bytes(n: float) -> str:

@@ -32,6 +32,7 @@ __all__ = [
     "GLOROT_STD",
     "ARTICLE_OUTPUT_STD",
     "BIASES",
+    "GLOROT",
     "MAX_HIDDEN",
     "check_hidden",
     "output_std_for",
@@ -52,6 +53,10 @@ ARTICLE_OUTPUT_STD = 0.8165
 
 #: How the initial biases are drawn: like their layer's weights (the article) or zero (Glorot).
 BIASES = ("scaled", "zero")
+
+#: ``output_std="glorot"``: Glorot's std of the output layer, sqrt(2 / (hidden + n_out)),
+#: at each width (:func:`output_std_for`).
+GLOROT = "glorot"
 
 #: The widest hidden layer accepted (the trainers' work arrays grow with it).
 MAX_HIDDEN = 256
@@ -365,8 +370,8 @@ def output_std_for(value: object, hidden: int, n_out: int) -> object:
     """
     if not isinstance(value, str):
         return value
-    if value != "glorot":
+    if value != GLOROT:
         raise ValueError(
-            f"output_std must be a finite number >= 0, one per run, or 'glorot', got {value!r}"
+            f"output_std must be a finite number >= 0, one per run, or {GLOROT!r}, got {value!r}"
         )
     return glorot_std(hidden, n_out)

@@ -21,7 +21,14 @@ import numpy as np
 from .._checks import check_choice, check_count, check_grid
 from ..activations import ACTIVATIONS, GRADIENTS
 from ..engines import check_engine, resolve, resume
-from ..network import ARTICLE_OUTPUT_STD, BIASES, MAX_HIDDEN, check_hidden, output_std_for
+from ..network import (
+    ARTICLE_OUTPUT_STD,
+    BIASES,
+    GLOROT,
+    MAX_HIDDEN,
+    check_hidden,
+    output_std_for,
+)
 from ..training import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES
 from ..truth_tables import TruthTable, truth_table
 
@@ -32,10 +39,6 @@ GRID_DIMS = ("hidden_std", "output_std", "lr", "hidden", "activation", "gradient
 
 #: The grid dimensions whose values are names, and the names each allows.
 NAMED_DIMS = {"activation": ACTIVATIONS, "gradient": GRADIENTS, "bias": BIASES}
-
-#: ``output_std="glorot"``: Glorot's std of the output layer, sqrt(2 / (hidden + n_out)),
-#: for each width.
-GLOROT = "glorot"
 
 #: How a run's initial normals are drawn, as the results' attribute ``seeding`` says.
 SEEDING = (
@@ -151,9 +154,9 @@ def _table(value: Any) -> str | TruthTable:
         named = truth_table(table.name)
     except ValueError:
         return table
-    same = named.inputs.shape == table.inputs.shape and named.targets.shape == table.targets.shape
-    if same and np.array_equal(named.inputs, table.inputs):
-        same = np.array_equal(named.targets, table.targets)
+    same = np.array_equal(named.inputs, table.inputs) and np.array_equal(
+        named.targets, table.targets
+    )
     return named.name if same else table
 
 

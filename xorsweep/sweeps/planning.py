@@ -1,12 +1,15 @@
 """Cutting a sweep's work into chunks of results and blocks of runs.
 
 The results are cut into chunks (a :class:`~xorsweep.store.ChunkLayout`:
-a few points along ``hidden_std`` by a range of runs) when they are first
-made; the work left is cut into blocks of whole chunks of about one target
-size (:func:`block_target`), each a :class:`PlannedBlock`: the task a worker
-computes and the chunks where its runs go. Runs are finished chunk by chunk,
-from each chunk's start, so what is left of a chunk is one range of runs per
-point.
+a few points along ``hidden_std`` by a range of runs, at one value of every
+other grid dimension) when they are first made; the work left is cut into
+blocks of whole chunks of about one target size (:func:`block_target`), each
+a :class:`PlannedBlock`: the task a worker computes and the chunks where its
+runs go. A block's runs share one point of the grid dimensions after
+``hidden_std`` (a :class:`~xorsweep.sweeps.config.PointSetting`: output std,
+lr, width, activation, gradient, bias), so that its networks train together.
+Runs are finished chunk by chunk, from each chunk's start, so what is left of
+a chunk is one range of runs per point.
 """
 
 from __future__ import annotations

@@ -58,7 +58,8 @@ def replay(
         ``xorsweep.train(pop, results.attrs["epochs"], lr, activation=...,
         gradient=...)`` at the point's values (or the reference loop)
         reproduces the stored results; with :func:`xorsweep.train` and the
-        results' engine bit for bit.
+        results' engine bit for bit (NumPy's width-1 networks: in a block of
+        the same runs; other block sizes can change their last bit).
 
     Examples
     --------

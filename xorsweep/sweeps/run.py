@@ -398,6 +398,13 @@ def sweep(
     ({'hidden_std': 3, 'run': 4}, 'float64')
     >>> bool(ds.total_loss.notnull().all()), ds.attrs["epochs"], ds.attrs["output_std"]
     (True, 200, 0.8165)
+
+    The study axes: a list adds a dimension, a single value stays an attribute.
+
+    >>> ds = xs.sweep([1.0], runs=2, epochs=50, hidden=[2, 4], bias=["scaled", "zero"],
+    ...               output_std="glorot", activation="tanh", workers=1, progress=False)
+    >>> dict(ds.sizes), ds.attrs["activation"], ds.attrs["output_std"]
+    ({'hidden_std': 1, 'hidden': 2, 'bias': 2, 'run': 2}, 'tanh', 'glorot')
     """
     if not isinstance(load, (bool, np.bool_)):
         raise TypeError(f"load must be True or False, got {load!r}")
