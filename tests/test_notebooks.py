@@ -18,6 +18,7 @@ SMALL = {
     "02_initial_std_sweep.ipynb": (
         "POINTS = 12\nRUNS = 48\nEPOCHS = 2_000\nN_BOOT = 200\nWORKERS = 1\n"
     ),
+    "03_beyond_the_article.ipynb": 'SCALE = "tiny"\nENGINE = "numpy"\nWORKERS = 1\n',
     "04_anatomy_of_failure.ipynb": (
         "RUNS = 24\nLONGEST = 20_000\nSIDE = 16\nMAP_LENGTHS = (300, 1_000, 3_000)\n"
     ),
