@@ -59,8 +59,12 @@ def test_options_with_several_outputs_and_tables(activation, gradient, engine):
 
 
 def test_the_widest_network_matches_reference(engine):
+    """Width 256 against the reference. The numba kernel is compiled for each width and
+    activation (about 8 s of CPU each at this width), so it checks tanh alone here: tanh is
+    computed through the sigmoid, whose code it runs too, and both activations are checked
+    against the reference at the other widths."""
     pop = xs.init_population(2, 0.1, "glorot", hidden=xs.network.MAX_HIDDEN, seed=4)
-    for activation in activations.ACTIVATIONS:
+    for activation in activations.ACTIVATIONS if engine == "numpy" else ("tanh",):
         ds = xs.train(pop, 100, activation=activation, gradient="mean", engine=engine)
         assert_matches_reference(
             ds, train_reference(pop, 100, activation=activation, gradient="mean")
