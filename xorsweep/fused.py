@@ -234,13 +234,14 @@ def _forward(st, x, s, shape):
     """The sample's hidden outputs and output logits."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
-    for r in range(LANES):
-        for j in range(hidden):
+    for j in range(hidden):  # unit outside, lane inside: each unit's exp is vectorised alone
+        for r in range(LANES):
             a = x[s, 0] * st[_at(lay.wh + j, r)]
             for i in range(1, n_in):
                 a += x[s, i] * st[_at(lay.wh + i * hidden + j, r)]
             bias = st[_at(lay.wh + n_in * hidden + j, r)]
             st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
+    for r in range(LANES):
         for o in range(n_out):
             z = st[_at(lay.hid, r)] * st[_at(lay.wo + o, r)]
             for j in range(1, hidden):
