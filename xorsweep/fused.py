@@ -277,11 +277,12 @@ def _backward(st, x, s, shape):
     """Add the sample's terms to the gradient sums."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
-    for r in range(LANES):
-        for o in range(n_out):
-            err = st[_at(lay.err + o, r)]
-            st[_at(lay.grad_o + hidden * n_out + o, r)] += err
-            for j in range(hidden):
+    for o in range(n_out):
+        for r in range(LANES):
+            st[_at(lay.grad_o + hidden * n_out + o, r)] += st[_at(lay.err + o, r)]
+        for j in range(hidden):
+            for r in range(LANES):
+                err = st[_at(lay.err + o, r)]
                 h = st[_at(lay.hid + j, r)]
                 st[_at(lay.grad_o + j * n_out + o, r)] += h * err
                 delta = _delta(
@@ -297,9 +298,9 @@ def _step(st, shape, article):
     """Subtract the gradient steps; ``article``: the hidden layer's uses the updated w_o."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
-    for r in range(LANES):
-        for j in range(hidden + 1):
-            for o in range(n_out):
+    for j in range(hidden + 1):
+        for o in range(n_out):
+            for r in range(LANES):
                 w_old = st[_at(lay.wo + j * n_out + o, r)]
                 w_new = w_old - st[_at(lay.grad_o + j * n_out + o, r)]
                 st[_at(lay.wo + j * n_out + o, r)] = w_new
