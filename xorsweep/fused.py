@@ -229,24 +229,60 @@ def _at(row, r):
 # error is y_hat - y = sign * (p - 1).
 
 
+#: Widths up to which each pass loops over the lanes outside and the units inside: LLVM then
+#: unrolls the loops over units and vectorises the lane loop around them (fastest at widths 1 to
+#: 4, ``benchmarks/bench_widths.py``). Above, it no longer unrolls them (from width 6 in the
+#: forward pass, 12 in the backward pass) and would leave the lanes one at a time, so the lane
+#: loop goes inside each unit's. Either order gives each lane the same arithmetic, in the same
+#: order: the same numbers.
+UNROLLED_WIDTH = 4
+
+
+@_jit(inline="always")
+def _lanes_inside(shape):
+    """Whether the passes loop over the lanes inside the loops over hidden units."""
+    return len(shape[1]) > UNROLLED_WIDTH
+
+
+@_jit
+def _hidden_unit(st, x, s, shape, j, r):
+    """Hidden unit ``j``'s output for sample ``s`` in lane ``r``."""
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
+    a = x[s, 0] * st[_at(lay.wh + j, r)]
+    for i in range(1, n_in):
+        a += x[s, i] * st[_at(lay.wh + i * hidden + j, r)]
+    bias = st[_at(lay.wh + n_in * hidden + j, r)]
+    st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
+
+
+@_jit
+def _logits(st, shape, r):
+    """The output logits of lane ``r`` from its hidden outputs."""
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
+    for o in range(n_out):
+        z = st[_at(lay.hid, r)] * st[_at(lay.wo + o, r)]
+        for j in range(1, hidden):
+            z += st[_at(lay.hid + j, r)] * st[_at(lay.wo + j * n_out + o, r)]
+        st[_at(lay.z + o, r)] = z + st[_at(lay.wo + hidden * n_out + o, r)]
+
+
 @_jit
 def _forward(st, x, s, shape):
     """The sample's hidden outputs and output logits."""
-    n_in, hidden, n_out = _sizes(shape)
-    lay = _layout(n_in, hidden, n_out)
-    for j in range(hidden):  # unit outside, lane inside: each unit's exp is vectorised alone
+    hidden = _sizes(shape)[1]
+    if _lanes_inside(shape):
+        for j in range(hidden):
+            for r in range(LANES):
+                _hidden_unit(st, x, s, shape, j, r)
         for r in range(LANES):
-            a = x[s, 0] * st[_at(lay.wh + j, r)]
-            for i in range(1, n_in):
-                a += x[s, i] * st[_at(lay.wh + i * hidden + j, r)]
-            bias = st[_at(lay.wh + n_in * hidden + j, r)]
-            st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
-    for r in range(LANES):
-        for o in range(n_out):
-            z = st[_at(lay.hid, r)] * st[_at(lay.wo + o, r)]
-            for j in range(1, hidden):
-                z += st[_at(lay.hid + j, r)] * st[_at(lay.wo + j * n_out + o, r)]
-            st[_at(lay.z + o, r)] = z + st[_at(lay.wo + hidden * n_out + o, r)]
+            _logits(st, shape, r)
+    else:
+        for r in range(LANES):
+            for j in range(hidden):
+                _hidden_unit(st, x, s, shape, j, r)
+            _logits(st, shape, r)
 
 
 @_jit
@@ -273,44 +309,70 @@ def _loss(st, sign, s, shape, epoch):
 
 
 @_jit
+def _backward_unit(st, x, s, shape, o, j, r):
+    """Add hidden unit ``j``'s terms for output ``o`` in lane ``r`` to the gradient sums."""
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
+    err = st[_at(lay.err + o, r)]
+    h = st[_at(lay.hid + j, r)]
+    st[_at(lay.grad_o + j * n_out + o, r)] += h * err
+    delta = _delta(err, h, _is_tanh(shape))  # times w_o[j, o] in the step, after the sum
+    st[_at(lay.acc_h + (n_in * hidden + j) * n_out + o, r)] += delta
+    for i in range(n_in):
+        st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
+
+
+@_jit
 def _backward(st, x, s, shape):
     """Add the sample's terms to the gradient sums."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
-    for o in range(n_out):
-        for r in range(LANES):
-            st[_at(lay.grad_o + hidden * n_out + o, r)] += st[_at(lay.err + o, r)]
-        for j in range(hidden):
+    if _lanes_inside(shape):
+        for o in range(n_out):
             for r in range(LANES):
-                err = st[_at(lay.err + o, r)]
-                h = st[_at(lay.hid + j, r)]
-                st[_at(lay.grad_o + j * n_out + o, r)] += h * err
-                delta = _delta(
-                    err, h, _is_tanh(shape)
-                )  # times w_o[j, o] in the step, after the sum
-                st[_at(lay.acc_h + (n_in * hidden + j) * n_out + o, r)] += delta
-                for i in range(n_in):
-                    st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
+                st[_at(lay.grad_o + hidden * n_out + o, r)] += st[_at(lay.err + o, r)]
+            for j in range(hidden):
+                for r in range(LANES):
+                    _backward_unit(st, x, s, shape, o, j, r)
+    else:
+        for r in range(LANES):
+            for o in range(n_out):
+                st[_at(lay.grad_o + hidden * n_out + o, r)] += st[_at(lay.err + o, r)]
+                for j in range(hidden):
+                    _backward_unit(st, x, s, shape, o, j, r)
+
+
+@_jit
+def _step_unit(st, shape, article, j, o, r):
+    """Subtract the steps of w_o[j, o] and of the hidden weights into unit ``j`` through it."""
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
+    w_old = st[_at(lay.wo + j * n_out + o, r)]
+    w_new = w_old - st[_at(lay.grad_o + j * n_out + o, r)]
+    st[_at(lay.wo + j * n_out + o, r)] = w_new
+    st[_at(lay.grad_o + j * n_out + o, r)] = 0.0
+    if j < hidden:  # d(loss)/d(w_h[i, j]) = sum_o w_o[j, o] * acc_h[i, j, o]
+        w_back = w_new if article else w_old
+        for i in range(n_in + 1):
+            row = lay.acc_h + (i * hidden + j) * n_out + o
+            st[_at(lay.wh + i * hidden + j, r)] -= w_back * st[_at(row, r)]
+            st[_at(row, r)] = 0.0
 
 
 @_jit
 def _step(st, shape, article):
     """Subtract the gradient steps; ``article``: the hidden layer's uses the updated w_o."""
-    n_in, hidden, n_out = _sizes(shape)
-    lay = _layout(n_in, hidden, n_out)
-    for j in range(hidden + 1):
-        for o in range(n_out):
-            for r in range(LANES):
-                w_old = st[_at(lay.wo + j * n_out + o, r)]
-                w_new = w_old - st[_at(lay.grad_o + j * n_out + o, r)]
-                st[_at(lay.wo + j * n_out + o, r)] = w_new
-                st[_at(lay.grad_o + j * n_out + o, r)] = 0.0
-                if j < hidden:  # d(loss)/d(w_h[i, j]) = sum_o w_o[j, o] * acc_h[i, j, o]
-                    w_back = w_new if article else w_old
-                    for i in range(n_in + 1):
-                        row = lay.acc_h + (i * hidden + j) * n_out + o
-                        st[_at(lay.wh + i * hidden + j, r)] -= w_back * st[_at(row, r)]
-                        st[_at(row, r)] = 0.0
+    hidden, n_out = _sizes(shape)[1:]
+    if _lanes_inside(shape):
+        for j in range(hidden + 1):
+            for o in range(n_out):
+                for r in range(LANES):
+                    _step_unit(st, shape, article, j, o, r)
+    else:
+        for r in range(LANES):
+            for j in range(hidden + 1):
+                for o in range(n_out):
+                    _step_unit(st, shape, article, j, o, r)
 
 
 @_jit
