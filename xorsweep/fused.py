@@ -12,8 +12,14 @@ chunk, the block or the order of the runs.
 The chunk's state is one flat float64 buffer of rows of :data:`LANES` values
 (run last), laid out by :func:`_layout`: rows at offsets known when compiling
 let LLVM prove that they do not overlap, which it must before vectorising.
-The kernel is compiled for each network shape (inputs, hidden units,
-outputs) and hidden activation, once: numba caches it on disk. It trains
+Up to :data:`UNROLLED_WIDTH` hidden units a pass loops over the lanes outside
+and the units inside, which LLVM unrolls; wider, it would not unroll them and
+would leave the lanes one at a time (scalar code from width 6 on), so the lane
+loop goes inside each unit's: numba is then 2.3 to 2.9 times the NumPy engine
+at widths 6 to 32, where it was 0.37 to 0.97 times
+(``benchmarks/bench_widths.py``). The kernel is compiled for each network
+shape (inputs, hidden units, outputs) and hidden activation, once: numba
+caches it on disk. It trains
 everything :func:`xorsweep.train` does: both update orders, any truth table
 and width, per-run learning rates, records, a sigmoid or tanh hidden layer
 and either gradient (``"mean"`` is a smaller learning rate).
@@ -49,7 +55,8 @@ try:
 except ImportError as err:  # pragma: no cover - numba is a dependency
     raise ImportError(f"the numba engine needs numba: {err}") from err
 
-from .network import CLIP, PARAMETER_NAMES, Population
+from .fused_results import converged, mean_loss, parameters, scores
+from .network import CLIP, Population
 from .truth_tables import TruthTable
 
 __all__ = ["train_block", "warm", "exp", "LANES"]
@@ -230,11 +237,10 @@ def _at(row, r):
 
 
 #: Widths up to which each pass loops over the lanes outside and the units inside: LLVM then
-#: unrolls the loops over units and vectorises the lane loop around them (fastest at widths 1 to
-#: 4, ``benchmarks/bench_widths.py``). Above, it no longer unrolls them (from width 6 in the
-#: forward pass, 12 in the backward pass) and would leave the lanes one at a time, so the lane
-#: loop goes inside each unit's. Either order gives each lane the same arithmetic, in the same
-#: order: the same numbers.
+#: unrolls the loops over units and vectorises the lane loop around them, in one pass over the
+#: state (8% faster at width 2). Wider, LLVM stops unrolling them (from width 6 in the forward
+#: pass, 12 in the backward pass) and left the lanes one at a time, so the lane loop goes inside
+#: each unit's. Either order gives each lane the same arithmetic in the same order.
 UNROLLED_WIDTH = 4
 
 
@@ -518,17 +524,17 @@ def train_block(
     first = first_epoch
     _train_chunks(states, data.inputs, sign, shape, first, epochs, article, rec, history, final)
     scored = _unchunked(final, runs)
-    res = _scores(scored, epochs, samples, n_out)
-    res["converged_epoch"] = _converged(_unchunked(states, runs)[lay.last_wrong], epochs)
-    res.update(_parameters(_unchunked(states, runs)[: lay.acc_h], n_in, hidden))
+    res = scores(scored, epochs, samples, n_out)
+    res["converged_epoch"] = converged(_unchunked(states, runs)[lay.last_wrong], epochs)
+    res.update(parameters(_unchunked(states, runs)[: lay.acc_h], n_in, hidden))
     res["last_wrong"] = scored[2].astype(np.int64)
     res["loss_sum"] = np.ascontiguousarray(scored[:2].T)
     res["pending"] = np.empty((runs, 0, samples, n_out))
     if record_every:
         rec = _unchunked(history, runs)  # (record, row, run)
-        loss = _mean_loss(np.moveaxis(rec[:, lay.acc_h :], 1, 0))  # (record, run)
+        loss = mean_loss(np.moveaxis(rec[:, lay.acc_h :], 1, 0))  # (record, run)
         res["epoch_loss"] = np.ascontiguousarray(loss.T)
-        for name, value in _parameters(rec[:, : lay.acc_h], n_in, hidden).items():
+        for name, value in parameters(rec[:, : lay.acc_h], n_in, hidden).items():
             res[f"{name}_history"] = value
     return res
 
@@ -570,52 +576,3 @@ def _unchunked(chunked: np.ndarray, runs: int) -> np.ndarray:
     split = chunked.reshape(*chunked.shape[:-1], rows, LANES)  # (chunk, ..., row, lane)
     moved = np.moveaxis(split, 0, -2)  # (..., row, chunk, lane)
     return moved.reshape(*moved.shape[:-2], chunked.shape[0] * LANES)[..., :runs]
-
-
-def _parameters(rows: np.ndarray, n_in: int, hidden: int) -> dict[str, np.ndarray]:
-    """The four parameters, run first, from the layout's rows (..., wo + (hidden + 1) * out, run).
-
-    With leading axes (record), the result is (run, record, ...).
-    """
-    lead = rows.shape[:-2]
-    runs = rows.shape[-1]
-    wh = rows[..., : (n_in + 1) * hidden, :].reshape(*lead, n_in + 1, hidden, runs)
-    n_out = (rows.shape[-2] - (n_in + 1) * hidden) // (hidden + 1)
-    wo = rows[..., (n_in + 1) * hidden :, :].reshape(*lead, hidden + 1, n_out, runs)
-    wh, wo = np.moveaxis(wh, -1, 0), np.moveaxis(wo, -1, 0)
-    parts = (wh[..., :n_in, :], wh[..., n_in:, :], wo[..., :hidden, :], wo[..., hidden:, :])
-    return {n: np.ascontiguousarray(p) for n, p in zip(PARAMETER_NAMES, parts, strict=True)}
-
-
-def _scores(final: np.ndarray, epochs: int, samples: int, n_out: int) -> dict[str, np.ndarray]:
-    """Total loss, the trained networks' loss and predictions, from ``final`` (row, run).
-
-    Rows: the running product's mantissa and exponent, ``last_wrong``, then for
-    each sample its ``n_out`` logits and ``n_out`` clipped probabilities.
-    """
-    mantissa, exponent, per_sample = final[0], final[1], final[3:].reshape(samples, 2, n_out, -1)
-    terms = samples * n_out
-    with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
-        y_hat = 1.0 / (1.0 + np.exp(-per_sample[:, 0]))  # (sample, out, run)
-    return {
-        "total_loss": -(np.log(mantissa) + exponent * math.log(2.0)) / terms,
-        "final_loss": _mean_loss(per_sample[:, 1].reshape(terms, -1)),
-        "predictions": np.ascontiguousarray(y_hat.transpose(2, 0, 1)),
-    }
-
-
-def _converged(last_wrong: np.ndarray, epochs: int) -> np.ndarray:
-    """``converged_epoch`` from 1 + the last epoch with a wrong prediction, 0 for none.
-
-    The trained network's predictions count as epoch ``epochs``: wrong there, NaN.
-    """
-    return np.where(last_wrong == epochs + 1, np.nan, last_wrong)
-
-
-def _mean_loss(prob: np.ndarray) -> np.ndarray:
-    """Mean of ``-log`` over the first axis (term, ...), summed in order: the same numbers
-    whatever the other axes' lengths (NumPy's sums may pair terms up differently)."""
-    total = -np.log(prob[0])
-    for p in prob[1:]:
-        total -= np.log(p)
-    return total / prob.shape[0]
