@@ -240,7 +240,9 @@ def _at(row, r):
 #: unrolls the loops over units and vectorises the lane loop around them, in one pass over the
 #: state (8% faster at width 2). Wider, LLVM stops unrolling them (from width 6 in the forward
 #: pass, 12 in the backward pass) and left the lanes one at a time, so the lane loop goes inside
-#: each unit's. Either order gives each lane the same arithmetic in the same order.
+#: each unit's. Either order gives each lane the same arithmetic in the same order. Each unit's
+#: helper is compiled twice: called (lanes outside: the code of widths 1 to 4 is unchanged) and
+#: inlined by numba (lanes inside: a call there would stop the lane loop's vectorisation).
 UNROLLED_WIDTH = 4
 
 
@@ -250,7 +252,6 @@ def _lanes_inside(shape):
     return len(shape[1]) > UNROLLED_WIDTH
 
 
-@_jit
 def _hidden_unit(st, x, s, shape, j, r):
     """Hidden unit ``j``'s output for sample ``s`` in lane ``r``."""
     n_in, hidden, n_out = _sizes(shape)
@@ -262,7 +263,9 @@ def _hidden_unit(st, x, s, shape, j, r):
     st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
 
 
-@_jit
+_hidden_unit, _hidden_unit_inlined = _jit(_hidden_unit), _jit(inline="always")(_hidden_unit)
+
+
 def _logits(st, shape, r):
     """The output logits of lane ``r`` from its hidden outputs."""
     n_in, hidden, n_out = _sizes(shape)
@@ -274,6 +277,9 @@ def _logits(st, shape, r):
         st[_at(lay.z + o, r)] = z + st[_at(lay.wo + hidden * n_out + o, r)]
 
 
+_logits, _logits_inlined = _jit(_logits), _jit(inline="always")(_logits)
+
+
 @_jit
 def _forward(st, x, s, shape):
     """The sample's hidden outputs and output logits."""
@@ -281,9 +287,9 @@ def _forward(st, x, s, shape):
     if _lanes_inside(shape):
         for j in range(hidden):
             for r in range(LANES):
-                _hidden_unit(st, x, s, shape, j, r)
+                _hidden_unit_inlined(st, x, s, shape, j, r)
         for r in range(LANES):
-            _logits(st, shape, r)
+            _logits_inlined(st, shape, r)
     else:
         for r in range(LANES):
             for j in range(hidden):
@@ -314,7 +320,6 @@ def _loss(st, sign, s, shape, epoch):
         st[_at(lay.last_wrong, r)] = last_wrong if right else epoch + 1.0
 
 
-@_jit
 def _backward_unit(st, x, s, shape, o, j, r):
     """Add hidden unit ``j``'s terms for output ``o`` in lane ``r`` to the gradient sums."""
     n_in, hidden, n_out = _sizes(shape)
@@ -328,6 +333,9 @@ def _backward_unit(st, x, s, shape, o, j, r):
         st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
 
 
+_backward_unit, _backward_unit_inlined = _jit(_backward_unit), _jit(inline="always")(_backward_unit)
+
+
 @_jit
 def _backward(st, x, s, shape):
     """Add the sample's terms to the gradient sums."""
@@ -339,7 +347,7 @@ def _backward(st, x, s, shape):
                 st[_at(lay.grad_o + hidden * n_out + o, r)] += st[_at(lay.err + o, r)]
             for j in range(hidden):
                 for r in range(LANES):
-                    _backward_unit(st, x, s, shape, o, j, r)
+                    _backward_unit_inlined(st, x, s, shape, o, j, r)
     else:
         for r in range(LANES):
             for o in range(n_out):
@@ -348,7 +356,6 @@ def _backward(st, x, s, shape):
                     _backward_unit(st, x, s, shape, o, j, r)
 
 
-@_jit
 def _step_unit(st, shape, article, j, o, r):
     """Subtract the steps of w_o[j, o] and of the hidden weights into unit ``j`` through it."""
     n_in, hidden, n_out = _sizes(shape)
@@ -365,6 +372,9 @@ def _step_unit(st, shape, article, j, o, r):
             st[_at(row, r)] = 0.0
 
 
+_step_unit, _step_unit_inlined = _jit(_step_unit), _jit(inline="always")(_step_unit)
+
+
 @_jit
 def _step(st, shape, article):
     """Subtract the gradient steps; ``article``: the hidden layer's uses the updated w_o."""
@@ -373,7 +383,7 @@ def _step(st, shape, article):
         for j in range(hidden + 1):
             for o in range(n_out):
                 for r in range(LANES):
-                    _step_unit(st, shape, article, j, o, r)
+                    _step_unit_inlined(st, shape, article, j, o, r)
     else:
         for r in range(LANES):
             for j in range(hidden + 1):
