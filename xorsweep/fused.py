@@ -12,14 +12,10 @@ chunk, the block or the order of the runs.
 The chunk's state is one flat float64 buffer of rows of :data:`LANES` values
 (run last), laid out by :func:`_layout`: rows at offsets known when compiling
 let LLVM prove that they do not overlap, which it must before vectorising.
-Up to :data:`UNROLLED_WIDTH` hidden units a pass loops over the lanes outside
-and the units inside, which LLVM unrolls; wider, it would not unroll them and
-would leave the lanes one at a time (scalar code from width 6 on), so the lane
-loop goes inside each unit's: numba is then 2.3 to 2.9 times the NumPy engine
-at widths 6 to 32, where it was 0.37 to 0.97 times
-(``benchmarks/bench_widths.py``). The kernel is compiled for each network
-shape (inputs, hidden units, outputs) and hidden activation, once: numba
-caches it on disk. It trains
+Wider than :data:`UNROLLED_WIDTH`, the lane loop goes inside the loops over
+hidden units, vectorised at every width (``benchmarks/bench_widths.py``). The
+kernel is compiled for each network shape (inputs, hidden units, outputs) and
+hidden activation, once: numba caches it on disk. It trains
 everything :func:`xorsweep.train` does: both update orders, any truth table
 and width, per-run learning rates, records, a sigmoid or tanh hidden layer
 and either gradient (``"mean"`` is a smaller learning rate).
@@ -236,13 +232,10 @@ def _at(row, r):
 # error is y_hat - y = sign * (p - 1).
 
 
-#: Widths up to which each pass loops over the lanes outside and the units inside: LLVM then
-#: unrolls the loops over units and vectorises the lane loop around them, in one pass over the
-#: state (8% faster at width 2). Wider, LLVM stops unrolling them (from width 6 in the forward
-#: pass, 12 in the backward pass) and left the lanes one at a time, so the lane loop goes inside
-#: each unit's. Either order gives each lane the same arithmetic in the same order. Each unit's
-#: helper is compiled twice: called (lanes outside: the code of widths 1 to 4 is unchanged) and
-#: inlined by numba (lanes inside: a call there would stop the lane loop's vectorisation).
+#: Widths up to which each pass loops over the lanes outside and the units inside, which LLVM
+#: unrolls (one pass over the state: 8% faster at width 2); wider, it stops unrolling them (from
+#: width 6 in the forward pass) and left the lanes scalar, so the lane loop goes inside: written
+#: out there (calls or numba's inlining were up to 2.7 times slower). Same arithmetic either way.
 UNROLLED_WIDTH = 4
 
 
@@ -252,6 +245,7 @@ def _lanes_inside(shape):
     return len(shape[1]) > UNROLLED_WIDTH
 
 
+@_jit
 def _hidden_unit(st, x, s, shape, j, r):
     """Hidden unit ``j``'s output for sample ``s`` in lane ``r``."""
     n_in, hidden, n_out = _sizes(shape)
@@ -263,9 +257,7 @@ def _hidden_unit(st, x, s, shape, j, r):
     st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
 
 
-_hidden_unit, _hidden_unit_inlined = _jit(_hidden_unit), _jit(inline="always")(_hidden_unit)
-
-
+@_jit
 def _logits(st, shape, r):
     """The output logits of lane ``r`` from its hidden outputs."""
     n_in, hidden, n_out = _sizes(shape)
@@ -277,19 +269,25 @@ def _logits(st, shape, r):
         st[_at(lay.z + o, r)] = z + st[_at(lay.wo + hidden * n_out + o, r)]
 
 
-_logits, _logits_inlined = _jit(_logits), _jit(inline="always")(_logits)
-
-
 @_jit
 def _forward(st, x, s, shape):
     """The sample's hidden outputs and output logits."""
-    hidden = _sizes(shape)[1]
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
     if _lanes_inside(shape):
-        for j in range(hidden):
+        for j in range(hidden):  # unit outside, lane inside: each unit's exp is vectorised alone
             for r in range(LANES):
-                _hidden_unit_inlined(st, x, s, shape, j, r)
+                a = x[s, 0] * st[_at(lay.wh + j, r)]
+                for i in range(1, n_in):
+                    a += x[s, i] * st[_at(lay.wh + i * hidden + j, r)]
+                bias = st[_at(lay.wh + n_in * hidden + j, r)]
+                st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
         for r in range(LANES):
-            _logits_inlined(st, shape, r)
+            for o in range(n_out):
+                z = st[_at(lay.hid, r)] * st[_at(lay.wo + o, r)]
+                for j in range(1, hidden):
+                    z += st[_at(lay.hid + j, r)] * st[_at(lay.wo + j * n_out + o, r)]
+                st[_at(lay.z + o, r)] = z + st[_at(lay.wo + hidden * n_out + o, r)]
     else:
         for r in range(LANES):
             for j in range(hidden):
@@ -320,6 +318,7 @@ def _loss(st, sign, s, shape, epoch):
         st[_at(lay.last_wrong, r)] = last_wrong if right else epoch + 1.0
 
 
+@_jit
 def _backward_unit(st, x, s, shape, o, j, r):
     """Add hidden unit ``j``'s terms for output ``o`` in lane ``r`` to the gradient sums."""
     n_in, hidden, n_out = _sizes(shape)
@@ -333,9 +332,6 @@ def _backward_unit(st, x, s, shape, o, j, r):
         st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
 
 
-_backward_unit, _backward_unit_inlined = _jit(_backward_unit), _jit(inline="always")(_backward_unit)
-
-
 @_jit
 def _backward(st, x, s, shape):
     """Add the sample's terms to the gradient sums."""
@@ -347,7 +343,13 @@ def _backward(st, x, s, shape):
                 st[_at(lay.grad_o + hidden * n_out + o, r)] += st[_at(lay.err + o, r)]
             for j in range(hidden):
                 for r in range(LANES):
-                    _backward_unit_inlined(st, x, s, shape, o, j, r)
+                    err = st[_at(lay.err + o, r)]
+                    h = st[_at(lay.hid + j, r)]
+                    st[_at(lay.grad_o + j * n_out + o, r)] += h * err
+                    delta = _delta(err, h, _is_tanh(shape))  # times w_o[j, o], in the step
+                    st[_at(lay.acc_h + (n_in * hidden + j) * n_out + o, r)] += delta
+                    for i in range(n_in):
+                        st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
     else:
         for r in range(LANES):
             for o in range(n_out):
@@ -356,6 +358,7 @@ def _backward(st, x, s, shape):
                     _backward_unit(st, x, s, shape, o, j, r)
 
 
+@_jit
 def _step_unit(st, shape, article, j, o, r):
     """Subtract the steps of w_o[j, o] and of the hidden weights into unit ``j`` through it."""
     n_in, hidden, n_out = _sizes(shape)
@@ -372,18 +375,25 @@ def _step_unit(st, shape, article, j, o, r):
             st[_at(row, r)] = 0.0
 
 
-_step_unit, _step_unit_inlined = _jit(_step_unit), _jit(inline="always")(_step_unit)
-
-
 @_jit
 def _step(st, shape, article):
     """Subtract the gradient steps; ``article``: the hidden layer's uses the updated w_o."""
-    hidden, n_out = _sizes(shape)[1:]
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
     if _lanes_inside(shape):
         for j in range(hidden + 1):
             for o in range(n_out):
                 for r in range(LANES):
-                    _step_unit_inlined(st, shape, article, j, o, r)
+                    w_old = st[_at(lay.wo + j * n_out + o, r)]
+                    w_new = w_old - st[_at(lay.grad_o + j * n_out + o, r)]
+                    st[_at(lay.wo + j * n_out + o, r)] = w_new
+                    st[_at(lay.grad_o + j * n_out + o, r)] = 0.0
+                    if j < hidden:  # d(loss)/d(w_h[i, j]) = sum_o w_o[j, o] * acc_h[i, j, o]
+                        w_back = w_new if article else w_old
+                        for i in range(n_in + 1):
+                            row = lay.acc_h + (i * hidden + j) * n_out + o
+                            st[_at(lay.wh + i * hidden + j, r)] -= w_back * st[_at(row, r)]
+                            st[_at(row, r)] = 0.0
     else:
         for r in range(LANES):
             for j in range(hidden + 1):
