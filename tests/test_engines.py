@@ -90,6 +90,14 @@ def test_auto_is_numba_here_and_recorded():
         np.testing.assert_array_equal(auto[key].values, numba[key].values)
 
 
+@pytest.mark.parametrize("hidden", [1, 2, 4, 6, 32])
+def test_auto_is_numba_at_every_width_where_it_compiles(hidden):
+    """No crossover: the numba kernel is the faster engine at every width measured."""
+    assert engines.resolve("auto", 2, hidden, 1) == "numba"
+    assert engines.resolve("auto", 2, hidden, 1, "tanh") == "numba"
+    assert engines.resolve("numpy", 2, hidden, 1) == "numpy"
+
+
 @pytest.fixture
 def without_numba(monkeypatch):
     """The engines module as where numba does not import: nothing decided or warned yet."""

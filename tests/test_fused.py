@@ -111,6 +111,29 @@ def test_truth_tables_widths_and_outputs_match_reference(data, hidden):
         assert_agrees(ours, ref)
 
 
+@pytest.mark.parametrize(
+    "data,hidden,activation",
+    [
+        (xs.xor(), fused.UNROLLED_WIDTH + 1, "sigmoid"),  # the narrowest with the lanes inside
+        (xs.parity(3), 12, "tanh"),
+        (
+            xs.TruthTable(xs.xor().inputs, np.c_[xs.xor().targets, xs.and_().targets], "2 out"),
+            8,
+            "sigmoid",
+        ),
+        (xs.xor(), 32, "tanh"),
+    ],
+)
+def test_wide_networks_with_the_lanes_inside_match_reference(data, hidden, activation):
+    pop = xs.init_population(
+        3, hidden_std=0.8, hidden=hidden, n_in=data.n_in, n_out=data.n_out, seed=5
+    )
+    for update in xs.UPDATES:
+        ref = train_reference(pop, 400, data=data, update=update, activation=activation)
+        ours = fused.train_block(pop, data, np.full(3, 0.1), 400, update, None, activation)
+        assert_agrees(ours, _reference_arrays(ref))
+
+
 def test_per_run_learning_rates_match_reference():
     pop = xs.init_population(3, seed=9)
     lrs = np.array([0.05, 0.1, 0.8])

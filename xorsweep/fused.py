@@ -12,8 +12,10 @@ chunk, the block or the order of the runs.
 The chunk's state is one flat float64 buffer of rows of :data:`LANES` values
 (run last), laid out by :func:`_layout`: rows at offsets known when compiling
 let LLVM prove that they do not overlap, which it must before vectorising.
-The kernel is compiled for each network shape (inputs, hidden units,
-outputs) and hidden activation, once: numba caches it on disk. It trains
+Wider than :data:`UNROLLED_WIDTH`, the lane loop goes inside the loops over
+hidden units, vectorised at every width (``benchmarks/bench_widths.py``). The
+kernel is compiled for each network shape (inputs, hidden units, outputs) and
+hidden activation, once: numba caches it on disk. It trains
 everything :func:`xorsweep.train` does: both update orders, any truth table
 and width, per-run learning rates, records, a sigmoid or tanh hidden layer
 and either gradient (``"mean"`` is a smaller learning rate).
@@ -49,7 +51,8 @@ try:
 except ImportError as err:  # pragma: no cover - numba is a dependency
     raise ImportError(f"the numba engine needs numba: {err}") from err
 
-from .network import CLIP, PARAMETER_NAMES, Population
+from .fused_results import converged, mean_loss, parameters, scores
+from .network import CLIP, Population
 from .truth_tables import TruthTable
 
 __all__ = ["train_block", "warm", "exp", "LANES"]
@@ -229,23 +232,67 @@ def _at(row, r):
 # error is y_hat - y = sign * (p - 1).
 
 
+#: Widths up to which each pass loops over the lanes outside and the units inside, which LLVM
+#: unrolls (one pass over the state: 8% faster at width 2); wider, it stops unrolling them (from
+#: width 6 in the forward pass) and left the lanes scalar, so the lane loop goes inside: written
+#: out there (calls or numba's inlining were up to 2.7 times slower). Same arithmetic either way.
+UNROLLED_WIDTH = 4
+
+
+@_jit(inline="always")
+def _lanes_inside(shape):
+    """Whether the passes loop over the lanes inside the loops over hidden units."""
+    return len(shape[1]) > UNROLLED_WIDTH
+
+
+@_jit
+def _hidden_unit(st, x, s, shape, j, r):
+    """Hidden unit ``j``'s output for sample ``s`` in lane ``r``."""
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
+    a = x[s, 0] * st[_at(lay.wh + j, r)]
+    for i in range(1, n_in):
+        a += x[s, i] * st[_at(lay.wh + i * hidden + j, r)]
+    bias = st[_at(lay.wh + n_in * hidden + j, r)]
+    st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
+
+
+@_jit
+def _logits(st, shape, r):
+    """The output logits of lane ``r`` from its hidden outputs."""
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
+    for o in range(n_out):
+        z = st[_at(lay.hid, r)] * st[_at(lay.wo + o, r)]
+        for j in range(1, hidden):
+            z += st[_at(lay.hid + j, r)] * st[_at(lay.wo + j * n_out + o, r)]
+        st[_at(lay.z + o, r)] = z + st[_at(lay.wo + hidden * n_out + o, r)]
+
+
 @_jit
 def _forward(st, x, s, shape):
     """The sample's hidden outputs and output logits."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
-    for r in range(LANES):
-        for j in range(hidden):
-            a = x[s, 0] * st[_at(lay.wh + j, r)]
-            for i in range(1, n_in):
-                a += x[s, i] * st[_at(lay.wh + i * hidden + j, r)]
-            bias = st[_at(lay.wh + n_in * hidden + j, r)]
-            st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
-        for o in range(n_out):
-            z = st[_at(lay.hid, r)] * st[_at(lay.wo + o, r)]
-            for j in range(1, hidden):
-                z += st[_at(lay.hid + j, r)] * st[_at(lay.wo + j * n_out + o, r)]
-            st[_at(lay.z + o, r)] = z + st[_at(lay.wo + hidden * n_out + o, r)]
+    if _lanes_inside(shape):
+        for j in range(hidden):  # unit outside, lane inside: each unit's exp is vectorised alone
+            for r in range(LANES):
+                a = x[s, 0] * st[_at(lay.wh + j, r)]
+                for i in range(1, n_in):
+                    a += x[s, i] * st[_at(lay.wh + i * hidden + j, r)]
+                bias = st[_at(lay.wh + n_in * hidden + j, r)]
+                st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
+        for r in range(LANES):
+            for o in range(n_out):
+                z = st[_at(lay.hid, r)] * st[_at(lay.wo + o, r)]
+                for j in range(1, hidden):
+                    z += st[_at(lay.hid + j, r)] * st[_at(lay.wo + j * n_out + o, r)]
+                st[_at(lay.z + o, r)] = z + st[_at(lay.wo + hidden * n_out + o, r)]
+    else:
+        for r in range(LANES):
+            for j in range(hidden):
+                _hidden_unit(st, x, s, shape, j, r)
+            _logits(st, shape, r)
 
 
 @_jit
@@ -272,23 +319,60 @@ def _loss(st, sign, s, shape, epoch):
 
 
 @_jit
+def _backward_unit(st, x, s, shape, o, j, r):
+    """Add hidden unit ``j``'s terms for output ``o`` in lane ``r`` to the gradient sums."""
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
+    err = st[_at(lay.err + o, r)]
+    h = st[_at(lay.hid + j, r)]
+    st[_at(lay.grad_o + j * n_out + o, r)] += h * err
+    delta = _delta(err, h, _is_tanh(shape))  # times w_o[j, o] in the step, after the sum
+    st[_at(lay.acc_h + (n_in * hidden + j) * n_out + o, r)] += delta
+    for i in range(n_in):
+        st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
+
+
+@_jit
 def _backward(st, x, s, shape):
     """Add the sample's terms to the gradient sums."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
-    for r in range(LANES):
+    if _lanes_inside(shape):
         for o in range(n_out):
-            err = st[_at(lay.err + o, r)]
-            st[_at(lay.grad_o + hidden * n_out + o, r)] += err
+            for r in range(LANES):
+                st[_at(lay.grad_o + hidden * n_out + o, r)] += st[_at(lay.err + o, r)]
             for j in range(hidden):
-                h = st[_at(lay.hid + j, r)]
-                st[_at(lay.grad_o + j * n_out + o, r)] += h * err
-                delta = _delta(
-                    err, h, _is_tanh(shape)
-                )  # times w_o[j, o] in the step, after the sum
-                st[_at(lay.acc_h + (n_in * hidden + j) * n_out + o, r)] += delta
-                for i in range(n_in):
-                    st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
+                for r in range(LANES):
+                    err = st[_at(lay.err + o, r)]
+                    h = st[_at(lay.hid + j, r)]
+                    st[_at(lay.grad_o + j * n_out + o, r)] += h * err
+                    delta = _delta(err, h, _is_tanh(shape))  # times w_o[j, o], in the step
+                    st[_at(lay.acc_h + (n_in * hidden + j) * n_out + o, r)] += delta
+                    for i in range(n_in):
+                        st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
+    else:
+        for r in range(LANES):
+            for o in range(n_out):
+                st[_at(lay.grad_o + hidden * n_out + o, r)] += st[_at(lay.err + o, r)]
+                for j in range(hidden):
+                    _backward_unit(st, x, s, shape, o, j, r)
+
+
+@_jit
+def _step_unit(st, shape, article, j, o, r):
+    """Subtract the steps of w_o[j, o] and of the hidden weights into unit ``j`` through it."""
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
+    w_old = st[_at(lay.wo + j * n_out + o, r)]
+    w_new = w_old - st[_at(lay.grad_o + j * n_out + o, r)]
+    st[_at(lay.wo + j * n_out + o, r)] = w_new
+    st[_at(lay.grad_o + j * n_out + o, r)] = 0.0
+    if j < hidden:  # d(loss)/d(w_h[i, j]) = sum_o w_o[j, o] * acc_h[i, j, o]
+        w_back = w_new if article else w_old
+        for i in range(n_in + 1):
+            row = lay.acc_h + (i * hidden + j) * n_out + o
+            st[_at(lay.wh + i * hidden + j, r)] -= w_back * st[_at(row, r)]
+            st[_at(row, r)] = 0.0
 
 
 @_jit
@@ -296,19 +380,25 @@ def _step(st, shape, article):
     """Subtract the gradient steps; ``article``: the hidden layer's uses the updated w_o."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
-    for r in range(LANES):
+    if _lanes_inside(shape):
         for j in range(hidden + 1):
             for o in range(n_out):
-                w_old = st[_at(lay.wo + j * n_out + o, r)]
-                w_new = w_old - st[_at(lay.grad_o + j * n_out + o, r)]
-                st[_at(lay.wo + j * n_out + o, r)] = w_new
-                st[_at(lay.grad_o + j * n_out + o, r)] = 0.0
-                if j < hidden:  # d(loss)/d(w_h[i, j]) = sum_o w_o[j, o] * acc_h[i, j, o]
-                    w_back = w_new if article else w_old
-                    for i in range(n_in + 1):
-                        row = lay.acc_h + (i * hidden + j) * n_out + o
-                        st[_at(lay.wh + i * hidden + j, r)] -= w_back * st[_at(row, r)]
-                        st[_at(row, r)] = 0.0
+                for r in range(LANES):
+                    w_old = st[_at(lay.wo + j * n_out + o, r)]
+                    w_new = w_old - st[_at(lay.grad_o + j * n_out + o, r)]
+                    st[_at(lay.wo + j * n_out + o, r)] = w_new
+                    st[_at(lay.grad_o + j * n_out + o, r)] = 0.0
+                    if j < hidden:  # d(loss)/d(w_h[i, j]) = sum_o w_o[j, o] * acc_h[i, j, o]
+                        w_back = w_new if article else w_old
+                        for i in range(n_in + 1):
+                            row = lay.acc_h + (i * hidden + j) * n_out + o
+                            st[_at(lay.wh + i * hidden + j, r)] -= w_back * st[_at(row, r)]
+                            st[_at(row, r)] = 0.0
+    else:
+        for r in range(LANES):
+            for j in range(hidden + 1):
+                for o in range(n_out):
+                    _step_unit(st, shape, article, j, o, r)
 
 
 @_jit
@@ -454,17 +544,17 @@ def train_block(
     first = first_epoch
     _train_chunks(states, data.inputs, sign, shape, first, epochs, article, rec, history, final)
     scored = _unchunked(final, runs)
-    res = _scores(scored, epochs, samples, n_out)
-    res["converged_epoch"] = _converged(_unchunked(states, runs)[lay.last_wrong], epochs)
-    res.update(_parameters(_unchunked(states, runs)[: lay.acc_h], n_in, hidden))
+    res = scores(scored, epochs, samples, n_out)
+    res["converged_epoch"] = converged(_unchunked(states, runs)[lay.last_wrong], epochs)
+    res.update(parameters(_unchunked(states, runs)[: lay.acc_h], n_in, hidden))
     res["last_wrong"] = scored[2].astype(np.int64)
     res["loss_sum"] = np.ascontiguousarray(scored[:2].T)
     res["pending"] = np.empty((runs, 0, samples, n_out))
     if record_every:
         rec = _unchunked(history, runs)  # (record, row, run)
-        loss = _mean_loss(np.moveaxis(rec[:, lay.acc_h :], 1, 0))  # (record, run)
+        loss = mean_loss(np.moveaxis(rec[:, lay.acc_h :], 1, 0))  # (record, run)
         res["epoch_loss"] = np.ascontiguousarray(loss.T)
-        for name, value in _parameters(rec[:, : lay.acc_h], n_in, hidden).items():
+        for name, value in parameters(rec[:, : lay.acc_h], n_in, hidden).items():
             res[f"{name}_history"] = value
     return res
 
@@ -506,52 +596,3 @@ def _unchunked(chunked: np.ndarray, runs: int) -> np.ndarray:
     split = chunked.reshape(*chunked.shape[:-1], rows, LANES)  # (chunk, ..., row, lane)
     moved = np.moveaxis(split, 0, -2)  # (..., row, chunk, lane)
     return moved.reshape(*moved.shape[:-2], chunked.shape[0] * LANES)[..., :runs]
-
-
-def _parameters(rows: np.ndarray, n_in: int, hidden: int) -> dict[str, np.ndarray]:
-    """The four parameters, run first, from the layout's rows (..., wo + (hidden + 1) * out, run).
-
-    With leading axes (record), the result is (run, record, ...).
-    """
-    lead = rows.shape[:-2]
-    runs = rows.shape[-1]
-    wh = rows[..., : (n_in + 1) * hidden, :].reshape(*lead, n_in + 1, hidden, runs)
-    n_out = (rows.shape[-2] - (n_in + 1) * hidden) // (hidden + 1)
-    wo = rows[..., (n_in + 1) * hidden :, :].reshape(*lead, hidden + 1, n_out, runs)
-    wh, wo = np.moveaxis(wh, -1, 0), np.moveaxis(wo, -1, 0)
-    parts = (wh[..., :n_in, :], wh[..., n_in:, :], wo[..., :hidden, :], wo[..., hidden:, :])
-    return {n: np.ascontiguousarray(p) for n, p in zip(PARAMETER_NAMES, parts, strict=True)}
-
-
-def _scores(final: np.ndarray, epochs: int, samples: int, n_out: int) -> dict[str, np.ndarray]:
-    """Total loss, the trained networks' loss and predictions, from ``final`` (row, run).
-
-    Rows: the running product's mantissa and exponent, ``last_wrong``, then for
-    each sample its ``n_out`` logits and ``n_out`` clipped probabilities.
-    """
-    mantissa, exponent, per_sample = final[0], final[1], final[3:].reshape(samples, 2, n_out, -1)
-    terms = samples * n_out
-    with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
-        y_hat = 1.0 / (1.0 + np.exp(-per_sample[:, 0]))  # (sample, out, run)
-    return {
-        "total_loss": -(np.log(mantissa) + exponent * math.log(2.0)) / terms,
-        "final_loss": _mean_loss(per_sample[:, 1].reshape(terms, -1)),
-        "predictions": np.ascontiguousarray(y_hat.transpose(2, 0, 1)),
-    }
-
-
-def _converged(last_wrong: np.ndarray, epochs: int) -> np.ndarray:
-    """``converged_epoch`` from 1 + the last epoch with a wrong prediction, 0 for none.
-
-    The trained network's predictions count as epoch ``epochs``: wrong there, NaN.
-    """
-    return np.where(last_wrong == epochs + 1, np.nan, last_wrong)
-
-
-def _mean_loss(prob: np.ndarray) -> np.ndarray:
-    """Mean of ``-log`` over the first axis (term, ...), summed in order: the same numbers
-    whatever the other axes' lengths (NumPy's sums may pair terms up differently)."""
-    total = -np.log(prob[0])
-    for p in prob[1:]:
-        total -= np.log(p)
-    return total / prob.shape[0]
