@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._interrupts import deferred
-from .store import path_state, remove_abandoned
+from .store import creating_path, path_state, remove_abandoned
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -68,7 +67,7 @@ def write_continued(ds: xr.Dataset, path: str | os.PathLike) -> None:
     if continued_path_state(path) != "new":
         raise ValueError(f"store path {path} already holds continued runs")
     remove_abandoned(path)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.creating"
+    tmp = creating_path(path)
     with deferred() as pending:
         try:
             ds.attrs["schema"] = CONTINUED_SCHEMA

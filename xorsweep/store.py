@@ -79,6 +79,7 @@ __all__ = [
     "ResultsWriter",
     "check_compatible",
     "create_store",
+    "creating_path",
     "finished_runs",
     "open_results",
     "path_state",
@@ -119,6 +120,12 @@ _RUN_COORD_STEP = 64 * _RUN_COORD_CHUNK
 #: The temporary directory of a store NAME being made: ``.NAME.<pid>.<hex>.creating``
 #: (``.NAME.<hex>.creating`` before the process id was added).
 _CREATING = r"\.{name}\.(?:(?P<pid>\d+)\.)?[0-9a-f]{{32}}\.creating"
+
+
+def creating_path(path: Path) -> Path:
+    """A new temporary directory beside ``path`` to build a store in, named by the rule
+    :func:`remove_abandoned` recognises (``.NAME.<pid>.<hex>.creating``)."""
+    return path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.creating"
 
 
 @dataclass(frozen=True)
@@ -408,7 +415,7 @@ def create_store(
     if path_state(path) != "new":
         raise ValueError(f"store path {path} already holds a results store")
     remove_abandoned(path)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.creating"
+    tmp = creating_path(path)
     with deferred() as pending:
         try:
             for _ in _build(tmp, attrs, coords, runs, layout):
