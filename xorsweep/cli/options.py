@@ -18,6 +18,7 @@ __all__ = [
     "ARTICLE",
     "DPI",
     "EXIT",
+    "MAX_HOURS",
     "MAX_STD",
     "SATURATED_STD",
     "add_execution",
@@ -33,6 +34,8 @@ MAX_STD = 1e300
 #: From about this std up the sigmoids start saturated, and results stop changing with the
 #: std (512 networks trained 2,000 epochs at stds 1e6 to 1e19 score as at 1e300, bit for bit).
 SATURATED_STD = 1e6
+#: ``--max-hours``'s default: the longest sweep run without asking for more.
+MAX_HOURS = 24.0
 #: Said in the description of every command that computes.
 EXIT = "Exit status 2, with one line why: bad input, unwritable path, too little memory or disk."
 #: What ``--engine`` chooses (:mod:`xorsweep.engines`).
@@ -70,7 +73,7 @@ def integer(text: str) -> int:
     return int(value)
 
 
-def add_execution(parser: argparse.ArgumentParser, max_hours: float | str = 24.0) -> None:
+def add_execution(parser: argparse.ArgumentParser, max_hours: float | str = MAX_HOURS) -> None:
     """Where, how and how long a sweep runs: options of ``sweep`` and ``reproduce``
     (``max_hours``: ``--max-hours``'s default; ``argparse.SUPPRESS`` to tell it given)."""
     parser.add_argument("--engine", default="auto", choices=ENGINES, help=_ENGINE)

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from .figures import save_figures
-from .options import ARTICLE, DPI, EXIT, add_execution, add_level, command, integer
+from .options import ARTICLE, DPI, EXIT, MAX_HOURS, add_execution, add_level, command, integer
 from .sweep import sweep_into
 
 __all__ = ["STUDIES", "add", "run"]
@@ -15,15 +15,7 @@ __all__ = ["STUDIES", "add", "run"]
 STUDIES = ("article", "beyond", "failures")
 #: Options of the article's study alone, with their defaults; the other studies' sizes are
 #: their ``--scale``'s, and they refuse these options rather than ignore them.
-_ARTICLE_ONLY = {
-    "points": None,
-    "runs": None,
-    "epochs": None,
-    "n_boot": None,
-    "level": None,
-    "max_hours": 24.0,
-    "scheduler": None,
-}
+_ARTICLE_ONLY = ("points", "runs", "epochs", "n_boot", "level", "max_hours", "scheduler")
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -48,8 +40,9 @@ def add(subparsers: argparse._SubParsersAction) -> None:
             "(widths, output stds, activations, gradient conventions, bias init: "
             "xorsweep.studies.beyond) and --study failures the anatomy of the runs that never "
             "learn (xorsweep.studies.failures), each writing DIR/report.md at its --scale; "
-            "--points, --runs, --epochs, --n-boot, --level, --max-hours (default 24) and "
-            f"--scheduler belong to the article's study and are refused with the others. {EXIT}"
+            "--points, --runs, --epochs, --n-boot, --level, "
+            f"--max-hours (default {MAX_HOURS:g}) and --scheduler belong to the article's "
+            f"study and are refused with the others. {EXIT}"
         ),
     )
     parser.add_argument(
@@ -108,11 +101,11 @@ def _article_options(args: argparse.Namespace) -> argparse.Namespace:
             f"{names}: option(s) of --study article only; the {args.study} study's sizes are "
             f"those of its --scale (quick or full)"
         )
-    for name, default in _ARTICLE_ONLY.items():
-        if name not in vars(args) and name in ANALYSIS_DEFAULTS:
-            setattr(args, name, ANALYSIS_DEFAULTS[name])
-        elif name not in vars(args) and default is not None:
-            setattr(args, name, default)
+    # the defaults of those that have one (--points and --runs: the scale's; --scheduler: none)
+    defaults = {**ANALYSIS_DEFAULTS, "max_hours": MAX_HOURS}
+    for name in _ARTICLE_ONLY:
+        if name not in vars(args) and name in defaults:
+            setattr(args, name, defaults[name])
     return args
 
 
