@@ -56,7 +56,7 @@ add_module_names = False
 # Pages and notebooks: MyST Markdown; notebooks are shown with the outputs they store and
 # never executed while building.
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
-myst_enable_extensions = ["colon_fence", "dollarmath"]
+myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
 myst_heading_anchors = 3
 nb_execution_mode = "off"
 
