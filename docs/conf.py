@@ -72,6 +72,12 @@ html_static_path: list[str] = []
 html_show_sourcelink = False
 
 
+def _clear_generated() -> None:
+    """Remove the API pages of the last build, so that a name no longer public leaves no
+    page behind (autosummary writes the current names' pages again)."""
+    shutil.rmtree(DOCS / "api" / "generated", ignore_errors=True)
+
+
 def _copy_notebooks() -> None:
     """Copy ``notebooks/*.ipynb`` beside ``docs/notebooks/index.md`` (Sphinx reads only
     files under ``docs/``); a copy is rewritten only when its notebook changed."""
@@ -83,14 +89,15 @@ def _copy_notebooks() -> None:
             shutil.copyfile(notebook, copy)
 
 
+_clear_generated()
 _copy_notebooks()
 
 
 def _constant_comment(name: str, value: object) -> list[str]:
     """The ``#:`` comment above the assignment that defines the constant ``value``,
     found in whichever of the package's modules defines ``name``."""
-    from sphinx.pycode import ModuleAnalyzer
     from sphinx.errors import PycodeError
+    from sphinx.pycode import ModuleAnalyzer
 
     for module_name, module in sorted(sys.modules.items()):
         if not module_name.startswith("xorsweep") or getattr(module, name, None) is not value:
