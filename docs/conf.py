@@ -39,7 +39,6 @@ exclude_patterns = [
     "_build",
     "**.ipynb_checkpoints",
     "**.zarr",
-    "README.md",
 ]
 templates_path = ["_templates"]
 
@@ -67,7 +66,7 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"changelog": [], "benchmarks/index": []}
+html_sidebars = {"changelog": []}
 html_static_path: list[str] = []
 html_show_sourcelink = False
 
