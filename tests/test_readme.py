@@ -1,7 +1,9 @@
-"""Every command and API name the README shows exists; CI runs the README's test command."""
+"""Every command, API name and link the README shows exists, its findings are its pages'
+numbers, and CI runs the README's test and documentation commands."""
 
 import re
 import shlex
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,45 @@ def test_readme_python_names_exist():
 def test_readme_links_exist():
     for link in re.findall(r"\]\(([^)#:]+)\)", README):
         assert (ROOT / link).exists(), link
+
+
+def test_readme_is_short():
+    assert len(README.splitlines()) <= 100
+
+
+def test_ci_builds_the_documentation_as_the_readme_says():
+    command = "pip install -e '.[docs]' && python -m sphinx -W -b html docs docs/_build/html"
+    assert command in README
+    ci = (ROOT / ".ci" / "run").read_text().replace(".venv/bin/", "")
+    assert command in ci.splitlines()
+
+
+def _numbers(text):
+    """The decimal numbers written in text, commas of thousands removed."""
+    return [n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+
+
+def _rounds_to(shown, measured):
+    """Whether the number measured, rounded to as many decimals as shown, is shown."""
+    places = Decimal(shown).as_tuple().exponent
+    return Decimal(measured).quantize(Decimal(1).scaleb(places), ROUND_HALF_UP) == Decimal(shown)
+
+
+def _findings():
+    """(measured cell, linked page) of each row of the README's findings table."""
+    section = README.split("## Findings", 1)[1].split("\n## ", 1)[0]
+    rows = [r for r in section.splitlines() if r.startswith("|") and "](" in r]
+    return [(r.split("|")[2], re.search(r"\]\(([^)]+)\)", r).group(1)) for r in rows]
+
+
+def test_readme_findings_table_links_every_report():
+    pages = {page for _, page in _findings()}
+    assert {f"docs/{name}/report.md" for name in ("full-scale", "beyond", "failures")} <= pages
+
+
+@pytest.mark.parametrize("measured, page", _findings(), ids=lambda x: str(x)[:30])
+def test_readme_finding_is_its_pages_number(measured, page):
+    """Each number of a finding is one of its page's numbers, as rounded in the README."""
+    on_page = _numbers((ROOT / page).read_text())
+    for shown in _numbers(measured):
+        assert any(_rounds_to(shown, n) for n in on_page), f"{shown} is not in {page}"

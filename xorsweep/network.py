@@ -131,17 +131,17 @@ def unpack_parameters(
 class Population:
     """``run`` independent networks ``in -> hidden -> out`` with sigmoid layers.
 
+    All four tensors are float64 and finite, and agree on ``run``, ``hidden``
+    and ``out``. They are copied on construction and read-only afterwards, so
+    a population can be trained several times and always starts from the same
+    parameters.
+
     Parameters
     ----------
     hidden_weights : ndarray, shape (run, in, hidden)
     hidden_bias : ndarray, shape (run, 1, hidden)
     output_weights : ndarray, shape (run, hidden, out)
     output_bias : ndarray, shape (run, 1, out)
-
-    All four are float64 and finite, and agree on ``run``, ``hidden`` and
-    ``out``. They are copied on construction and read-only afterwards, so a
-    population can be trained several times and always starts from the same
-    parameters.
 
     Examples
     --------
