@@ -57,6 +57,7 @@ import numpy as np
 from ._checks import check_choice, check_count, check_real
 
 __all__ = [
+    "CRITICAL_TOLERANCE",
     "MEAN_FIELD_ACTIVATIONS",
     "NODES",
     "PAIR_NODES",
