@@ -399,7 +399,7 @@ def survival_curves(
     Examples
     --------
     >>> import xorsweep as xs
-    >>> res = xs.train(xs.init_population(200, hidden_std=1.0, seed=0), epochs=3000)
+    >>> res = xs.train(xs.init_population(200, 1.0, 1.0, seed=0), epochs=3000)
     >>> curve = survival_curves(res, by=None)  # no censoring before 3000: 1 - the share converged
     >>> round(float(curve.survival.sel(epoch=3000)), 12), float(1 - res.converged.mean())
     (0.275, 0.275)

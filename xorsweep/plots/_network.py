@@ -39,8 +39,17 @@ def _hidden_layer(trained: xr.Dataset | Population, run: int) -> tuple[np.ndarra
         "pass the Dataset returned by xorsweep.train or a Population",
     )
     run = _check_run(trained, run)
-    w = trained.hidden_weights.isel(run=run).transpose("input", "hidden").values
+    trained = units_along_unit(trained)
+    w = trained.hidden_weights.isel(run=run).transpose("input", "unit").values
     return w, trained.hidden_bias.isel(run=run).values
+
+
+def units_along_unit(ds: xr.Dataset) -> xr.Dataset:
+    """A ``train`` Dataset with its hidden units along ``unit``: one made before the
+    dimension was renamed has them along ``hidden``, which now names a width."""
+    if "unit" not in ds.dims and "hidden" in ds.dims and "hidden_weights" in ds.data_vars:
+        return ds.rename({"hidden": "unit"})
+    return ds
 
 
 def clip_line(w: np.ndarray, b: float, box: tuple[float, float, float, float]) -> np.ndarray:
@@ -77,8 +86,8 @@ def plot_xor_boundaries(
     ----------
     trained : xarray.Dataset or Population
         A Dataset returned by :func:`xorsweep.train` (variables
-        ``hidden_weights`` (run, input, hidden) and ``hidden_bias`` (run,
-        hidden); its ``predictions`` (run, sample) are written beside the
+        ``hidden_weights`` (run, input, unit) and ``hidden_bias`` (run,
+        unit); its ``predictions`` (run, sample) are written beside the
         points) or a Population of 2-input networks.
     run : int
         Which network to draw.
@@ -239,11 +248,12 @@ class _Line:
 
 def _parameter_lines(sel: xr.Dataset) -> list[_Line]:
     """One line per scalar parameter of one run, the trained value appended."""
-    hw = sel.hidden_weights_history.transpose("epoch", "input", "hidden").values
-    hw_end = sel.hidden_weights.transpose("input", "hidden").values
-    hb = sel.hidden_bias_history.transpose("epoch", "hidden").values
-    ow = sel.output_weights_history.transpose("epoch", "hidden", "output").values
-    ow_end = sel.output_weights.transpose("hidden", "output").values
+    sel = units_along_unit(sel)
+    hw = sel.hidden_weights_history.transpose("epoch", "input", "unit").values
+    hw_end = sel.hidden_weights.transpose("input", "unit").values
+    hb = sel.hidden_bias_history.transpose("epoch", "unit").values
+    ow = sel.output_weights_history.transpose("epoch", "unit", "output").values
+    ow_end = sel.output_weights.transpose("unit", "output").values
     ob = sel.output_bias_history.transpose("epoch", "output").values
     n_in, hidden = hw_end.shape
     n_out = ow_end.shape[1]
