@@ -82,7 +82,10 @@ CF_ATTRS: dict[str, tuple[str, str | None]] = {
     "optimum_low": ("fitted optimal hidden std, lower end of the {level} interval", "1"),
     "optimum_high": ("fitted optimal hidden std, upper end of the {level} interval", "1"),
     "loss_at_optimum": ("fitted mean total loss at the optimum", "nats"),
-    "loss_at_optimum_low": ("fitted loss at the optimum, lower end of the {level} interval", "nats"),
+    "loss_at_optimum_low": (
+        "fitted loss at the optimum, lower end of the {level} interval",
+        "nats",
+    ),
     "loss_at_optimum_high": (
         "fitted loss at the optimum, upper end of the {level} interval",
         "nats",
@@ -96,7 +99,10 @@ CF_ATTRS: dict[str, tuple[str, str | None]] = {
     "p_value": ("p-value of the fit's lack-of-fit test", "1"),
     "rule_std": ("the rule's std of the hidden layer", "1"),
     "loss_at_rule": ("fitted mean total loss at the rule's std", "nats"),
-    "loss_at_rule_low": ("fitted loss at the rule's std, lower end of the {level} interval", "nats"),
+    "loss_at_rule_low": (
+        "fitted loss at the rule's std, lower end of the {level} interval",
+        "nats",
+    ),
     "loss_at_rule_high": (
         "fitted loss at the rule's std, upper end of the {level} interval",
         "nats",

@@ -337,9 +337,7 @@ def summarize(ds: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
         "mean_converged_epoch": mean_epoch,
     }
     coords = {name: c for name, c in loss_da.coords.items() if "run" not in c.dims}
-    out = xr.Dataset(
-        {k: (dims, v) for k, v in values.items()}, coords=coords, attrs=dict(ds.attrs)
-    )
+    out = xr.Dataset({k: (dims, v) for k, v in values.items()}, coords=coords, attrs=dict(ds.attrs))
     out.attrs["confidence"] = confidence
     return with_cf_attrs(out)
 

@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from .._checks import check_choice, check_count
 from ..network import Population
 from ..truth_tables import truth_table
+from ._labels import TASK_NAMES, title
 from ._layout import get_axes, get_axes_pair, require
 from ._style import COLORS, DEEP, SIZES, themed
 
@@ -42,6 +43,9 @@ def _hidden_layer(trained: xr.Dataset | Population, run: int) -> tuple[np.ndarra
     trained = units_along_unit(trained)
     w = trained.hidden_weights.isel(run=run).transpose("input", "unit").values
     return w, trained.hidden_bias.isel(run=run).values
+
+
+_COUNTS = {1: "one", 2: "two", 3: "three", 4: "four"}  # figure 1's title: "two linear boundaries"
 
 
 def units_along_unit(ds: xr.Dataset) -> xr.Dataset:
@@ -156,7 +160,12 @@ def plot_xor_boundaries(
     ax.set(xlim=(lo, hi), ylim=(lo, hi), aspect="equal")
     ax.set_xlabel("input $x_1$ (dimensionless)")
     ax.set_ylabel("input $x_2$ (dimensionless)")
-    ax.set_title("XOR: two linear boundaries of the hidden layer")
+    units = w.shape[1]
+    lines = f"{_COUNTS.get(units, units)} linear boundar{'y' if units == 1 else 'ies'}"
+    main = f"{TASK_NAMES.get(table.name, table.name)}: {lines} of the hidden layer"
+    if isinstance(trained, xr.Dataset):
+        main = title(main, trained.isel(run=run), skip=("data",))
+    ax.set_title(main)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
     return ax
 
@@ -203,9 +212,10 @@ def plot_training(trained: xr.Dataset, run: int = 0, axes: Any = None) -> tuple[
     ax_loss.plot([end], [final], "s", color=DEEP[3], ms=6, label=f"trained network: {final:.4f}")
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("loss: mean BCE over the 4 samples (nats)")
+    ax_loss.set_ylabel(f"loss: mean BCE over the {table.samples} samples (nats)")
     step = int(epochs[1] - epochs[0]) if len(epochs) > 1 else 0
-    ax_loss.set_title(f"Training, loss logged every {step:,} epochs" if step else "Training")
+    main = f"Training, loss logged every {step:,} epochs" if step else "Training"
+    ax_loss.set_title(title(main, trained.isel(run=run)))
     ax_loss.legend(loc="upper right", fontsize="small")
 
     preds = trained.predictions.isel(run=run).values
