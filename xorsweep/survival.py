@@ -394,7 +394,9 @@ def survival_curves(
         after that many epochs), ``survival_low``/``survival_high`` (log-log
         Greenwood band; NaN beyond a group's longest training), ``at_risk``
         (runs neither converged nor censored by then); over ``by``: ``runs``
-        and ``converged`` (runs that converged at any epoch).
+        and ``converged`` (runs that converged at any epoch). The attributes
+        of ``ds`` (its task, ``data``, for a figure's title), with the
+        ``confidence`` and ``band``.
 
     Examples
     --------
@@ -422,6 +424,7 @@ def survival_curves(
             {**row, "runs": km.runs if km else 0, "converged": km.events.sum() if km else 0}
         )
     out = stack_groups(labels, rows, ("epoch",), {"epoch": grid})
+    out.attrs.update(ds.attrs)
     out.attrs.update(confidence=confidence, band="pointwise, Greenwood variance on log(-log S)")
     out.survival.attrs.update(long_name="fraction not yet converged")
     return out

@@ -27,7 +27,9 @@ Use ``with theme():`` to draw your own figures in the same style.
   colour map (viridis) runs from purple to green to yellow.
 * ``boundary`` (black): a hidden neuron's decision line, figure 1.
 * ``data`` (blue): measured means, medians and rates, figures 8 to 10.
-* ``glorot`` (black): the vertical line at 1/sqrt(2), figures 8 to 10.
+* ``glorot`` (black): the vertical line at Glorot's std of the data's
+  network, figures 8 to 10: 1/sqrt(2) for the article's 2-2-1 network,
+  ``sqrt(2 / (2 + 4))`` for width 4.
 * ``optimum`` (green, darker than ``y1``): the fitted minimum and its
   confidence band, figure 8 (the article's green line).
 * ``fit`` (red): the fitted curve, figure 8.
@@ -52,6 +54,16 @@ results and :func:`beyond_figures` draws those it has data for. Each rule of
 :data:`xorsweep.initialization.INIT_RULES` has a colour and a marker
 (:data:`RULE_STYLES`); rules giving the same std share one mark, named
 together. The fitted optimum is green (``optimum``), a star on the loss map.
+
+Labels
+------
+Every figure says what its data stand for: under its title, the task, width,
+activation, output std, learning rate and epochs that the data hold (their
+scalar coordinates, else their attributes); its axes are named from the
+variables' CF attributes (:mod:`xorsweep.cf_attrs`); the rule it marks is
+computed for the data's own network. All of it comes from one module,
+``xorsweep.plots._labels``; nothing is taken from the article's defaults
+where the data say otherwise.
 
 Figures 6 and 7 use seaborn's ``Paired`` palette: one hue per parameter role
 (weight from x1, weight from x2, bias, output weight), light for hidden
@@ -120,5 +132,5 @@ __all__ = [
 ]
 
 #: Glorot's std of the 2 -> 2 hidden layer, 1/sqrt(2) (:data:`xorsweep.network.GLOROT_STD`):
-#: the black line of figures 8 to 10.
+#: the black line of figures 8 to 10 for the article's network (others: their own width's).
 GLOROT = GLOROT_STD

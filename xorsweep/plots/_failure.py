@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 from .._checks import check_choice
 from ..end_states import END_STATES
 from ..training import ARTICLE_EPOCHS
+from ._labels import TASK_NAMES, setting
 from ._layout import get_axes, legend_below, require
 from ._style import COLORS, SIZES, STATE_COLORS, themed
 
@@ -126,7 +127,9 @@ def plot_survival(
     ax.set_yscale("log")
     ax.set_xlabel("epochs (log scale)")
     ax.set_ylabel("fraction of runs not yet converged\n(log scale)")
-    ax.set_title("How long runs take to learn XOR, and how many never do")
+    task = setting(curves, "data")
+    task = TASK_NAMES.get(str(task), str(task)) if task is not None else "their task"
+    ax.set_title(f"How long runs take to learn {task}, and how many never do")
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
 

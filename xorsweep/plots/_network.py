@@ -220,7 +220,7 @@ def plot_training(trained: xr.Dataset, run: int = 0, axes: Any = None) -> tuple[
 
     preds = trained.predictions.isel(run=run).values
     targets = table.targets[:, 0]
-    names = [f"({int(a)}, {int(c)})" for a, c in table.inputs]
+    names = ["(" + ", ".join(str(int(v)) for v in row) + ")" for row in table.inputs]
     xs = np.arange(len(preds))
     colors = [COLORS[f"y{int(t)}"] for t in targets]
     ax_pred.bar(xs, preds, color=colors, width=0.6)
@@ -241,7 +241,7 @@ def plot_training(trained: xr.Dataset, run: int = 0, axes: Any = None) -> tuple[
         )
     ax_pred.set_xticks(xs, names)
     ax_pred.set_ylim(0, 1.25)
-    ax_pred.set_xlabel("input $(x_1, x_2)$")
+    ax_pred.set_xlabel(f"input $({', '.join(f'x_{i + 1}' for i in range(table.n_in))})$")
     ax_pred.set_ylabel(r"prediction $\hat{y}$ (probability)")
     ax_pred.set_title("Final predictions")
     ax_pred.legend(loc="upper right", fontsize="small")
