@@ -35,7 +35,7 @@ _PARAMETERS = {
 }
 
 #: ``name -> (long_name, units)`` of every variable and coordinate the package's Datasets
-#: hold; units None for names, which are not quantities. ``{level}`` in a long name is the
+#: hold; units None for names, which are not quantities. ``{confidence}`` in a long name is the
 #: Dataset's ``confidence`` attribute (``"95%"``).
 CF_ATTRS: dict[str, tuple[str, str | None]] = {
     # the grid of a sweep, and the settings of a slice
@@ -72,22 +72,22 @@ CF_ATTRS: dict[str, tuple[str, str | None]] = {
     "q75": ("third quartile of the total loss", "nats"),
     "failures": ("runs that never converged", "1"),
     "failure_rate": ("fraction of runs that never converged", "1"),
-    "failure_low": ("failure rate, lower end of the Wilson {level} interval", "1"),
-    "failure_high": ("failure rate, upper end of the Wilson {level} interval", "1"),
+    "failure_low": ("failure rate, lower end of the Wilson {confidence} interval", "1"),
+    "failure_high": ("failure rate, upper end of the Wilson {confidence} interval", "1"),
     "mean_converged": ("mean total loss of the runs that converged", "nats"),
     "mean_converged_epoch": ("mean converged epoch of the runs that converged", "epochs"),
     # xorsweep.fit_slices
     "rule": ("initialization rule", None),
     "optimum": ("fitted optimal hidden std", "1"),
-    "optimum_low": ("fitted optimal hidden std, lower end of the {level} interval", "1"),
-    "optimum_high": ("fitted optimal hidden std, upper end of the {level} interval", "1"),
+    "optimum_low": ("fitted optimal hidden std, lower end of the {confidence} interval", "1"),
+    "optimum_high": ("fitted optimal hidden std, upper end of the {confidence} interval", "1"),
     "loss_at_optimum": ("fitted mean total loss at the optimum", "nats"),
     "loss_at_optimum_low": (
-        "fitted loss at the optimum, lower end of the {level} interval",
+        "fitted loss at the optimum, lower end of the {confidence} interval",
         "nats",
     ),
     "loss_at_optimum_high": (
-        "fitted loss at the optimum, upper end of the {level} interval",
+        "fitted loss at the optimum, upper end of the {confidence} interval",
         "nats",
     ),
     "ok": ("whether an optimum was fitted", "1"),
@@ -100,21 +100,21 @@ CF_ATTRS: dict[str, tuple[str, str | None]] = {
     "rule_std": ("the rule's std of the hidden layer", "1"),
     "loss_at_rule": ("fitted mean total loss at the rule's std", "nats"),
     "loss_at_rule_low": (
-        "fitted loss at the rule's std, lower end of the {level} interval",
+        "fitted loss at the rule's std, lower end of the {confidence} interval",
         "nats",
     ),
     "loss_at_rule_high": (
-        "fitted loss at the rule's std, upper end of the {level} interval",
+        "fitted loss at the rule's std, upper end of the {confidence} interval",
         "nats",
     ),
     "rule_distance": ("distance of the rule's std from the optimum, in interval half-widths", "1"),
     "penalty": ("fitted loss at the rule's std above the optimum's", "%"),
-    "penalty_low": ("penalty, lower end of the {level} interval", "%"),
-    "penalty_high": ("penalty, upper end of the {level} interval", "%"),
+    "penalty_low": ("penalty, lower end of the {confidence} interval", "%"),
+    "penalty_high": ("penalty, upper end of the {confidence} interval", "%"),
 }
 
 
-def _level(confidence: object) -> str:
+def _percent(confidence: object) -> str:
     """``"95%"`` for a confidence of 0.95; ``"confidence"`` for none."""
     if isinstance(confidence, (int, float)) and not isinstance(confidence, bool):
         return f"{100 * confidence:g}%"
@@ -133,7 +133,7 @@ def cf_attrs(name: str, confidence: float | None = None) -> dict[str, str]:
     if name not in CF_ATTRS:
         raise ValueError(f"name must be one of the names of CF_ATTRS, got {name!r}")
     long_name, units = CF_ATTRS[name]
-    out = {"long_name": long_name.format(level=_level(confidence))}
+    out = {"long_name": long_name.format(confidence=_percent(confidence))}
     return out if units is None else {**out, "units": units}
 
 

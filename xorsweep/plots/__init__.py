@@ -80,7 +80,7 @@ from ..beyond_figure_data import (
     beyond_figure_data,
 )
 from ..figure_data import FIGURE_NAMES, FORMATS, FigureData, check_format, figure_data
-from ..network import GLOROT_STD
+from ..network import GLOROT_STD  # 1/sqrt(2): figures 8 to 10's black line, article's network
 from ._article import article_figures
 from ._beyond import (
     beyond_figures,
@@ -102,7 +102,7 @@ __all__ = [
     "COLORS",
     "FIGURE_NAMES",
     "FORMATS",
-    "GLOROT",
+    "GLOROT_STD",
     "RULE_STYLES",
     "STATE_COLORS",
     "FigureData",
@@ -130,7 +130,3 @@ __all__ = [
     "plot_xor_boundaries",
     "theme",
 ]
-
-#: Glorot's std of the 2 -> 2 hidden layer, 1/sqrt(2) (:data:`xorsweep.network.GLOROT_STD`):
-#: the black line of figures 8 to 10 for the article's network (others: their own width's).
-GLOROT = GLOROT_STD
