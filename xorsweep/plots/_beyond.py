@@ -186,7 +186,9 @@ def plot_loss_map(
     ax.set_xlim(he[0], he[-1])
     ax.set_ylim(oe[0], oe[-1])
     ax.set_xlabel(_std_label(summary))
-    ax.set_ylabel(axis_label(summary, "output_std", symbol=r"$\sigma_o$", scale="log scale"))
+    ax.set_ylabel(
+        axis_label(summary, "output_std", symbol=r"$\sigma_o$", scale="log scale", wrap=True)
+    )
     main = "Mean total loss over both layers' initial stds"
     ax.set_title(title(main, summary, skip=("output_std",)))
     heading = textwrap.fill(failed, 2 * _NOTE_WIDTH) if failed else None
