@@ -163,3 +163,13 @@ def test_the_gradient_figure_marks_its_width_and_the_article_s_std_it_ranks():
     xs_ = [x for x, _ in _lines(ax)]
     assert xs_ == [pytest.approx(1.0), pytest.approx(glorot_std(2, 4)), pytest.approx(0.7071, 1e-4)]
     assert "width 4" in ax.get_title() and "gradient" not in ax.get_title().split("\n")[1]
+
+
+def test_a_train_dataset_from_before_the_unit_dimension_still_plots():
+    pop = xs.init_population(1, 1.0, seed=3)
+    trained = xs.train(pop, 40, record_every=10)
+    old = trained.rename(unit="hidden")  # its hidden units along "hidden", as once written
+    for plot in (plots.plot_xor_boundaries, plots.plot_weight_evolution):
+        new_lines = [line.get_xydata().tolist() for line in plot(trained).get_lines()]
+        old_lines = [line.get_xydata().tolist() for line in plot(old).get_lines()]
+        assert old_lines == new_lines and len(new_lines) >= 2

@@ -40,7 +40,7 @@ def _hidden_layer(trained: xr.Dataset | Population, run: int) -> tuple[np.ndarra
         "pass the Dataset returned by xorsweep.train or a Population",
     )
     run = _check_run(trained, run)
-    trained = units_along_unit(trained)
+    trained = _unit_dim(trained)
     w = trained.hidden_weights.isel(run=run).transpose("input", "unit").values
     return w, trained.hidden_bias.isel(run=run).values
 
@@ -48,7 +48,7 @@ def _hidden_layer(trained: xr.Dataset | Population, run: int) -> tuple[np.ndarra
 _COUNTS = {1: "one", 2: "two", 3: "three", 4: "four"}  # figure 1's title: "two linear boundaries"
 
 
-def units_along_unit(ds: xr.Dataset) -> xr.Dataset:
+def _unit_dim(ds: xr.Dataset) -> xr.Dataset:
     """A ``train`` Dataset with its hidden units along ``unit``: one made before the
     dimension was renamed has them along ``hidden``, which now names a width."""
     if "unit" not in ds.dims and "hidden" in ds.dims and "hidden_weights" in ds.data_vars:
@@ -258,7 +258,7 @@ class _Line:
 
 def _parameter_lines(sel: xr.Dataset) -> list[_Line]:
     """One line per scalar parameter of one run, the trained value appended."""
-    sel = units_along_unit(sel)
+    sel = _unit_dim(sel)
     hw = sel.hidden_weights_history.transpose("epoch", "input", "unit").values
     hw_end = sel.hidden_weights.transpose("input", "unit").values
     hb = sel.hidden_bias_history.transpose("epoch", "unit").values
