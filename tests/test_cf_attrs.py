@@ -12,6 +12,10 @@ import xarray as xr
 
 import xorsweep as xs
 from xorsweep.cf_attrs import CF_ATTRS, cf_attrs, with_cf_attrs
+from xorsweep.slices import RULE_VARIABLES, SLICE_VARIABLES
+from xorsweep.stats import SUMMARY_VARIABLES
+from xorsweep.store import VARIABLES
+from xorsweep.sweeps.config import GRID_DIMS
 
 DATA = Path(__file__).parent / "data"
 STDS = np.geomspace(0.2, 5.0, 7)
@@ -134,3 +138,8 @@ def test_the_table_is_applied_to_a_copy_and_only_to_its_names():
     assert out.hidden_std.attrs["units"] == "1"
     with pytest.raises(ValueError, match="name must be one of the names of CF_ATTRS, got 'nope'"):
         cf_attrs("nope")
+
+
+def test_the_table_names_every_grid_dimension_and_returned_variable():
+    named = {*GRID_DIMS, "run", *VARIABLES, *SUMMARY_VARIABLES, *SLICE_VARIABLES, *RULE_VARIABLES}
+    assert sorted(named - set(CF_ATTRS)) == []

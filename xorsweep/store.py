@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._interrupts import deferred, uninterrupted
-from .cf_attrs import cf_attrs, with_cf_attrs
+from .cf_attrs import CF_ATTRS, cf_attrs, with_cf_attrs
 
 if TYPE_CHECKING:  # xarray and Zarr are imported where they are used: workers import VARIABLES
     import xarray as xr
@@ -353,7 +353,7 @@ def _build(
             dtype=str if values.dtype.kind == "U" else values.dtype,
             chunks=(len(values),),
             dimension_names=[dim],
-            attributes=cf_attrs(dim),
+            attributes=cf_attrs(dim) if dim in CF_ATTRS else {},
         )
         arr[...] = values
         yield
