@@ -173,3 +173,14 @@ def test_a_train_dataset_from_before_the_unit_dimension_still_plots():
         new_lines = [line.get_xydata().tolist() for line in plot(trained).get_lines()]
         old_lines = [line.get_xydata().tolist() for line in plot(old).get_lines()]
         assert old_lines == new_lines and len(new_lines) >= 2
+
+
+def test_end_states_name_their_groups_from_the_table_or_by_their_own_name():
+    from xorsweep.end_states import END_STATES
+
+    share = np.full((2, len(END_STATES)), 1 / len(END_STATES))
+    for dim, label in (("lr", "learning rate (dimensionless)"), ("batch", "batch")):
+        shares = xr.Dataset(
+            {"share": ((dim, "state"), share)}, coords={dim: [1, 2], "state": list(END_STATES)}
+        )
+        assert plots.plot_end_states(shares).get_xlabel() == label

@@ -25,7 +25,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from ..beyond_figure_data import RULE_LABELS
-from ..cf_attrs import cf_attrs
+from ..cf_attrs import CF_ATTRS, cf_attrs
 from ..initialization import init_rules_by_layer
 from ..network import output_std_for
 from ..slices import slice_setting
@@ -172,15 +172,15 @@ def axis_label(
     scale: str = "",
     wrap: bool = False,
 ) -> str:
-    """An axis name from the CF attributes of ``ds[name]`` (else of the table):
-    ``"mean total loss\\n(nats summed over 10,000 epochs)"``.
+    """An axis name from the CF attributes of ``ds[name]`` (else of the table, else
+    ``name``): ``"mean total loss\\n(nats summed over 10,000 epochs)"``.
 
     ``symbol`` follows the long name, ``units_note`` the units (``"1"`` is
     written ``dimensionless``), ``scale`` (``"log scale"``) comes last in the
     brackets; ``wrap`` puts the brackets on a line of their own.
     """
     attrs = ds[name].attrs if name in ds.variables else {}
-    table = cf_attrs(name, ds.attrs.get("confidence"))
+    table = cf_attrs(name, ds.attrs.get("confidence")) if name in CF_ATTRS else {"long_name": name}
     long_name = attrs.get("long_name", table["long_name"])
     units = attrs.get("units", table.get("units"))
     units = "dimensionless" if units == "1" else units
