@@ -131,12 +131,12 @@ def test_plateau_onsets_exact():
     trained = xr.Dataset(
         {
             "hidden_weights_history": (
-                ("run", "epoch", "input", "hidden"),
+                ("run", "epoch", "input", "unit"),
                 hist[..., :4].reshape(3, 10, 2, 2),
             ),
-            "hidden_bias_history": (("run", "epoch", "hidden"), hist[..., 4:]),
-            "hidden_weights": (("run", "input", "hidden"), (start + step)[:, :4].reshape(3, 2, 2)),
-            "hidden_bias": (("run", "hidden"), (start + step)[:, 4:]),
+            "hidden_bias_history": (("run", "epoch", "unit"), hist[..., 4:]),
+            "hidden_weights": (("run", "input", "unit"), (start + step)[:, :4].reshape(3, 2, 2)),
+            "hidden_bias": (("run", "unit"), (start + step)[:, 4:]),
         },
         coords={"run": [0, 1, 2], "epoch": epochs},
         attrs={"epochs": 100},

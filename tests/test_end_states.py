@@ -127,7 +127,7 @@ def test_a_population_trained_to_success_is_converged_and_agrees_with_train():
     assert states.state.dims == ("run",) and states.hidden_output.dims == (
         "run",
         "sample",
-        "hidden",
+        "unit",
     )
 
 

@@ -141,7 +141,7 @@ def _vertical_lines(ax):
 def test_fig1_boundaries_lie_on_the_hidden_neurons_lines(example):
     run = 1
     ax = plots.plot_xor_boundaries(example, run=run)
-    w = example.hidden_weights.isel(run=run).transpose("input", "hidden").values
+    w = example.hidden_weights.isel(run=run).transpose("input", "unit").values
     b = example.hidden_bias.isel(run=run).values
     for j in range(2):
         line = _line(ax, f"hidden neuron {j + 1}: $w_1 x_1 + w_2 x_2 + b = 0$")

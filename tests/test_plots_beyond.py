@@ -397,7 +397,7 @@ def trained(stds, runs, epochs, gradients):
 
 
 def test_trained_networks_ranked_as_their_means():
-    stds = np.array([0.3, 0.5, plots.GLOROT, 1.0, 1.5, 2.5, 4.0])
+    stds = np.array([0.3, 0.5, plots.GLOROT_STD, 1.0, 1.5, 2.5, 4.0])
     ds = trained(stds, runs=40, epochs=1000, gradients=["sum", "mean"])
     data = plots.beyond_figure_data(setting_results=ds, n_boot=50)
     assert data.names() == ("beyond_gradient_conventions", "beyond_optimum_by_setting")
@@ -405,7 +405,7 @@ def test_trained_networks_ranked_as_their_means():
     ranking = std_ranking(data.gradients)
     means = xs.summarize(ds)["mean"]
     for g in ("sum", "mean"):
-        one, glorot = (float(means.sel(gradient=g, hidden_std=s)) for s in (1.0, plots.GLOROT))
+        one, glorot = (float(means.sel(gradient=g, hidden_std=s)) for s in (1.0, plots.GLOROT_STD))
         assert float(ranking.loss_one.sel(gradient=g)) == pytest.approx(one, rel=1e-12)
         assert float(ranking.loss_glorot.sel(gradient=g)) == pytest.approx(glorot, rel=1e-12)
         if ranking.lower.sel(gradient=g) == "1":

@@ -201,7 +201,7 @@ def test_converged_epoch_definition(engine):
 
 def test_article_single_network_learns_xor(engine):
     """Std 1, the article's setup: predictions end near 0.003 / 0.997 for a converging run."""
-    pop = xs.init_population(20, seed=0)
+    pop = xs.init_population(20, 1.0, 1.0, seed=0)
     ds = xs.train(pop, engine=engine)
     good = ds.where(ds.converged, drop=True)
     assert good.sizes["run"] >= 10
@@ -226,9 +226,9 @@ def test_large_std_is_finite_and_quiet(engine):
 def test_dataset_layout(engine):
     pop = xs.init_population(3, hidden=3, seed=18)
     ds = xs.train(pop, 10, engine=engine)
-    assert ds.hidden_weights.dims == ("run", "input", "hidden")
-    assert ds.hidden_bias.dims == ("run", "hidden")
-    assert ds.output_weights.dims == ("run", "hidden", "output")
+    assert ds.hidden_weights.dims == ("run", "input", "unit")
+    assert ds.hidden_bias.dims == ("run", "unit")
+    assert ds.output_weights.dims == ("run", "unit", "output")
     assert ds.output_bias.dims == ("run", "output")
     assert ds.attrs["epochs"] == 10 and ds.attrs["update"] == "article"
     assert ds.attrs["engine"] == engine

@@ -116,7 +116,7 @@ def _as_population(value: object, name: str) -> Population:
     if all(hasattr(value, "data_vars") and n in value.data_vars for n in PARAMETER_NAMES):
         arrays = {n: np.asarray(value[n].values) for n in PARAMETER_NAMES}
         if arrays["hidden_weights"].ndim != 3:
-            raise ValueError(f"{name} must have parameters over (run, input, hidden)")
+            raise ValueError(f"{name} must have parameters over (run, input, unit)")
         for bias in ("hidden_bias", "output_bias"):
             arrays[bias] = arrays[bias][:, None]  # (run, 1, units)
         if arrays["output_weights"].ndim == 2:  # one output: train drops the axis
@@ -274,8 +274,8 @@ def measure(
         ``growth`` and ``speed`` (per epoch since ``previous``, else NaN).
         Over (run, sample): ``wrong``, ``undecided``, ``merged`` (shares its
         hidden vector with a sample of another target), ``trapped`` (merged,
-        and every unit saturated on its whole group). Over (run, hidden):
-        ``dead``. Over (run, sample, hidden): ``hidden_output``,
+        and every unit saturated on its whole group). Over (run, unit):
+        ``dead``. Over (run, sample, unit): ``hidden_output``,
         ``saturated``. Over (run, sample, output): ``output``.
     """
     pop = _as_population(population, "population")
@@ -385,9 +385,9 @@ _DIMS = {
     "undecided": ("sample",),
     "merged": ("sample",),
     "trapped": ("sample",),
-    "dead": ("hidden",),
-    "hidden_output": ("sample", "hidden"),
-    "saturated": ("sample", "hidden"),
+    "dead": ("unit",),
+    "hidden_output": ("sample", "unit"),
+    "saturated": ("sample", "unit"),
     "output": ("sample", "output"),
 }
 
@@ -412,7 +412,7 @@ def diagnose(
     -------
     xarray.Dataset
         ``state`` (run): one of :data:`END_STATES`; every array of
-        :func:`measure` over ``run`` and ``sample``, ``hidden``, ``output``.
+        :func:`measure` over ``run`` and ``sample``, ``unit`` (the hidden units), ``output``.
 
     Examples
     --------

@@ -261,7 +261,7 @@ def glorot_std(fan_in: int, fan_out: int) -> float:
 def init_population(
     runs: int,
     hidden_std: float | np.ndarray = 1.0,
-    output_std: float | np.ndarray | str = 1.0,
+    output_std: float | np.ndarray | str = ARTICLE_OUTPUT_STD,
     *,
     hidden: int = 2,
     n_in: int = 2,
@@ -277,11 +277,16 @@ def init_population(
     Parameters
     ----------
     runs : int
-        Number of networks, at least 1.
+        Number of networks, at least 1; no default: a population's size is
+        the caller's choice (:func:`xorsweep.sweep`'s ``runs``, default 10, is
+        runs per grid point, not a population's size).
     hidden_std, output_std : float or array_like, shape (run,)
         Standard deviations: one value for all runs or one per run; finite
         and >= 0 (0 gives all-zero parameters). ``output_std="glorot"`` is
         ``glorot_std(hidden, n_out)``, Glorot's std of the output layer.
+        Defaults: 1 for the hidden layer (the default of the article's
+        ``train``) and :data:`ARTICLE_OUTPUT_STD` (0.8165) for the output
+        layer, the article's sweep's, as in :func:`xorsweep.sweep`.
     hidden : int
         Hidden width, from 1 to :data:`MAX_HIDDEN` (256).
     n_in, n_out : int

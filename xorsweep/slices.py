@@ -28,6 +28,7 @@ import xarray as xr
 
 from ._checks import check_choice
 from ._window_fit import argmin_on_window
+from .cf_attrs import with_cf_attrs
 from .fit import FitResult, FitSettings, check_settings, fit_slice, model_text, rule_distance
 from .initialization import INIT_RULES, init_rules_by_layer
 from .stats import along_hidden_std, check_results, make_rng, percentile_interval
@@ -255,4 +256,4 @@ def _dataset(
     coords["rule"] = list(INIT_RULES)
     out = xr.Dataset(data, coords=coords, attrs=dict(results.attrs))
     out.attrs.update(model=model_text(settings.degree), **dataclasses.asdict(settings))
-    return out
+    return with_cf_attrs(out)

@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from ._checks import check_confidence, check_whole_numbers
+from .cf_attrs import with_cf_attrs
 
 __all__ = [
     "check_results",
@@ -284,6 +285,9 @@ def summarize(ds: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
         ``mean_converged_epoch``
             Mean ``converged_epoch`` of those runs; NaN if none converged.
 
+        Each variable and coordinate has a ``long_name`` and ``units``
+        (:mod:`xorsweep.cf_attrs`).
+
     Raises
     ------
     TypeError, ValueError
@@ -332,30 +336,10 @@ def summarize(ds: xr.Dataset, confidence: float = 0.95) -> xr.Dataset:
         "mean_converged": mean_conv,
         "mean_converged_epoch": mean_epoch,
     }
-    pct = f"{100 * confidence:g}%"
-    long_names = {
-        "mean": "mean total loss",
-        "std": "standard deviation of the total loss (ddof=1)",
-        "count": "runs present",
-        "sem": "standard error of the mean total loss",
-        "median": "median total loss",
-        "q25": "first quartile of the total loss",
-        "q75": "third quartile of the total loss",
-        "failures": "runs that never converged",
-        "failure_rate": "fraction of runs that never converged",
-        "failure_low": f"failure rate, lower end of the Wilson {pct} interval",
-        "failure_high": f"failure rate, upper end of the Wilson {pct} interval",
-        "mean_converged": "mean total loss of the runs that converged",
-        "mean_converged_epoch": "mean converged epoch of the runs that converged",
-    }
     coords = {name: c for name, c in loss_da.coords.items() if "run" not in c.dims}
-    out = xr.Dataset(
-        {k: (dims, v, {"long_name": long_names[k]}) for k, v in values.items()},
-        coords=coords,
-        attrs=dict(ds.attrs),
-    )
+    out = xr.Dataset({k: (dims, v) for k, v in values.items()}, coords=coords, attrs=dict(ds.attrs))
     out.attrs["confidence"] = confidence
-    return out
+    return with_cf_attrs(out)
 
 
 def bootstrap_means(

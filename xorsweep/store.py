@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._interrupts import deferred, uninterrupted
+from .cf_attrs import CF_ATTRS, cf_attrs, with_cf_attrs
 
 if TYPE_CHECKING:  # xarray and Zarr are imported where they are used: workers import VARIABLES
     import xarray as xr
@@ -94,21 +95,8 @@ SCHEMA = "xorsweep.sweep/1"
 #: The results kept of every run, each of shape (run,): the stored variables.
 VARIABLES = ("total_loss", "final_loss", "converged_epoch")
 
-#: Attributes of the stored variables (also given to in-memory results).
-VARIABLE_ATTRS: dict[str, dict[str, str]] = {
-    "total_loss": {
-        "long_name": "total loss",
-        "units": "sum over epochs of mean BCE (nats)",
-    },
-    "final_loss": {
-        "long_name": "final loss",
-        "units": "mean BCE of the trained network (nats)",
-    },
-    "converged_epoch": {
-        "long_name": "first epoch from which all predictions are right",
-        "units": "epochs",
-    },
-}
+#: Attributes of the stored variables, from :data:`xorsweep.cf_attrs.CF_ATTRS`.
+VARIABLE_ATTRS: dict[str, dict[str, str]] = {name: cf_attrs(name) for name in VARIABLES}
 
 #: Root attribute: seconds of computation of every sweep that wrote into the store.
 COMPUTE_SECONDS = "compute_seconds"
@@ -365,11 +353,17 @@ def _build(
             dtype=str if values.dtype.kind == "U" else values.dtype,
             chunks=(len(values),),
             dimension_names=[dim],
+            attributes=cf_attrs(dim) if dim in CF_ATTRS else {},
         )
         arr[...] = values
         yield
     run = group.create_array(
-        "run", shape=(runs,), dtype="int64", chunks=(_RUN_COORD_CHUNK,), dimension_names=["run"]
+        "run",
+        shape=(runs,),
+        dtype="int64",
+        chunks=(_RUN_COORD_CHUNK,),
+        dimension_names=["run"],
+        attributes=cf_attrs("run"),
     )
     for first in range(0, runs, _RUN_COORD_STEP):  # whole chunks at a time
         last = min(first + _RUN_COORD_STEP, runs)
@@ -540,7 +534,8 @@ def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
         Over ``(hidden_std, [other grid dimensions], run)``: ``total_loss``,
         ``final_loss``, ``converged_epoch``, and the store's attributes. Runs a
         point does not hold (not asked for, or not finished when a sweep was
-        interrupted) are NaN in every variable.
+        interrupted) are NaN in every variable. Every variable and
+        coordinate has a ``long_name`` and ``units`` (:mod:`xorsweep.cf_attrs`).
 
     Raises
     ------
@@ -581,7 +576,7 @@ def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
     )
     for name in VARIABLES:
         ds[name] = ds[name].where(mask)
-    return ds
+    return with_cf_attrs(ds)  # stores made before the table hold other units
 
 
 def finished_runs(path: str | os.PathLike) -> np.ndarray:

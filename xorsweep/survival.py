@@ -394,12 +394,14 @@ def survival_curves(
         after that many epochs), ``survival_low``/``survival_high`` (log-log
         Greenwood band; NaN beyond a group's longest training), ``at_risk``
         (runs neither converged nor censored by then); over ``by``: ``runs``
-        and ``converged`` (runs that converged at any epoch).
+        and ``converged`` (runs that converged at any epoch). The attributes
+        of ``ds`` (its task, ``data``, for a figure's title), with the
+        ``confidence`` and ``band``.
 
     Examples
     --------
     >>> import xorsweep as xs
-    >>> res = xs.train(xs.init_population(200, hidden_std=1.0, seed=0), epochs=3000)
+    >>> res = xs.train(xs.init_population(200, 1.0, 1.0, seed=0), epochs=3000)
     >>> curve = survival_curves(res, by=None)  # no censoring before 3000: 1 - the share converged
     >>> round(float(curve.survival.sel(epoch=3000)), 12), float(1 - res.converged.mean())
     (0.275, 0.275)
@@ -422,6 +424,7 @@ def survival_curves(
             {**row, "runs": km.runs if km else 0, "converged": km.events.sum() if km else 0}
         )
     out = stack_groups(labels, rows, ("epoch",), {"epoch": grid})
+    out.attrs.update(ds.attrs)
     out.attrs.update(confidence=confidence, band="pointwise, Greenwood variance on log(-log S)")
     out.survival.attrs.update(long_name="fraction not yet converged")
     return out

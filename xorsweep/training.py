@@ -19,6 +19,7 @@ import numpy as np
 from ._checks import check_choice, check_count, check_per_run
 from ._numpy_kernel import LossTally, ParameterBlock, Workspace, forward_pass, gradient_step
 from .activations import check_activation, check_gradient, gradient_scale
+from .cf_attrs import with_cf_attrs
 from .engines import resolve
 from .network import PARAMETER_NAMES, Population, check_hidden
 from .truth_tables import TruthTable, truth_table, xor
@@ -110,7 +111,8 @@ def train(
     Returns
     -------
     xarray.Dataset
-        Dimensions ``run``, ``sample`` and the parameter axes; attributes ``epochs``,
+        Dimensions ``run``, ``sample`` and the parameter axes ``input``, ``unit``
+        (the hidden units) and ``output``; attributes ``epochs``,
         ``update``, ``activation``, ``gradient``, ``data`` and ``engine`` (the one that
         computed: ``"numpy"`` or ``"numba"``). Variables:
 
@@ -131,6 +133,9 @@ def train(
             The trained parameters, shaped as in :class:`Population`.
         ``epoch_loss`` (run, epoch) and ``<parameter>_history``
             Only with ``record_every``.
+
+        Every variable and coordinate has a ``long_name`` and ``units``
+        (:mod:`xorsweep.cf_attrs`).
 
     Raises
     ------
@@ -407,10 +412,10 @@ def to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
         job.record_every,
     )
 
-    param_dims = {
-        "hidden_weights": ("input", "hidden"),
-        "hidden_bias": ("hidden",),
-        "output_weights": ("hidden", "output"),
+    param_dims = {  # "unit": the hidden units (a width is "hidden", as in sweep)
+        "hidden_weights": ("input", "unit"),
+        "hidden_bias": ("unit",),
+        "output_weights": ("unit", "output"),
         "output_bias": ("output",),
     }
     for name in ("hidden_bias", "output_bias"):  # drop the bias row axis of length 1
@@ -449,6 +454,4 @@ def to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
         engine=job.engine,
         loss="mean binary cross-entropy over samples, predictions clipped to [1e-15, 1-1e-15]",
     )
-    ds.total_loss.attrs.update(long_name="total loss", units="sum over epochs of mean BCE (nats)")
-    ds.converged_epoch.attrs.update(long_name="first epoch from which all predictions are right")
-    return ds
+    return with_cf_attrs(ds)

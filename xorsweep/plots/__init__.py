@@ -27,7 +27,9 @@ Use ``with theme():`` to draw your own figures in the same style.
   colour map (viridis) runs from purple to green to yellow.
 * ``boundary`` (black): a hidden neuron's decision line, figure 1.
 * ``data`` (blue): measured means, medians and rates, figures 8 to 10.
-* ``glorot`` (black): the vertical line at 1/sqrt(2), figures 8 to 10.
+* ``glorot`` (black): the vertical line at Glorot's std of the data's
+  network, figures 8 to 10: 1/sqrt(2) for the article's 2-2-1 network,
+  ``sqrt(2 / (2 + 4))`` for width 4.
 * ``optimum`` (green, darker than ``y1``): the fitted minimum and its
   confidence band, figure 8 (the article's green line).
 * ``fit`` (red): the fitted curve, figure 8.
@@ -53,6 +55,16 @@ results and :func:`beyond_figures` draws those it has data for. Each rule of
 (:data:`RULE_STYLES`); rules giving the same std share one mark, named
 together. The fitted optimum is green (``optimum``), a star on the loss map.
 
+Labels
+------
+Every figure says what its data stand for: under its title, the task, width,
+activation, output std, learning rate and epochs that the data hold (their
+scalar coordinates, else their attributes); its axes are named from the
+variables' CF attributes (:mod:`xorsweep.cf_attrs`); the rule it marks is
+computed for the data's own network. All of it comes from one module,
+``xorsweep.plots._labels``; nothing is taken from the article's defaults
+where the data say otherwise.
+
 Figures 6 and 7 use seaborn's ``Paired`` palette: one hue per parameter role
 (weight from x1, weight from x2, bias, output weight), light for hidden
 neuron 1 and dark for hidden neuron 2, solid lines for neuron 1 and dashed
@@ -68,7 +80,7 @@ from ..beyond_figure_data import (
     beyond_figure_data,
 )
 from ..figure_data import FIGURE_NAMES, FORMATS, FigureData, check_format, figure_data
-from ..network import GLOROT_STD
+from ..network import GLOROT_STD  # 1/sqrt(2): figures 8 to 10's black line, article's network
 from ._article import article_figures
 from ._beyond import (
     beyond_figures,
@@ -90,7 +102,7 @@ __all__ = [
     "COLORS",
     "FIGURE_NAMES",
     "FORMATS",
-    "GLOROT",
+    "GLOROT_STD",
     "RULE_STYLES",
     "STATE_COLORS",
     "FigureData",
@@ -118,7 +130,3 @@ __all__ = [
     "plot_xor_boundaries",
     "theme",
 ]
-
-#: Glorot's std of the 2 -> 2 hidden layer, 1/sqrt(2) (:data:`xorsweep.network.GLOROT_STD`):
-#: the black line of figures 8 to 10.
-GLOROT = GLOROT_STD

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from ..figure_data import FIGURE_NAMES, FigureData, figure_data
 from ._formulas import plot_bce, plot_bernoulli, plot_sigmoid
+from ._labels import title
 from ._layout import detached_figure
 from ._network import plot_training, plot_weight_evolution, plot_xor_boundaries
 from ._style import SIZES, theme
@@ -24,9 +25,9 @@ _PANELS: dict[str, dict[str, Any]] = {
 
 
 def _weights(trained: xr.Dataset, std: float, xscale: str, ax: Axes) -> None:
-    """Figure 6 or 7, titled with the initial hidden std."""
+    """Figure 6 or 7, titled with the initial hidden std and the network's setting."""
     plot_weight_evolution(trained, ax=ax, xscale=xscale)
-    ax.set_title(f"Parameters during training, initial hidden std {std:g}")
+    ax.set_title(title(f"Parameters during training, initial hidden std {std:g}", trained))
 
 
 def article_figures(data: FigureData | xr.Dataset, **options: Any) -> dict[str, Figure]:

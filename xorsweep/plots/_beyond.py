@@ -27,14 +27,19 @@ from ..beyond_figure_data import (
 )
 from ..network import GLOROT_STD
 from ..stats import only_dims
+from ._labels import axis_label, draw_rule_marks, title
 from ._layout import detached_figure, epochs_label, get_axes, legend_below, require
 from ._style import COLORS, DEEP, RULE_STYLES, SIZES, theme, themed
 
 _NOTE_WIDTH = 40  # characters per line of a note beside the axes
-_HIDDEN_LABEL = r"initial std of the hidden layer $\sigma_h$ (log scale)"
 _FIT_HINT = "pass the Dataset returned by xorsweep.fit_slices"
 _GRADIENT_COLORS = {"sum": DEEP[0], "mean": DEEP[3]}  # others take the palette in turn
 _OPTIMUM_STAR = dict(marker="*", ms=16, mfc=COLORS["optimum"], mec="white", mew=1.2)
+
+
+def _std_label(ds: xr.Dataset) -> str:
+    """The hidden std's axis name, on a log scale."""
+    return axis_label(ds, "hidden_std", symbol=r"$\sigma_h$", scale="log scale")
 
 
 def _rules_label(names: tuple[str, ...]) -> str:
@@ -166,7 +171,8 @@ def plot_loss_map(
     ax = get_axes(ax, SIZES["beyond_loss_map"])
     he, oe = _log_edges(h), _log_edges(o)
     mesh = ax.pcolormesh(he, oe, mean, cmap="viridis", norm=norm, shading="flat", rasterized=True)
-    bar = ax.figure.colorbar(mesh, ax=ax, label=f"mean total loss (nats {epochs_label(summary)})")
+    bar_label = axis_label(summary, "mean", units_note=epochs_label(summary))
+    bar = ax.figure.colorbar(mesh, ax=ax, label=bar_label)
     if isinstance(norm, LogNorm):
         _plain_log(bar.ax.yaxis)
     contours = ax.contour(h, o, mean, levels=lines, colors="white", linewidths=0.8)
@@ -179,11 +185,14 @@ def plot_loss_map(
     _plain_log(ax.yaxis)
     ax.set_xlim(he[0], he[-1])
     ax.set_ylim(oe[0], oe[-1])
-    ax.set_xlabel(_HIDDEN_LABEL)
-    ax.set_ylabel(r"initial std of the output layer $\sigma_o$ (log scale)")
-    ax.set_title("Mean total loss over both layers' initial stds")
-    title = textwrap.fill(failed, 2 * _NOTE_WIDTH) if failed else None
-    legend_below(ax, fontsize="small", title=title, title_fontsize="small")
+    ax.set_xlabel(_std_label(summary))
+    ax.set_ylabel(
+        axis_label(summary, "output_std", symbol=r"$\sigma_o$", scale="log scale", wrap=True)
+    )
+    main = "Mean total loss over both layers' initial stds"
+    ax.set_title(title(main, summary, skip=("output_std",)))
+    heading = textwrap.fill(failed, 2 * _NOTE_WIDTH) if failed else None
+    legend_below(ax, fontsize="small", title=heading, title_fontsize="small")
     return ax
 
 
@@ -249,7 +258,8 @@ def plot_optimum_vs_width(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
     _plain_log(ax.yaxis)
     ax.set_xlabel("hidden width (units, log scale)")
     ax.set_ylabel("hidden-layer std (log scale)")
-    ax.set_title("The optimal hidden std against the width, and the rules")
+    main = "The optimal hidden std against the width, and the rules"
+    ax.set_title(title(main, slices, skip=("hidden",)))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
 
@@ -298,7 +308,9 @@ def plot_gradient_conventions(
     -------
     matplotlib Axes
         Log x and log y. Per gradient, the mean as a line with a band of
-        one sem; grey dashed line at std 1, black at 1/sqrt(2); beside the
+        one sem; grey dashed line at std 1, black at Glorot's std of the
+        summary's network (1/sqrt(2) for the article's; for another, a grey
+        dotted line at the 1/sqrt(2) that the ranking compares); beside the
         axes, which of the two has the lower mean loss under each gradient
         (:func:`~xorsweep.beyond_figure_data.std_ranking`: a ranking needs two
         standard errors).
@@ -330,16 +342,19 @@ def plot_gradient_conventions(
                 label=f'"{g}": fitted optimum {float(f.optimum):.3g}',
             )
     ax.axvline(MARKED_STDS["1"], color="0.45", ls="--", lw=1.4, label="std 1 (the article's start)")
-    ax.axvline(
-        GLOROT_STD, color=COLORS["glorot"], lw=1.5, label=r"$1/\sqrt{2} \approx 0.707$ (Glorot)"
-    )
+    marks = draw_rule_marks(ax, summary)
+    if not any(m.network.is_article for m in marks):  # the ranking's 1/sqrt(2), marked too
+        ax.axvline(GLOROT_STD, color="0.45", ls=":", lw=1.4, label="1/sqrt(2) (the article's)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     _plain_log(ax.xaxis)
     _plain_log(ax.yaxis)
-    ax.set_xlabel(_HIDDEN_LABEL)
-    ax.set_ylabel(f"mean total loss\n(nats {epochs_label(summary)}, log scale)")
-    ax.set_title("Does 1/sqrt(2) beat 1 whether the gradient is summed or averaged?")
+    ax.set_xlabel(_std_label(summary))
+    ax.set_ylabel(
+        axis_label(summary, "mean", units_note=epochs_label(summary), scale="log scale", wrap=True)
+    )
+    main = "Does 1/sqrt(2) beat 1 whether the gradient is summed or averaged?"
+    ax.set_title(title(main, summary, skip=("gradient",)))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     _note(ax, _ranking_text(ranking))
     return ax
@@ -412,7 +427,8 @@ def plot_optimum_by_setting(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.set_xlim(-0.6, n - 0.4)
     ax.set_xlabel(", ".join(table.attrs["dims"]))
     ax.set_ylabel("hidden-layer std (log scale)")
-    ax.set_title("The optimal hidden std per setting, against the rules")
+    main = "The optimal hidden std per setting, against the rules"
+    ax.set_title(title(main, table, skip=tuple(table.attrs["dims"])))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
 

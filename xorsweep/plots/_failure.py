@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 from .._checks import check_choice
 from ..end_states import END_STATES
 from ..training import ARTICLE_EPOCHS
+from ._labels import TASK_NAMES, axis_label, setting
 from ._layout import get_axes, legend_below, require
 from ._style import COLORS, SIZES, STATE_COLORS, themed
 
@@ -126,7 +127,9 @@ def plot_survival(
     ax.set_yscale("log")
     ax.set_xlabel("epochs (log scale)")
     ax.set_ylabel("fraction of runs not yet converged\n(log scale)")
-    ax.set_title("How long runs take to learn XOR, and how many never do")
+    task = setting(curves, "data")
+    task = TASK_NAMES.get(str(task), str(task)) if task is not None else "their task"
+    ax.set_title(f"How long runs take to learn {task}, and how many never do")
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
 
@@ -206,10 +209,9 @@ def plot_end_states(
     x = np.arange(values.shape[0])
     _stack(ax, x, values, states, None if counts is None else counts.sum(axis=1))
     ax.set_xticks(x, [_shown(v) for v in shares[dim].values] if dim else ["all runs"])
-    if dim == "hidden_std":
-        ax.set_xlabel(r"initial std of the hidden layer $\sigma_h$")
-    elif dim:
-        ax.set_xlabel(dim)
+    if dim:
+        symbol = r"$\sigma_h$" if dim == "hidden_std" else ""
+        ax.set_xlabel(axis_label(shares, dim, symbol=symbol))
     ax.set_ylim(0, 1.08)
     whose = "runs still failing" if failing_only else "runs"
     ax.set_ylabel(f"share of the {whose}")

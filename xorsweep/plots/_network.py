@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from .._checks import check_choice, check_count
 from ..network import Population
 from ..truth_tables import truth_table
+from ._labels import TASK_NAMES, title
 from ._layout import get_axes, get_axes_pair, require
 from ._style import COLORS, DEEP, SIZES, themed
 
@@ -39,8 +40,20 @@ def _hidden_layer(trained: xr.Dataset | Population, run: int) -> tuple[np.ndarra
         "pass the Dataset returned by xorsweep.train or a Population",
     )
     run = _check_run(trained, run)
-    w = trained.hidden_weights.isel(run=run).transpose("input", "hidden").values
+    trained = _unit_dim(trained)
+    w = trained.hidden_weights.isel(run=run).transpose("input", "unit").values
     return w, trained.hidden_bias.isel(run=run).values
+
+
+_COUNTS = {1: "one", 2: "two", 3: "three", 4: "four"}  # figure 1's title: "two linear boundaries"
+
+
+def _unit_dim(ds: xr.Dataset) -> xr.Dataset:
+    """A ``train`` Dataset with its hidden units along ``unit``: one made before the
+    dimension was renamed has them along ``hidden``, which now names a width."""
+    if "unit" not in ds.dims and "hidden" in ds.dims and "hidden_weights" in ds.data_vars:
+        return ds.rename({"hidden": "unit"})
+    return ds
 
 
 def clip_line(w: np.ndarray, b: float, box: tuple[float, float, float, float]) -> np.ndarray:
@@ -77,8 +90,8 @@ def plot_xor_boundaries(
     ----------
     trained : xarray.Dataset or Population
         A Dataset returned by :func:`xorsweep.train` (variables
-        ``hidden_weights`` (run, input, hidden) and ``hidden_bias`` (run,
-        hidden); its ``predictions`` (run, sample) are written beside the
+        ``hidden_weights`` (run, input, unit) and ``hidden_bias`` (run,
+        unit); its ``predictions`` (run, sample) are written beside the
         points) or a Population of 2-input networks.
     run : int
         Which network to draw.
@@ -147,7 +160,12 @@ def plot_xor_boundaries(
     ax.set(xlim=(lo, hi), ylim=(lo, hi), aspect="equal")
     ax.set_xlabel("input $x_1$ (dimensionless)")
     ax.set_ylabel("input $x_2$ (dimensionless)")
-    ax.set_title("XOR: two linear boundaries of the hidden layer")
+    units = w.shape[1]
+    lines = f"{_COUNTS.get(units, units)} linear boundar{'y' if units == 1 else 'ies'}"
+    main = f"{TASK_NAMES.get(table.name, table.name)}: {lines} of the hidden layer"
+    if isinstance(trained, xr.Dataset):
+        main = title(main, trained.isel(run=run), skip=("data",))
+    ax.set_title(main)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
     return ax
 
@@ -194,14 +212,15 @@ def plot_training(trained: xr.Dataset, run: int = 0, axes: Any = None) -> tuple[
     ax_loss.plot([end], [final], "s", color=DEEP[3], ms=6, label=f"trained network: {final:.4f}")
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("loss: mean BCE over the 4 samples (nats)")
+    ax_loss.set_ylabel(f"loss: mean BCE over the {table.samples} samples (nats)")
     step = int(epochs[1] - epochs[0]) if len(epochs) > 1 else 0
-    ax_loss.set_title(f"Training, loss logged every {step:,} epochs" if step else "Training")
+    main = f"Training, loss logged every {step:,} epochs" if step else "Training"
+    ax_loss.set_title(title(main, trained.isel(run=run)))
     ax_loss.legend(loc="upper right", fontsize="small")
 
     preds = trained.predictions.isel(run=run).values
     targets = table.targets[:, 0]
-    names = [f"({int(a)}, {int(c)})" for a, c in table.inputs]
+    names = ["(" + ", ".join(str(int(v)) for v in row) + ")" for row in table.inputs]
     xs = np.arange(len(preds))
     colors = [COLORS[f"y{int(t)}"] for t in targets]
     ax_pred.bar(xs, preds, color=colors, width=0.6)
@@ -222,7 +241,7 @@ def plot_training(trained: xr.Dataset, run: int = 0, axes: Any = None) -> tuple[
         )
     ax_pred.set_xticks(xs, names)
     ax_pred.set_ylim(0, 1.25)
-    ax_pred.set_xlabel("input $(x_1, x_2)$")
+    ax_pred.set_xlabel(f"input $({', '.join(f'x_{i + 1}' for i in range(table.n_in))})$")
     ax_pred.set_ylabel(r"prediction $\hat{y}$ (probability)")
     ax_pred.set_title("Final predictions")
     ax_pred.legend(loc="upper right", fontsize="small")
@@ -239,11 +258,12 @@ class _Line:
 
 def _parameter_lines(sel: xr.Dataset) -> list[_Line]:
     """One line per scalar parameter of one run, the trained value appended."""
-    hw = sel.hidden_weights_history.transpose("epoch", "input", "hidden").values
-    hw_end = sel.hidden_weights.transpose("input", "hidden").values
-    hb = sel.hidden_bias_history.transpose("epoch", "hidden").values
-    ow = sel.output_weights_history.transpose("epoch", "hidden", "output").values
-    ow_end = sel.output_weights.transpose("hidden", "output").values
+    sel = _unit_dim(sel)
+    hw = sel.hidden_weights_history.transpose("epoch", "input", "unit").values
+    hw_end = sel.hidden_weights.transpose("input", "unit").values
+    hb = sel.hidden_bias_history.transpose("epoch", "unit").values
+    ow = sel.output_weights_history.transpose("epoch", "unit", "output").values
+    ow_end = sel.output_weights.transpose("unit", "output").values
     ob = sel.output_bias_history.transpose("epoch", "output").values
     n_in, hidden = hw_end.shape
     n_out = ow_end.shape[1]

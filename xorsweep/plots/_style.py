@@ -52,7 +52,7 @@ RULE_STYLES: dict[str, dict[str, str]] = {
 
 #: Size (inches) of each figure when a plot function makes its own.
 SIZES = {
-    "fig01_xor_boundaries": (5.5, 6.2),
+    "fig01_xor_boundaries": (5.5, 6.6),
     "fig02_sigmoid": (6.0, 4.0),
     "fig03_bernoulli": (6.0, 4.8),
     "fig04_bce": (6.0, 4.0),
@@ -60,7 +60,7 @@ SIZES = {
     "fig06_weights_small_std": (8.5, 4.5),
     "fig07_weights_large_std": (8.5, 4.5),
     "fig08_loss_vs_std": (10.0, 5.5),
-    "fig09_failure_rate": (10.0, 7.0),
+    "fig09_failure_rate": (10.0, 7.5),
     "fig10_converged_epoch": (10.0, 5.0),
     "survival": (9.0, 5.0),
     "end_states": (9.0, 5.0),

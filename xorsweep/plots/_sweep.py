@@ -9,22 +9,17 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
-from ..network import GLOROT_STD
 from ..stats import along_hidden_std
+from ._labels import axis_label, draw_rule_marks, title
 from ._layout import epochs_label, get_axes, get_axes_pair, require
 from ._style import COLORS, SIZES, themed
 
 _NOTE_WIDTH = 40  # characters per line of figure 8's note on a failed fit
 
 
-def _glorot_line(ax: Axes, label: bool = True) -> None:
-    ax.axvline(
-        GLOROT_STD,
-        color=COLORS["glorot"],
-        lw=1.5,
-        label=r"$1/\sqrt{2} \approx 0.707$ (Glorot)" if label else None,
-        zorder=1,
-    )
+def _std_label(ds: xr.Dataset) -> str:
+    """The x axis of figures 8 to 10: the hidden std, on a log scale."""
+    return axis_label(ds, "hidden_std", symbol=r"$\sigma_h$", scale="log scale")
 
 
 @themed
@@ -49,9 +44,11 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
     matplotlib Axes
         Log x axis. Points with a finite mean are drawn; those with a finite
         ``sem`` as one error bar each (label ``"mean ± sem"``), the others as
-        bare markers. Black vertical line at 1/sqrt(2); with a fit, a green
-        vertical line at ``fit.optimum``, a green band over ``fit.optimum_ci``
-        and the fitted curve in red.
+        bare markers. Black vertical line at Glorot's std of the summary's
+        network (1/sqrt(2) for the article's; see :mod:`xorsweep.plots._labels`,
+        which also writes the summary's setting under the title); with a fit,
+        a green vertical line at ``fit.optimum``, a green band over
+        ``fit.optimum_ci`` and the fitted curve in red.
     """
     require(summary, ("mean", "sem"), "summary", "pass the Dataset returned by xorsweep.summarize")
     summary = along_hidden_std(summary, "summary")
@@ -87,7 +84,7 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
             color=COLORS["data"],
             label="mean of one run",
         )
-    _glorot_line(ax)
+    draw_rule_marks(ax, summary)
     if fit is not None:
         if getattr(fit, "ok", False):
             lo, hi = fit.optimum_ci
@@ -122,9 +119,9 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
                 fontsize="small",
             )
     ax.set_xscale("log")
-    ax.set_xlabel(r"initial std of the hidden layer $\sigma_h$ (dimensionless, log scale)")
-    ax.set_ylabel(f"mean total loss\n(nats {epochs_label(summary)})")
-    ax.set_title("Total loss against the hidden layer's initial std")
+    ax.set_xlabel(_std_label(summary))
+    ax.set_ylabel(axis_label(summary, "mean", units_note=epochs_label(summary), wrap=True))
+    ax.set_title(title("Total loss against the hidden layer's initial std", summary))
     # beside the axes: inside, it would cover the top of the vertical lines
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
@@ -150,7 +147,7 @@ def plot_failure_rate(summary: xr.Dataset, axes: Any = None) -> tuple[Axes, Axes
         Top: failure rate in percent with its Wilson band. Bottom: median
         total loss with the q25-q75 band, and the mean as a dashed line: where
         the mean leaves the band, failures drive it. Both log x, with the
-        black line at 1/sqrt(2).
+        black line at Glorot's std of the summary's network, as in figure 8.
     """
     names = ("failure_rate", "failure_low", "failure_high", "median", "q25", "q75", "mean")
     require(summary, names, "summary", "pass the Dataset returned by xorsweep.summarize")
@@ -174,10 +171,10 @@ def plot_failure_rate(summary: xr.Dataset, axes: Any = None) -> tuple[Axes, Axes
         label="Wilson 95% interval",
     )
     ax_fail.plot(x, 100 * get["failure_rate"], color=COLORS["data"], lw=1.5, label="failure rate")
-    _glorot_line(ax_fail)
+    draw_rule_marks(ax_fail, summary)
     ax_fail.set_ylabel("runs never converged (%)")
     ax_fail.set_ylim(0, None)
-    ax_fail.set_title("Failures and the spread of the total loss")
+    ax_fail.set_title(title("Failures and the spread of the total loss", summary))
     ax_fail.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
 
     ax_loss.fill_between(
@@ -185,9 +182,9 @@ def plot_failure_rate(summary: xr.Dataset, axes: Any = None) -> tuple[Axes, Axes
     )
     ax_loss.plot(x, get["median"], color=COLORS["data"], lw=1.5, label="median")
     ax_loss.plot(x, get["mean"], color=COLORS["fit"], lw=1.2, ls="--", label="mean")
-    _glorot_line(ax_loss, label=False)
+    draw_rule_marks(ax_loss, summary, label=False)
     ax_loss.set_xscale("log")
-    ax_loss.set_xlabel(r"initial std of the hidden layer $\sigma_h$ (dimensionless, log scale)")
+    ax_loss.set_xlabel(_std_label(summary))
     ax_loss.set_ylabel(f"total loss\n(nats {epochs_label(summary)})")
     ax_loss.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax_fail, ax_loss
@@ -211,7 +208,8 @@ def plot_converged_epoch(results: xr.Dataset, ax: Axes | None = None) -> Axes:
     matplotlib Axes
         Log x and log y axes. The median (line, label ``"median"``) and bands
         between the 10% and 90% and the 25% and 75% quantiles, at each std
-        with at least one converged run.
+        with at least one converged run; Glorot's std and the setting as in
+        figure 8.
     """
     require(results, ("converged_epoch",), "results", "pass the sweep's results (xorsweep.sweep)")
     results = along_hidden_std(results, "results")
@@ -238,11 +236,11 @@ def plot_converged_epoch(results: xr.Dataset, ax: Axes | None = None) -> Axes:
     )
     ax.fill_between(x, q[:, 1], q[:, 3], color=COLORS["data"], alpha=0.3, lw=0, label="25%-75%")
     ax.plot(x, q[:, 2], color=COLORS["data"], lw=1.8, label="median")
-    _glorot_line(ax)
+    draw_rule_marks(ax, results)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(r"initial std of the hidden layer $\sigma_h$ (dimensionless, log scale)")
+    ax.set_xlabel(_std_label(results))
     ax.set_ylabel("epoch from which every prediction is right")
-    ax.set_title("How long learning takes, among runs that converged")
+    ax.set_title(title("How long learning takes, among runs that converged", results))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax

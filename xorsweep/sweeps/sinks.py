@@ -13,7 +13,8 @@ from typing import Protocol
 import numpy as np
 import xarray as xr
 
-from ..store import SCHEMA, VARIABLE_ATTRS, VARIABLES, ChunkLayout
+from ..cf_attrs import with_cf_attrs
+from ..store import SCHEMA, VARIABLES, ChunkLayout
 from .config import SweepConfig
 from .planning import PlannedBlock
 
@@ -77,11 +78,12 @@ class MemorySink:
 
     def dataset(self, config: SweepConfig) -> xr.Dataset:
         dims = (*config.grid_dims, "run")
-        return xr.Dataset(
-            {v: (dims, a, dict(VARIABLE_ATTRS[v])) for v, a in self._data.items()},
+        ds = xr.Dataset(
+            {v: (dims, a) for v, a in self._data.items()},
             coords={**config.coords, "run": np.arange(self.runs)},
             attrs={**config.attrs(), "schema": SCHEMA},
         )
+        return with_cf_attrs(ds)
 
 
 def store_block(sink: Sink, filled: np.ndarray, block: PlannedBlock, result: dict) -> None:
