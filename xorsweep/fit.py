@@ -20,16 +20,19 @@ from ._window_fit import (
     FitError,
     Points,
     WindowFit,
+    BootWindows,
     argmin_on_window,
-    bootstrap_coefficients,
+    bootstrap_windows,
     fit_window,
     usable_points,
     window_around_minimum,
 )
+from .combining import check_configuration
 from .network import GLOROT_STD
 from .stats import along_hidden_std, check_results, make_rng, percentile_interval
 
 __all__ = [
+    "THIN_DOF",
     "FitResult",
     "FitSettings",
     "fit_optimum",
@@ -49,6 +52,10 @@ DEGREES = (2, 3)
 
 #: Points of the fitted curve returned for plotting.
 CURVE_POINTS = 201
+
+#: Fewest degrees of freedom left by the window (points - coefficients) without a note:
+#: with fewer, the lack-of-fit test cannot tell a wrong model from noise (BENCHMARKS.md).
+THIN_DOF = 4
 
 
 def _tuple2(low: float = math.nan, high: float = math.nan) -> tuple[float, float]:
@@ -76,8 +83,12 @@ class FitResult:
     Made by :func:`fit_optimum`; all losses are mean total losses (the
     article's metric) from the fitted curve, all stds are hidden-layer stds.
     Intervals are percentile bootstrap intervals over runs at the level
-    ``confidence``. When ``ok`` is false, ``message`` says why, and the numbers
-    that could not be computed are NaN.
+    ``confidence``; each replicate chooses its own window as the fit did.
+    When ``ok`` is false there is no optimum: ``reason`` says why in words,
+    and ``optimum``, its interval, the loss there and ``glorot_distance`` are
+    NaN. The interval of a quantity ``x_ci`` is also ``x_low`` / ``x_high``
+    for ``optimum`` and ``loss_at_optimum``, the names of
+    :func:`xorsweep.fit_slices`' variables and of :meth:`to_dict`'s keys.
 
     Attributes
     ----------
@@ -89,7 +100,7 @@ class FitResult:
         The fitted curve's value there, with ``loss_at_optimum_ci``.
     loss_at_glorot, loss_at_one : float
         The fitted curve at 1/sqrt(2) and at 1, with ``loss_at_glorot_ci`` and
-        ``loss_at_one_ci``; NaN (and said in ``message``) when that std lies
+        ``loss_at_one_ci``; NaN (and said in ``notes``) when that std lies
         outside the window, where the curve is not an estimate of anything.
     glorot_distance : float
         Signed distance from the optimum to 1/sqrt(2) in units of the
@@ -103,10 +114,14 @@ class FitResult:
         ``CURVE_POINTS`` log-spaced stds across the window (for plotting).
     ok : bool
         Whether the fit found a minimum inside the window and its interval
-        lies inside the window too.
-    message : str
-        Why the fit failed, or notes about a fit that did not (lack of fit,
-        stds outside the window); empty when there is nothing to say.
+        lies inside the window too (the replicates' minima reach their
+        windows' edges in at most ``(1 - confidence) / 2`` of them).
+    reason : str
+        Why there is no optimum, in words; empty when ``ok``.
+    notes : tuple of str
+        Harmless notes on a fit, ok or not: lack of fit, few degrees of
+        freedom, stds outside the window. :attr:`message` joins ``reason``
+        and the notes.
     model : str
         The model in words.
     degree : int
@@ -130,12 +145,14 @@ class FitResult:
         exact. A small ``p_value`` means the curve does not follow the means
         within their errors (then the interval is too narrow).
     edge_fraction : (float, float)
-        Fractions of bootstrap replicates whose fitted minimum is at the
+        Fractions of bootstrap replicates whose fitted minimum is at their
         window's lower and upper edge.
     boot_optimum : ndarray, shape (n_boot,)
         The bootstrap replicates of ``optimum``.
     boot_coefficients : ndarray, shape (n_boot, degree + 1)
-        The bootstrap replicates of ``coefficients``.
+        The bootstrap replicates of ``coefficients`` (in the fit's ``t``).
+    boot_loss : ndarray, shape (n_boot,)
+        Each replicate's lowest value on its window.
     """
 
     optimum: float = math.nan
@@ -153,7 +170,8 @@ class FitResult:
         )
     )
     ok: bool = False
-    message: str = ""
+    reason: str = ""
+    notes: tuple[str, ...] = ()
     model: str = ""
     degree: int = 3
     coefficients: tuple[float, ...] = ()
@@ -170,6 +188,22 @@ class FitResult:
     edge_fraction: tuple[float, float] = field(default_factory=_tuple2)
     boot_optimum: np.ndarray = field(default_factory=lambda: np.zeros(0))
     boot_coefficients: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    boot_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def message(self) -> str:
+        """``reason`` and ``notes`` joined by semicolons; empty when there is nothing to say."""
+        return "; ".join(m for m in (self.reason, *self.notes) if m)
+
+    @property
+    def optimum_low(self) -> float:
+        """The lower end of the optimum's interval (``optimum_ci[0]``)."""
+        return self.optimum_ci[0]
+
+    @property
+    def optimum_high(self) -> float:
+        """The upper end of the optimum's interval (``optimum_ci[1]``)."""
+        return self.optimum_ci[1]
 
     def predict(self, hidden_std: Any) -> np.ndarray:
         """The fitted curve at ``hidden_std`` (array_like); NaN outside the window."""
@@ -213,30 +247,38 @@ class FitResult:
         ]
 
     def to_frame(self) -> pd.DataFrame:
-        """The numbers as a table: index ``quantity``, columns value, ci_low, ci_high.
+        """The numbers as a table: index ``quantity``, columns value, low, high.
 
-        ``ok``, ``message``, ``model`` and ``confidence`` are in the frame's
-        ``attrs``.
+        ``ok``, ``reason``, ``notes``, ``model`` and ``confidence`` are in the
+        frame's ``attrs``.
         """
         frame = pd.DataFrame(
-            self._rows(), columns=["quantity", "value", "ci_low", "ci_high"]
+            self._rows(), columns=["quantity", "value", "low", "high"]
         ).set_index("quantity")
         frame.attrs.update(
-            ok=self.ok, message=self.message, model=self.model, confidence=self.confidence
+            ok=self.ok,
+            reason=self.reason,
+            notes=self.notes,
+            model=self.model,
+            confidence=self.confidence,
         )
         return frame
 
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values (for JSON): every scalar field, and the curve as two lists.
 
-        NaN becomes None.
+        An interval ``x_ci`` becomes ``x_low`` and ``x_high``; NaN becomes None.
         """
 
-        out = {
-            name: plain_value(getattr(self, name))
-            for name in self.__dataclass_fields__
-            if name not in ("curve", "boot_optimum", "boot_coefficients")
-        }
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            if name in ("curve", "boot_optimum", "boot_coefficients", "boot_loss"):
+                continue
+            value = plain_value(getattr(self, name))
+            if name.endswith("_ci"):
+                out[f"{name[:-3]}_low"], out[f"{name[:-3]}_high"] = value
+            else:
+                out[name] = value
         out["curve"] = {
             "hidden_std": plain_value(self.curve["hidden_std"].values),
             "fitted_loss": plain_value(self.curve.values),
@@ -246,6 +288,8 @@ class FitResult:
     def __repr__(self) -> str:
         pct = f"{100 * self.confidence:g}%"
         lines = [f"FitResult(ok={self.ok})"]
+        if not self.ok:
+            lines.append(f"  no optimum: {self.reason}")
         if math.isfinite(self.optimum):
             lo, hi = self.optimum_ci
             lines.append(f"  optimal hidden std {self.optimum:.4g} ({pct} CI {lo:.4g} to {hi:.4g})")
@@ -272,8 +316,7 @@ class FitResult:
                 f"bootstrap: {self.n_boot} replicates, minimum at the window's edges in "
                 f"{100 * self.edge_fraction[0]:.3g}% / {100 * self.edge_fraction[1]:.3g}%"
             )
-        if self.message:
-            lines.append(f"  {self.message}")
+        lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -300,8 +343,18 @@ def fit_optimum(
     ``log(hidden_std)`` is fitted by weighted least squares (weights
     ``1/sem**2``); the optimum is where it is lowest inside the window. The
     intervals are a percentile bootstrap over runs: each point's present runs
-    resampled, the model refitted on the same window. How the defaults were
-    chosen and the interval's measured coverage: BENCHMARKS.md.
+    resampled, and each replicate smoothed, windowed and fitted as the data
+    were, so that the interval includes the window's choice. How the defaults
+    were chosen and the interval's measured coverage, down to windows of 6
+    points: BENCHMARKS.md.
+
+    There is no optimum (``ok`` false, ``reason`` in words, the optimum and
+    its interval NaN) when the data are too few, the smoothed means are lowest
+    at the grid's end, the fitted curve is lowest at its window's edge, or
+    more than ``(1 - confidence) / 2`` of the replicates are lowest at their
+    window's edge (the interval would end where the window does, not where
+    the data say). A window leaving fewer than :data:`THIN_DOF` degrees of
+    freedom is noted in ``notes``: its lack-of-fit test is weak.
 
     Parameters
     ----------
@@ -326,7 +379,7 @@ def fit_optimum(
         The bootstrap's randomness; a seed gives the same interval every time.
     errors : {"raise", "ignore"}
         When the data do not allow a fit, raise ValueError with the reason, or
-        return a FitResult with ``ok=False`` and the reason in ``message``.
+        return a FitResult with ``ok=False`` and the reason in ``reason``.
 
     Returns
     -------
@@ -359,13 +412,14 @@ def fit_optimum(
     (True, True)
     """
     ds = check_results(ds, "ds", ("total_loss",))
+    check_configuration(ds, "ds")
     ds = along_hidden_std(ds, "ds", hint=" (or fit every slice at once with xorsweep.fit_slices)")
     settings = check_settings(degree, level, smooth, min_runs, min_points, n_boot, confidence)
     generator = make_rng(rng)
     errors = check_choice(errors, "errors", ("raise", "ignore"))
     result = fit_slice(ds, settings, generator)
     if not result.ok and errors == "raise":
-        raise ValueError(f"fit_optimum: {result.message}")
+        raise ValueError(f"fit_optimum: {result.reason}")
     return result
 
 
@@ -425,42 +479,34 @@ def fit_slice(ds: xr.Dataset, settings: FitSettings, rng: np.random.Generator) -
         points = usable_points(ds, s.min_runs, s.min_points, s.degree)
         lo, hi = window_around_minimum(points, s.level, s.smooth, s.min_points)
         fitted = fit_window(points, lo, hi, s.degree)
-        boot_coefs = bootstrap_coefficients(points, fitted, s.n_boot, rng)
+        boot = bootstrap_windows(points, fitted, s.level, s.smooth, s.min_points, s.n_boot, rng)
     except FitError as exc:
         return FitResult(
-            ok=False, message=str(exc), degree=s.degree, n_boot=s.n_boot, confidence=s.confidence
+            ok=False, reason=str(exc), degree=s.degree, n_boot=s.n_boot, confidence=s.confidence
         )
-    return _result(points, fitted, boot_coefs, s.n_boot, s.confidence)
+    return _result(points, fitted, boot, s.n_boot, s.confidence)
 
 
 def _result(
-    points: Points, fitted: WindowFit, boot_coefs: np.ndarray, n_boot: int, confidence: float
+    points: Points, fitted: WindowFit, boot: BootWindows, n_boot: int, confidence: float
 ) -> FitResult:
     """The FitResult of a fitted window and its bootstrap replicates."""
     center, scale, coefs, sl = fitted.center, fitted.scale, fitted.coefs, fitted.window
     degree = coefs.size - 1
     t_opt, loss_opt, edge = argmin_on_window(coefs[None, :])
-    boot_t, boot_loss, boot_edge = argmin_on_window(boot_coefs)
-    boot_opt = np.exp(center + scale * boot_t)
+    boot_opt = np.exp(center + scale * boot.t_min)
 
     def ci(draws: np.ndarray) -> tuple[float, float]:
         low, high = percentile_interval(draws, confidence)
         return float(low), float(high)
 
     window = (float(points.stds[sl.start]), float(points.stds[sl.stop - 1]))
-    optimum = float(np.exp(center + scale * t_opt[0]))
-    optimum_ci = ci(boot_opt)
-    edge_fraction = (float(np.mean(boot_edge == -1)), float(np.mean(boot_edge == 1)))
-    notes = _problems(int(edge[0]), edge_fraction, fitted, window, confidence)
-    ok = not notes  # the lack of fit, noted below, leaves a fit ok
-    if edge[0] != 0:
-        optimum, optimum_ci = math.nan, _tuple2()
-    if fitted.p_value < 1e-3:
-        notes.append(
-            f"lack of fit: chi2 {fitted.chi2:.4g} on {fitted.dof} dof (p = {fitted.p_value:.2g}): "
-            f"the {MODEL_NAMES[degree]} misses the means by more than their errors, so the "
-            "interval is too narrow; try a smaller level"
-        )
+    edge_fraction = (float(np.mean(boot.edge == -1)), float(np.mean(boot.edge == 1)))
+    reason = _problem(int(edge[0]), edge_fraction, fitted, window, confidence)
+    found = not reason
+    optimum = float(np.exp(center + scale * t_opt[0])) if found else math.nan
+    optimum_ci = ci(boot_opt) if found else _tuple2()
+    notes = _notes(fitted)
 
     def at(x: float, name: str) -> tuple[float, tuple[float, float]]:
         if not window[0] <= x <= window[1]:
@@ -471,7 +517,7 @@ def _result(
             return math.nan, _tuple2()
         tx = (math.log(x) - center) / scale
         value = float(np.polynomial.polynomial.polyval(tx, coefs))
-        return value, ci(np.polynomial.polynomial.polyval(tx, boot_coefs.T))
+        return value, ci(np.polynomial.polynomial.polyval(tx, boot.coefs.T))
 
     loss_glorot, loss_glorot_ci = at(GLOROT_STD, "1/sqrt(2)")
     loss_one, loss_one_ci = at(1.0, "1")
@@ -479,16 +525,17 @@ def _result(
     return FitResult(
         optimum=optimum,
         optimum_ci=optimum_ci,
-        loss_at_optimum=float(loss_opt[0]) if math.isfinite(optimum) else math.nan,
-        loss_at_optimum_ci=ci(boot_loss) if math.isfinite(optimum) else _tuple2(),
+        loss_at_optimum=float(loss_opt[0]) if found else math.nan,
+        loss_at_optimum_ci=ci(boot.loss) if found else _tuple2(),
         loss_at_glorot=loss_glorot,
         loss_at_glorot_ci=loss_glorot_ci,
         loss_at_one=loss_one,
         loss_at_one_ci=loss_one_ci,
         glorot_distance=_glorot_distance(optimum, optimum_ci),
         curve=_curve(fitted, window, model),
-        ok=ok,
-        message="; ".join(notes),
+        ok=found,
+        reason=reason,
+        notes=tuple(notes),
         model=model,
         degree=degree,
         coefficients=tuple(float(c) for c in coefs),
@@ -504,35 +551,56 @@ def _result(
         p_value=fitted.p_value,
         edge_fraction=edge_fraction,
         boot_optimum=boot_opt,
-        boot_coefficients=boot_coefs,
+        boot_coefficients=boot.coefs,
+        boot_loss=boot.loss,
     )
 
 
-def _problems(
+def _problem(
     edge: int,
     edge_fraction: tuple[float, float],
     fitted: WindowFit,
     window: tuple[float, float],
     confidence: float,
-) -> list[str]:
-    """Why the fit is not ok: no minimum inside the window, or an interval reaching its edge.
+) -> str:
+    """Why there is no optimum: none inside the window, or an interval reaching its edge.
 
     An interval reaches the edge when more than ``(1 - confidence) / 2`` of the
-    replicates have their minimum there: its end is then the window's, not the data's.
+    replicates have their minimum at their window's edge: its end is then the
+    window's, not the data's. Empty when there is an optimum.
     """
     name = MODEL_NAMES[fitted.coefs.size - 1]
     if edge != 0:
-        return [
+        return (
             f"the fitted {name} is lowest at the {'lower' if edge < 0 else 'upper'} edge of its "
             f"window {window[0]:.4g} to {window[1]:.4g}: no minimum inside it"
-        ]
+        )
     if max(edge_fraction) > (1 - confidence) / 2:
-        return [
+        return (
             f"the {100 * confidence:g}% interval reaches the window's edge (minimum at the "
             f"lower/upper edge in {100 * edge_fraction[0]:.3g}%/{100 * edge_fraction[1]:.3g}% "
             f"of the replicates): add runs, or widen the window with a larger level"
-        ]
-    return []
+        )
+    return ""
+
+
+def _notes(fitted: WindowFit) -> list[str]:
+    """Notes on a fit that stand whether or not it found an optimum: lack of fit, thin window."""
+    notes = []
+    name = MODEL_NAMES[fitted.coefs.size - 1]
+    if fitted.p_value < 1e-3:
+        notes.append(
+            f"lack of fit: chi2 {fitted.chi2:.4g} on {fitted.dof} dof (p = {fitted.p_value:.2g}): "
+            f"the {name} misses the means by more than their errors, so the "
+            "interval is too narrow; try a smaller level"
+        )
+    if fitted.dof < THIN_DOF:
+        notes.append(
+            f"thin window: {fitted.design.shape[0]} points leave the {name} {fitted.dof} degrees "
+            f"of freedom, too few for the lack-of-fit test to see a wrong model; a finer grid "
+            "or a larger level gives more"
+        )
+    return notes
 
 
 def _glorot_distance(optimum: float, optimum_ci: tuple[float, float]) -> float:
