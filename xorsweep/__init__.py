@@ -34,6 +34,7 @@ __all__ = [
     "basin_map",
     "basin_summary",
     "claims",
+    "combine",
     "continue_runs",
     "converged_between",
     "diagnose",
@@ -70,6 +71,7 @@ _SOURCES = {
     "reference": "reference",
     "ENGINES": "engines",
     "claims": "article_claims",
+    "combine": "combining",
     "continue_runs": "continuation",
     "with_continued": "continuation",
     "BasinSlice": "basins",
@@ -131,6 +133,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
     from .article_claims import claims
+    from .combining import combine
     from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
     from .continuation import continue_runs, with_continued
     from .end_states import diagnose, state_shares

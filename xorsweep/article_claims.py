@@ -440,7 +440,7 @@ def _gain_claims(
     if method == "fit":
         if not fit.ok:
             values, draws = np.full(3, np.nan), np.full((boot.n, 3), np.nan)
-            why = f"the fit failed: {fit.message}"
+            why = f"the fit failed: {fit.reason}"
         else:
             values, draws = fit.predict(targets), fit.predict_boot(targets)
             why = (
@@ -498,7 +498,7 @@ def _optimum_claim(fit: FitResult) -> dict[str, Any]:
             f"({'it does' if below else 'it does not'})"
         )
         if fit.ok
-        else f"the fit failed: {fit.message}",
+        else f"the fit failed: {fit.reason}",
         extra=below,
     )
 

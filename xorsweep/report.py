@@ -244,7 +244,7 @@ def render_report(
             "",
         ]
     else:
-        out += [f"The fit failed: {getattr(fit, 'message', 'no fit')}", ""]
+        out += [f"No optimum: {getattr(fit, 'reason', 'no fit')}", ""]
     out += ["```", repr(fit), "```", ""]
     out += [markdown_table(fit.to_frame()), ""]
     out += ["## The article's claims, measured", ""]
