@@ -46,8 +46,10 @@ def test_a_row_per_slice_with_the_rules(grid_store, capsys):
     cells = table[1].strip("| ").split(" | ")
     assert cells[:2] == ["0.5", "2"]
     said = cells[2].strip()
-    assert said.startswith(f"{float(first.optimum):.4g} [") if bool(first.ok) else said == (
-        "no optimum"
+    assert (
+        said.startswith(f"{float(first.optimum):.4g} [")
+        if bool(first.ok)
+        else said == ("no optimum")
     )
     glorot = first.sel(rule="glorot_normal")
     assert cells[3].startswith(f"{float(glorot.rule_std):.4g} ")

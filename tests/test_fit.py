@@ -297,3 +297,24 @@ def test_bad_datasets(big):
         xs.fit_optimum(big.drop_vars("total_loss"))
     with pytest.raises(ValueError, match="hidden_std dimension"):
         xs.fit_optimum(big.isel(hidden_std=3))
+
+
+def test_a_six_point_window_is_noted_and_its_replicates_choose_their_windows():
+    """A coarse grid: the cubic's window holds 6 points, 2 degrees of freedom."""
+    s = np.geomspace(0.15, 3.0, 9)
+    fit = xs.fit_optimum(synth.planted(np.random.default_rng(2), stds=s, runs=1024), rng=0)
+    assert fit.n_points == 6 and fit.dof == 2 and fit.ok
+    assert any(note.startswith("thin window: 6 points") for note in fit.notes)
+    assert "note: thin window" in repr(fit) and fit.reason == ""
+    assert fit.optimum_low < synth.OPTIMUM < fit.optimum_high
+    # each replicate's lowest loss is its own polynomial at its own optimum
+    t = (np.log(fit.boot_optimum) - fit.center) / fit.scale
+    at = np.einsum("bk,bk->b", fit.boot_coefficients, np.vander(t, fit.degree + 1, True))
+    np.testing.assert_allclose(at, fit.boot_loss, rtol=1e-12)
+
+
+def test_a_flat_curve_has_no_optimum(rng):
+    s = np.geomspace(0.15, 3.0, 21)
+    loss = synth.A * rng.gamma(4.0, 0.25, size=(21, 512))  # the same mean at every std
+    fit = _both(synth.results(loss, s), r"no (interior )?minimum|reaches the window's edge")
+    assert fit.reason and math.isnan(fit.optimum_low)

@@ -133,8 +133,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
     from .article_claims import claims
-    from .combining import combine
     from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
+    from .combining import combine
     from .continuation import continue_runs, with_continued
     from .end_states import diagnose, state_shares
     from .engines import ENGINES

@@ -158,6 +158,8 @@ def combine(*results: xr.Dataset, dim: str = "run") -> xr.Dataset:
     else:
         out = _combine_grid(parts, dim)
     attrs = dict(parts[0].attrs)
+    if dim != "run":
+        attrs[dim] = out.attrs[dim]  # the list of the parts' values
     if len({_key(s) for s in seeds}) > 1:
         attrs["seed"] = [_plain(s) for s in seeds]
     attrs["combined_from"] = len(parts)

@@ -17,10 +17,10 @@ import xarray as xr
 from ._checks import check_choice, check_confidence, check_count, check_real
 from ._window_fit import (
     MODEL_NAMES,
+    BootWindows,
     FitError,
     Points,
     WindowFit,
-    BootWindows,
     argmin_on_window,
     bootstrap_windows,
     fit_window,
@@ -252,9 +252,9 @@ class FitResult:
         ``ok``, ``reason``, ``notes``, ``model`` and ``confidence`` are in the
         frame's ``attrs``.
         """
-        frame = pd.DataFrame(
-            self._rows(), columns=["quantity", "value", "low", "high"]
-        ).set_index("quantity")
+        frame = pd.DataFrame(self._rows(), columns=["quantity", "value", "low", "high"]).set_index(
+            "quantity"
+        )
         frame.attrs.update(
             ok=self.ok,
             reason=self.reason,

@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 from ._checks import check_choice
+from .combining import check_configuration
 from .fit import (
     CURVE_POINTS,
     FitResult,
@@ -37,7 +38,6 @@ from .fit import (
     rule_distance,
 )
 from .initialization import INIT_RULES, init_rules_by_layer
-from .combining import check_configuration
 from .stats import along_hidden_std, check_results, make_rng, percentile_interval
 
 __all__ = ["fit_slices", "slice_setting", "slice_rules", "SLICE_VARIABLES", "CURVE_VARIABLES"]

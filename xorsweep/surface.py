@@ -500,9 +500,7 @@ def _region(boot_logs: np.ndarray, logs: np.ndarray, confidence: float) -> tuple
     return covariance, float(np.sqrt(np.quantile(squared, confidence)))
 
 
-def _problem(
-    found: bool, edge_fraction: float, covariance: np.ndarray, confidence: float
-) -> str:
+def _problem(found: bool, edge_fraction: float, covariance: np.ndarray, confidence: float) -> str:
     """Why there is no optimum: none inside the window, or a region reaching its edge."""
     if not found:
         return "the fitted surface is lowest at the edge of its window: no minimum inside it"

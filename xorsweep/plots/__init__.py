@@ -83,8 +83,8 @@ from ._beyond import (
     plot_optimum_by_setting,
     plot_optimum_vs_width,
 )
-from ._family import plot_loss_family, plot_optimum_vs
 from ._failure import plot_basin_growth, plot_basin_map, plot_end_states, plot_survival
+from ._family import plot_loss_family, plot_optimum_vs
 from ._formulas import plot_bce, plot_bernoulli, plot_sigmoid
 from ._network import plot_training, plot_weight_evolution, plot_xor_boundaries
 from ._style import COLORS, RULE_STYLES, STATE_COLORS, theme

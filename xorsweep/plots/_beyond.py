@@ -20,8 +20,6 @@ from ..beyond_figure_data import (
     as_summary,
     by_setting,
     contour_levels,
-    rule_curves,
-    rule_groups,
     rule_pairs,
     std_ranking,
 )

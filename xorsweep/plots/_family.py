@@ -10,7 +10,6 @@ initialization rules. Both read :func:`xorsweep.fit_slices`' Dataset.
 
 from __future__ import annotations
 
-import math
 import textwrap
 from types import SimpleNamespace
 from typing import Any
@@ -43,10 +42,13 @@ def axis_label(ds: xr.Dataset, name: str) -> str:
     return f"{label} ({units})" if units and units != "1" else label
 
 
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
 def _said(ds: xr.Dataset, name: str, value: Any) -> str:
     """``"learning rate 0.1"``: a slice's value in words."""
-    shown = f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
-    return f"{axis_label(ds, name).split(' (')[0]} {shown}"
+    return f"{axis_label(ds, name).split(' (')[0]} {_shown(value)}"
 
 
 def one_fit(fit: Any) -> Any:
@@ -104,7 +106,9 @@ def _slice_curve(ax: Axes, fit: xr.Dataset, color: str) -> bool:
         return False
     x = np.asarray(fit.curve_std.values, dtype=np.float64)
     y = np.asarray(fit.fitted_loss.values, dtype=np.float64)
-    lo, hi = (np.asarray(fit[v].values, dtype=np.float64) for v in ("fitted_loss_low", "fitted_loss_high"))
+    lo, hi = (
+        np.asarray(fit[v].values, dtype=np.float64) for v in ("fitted_loss_low", "fitted_loss_high")
+    )
     shown = np.isfinite(y) & np.isfinite(lo) & np.isfinite(hi)
     ax.fill_between(x[shown], lo[shown], hi[shown], color=color, alpha=0.2, lw=0)
     ax.plot(x[shown], y[shown], color=color, lw=2)
@@ -355,10 +359,12 @@ def plot_optimum_vs(
                 zorder=3,
             )
         prefix = f"{_said(fits, hue, h)}, " if hue else ""
-        missing += [prefix + _said(fits, dim, v).split(" ", 1)[-1] for v in values[~ok]]
+        missing += [prefix + _shown(v) for v in values[~ok]]
     _rule_lines(ax, fits.isel({hue: 0}) if hue else fits, dim, x)
     if missing:
-        _note(ax, f"no fitted optimum at {_WORDS.get(dim, dim)} {', '.join(missing)}")
+        _note(
+            ax, f"no fitted optimum at {axis_label(fits, dim).split(' (')[0]} {', '.join(missing)}"
+        )
     if numeric and values.min() > 0 and values.max() / values.min() >= 4:
         ax.set_xscale("log")
     ax.set_xticks(x, [f"{v:g}" if numeric else str(v) for v in values])
