@@ -45,8 +45,8 @@ def test_structure(table):
     assert set(table.attrs) == {"confidence", "method", "power"}
     measured = table.dropna(subset=["measured"])
     assert len(measured) == 5
-    assert (measured.ci_low <= measured.measured).all() and (
-        measured.measured <= measured.ci_high
+    assert (measured.measured_low <= measured.measured).all() and (
+        measured.measured <= measured.measured_high
     ).all()
 
 
@@ -57,14 +57,14 @@ def test_gains_from_the_fitted_curve(table, planted_fit):
     assert table.measured[1] == pytest.approx(100 * (g - six) / one, rel=1e-12)
     boot = fit.predict_boot([GLOROT_STD, 1.0])
     np.testing.assert_allclose(
-        table.loc[0, ["ci_low", "ci_high"]].astype(float),
+        table.loc[0, ["measured_low", "measured_high"]].astype(float),
         np.quantile(100 * (1 - boot[:, 0] / boot[:, 1]), [0.025, 0.975]),
         rtol=1e-12,
     )
     # the planted curve's own gains lie in the intervals
     tg, tsix, tone = synth.planted_mean([GLOROT_STD, 0.6, 1.0])
-    assert table.ci_low[0] < 100 * (1 - tg / tone) < table.ci_high[0]
-    assert table.ci_low[1] < 100 * (tg - tsix) / tone < table.ci_high[1]
+    assert table.measured_low[0] < 100 * (1 - tg / tone) < table.measured_high[0]
+    assert table.measured_low[1] < 100 * (tg - tsix) / tone < table.measured_high[1]
     assert table.n[0] == fit.n_runs
 
 
@@ -94,12 +94,12 @@ def test_gains_from_interpolated_means(planted):
 def test_optimum_claim(table, planted_fit, planted):
     row = table.iloc[2]
     assert row.measured == planted_fit.optimum
-    assert (row.ci_low, row.ci_high) == planted_fit.optimum_ci
+    assert (row.measured_low, row.measured_high) == planted_fit.optimum_ci
     assert row.verdict == "consistent" and "it does)" in row.note  # planted at 0.6
     # an optimum planted above 1/sqrt(2) is not the article's
     high = synth.planted(np.random.default_rng(8), stds=STDS, runs=1000, optimum=0.9)
     row = xs.claims(high, rng=5, **FAST).iloc[2]
-    assert row.ci_low > GLOROT_STD and row.verdict == "inconsistent"
+    assert row.measured_low > GLOROT_STD and row.verdict == "inconsistent"
     assert "it does not" in row.note
 
 
@@ -177,12 +177,12 @@ def test_plateau_claim_is_longer_at_a_smaller_std(table):
     # at std 0.5 the hidden layer starts moving far sooner than at 0.05 (a real effect)
     planted = synth.planted(np.random.default_rng(3), stds=STDS[:12], runs=20)
     wide = xs.claims(planted, small_std=0.5, rng=5, **FAST).iloc[4]
-    assert wide.ci_high < row.ci_low
+    assert wide.measured_high < row.measured_low
     again = xs.claims(planted, small_std=0.5, rng=5, **FAST).iloc[4]
-    assert (again.measured, again.ci_low, again.ci_high) == (
+    assert (again.measured, again.measured_low, again.measured_high) == (
         wide.measured,
-        wide.ci_low,
-        wide.ci_high,
+        wide.measured_low,
+        wide.measured_high,
     )
 
 
@@ -252,8 +252,8 @@ def test_other_settings_than_the_articles_are_not_comparable(planted, planted_fi
     )
     for i in range(4):  # claims 1 to 4: the same numbers, no verdict
         np.testing.assert_array_equal(
-            out.loc[i, ["measured", "ci_low", "ci_high"]],
-            table.loc[i, ["measured", "ci_low", "ci_high"]],
+            out.loc[i, ["measured", "measured_low", "measured_high"]],
+            table.loc[i, ["measured", "measured_low", "measured_high"]],
         )
         assert out.verdict[i] == "not comparable", i
         if "epochs" not in attrs:  # claim 4's note gives the value for the results' epochs

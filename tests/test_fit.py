@@ -156,9 +156,9 @@ def test_ragged_runs_zero_std_and_length_one_dims(big):
 
 def test_table_repr_and_json(big_fit):
     frame = big_fit.to_frame()
-    assert list(frame.columns) == ["value", "low", "high"]
+    assert list(frame.columns) == ["value", "value_low", "value_high"]
     assert frame.loc["optimum", "value"] == big_fit.optimum
-    assert tuple(frame.loc["optimum", ["low", "high"]]) == big_fit.optimum_ci
+    assert tuple(frame.loc["optimum", ["value_low", "value_high"]]) == big_fit.optimum_ci
     assert (big_fit.optimum_low, big_fit.optimum_high) == big_fit.optimum_ci
     assert frame.attrs["ok"] is True
     text = repr(big_fit)

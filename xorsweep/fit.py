@@ -105,8 +105,8 @@ class FitResult:
     glorot_distance : float
         Signed distance from the optimum to 1/sqrt(2) in units of the
         interval's half-width on the side of 1/sqrt(2):
-        ``(g - optimum) / (ci_high - optimum)`` if ``g = 1/sqrt(2)`` is at or
-        above the optimum, else ``(g - optimum) / (optimum - ci_low)``. It is
+        ``(g - optimum) / (optimum_high - optimum)`` if ``g = 1/sqrt(2)`` is at or
+        above the optimum, else ``(g - optimum) / (optimum - optimum_low)``. It is
         positive when 1/sqrt(2) is above the optimum, and 1/sqrt(2) lies
         outside the interval exactly when ``abs(glorot_distance) > 1``.
     curve : xarray.DataArray
@@ -247,12 +247,12 @@ class FitResult:
         ]
 
     def to_frame(self) -> pd.DataFrame:
-        """The numbers as a table: index ``quantity``, columns value, low, high.
+        """The numbers as a table: index ``quantity``, columns value, value_low, value_high.
 
         ``ok``, ``reason``, ``notes``, ``model`` and ``confidence`` are in the
         frame's ``attrs``.
         """
-        frame = pd.DataFrame(self._rows(), columns=["quantity", "value", "low", "high"]).set_index(
+        frame = pd.DataFrame(self._rows(), columns=["quantity", "value", "value_low", "value_high"]).set_index(
             "quantity"
         )
         frame.attrs.update(
