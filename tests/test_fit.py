@@ -318,3 +318,19 @@ def test_a_flat_curve_has_no_optimum(rng):
     loss = synth.A * rng.gamma(4.0, 0.25, size=(21, 512))  # the same mean at every std
     fit = _both(synth.results(loss, s), r"no (interior )?minimum|reaches the window's edge")
     assert fit.reason and math.isnan(fit.optimum_low)
+
+
+def test_a_hand_built_result_without_an_optimum_shows_none():
+    """ok false: whatever the fields were given, no optimum number anywhere (or in a figure)."""
+    import matplotlib.pyplot as plt
+
+    from xorsweep import plots
+
+    fit = xs.FitResult(optimum=0.6, optimum_ci=(0.5, 0.7), loss_at_optimum=1.0, reason="edge")
+    _shows_no_optimum(fit)
+    assert fit.message == "edge" and "no optimum: edge" in repr(fit)
+    summary = xs.summarize(synth.planted(np.random.default_rng(0), runs=20))
+    ax = plots.plot_loss_vs_std(summary, fit)
+    assert not any("0.6" in line.get_label() for line in ax.get_lines())
+    assert [t.get_text() for t in ax.texts] == ["no fitted minimum: edge"]
+    plt.close("all")

@@ -190,6 +190,13 @@ class FitResult:
     boot_coefficients: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     boot_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
+    def __post_init__(self) -> None:
+        if not self.ok:  # no optimum: no optimum number, however the result was made
+            for name in ("optimum", "loss_at_optimum", "glorot_distance"):
+                object.__setattr__(self, name, math.nan)
+            for name in ("optimum_ci", "loss_at_optimum_ci"):
+                object.__setattr__(self, name, _tuple2())
+
     @property
     def message(self) -> str:
         """``reason`` and ``notes`` joined by semicolons; empty when there is nothing to say."""

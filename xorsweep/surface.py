@@ -155,6 +155,14 @@ class SurfaceFit:
     boot_coefficients: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     boot_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
+    def __post_init__(self) -> None:
+        if not self.ok:  # no optimum: no optimum number, however the result was made
+            for name in ("optimum", "hidden_ci", "output_ci", "loss_at_optimum_ci"):
+                object.__setattr__(self, name, _NAN2)
+            object.__setattr__(self, "loss_at_optimum", math.nan)
+            object.__setattr__(self, "region_covariance", np.full((2, 2), np.nan))
+            object.__setattr__(self, "region_radius", math.nan)
+
     @property
     def message(self) -> str:
         """``reason`` and ``notes`` joined by semicolons; empty when there is nothing to say."""

@@ -88,7 +88,7 @@ def _map_fit(ax: Axes, fit: Any) -> str | None:
     """The fitted optimum (a star) and its confidence region (a closed line); a failed fit's
     message, or None."""
     h, o = getattr(fit, "optimum", (math.nan, math.nan))
-    if math.isfinite(h) and math.isfinite(o):
+    if getattr(fit, "ok", False) and math.isfinite(h) and math.isfinite(o):
         ax.plot(h, o, ls="none", label=f"fitted optimum ({h:.3g}, {o:.3g})", **_OPTIMUM_STAR)
         bh, bo = fit.region_boundary()
         if np.isfinite(bh).all():
@@ -97,7 +97,7 @@ def _map_fit(ax: Axes, fit: Any) -> str | None:
                 bh, bo, color=COLORS["optimum"], lw=2, label=f"{level} confidence region", zorder=4
             )
     if not getattr(fit, "ok", False):
-        return f"no fitted optimum: {getattr(fit, 'message', '')}"
+        return f"no fitted optimum: {getattr(fit, 'reason', '')}"
     return None
 
 
