@@ -129,7 +129,8 @@ def claims_text(table: pd.DataFrame) -> str:
     for i, row in enumerate(table.itertuples(index=False), start=1):
         lines.append(
             f"{i}. {row.claim}\n   article {num(row.article)}, measured {num(row.measured)} "
-            f"[{num(row.measured_low)}, {num(row.measured_high)}] {row.unit}: {row.verdict.upper()}\n"
+            f"[{num(row.measured_low)}, {num(row.measured_high)}] {row.unit}: "
+            f"{row.verdict.upper()}\n"
             f"   {row.note}"
         )
     if table.attrs.get("power"):

@@ -287,6 +287,29 @@ def _rule_lines(ax: Axes, fits: xr.Dataset, dim: str, x: np.ndarray) -> None:
             )
 
 
+def _optima(ax: Axes, part: xr.Dataset, x: np.ndarray, color: str, label: str) -> list[Any]:
+    """The slices' optima with their intervals as error bars; the values without one."""
+    ok = np.asarray(part.ok.values, dtype=bool)
+    opt, low, high = (
+        np.asarray(part[v].values, dtype=np.float64)
+        for v in ("optimum", "optimum_low", "optimum_high")
+    )
+    if ok.any():
+        ax.errorbar(
+            x[ok],
+            opt[ok],
+            yerr=np.stack([opt[ok] - low[ok], high[ok] - opt[ok]]),
+            fmt="o",
+            ms=6,
+            color=color,
+            elinewidth=1.8,
+            capsize=4,
+            label=label,
+            zorder=3,
+        )
+    return list(np.asarray(part[part.ok.dims[0]].values)[~ok]) if part.ok.ndim else []
+
+
 @themed
 def plot_optimum_vs(
     results_or_fits: xr.Dataset, dim: str, ax: Axes | None = None, *, hue: str | None = None
@@ -339,27 +362,9 @@ def plot_optimum_vs(
     missing = []
     for h, color in zip(hues, colors, strict=True):
         part = fits.sel({hue: h}) if hue else fits
-        ok = np.asarray(part.ok.values, dtype=bool)
-        opt, low, high = (
-            np.asarray(part[v].values, dtype=np.float64)
-            for v in ("optimum", "optimum_low", "optimum_high")
-        )
         label = f"fitted optimum, {level} CI" + (f", {_said(fits, hue, h)}" if hue else "")
-        if ok.any():
-            ax.errorbar(
-                x[ok],
-                opt[ok],
-                yerr=np.stack([opt[ok] - low[ok], high[ok] - opt[ok]]),
-                fmt="o",
-                ms=6,
-                color=color,
-                elinewidth=1.8,
-                capsize=4,
-                label=label,
-                zorder=3,
-            )
         prefix = f"{_said(fits, hue, h)}, " if hue else ""
-        missing += [prefix + _shown(v) for v in values[~ok]]
+        missing += [prefix + _shown(v) for v in _optima(ax, part, x, color, label)]
     _rule_lines(ax, fits.isel({hue: 0}) if hue else fits, dim, x)
     if missing:
         _note(
