@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_hex
 
 import xorsweep as xs
 from xorsweep import plots
@@ -180,3 +181,25 @@ def test_fits_refuse_results_joined_without_a_check(rng):
     lrs = xr.concat([a, b.assign_attrs(lr=0.2)], dim=xr.DataArray([0.1, 0.2], dims="lr", name="lr"))
     with pytest.raises(ValueError, match="hold lr 0.2 where their attributes record lr 0.1"):
         xs.fit_slices(lrs, n_boot=20)
+
+
+def test_optimum_by_hue_and_stds_combined(rng):
+    """Two activations as colours against the learning rate; a grid extended by its stds."""
+    parts = [
+        _part(rng, lr, 0.6).assign_attrs(activation=a)
+        for a in ("sigmoid", "tanh")
+        for lr in (0.1, 0.2)
+    ]
+    by_lr = [xs.combine(*parts[k : k + 2], dim="lr") for k in (0, 2)]
+    fits = xs.fit_slices(xs.combine(*by_lr, dim="activation"), n_boot=50, rng=0)
+    ax = plots.plot_optimum_vs(fits, "lr", hue="activation")
+    assert bool(fits.ok.all())
+    labels = [c.get_label() for c in ax.containers]
+    assert labels == [f"fitted optimum, 95% CI, activation {a}" for a in ("sigmoid", "tanh")]
+    colors = {to_hex(c.lines[0].get_color()) for c in ax.containers}
+    assert len(colors) == 2
+    low, high = _part(rng, 0.1, 0.6), _part(rng, 0.1, 0.6)
+    low, high = low.sel(hidden_std=slice(None, 0.6)), high.sel(hidden_std=slice(0.61, None))
+    both = xs.combine(low, high.assign_attrs(seed=1), dim="hidden_std")
+    assert both.hidden_std.size == 41 and bool((np.diff(both.hidden_std.values) > 0).all())
+    assert both.attrs["seed"] == [0, 1] and "hidden_std" not in both.attrs

@@ -115,7 +115,7 @@ def combine(*results: xr.Dataset, dim: str = "run") -> xr.Dataset:
     xarray.Dataset
         The parts concatenated along ``dim`` (sorted along a numeric grid
         dimension), with the first part's attributes, ``dim``'s attribute the
-        list of its values, ``seed`` the list of the seeds where they differ,
+        list of its values (but for ``run`` and ``hidden_std``), ``seed`` the list of the seeds where they differ,
         and ``combined_from`` the number of parts.
 
     Raises
@@ -158,12 +158,13 @@ def combine(*results: xr.Dataset, dim: str = "run") -> xr.Dataset:
     else:
         out = _combine_grid(parts, dim)
     attrs = dict(parts[0].attrs)
-    if dim != "run":
+    if dim not in ("run", "hidden_std"):  # the stds are the coordinate alone, as in a sweep
         attrs[dim] = out.attrs[dim]  # the list of the parts' values
     if len({_key(s) for s in seeds}) > 1:
         attrs["seed"] = [_plain(s) for s in seeds]
     attrs["combined_from"] = len(parts)
-    return out.assign_attrs(attrs)
+    out.attrs = attrs
+    return out
 
 
 def _combine_runs(parts: list[xr.Dataset], seeds: list[Any]) -> xr.Dataset:
