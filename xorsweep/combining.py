@@ -115,8 +115,9 @@ def combine(*results: xr.Dataset, dim: str = "run") -> xr.Dataset:
     xarray.Dataset
         The parts concatenated along ``dim`` (sorted along a numeric grid
         dimension), with the first part's attributes, ``dim``'s attribute the
-        list of its values (but for ``run`` and ``hidden_std``), ``seed`` the list of the seeds where they differ,
-        and ``combined_from`` the number of parts.
+        list of its values (but for ``run`` and ``hidden_std``), ``seed`` the
+        list of the seeds where they differ, and ``combined_from`` the number
+        of parts.
 
     Raises
     ------
