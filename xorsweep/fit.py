@@ -125,8 +125,10 @@ def fit_optimum(
     Raises
     ------
     TypeError, ValueError
-        For arguments of the wrong type or range, or a Dataset of the wrong
-        shape, whatever ``errors`` says. With ``errors="raise"``, ValueError
+        For arguments of the wrong type or range, a Dataset of the wrong
+        shape, or one joined from results whose configurations disagree
+        (:func:`xorsweep.combining.check_configuration`), whatever
+        ``errors`` says. With ``errors="raise"``, ValueError
         also when the fit fails: too few runs or points, no interior minimum,
         a fitted curve lowest at its window's edge, or an interval reaching
         the window's edge.

@@ -167,9 +167,17 @@ def fit_slices(
         ``penalty``, ``100 * (loss_at_rule / loss_at_optimum - 1)`` in %,
         with its interval from the same bootstrap replicates.
 
+    Raises
+    ------
+    ValueError
+        For settings out of range, or results joined from parts whose
+        configurations disagree (:func:`xorsweep.combining.check_configuration`;
+        join them with :func:`xorsweep.combine`).
+
     See Also
     --------
     xorsweep.fit_optimum : one slice, as a FitResult.
+    xorsweep.combine : results of several sweeps, checked, as one grid.
     xorsweep.fit_surface : the joint optimum over hidden and output std.
 
     Examples
