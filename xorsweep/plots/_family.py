@@ -19,6 +19,7 @@ import numpy as np
 import seaborn as sns
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, LogLocator
 
 from ..beyond_figure_data import RULE_LABELS, rule_curves, rule_groups
 from ..slices import slice_rules
@@ -31,7 +32,12 @@ __all__ = ["plot_loss_family", "plot_optimum_vs", "one_fit", "axis_label"]
 _NOTE_WIDTH = 40
 _FIT_HINT = "pass the Dataset returned by xorsweep.fit_slices"
 #: Words for a dimension without a ``long_name`` attribute.
-_WORDS = {"hidden": "width", "lr": "learning rate", "output_std": "output std"}
+_WORDS = {
+    "hidden_std": "initial std of the hidden layer",
+    "hidden": "width",
+    "lr": "learning rate",
+    "output_std": "initial std of the output layer",
+}
 
 
 def axis_label(ds: xr.Dataset, name: str) -> str:
@@ -185,12 +191,14 @@ def plot_loss_family(
         for h, color in zip(hues, colors, strict=True):
             at = {k: v for k, v in ((col, c), (hue, h)) if k is not None}
             part = summary.sel(at)
-            label = ", ".join(_said(summary, k, v) for k, v in at.items()) or "mean ± sem"
+            label = _said(summary, hue, h) if hue else "mean ± sem"
             _means(panel, part, color, label)
             if fits is not None and not _slice_curve(panel, fits.sel(at), color):
-                missing.append(f"{label}: {fits.sel(at).reason.values}")
+                where = ", ".join(_said(summary, k, v) for k, v in at.items())
+                missing.append(f"{where}: {fits.sel(at).reason.values}")
         _glorot_lines(panel, summary, at_col={col: c} if col else {}, hue=hue, colors=colors)
         panel.set_xscale("log")
+        _plain_log(panel.xaxis)
         panel.set_xlabel(axis_label(summary, "hidden_std") + ", log scale")
         if col:
             panel.set_title(_said(summary, col, c))
@@ -233,6 +241,14 @@ def _glorot_lines(
         return
     for std, color in zip(stds, colors, strict=True):
         ax.axvline(std, color=color, ls="--", lw=1.2, zorder=1)
+
+
+def _plain_log(axis: Any) -> None:
+    """Log ticks written as plain numbers (0.2, 0.5, 1, 2)."""
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    axis.set_major_formatter(plain)
+    axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+    axis.set_minor_formatter(plain)
 
 
 def _note(ax: Axes, text: str) -> None:
@@ -360,11 +376,13 @@ def plot_optimum_vs(
     colors = _palette(np.asarray(hues)) if hue else [COLORS["optimum"]]
     level = f"{100 * fits.attrs.get('confidence', 0.95):g}%"
     missing = []
-    for h, color in zip(hues, colors, strict=True):
+    for k, (h, color) in enumerate(zip(hues, colors, strict=True)):
         part = fits.sel({hue: h}) if hue else fits
         label = f"fitted optimum, {level} CI" + (f", {_said(fits, hue, h)}" if hue else "")
         prefix = f"{_said(fits, hue, h)}, " if hue else ""
-        missing += [prefix + _shown(v) for v in _optima(ax, part, x, color, label)]
+        step = 0.06 * (k - (len(hues) - 1) / 2)  # side by side, a little apart
+        at = x * np.exp(step) if numeric else x + step
+        missing += [prefix + _shown(v) for v in _optima(ax, part, at, color, label)]
     _rule_lines(ax, fits.isel({hue: 0}) if hue else fits, dim, x)
     if missing:
         _note(
@@ -374,6 +392,7 @@ def plot_optimum_vs(
         ax.set_xscale("log")
     ax.set_xticks(x, [f"{v:g}" if numeric else str(v) for v in values])
     ax.set_yscale("log")
+    _plain_log(ax.yaxis)
     ax.set_xlabel(axis_label(fits, dim) + (", log scale" if ax.get_xscale() == "log" else ""))
     ax.set_ylabel("hidden-layer std (log scale)")
     ax.set_title(f"The optimal hidden std against the {axis_label(fits, dim).split(' (')[0]}")
