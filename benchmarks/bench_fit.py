@@ -60,7 +60,7 @@ def model_check(runs: int, workers: int) -> None:
                 f"{degree:6d} {level:5.2f}  {fit.optimum:.4f}   {lo:.4f} to {hi:.4f}  "
                 f"{fit.window[0]:.3f} to {fit.window[1]:.3f}  {fit.n_points:6d}  "
                 f"{fit.chi2:6.1f}/{fit.dof:<3d} {fit.p_value:.3g}"
-                + ("" if fit.ok else f"  NOT OK: {fit.message}")
+                + ("" if fit.ok else f"  no optimum: {fit.reason}")
             )
     fit = xs.fit_optimum(ds, rng=0)
     print(fit)
