@@ -175,7 +175,9 @@ class FitResult:
         """The bootstrap replicates of the fitted curve at ``hidden_std``.
 
         Returns an array of shape ``(n_boot, *np.shape(hidden_std))``; NaN
-        outside the window.
+        outside the fit's window. A replicate fitted on a narrower window of
+        its own is evaluated across the fit's window all the same (a short
+        extrapolation at its ends), so that every replicate has a value.
         """
         coefs = np.asarray(self.boot_coefficients, dtype=np.float64)
         return self._evaluate(hidden_std, coefs.T)
