@@ -372,6 +372,9 @@ def test_cli_selects_a_slice_of_a_larger_grid(tmp_path, capsys):
     assert doc["selection"] == {"lr": 0.2} and doc["fit"]["ok"] is False
     assert doc["fit"]["reason"].startswith("too few") and doc["fit"]["optimum"] is None
     assert doc["fit"]["optimum_low"] is None and doc["fit"]["optimum_high"] is None
+    assert xs.cli.main(["fit", str(path), "--select", "lr=0.2", *CLI_FAST]) == 0
+    out = capsys.readouterr().out
+    assert "FitResult(ok=False)\n  no optimum: too few" in out and "optimal hidden std" not in out
 
 
 def test_cli_missing_store(tmp_path, capsys):

@@ -29,7 +29,7 @@ from ._surface_fit import (
 )
 from ._window_fit import MODEL_NAMES, FitError, replicate_wls
 from .combining import check_configuration
-from .fit import FitSettings, check_settings, plain_value
+from .fit import THIN_DOF, FitSettings, check_settings, plain_value
 from .initialization import INIT_RULES
 from .slices import slice_rules
 from .stats import bootstrap_means, check_results, make_rng, only_dims, percentile_interval
@@ -454,6 +454,11 @@ def _result(
             f"lack of fit: chi2 {surface.chi2:.4g} on {surface.dof} dof (p = "
             f"{surface.p_value:.2g}): the surface misses the means by more than their "
             "errors, so the region is too small; try a smaller level"
+        )
+    if surface.dof < THIN_DOF:
+        notes.append(
+            f"thin window: {surface.window.size} points leave the surface {surface.dof} degrees "
+            "of freedom, too few for the lack-of-fit test to see a wrong model"
         )
 
     def ci(draws: np.ndarray) -> tuple[float, float]:
