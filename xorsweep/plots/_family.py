@@ -356,6 +356,27 @@ def plot_optimum_vs(
         std depends on ``dim`` (through every width for ``hidden``), a mark
         at each value otherwise. Slices without an optimum are named beside
         the axes, with no number.
+
+    Examples
+    --------
+    A study over learning rates, one call per figure (``sweep_at`` stands for
+    ``xs.sweep(stds, lr=lr, ...)``; sweeps over ``lr=[...]`` need no combine):
+
+    >>> import numpy as np, xarray as xr, xorsweep as xs
+    >>> from xorsweep import plots
+    >>> rng, s = np.random.default_rng(0), np.geomspace(0.2, 2.0, 15)
+    >>> def sweep_at(lr, best):
+    ...     loss = (1000 + 400 * np.log(s / best) ** 2)[:, None] * rng.gamma(4, 0.25, (15, 200))
+    ...     epoch = np.full(loss.shape, 500.0)
+    ...     return xr.Dataset({"total_loss": (("hidden_std", "run"), loss),
+    ...                        "converged_epoch": (("hidden_std", "run"), epoch)},
+    ...                       coords={"hidden_std": s}, attrs={"lr": lr, "seed": 0})
+    >>> results = xs.combine(sweep_at(0.1, 0.8), sweep_at(0.5, 0.5), dim="lr")
+    >>> fits = xs.fit_slices(results, n_boot=100)
+    >>> ax = plots.plot_optimum_vs(fits, "lr")
+    >>> axes = plots.plot_loss_vs_std(xs.summarize(results), fits, col="lr")
+    >>> axes.shape, [a.get_title() for a in axes]
+    ((2,), ['learning rate 0.1', 'learning rate 0.5'])
     """
     fits = _as_fits(results_or_fits)
     if not isinstance(dim, str) or dim not in fits.optimum.dims:
