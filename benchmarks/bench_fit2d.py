@@ -57,7 +57,7 @@ def coverage(
         )
         if not fit.ok:
             failed += 1
-            print(f"  not ok: {fit.message}")
+            print(f"  no optimum: {fit.reason}")
             continue
         region += bool(fit.contains(h_true, o_true))
         hidden += fit.hidden_ci[0] <= h_true <= fit.hidden_ci[1]
@@ -117,7 +117,7 @@ def model_check(runs: int, store: str, workers: int) -> None:
             print(
                 f"{degree:6d} {level:5.2f}  {hs:.3f} [{hl:.3f}, {hh:.3f}]  {os_:8.3f} "
                 f"[{ol:.3f}, {oh:.3f}]  {fit.n_points:6d}  {fit.chi2:6.1f}/{fit.dof:<3d} "
-                f"{fit.p_value:.3g}" + ("" if fit.ok else f"  NOT OK: {fit.message}")
+                f"{fit.p_value:.3g}" + ("" if fit.ok else f"  no optimum: {fit.reason}")
             )
     print(xs.fit_surface(ds, rng=0))
 

@@ -36,7 +36,7 @@ def test_a_row_per_slice_with_the_rules(grid_store, capsys):
     status = cli.main(["fit", str(grid_store), *FAST])
     out = capsys.readouterr().out
     fits = xs.fit_slices(xs.open_results(grid_store), n_boot=60, rng=0)
-    assert status == (0 if bool(fits.ok.all()) else 1)
+    assert status == 0  # the fits ran, whatever they found
     table = [line for line in out.splitlines() if line.startswith("| ")]
     header = table[0].strip("| ").split(" | ")
     assert header[:3] == ["lr", "hidden", "optimum [95% CI]"]
@@ -45,13 +45,18 @@ def test_a_row_per_slice_with_the_rules(grid_store, capsys):
     first = fits.isel(lr=0, hidden=0)
     cells = table[1].strip("| ").split(" | ")
     assert cells[:2] == ["0.5", "2"]
-    assert cells[2].startswith(f"{float(first.optimum):.4g} [") or not bool(first.ok)
+    said = cells[2].strip()
+    assert (
+        said.startswith(f"{float(first.optimum):.4g} [")
+        if bool(first.ok)
+        else said == ("no optimum")
+    )
     glorot = first.sel(rule="glorot_normal")
     assert cells[3].startswith(f"{float(glorot.rule_std):.4g} ")
     assert ("in" if abs(float(glorot.rule_distance)) <= 1 else "out") in cells[3].split()
     for record in slice_records(fits):
         if not record["ok"]:
-            assert f"lr={record['lr']:g}, hidden={record['hidden']}: {record['message']}" in out
+            assert f"lr={record['lr']:g}, hidden={record['hidden']}: {record['reason']}" in out
 
 
 def test_the_slices_as_json(grid_store, tmp_path, capsys):
@@ -63,7 +68,10 @@ def test_the_slices_as_json(grid_store, tmp_path, capsys):
     assert doc["slices"] == _plain(slice_records(fits)) and doc["dims"] == ["lr", "hidden"]
     assert doc["settings"]["n_boot"] == 60 and doc["settings"]["confidence"] == 0.95
     assert doc["store"] == str(grid_store) and doc["selection"] == {}
-    assert status == (0 if all(s["ok"] for s in doc["slices"]) else 1)
+    assert status == 0
+    for record in doc["slices"]:  # no optimum: no number
+        if not record["ok"]:
+            assert record["optimum"] is record["optimum_low"] is record["optimum_high"] is None
     assert cli.main(["fit", str(grid_store), "--json", "-", *FAST]) == status
     assert _json(capsys) == doc
 
@@ -117,8 +125,8 @@ def test_surface_asks_to_select_the_other_dimensions(tmp_path, capsys):
     argv = ["fit", str(path), "--surface", "--select", "output_std=1", "--select", "lr=0.1"]
     assert cli.main([*argv, *FAST]) == 2
     assert f"{path} after --select has the dimensions hidden_std, run" in capsys.readouterr().err
-    # selected: fitted, and 3 x 3 points of 4 runs are too few: exit 1, the reason printed
-    assert cli.main(["fit", str(path), "--surface", "--select", "lr=0.2", *FAST]) == 1
+    # selected: fitted, and 3 x 3 points of 4 runs are too few: the reason printed, exit 0
+    assert cli.main(["fit", str(path), "--surface", "--select", "lr=0.2", *FAST]) == 0
     out = capsys.readouterr().out
     fit = xs.fit_surface(xs.open_results(path).sel(lr=0.2), n_boot=60, errors="ignore")
     assert out == repr(fit) + "\n" and not fit.ok

@@ -146,21 +146,28 @@ def test_ragged_runs_zero_std_and_length_one_dims(big):
     s = big.hidden_std.values
     inside = (s >= fit.window[0]) & (s <= fit.window[1])
     assert fit.n_runs == 2000 * inside.sum() - 1000
+    both = xr.concat([ds, ds.assign_coords(output_std=[1.0])], "output_std")
+    with pytest.raises(ValueError, match=r"hold output_std 1.0 where their attributes record"):
+        xs.fit_optimum(both)  # the first part's attributes describe both: refused
+    both.attrs["output_std"] = [0.8165, 1.0]
     with pytest.raises(ValueError, match=r"output_std \(2 values\).*\.sel\(output_std=\.\.\.\)"):
-        xs.fit_optimum(xr.concat([ds, ds.assign_coords(output_std=[1.0])], "output_std"))
+        xs.fit_optimum(both)
 
 
 def test_table_repr_and_json(big_fit):
     frame = big_fit.to_frame()
-    assert list(frame.columns) == ["value", "ci_low", "ci_high"]
+    assert list(frame.columns) == ["value", "value_low", "value_high"]
     assert frame.loc["optimum", "value"] == big_fit.optimum
-    assert tuple(frame.loc["optimum", ["ci_low", "ci_high"]]) == big_fit.optimum_ci
+    assert tuple(frame.loc["optimum", ["value_low", "value_high"]]) == big_fit.optimum_ci
+    assert (big_fit.optimum_low, big_fit.optimum_high) == big_fit.optimum_ci
     assert frame.attrs["ok"] is True
     text = repr(big_fit)
     assert text.startswith("FitResult(ok=True)")
     assert f"optimal hidden std {big_fit.optimum:.4g}" in text and "1/sqrt(2) is" in text
     data = json.loads(json.dumps(big_fit.to_dict(), allow_nan=False))
     assert data["optimum"] == big_fit.optimum and data["ok"] is True
+    assert [data["optimum_low"], data["optimum_high"]] == list(big_fit.optimum_ci)
+    assert "optimum_ci" not in data and data["reason"] == ""
     assert len(data["curve"]["fitted_loss"]) == big_fit.curve.size
 
 
@@ -175,9 +182,22 @@ def _both(ds, match, **kwargs):
         xs.fit_optimum(ds, n_boot=50, **kwargs)
     fit = xs.fit_optimum(ds, n_boot=50, errors="ignore", **kwargs)
     assert isinstance(fit, xs.FitResult) and not fit.ok
-    assert re.search(match, fit.message), fit.message
-    assert "FitResult(ok=False)" in repr(fit) and fit.message in repr(fit)
+    assert re.search(match, fit.reason), fit.reason
+    assert "FitResult(ok=False)" in repr(fit) and f"no optimum: {fit.reason}" in repr(fit)
+    _shows_no_optimum(fit)
     return fit
+
+
+def _shows_no_optimum(fit):
+    """A fit without an optimum shows no optimum number: fields, repr, table, JSON."""
+    assert not fit.ok and fit.reason
+    for value in (fit.optimum, *fit.optimum_ci, fit.loss_at_optimum, fit.glorot_distance):
+        assert math.isnan(value)
+    assert "optimal hidden std" not in repr(fit)
+    frame = fit.to_frame()
+    assert frame.loc["optimum"].isna().all() and frame.attrs["reason"] == fit.reason
+    data = json.loads(json.dumps(fit.to_dict(), allow_nan=False))
+    assert data["optimum"] is data["optimum_low"] is data["optimum_high"] is None
 
 
 def test_all_nan():
@@ -219,7 +239,7 @@ def test_interval_reaching_the_window_edge():
     s = np.geomspace(0.15, 3.0, 15)
     loss = synth.planted_mean(s)[:, None] * np.random.default_rng(11).gamma(1.0, 1.0, (15, 30))
     fit = _both(synth.results(loss, s), r"interval reaches the window's edge")
-    assert math.isfinite(fit.optimum) and max(fit.edge_fraction) > 0.025
+    assert max(fit.edge_fraction) > 0.025 and fit.boot_optimum.size == 50
 
 
 def test_lack_of_fit_is_reported(rng):
@@ -229,6 +249,7 @@ def test_lack_of_fit_is_reported(rng):
     loss = means[:, None] * (1 + 0.002 * rng.standard_normal((41, 200)))
     fit = xs.fit_optimum(synth.results(loss, s), level=0.6, n_boot=50, rng=0)
     assert fit.ok and fit.p_value < 1e-3 and "lack of fit" in fit.message
+    assert any("lack of fit" in note for note in fit.notes) and fit.reason == ""
 
 
 def test_stds_outside_the_window_have_no_fitted_loss(rng):
@@ -239,7 +260,8 @@ def test_stds_outside_the_window_have_no_fitted_loss(rng):
     assert fit.ok and fit.window[1] < GLOROT_STD
     assert math.isnan(fit.loss_at_glorot) and math.isnan(fit.loss_at_one)
     assert "1/sqrt(2) lies outside the window" in fit.message
-    assert "1 lies outside the window" in fit.message
+    assert any(note.startswith("1 lies outside the window") for note in fit.notes)
+    assert fit.reason == ""
     assert np.isnan(fit.predict([0.01, 1.0])).all() and np.isnan(fit.predict_boot(1.0)).all()
 
 
@@ -275,3 +297,40 @@ def test_bad_datasets(big):
         xs.fit_optimum(big.drop_vars("total_loss"))
     with pytest.raises(ValueError, match="hidden_std dimension"):
         xs.fit_optimum(big.isel(hidden_std=3))
+
+
+def test_a_six_point_window_is_noted_and_its_replicates_choose_their_windows():
+    """A coarse grid: the cubic's window holds 6 points, 2 degrees of freedom."""
+    s = np.geomspace(0.15, 3.0, 9)
+    fit = xs.fit_optimum(synth.planted(np.random.default_rng(2), stds=s, runs=1024), rng=0)
+    assert fit.n_points == 6 and fit.dof == 2 and fit.ok
+    assert any(note.startswith("thin window: 6 points") for note in fit.notes)
+    assert "note: thin window" in repr(fit) and fit.reason == ""
+    assert fit.optimum_low < synth.OPTIMUM < fit.optimum_high
+    # each replicate's lowest loss is its own polynomial at its own optimum
+    t = (np.log(fit.boot_optimum) - fit.center) / fit.scale
+    at = np.einsum("bk,bk->b", fit.boot_coefficients, np.vander(t, fit.degree + 1, True))
+    np.testing.assert_allclose(at, fit.boot_loss, rtol=1e-12)
+
+
+def test_a_flat_curve_has_no_optimum(rng):
+    s = np.geomspace(0.15, 3.0, 21)
+    loss = synth.A * rng.gamma(4.0, 0.25, size=(21, 512))  # the same mean at every std
+    fit = _both(synth.results(loss, s), r"no (interior )?minimum|reaches the window's edge")
+    assert fit.reason and math.isnan(fit.optimum_low)
+
+
+def test_a_hand_built_result_without_an_optimum_shows_none():
+    """ok false: whatever the fields were given, no optimum number anywhere (or in a figure)."""
+    import matplotlib.pyplot as plt
+
+    from xorsweep import plots
+
+    fit = xs.FitResult(optimum=0.6, optimum_ci=(0.5, 0.7), loss_at_optimum=1.0, reason="edge")
+    _shows_no_optimum(fit)
+    assert fit.message == "edge" and "no optimum: edge" in repr(fit)
+    summary = xs.summarize(synth.planted(np.random.default_rng(0), runs=20))
+    ax = plots.plot_loss_vs_std(summary, fit)
+    assert not any("0.6" in line.get_label() for line in ax.get_lines())
+    assert [t.get_text() for t in ax.texts] == ["no fitted minimum: edge"]
+    plt.close("all")

@@ -347,7 +347,7 @@ def test_fig8_glorot_line_error_bars_and_fit(summary, fit):
 def test_fig8_without_fit_a_failed_fit_and_points_without_error(summary):
     ax = plots.plot_loss_vs_std(summary)
     assert len(_vertical_lines(ax)) == 1 and not ax.patches
-    ax = plots.plot_loss_vs_std(summary, xs.FitResult(ok=False, message="fit message"))
+    ax = plots.plot_loss_vs_std(summary, xs.FitResult(ok=False, reason="fit message"))
     assert len(_vertical_lines(ax)) == 1
     assert [t.get_text() for t in ax.texts] == ["no fitted minimum: fit message"]
     sparse = summary.copy(deep=True)
@@ -633,7 +633,7 @@ def _assert_texts_inside(fig):
 @pytest.mark.parametrize("figsize", [None, (8.0, 5.0)])
 def test_fig8_a_failed_fits_note_stays_in_the_figure_without_layout_warnings(summary, figsize):
     """The default figure and a small one (the note once collapsed its layout)."""
-    fit = xs.FitResult(ok=False, message=_LONG_MESSAGE)
+    fit = xs.FitResult(ok=False, reason=_LONG_MESSAGE)
     ax = None if figsize is None else plt.subplots(figsize=figsize, layout="constrained")[1]
     ax = plots.plot_loss_vs_std(summary, fit, ax=ax)
     (note,) = ax.texts
@@ -689,7 +689,7 @@ def test_fig8_and_fig9_y_labels_are_no_taller_than_their_panels(summary, fit):
 def test_article_figures_keep_every_text_inside(sweep_ds, summary, fit, example, history):
     """All ten, and figure 8 with a failed fit, drawn without warnings."""
     data = _figure_data(sweep_ds, summary, example, history, fit)
-    failed = dataclasses.replace(data, fit=xs.FitResult(ok=False, message=_LONG_MESSAGE))
+    failed = dataclasses.replace(data, fit=xs.FitResult(ok=False, reason=_LONG_MESSAGE))
     figs = plots.article_figures(data)
     figs["failed fit"] = plots.article_figures(failed)["fig08_loss_vs_std"]
     for name, fig in figs.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -133,9 +134,15 @@ def test_loss_map_with_a_failed_fit_says_so(surface):
     assert not failed.ok
     ax = plots.plot_loss_map(narrow, failed)
     title = ax.get_legend().get_title().get_text().replace("\n", " ")
-    assert title == f"no fitted optimum: {failed.message}"
+    assert title == f"no fitted optimum: {failed.reason}"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend and all(t.endswith("off the map") for t in legend)  # every std > 0.3
+    # a hand-built fit without an optimum: no star, no number, whatever its fields held
+    made = xs.SurfaceFit(optimum=(0.6, 1.5), hidden_ci=(0.5, 0.7), ok=False, reason="said why")
+    assert math.isnan(made.optimum[0]) and math.isnan(made.hidden_ci[0])
+    ax = plots.plot_loss_map(ds, made)
+    assert not any(line.get_marker() == "*" for line in ax.get_lines())
+    assert ax.get_legend().get_title().get_text() == "no fitted optimum: said why"
 
 
 def test_rule_pairs_group_equal_pairs():

@@ -74,7 +74,7 @@ def test_render_report_says_when_the_fit_failed():
     assert not fit.ok
     table = xs.claims(ds, fit=fit, n_boot=50, plateau_runs=8)
     text = render_report(ds, fit, table, {}, scale="test")
-    assert "The fit failed" in text and fit.message in text
+    assert f"No optimum: {fit.reason}" in text and "Fitted optimum" not in text
 
 
 def test_reproduce_fits_with_its_own_n_boot_and_seed(reproduced):

@@ -19,7 +19,8 @@ N_BOOT = 200
 def _grid(rng, optima, dim, values, runs=300):
     """Planted results over (hidden_std, dim, run), one optimum per value of ``dim``."""
     parts = [synth.planted(rng, runs=runs, optimum=opt) for opt in optima]
-    return xr.concat(parts, dim).assign_coords({dim: values}).transpose("hidden_std", dim, "run")
+    ds = xr.concat(parts, dim).assign_coords({dim: values}).transpose("hidden_std", dim, "run")
+    return ds.assign_attrs({dim: list(values)})  # as a sweep over ``dim`` records it
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def grid():
         _grid(rng, [0.5, 0.7, 0.6], "output_std", [0.5, 0.8165, 2.0]),
         _grid(rng, [0.8, 0.45, 0.6], "output_std", [0.5, 0.8165, 2.0]),
     ]
-    ds = xr.concat(by_lr, "lr").assign_coords(lr=[0.1, 0.3])
+    ds = xr.concat(by_lr, "lr").assign_coords(lr=[0.1, 0.3]).assign_attrs(lr=[0.1, 0.3])
     ds = ds.transpose("hidden_std", "lr", "output_std", "run")
     loss = ds.total_loss.values.copy()
     s = ds.hidden_std.values[:, None]
@@ -69,7 +70,8 @@ def test_every_slice_equals_its_fit_alone(grid, fits):
             ]
             for name, value in pairs:  # bit for bit, NaN where the fit gave none
                 np.testing.assert_array_equal(got[name].values, value, err_msg=name)
-            assert bool(got.ok) == alone.ok and str(got.message.values) == alone.message
+            assert bool(got.ok) == alone.ok and str(got.reason.values) == alone.reason
+            assert str(got.notes.values) == "; ".join(alone.notes)
             stds = got.rule_std.values
             np.testing.assert_array_equal(got.loss_at_rule.values, alone.predict(stds))
             distances = [rule_distance(s, alone.optimum, alone.optimum_ci) for s in stds]
@@ -78,7 +80,7 @@ def test_every_slice_equals_its_fit_alone(grid, fits):
 
 def test_a_slice_that_fails_says_why_and_the_others_do_not_care(grid, fits):
     bad = fits.sel(lr=0.3, output_std=2.0)
-    assert not bool(bad.ok) and "no interior minimum" in str(bad.message.values)
+    assert not bool(bad.ok) and "no interior minimum" in str(bad.reason.values)
     assert (
         math.isnan(bad.optimum) and np.isnan(bad.penalty).all() and np.isnan(bad.loss_at_rule).all()
     )

@@ -202,9 +202,26 @@ def _both(ds, match, **kwargs):
     with pytest.raises(ValueError, match=re.escape(match)):
         xs.fit_surface(ds, n_boot=50, **kwargs)
     fit = xs.fit_surface(ds, n_boot=50, errors="ignore", **kwargs)
-    assert isinstance(fit, xs.SurfaceFit) and not fit.ok and match in fit.message
-    assert "SurfaceFit(ok=False)" in repr(fit)
+    assert isinstance(fit, xs.SurfaceFit) and not fit.ok and match in fit.reason
+    assert "SurfaceFit(ok=False)" in repr(fit) and f"no optimum: {fit.reason}" in repr(fit)
+    _shows_no_optimum(fit)
     return fit
+
+
+def _shows_no_optimum(fit):
+    """A surface fit without an optimum shows no optimum number: fields, repr, text, JSON."""
+    from xorsweep.cli.grid_fits import surface_record, surface_text
+
+    values = (*fit.optimum, *fit.hidden_ci, *fit.output_ci, fit.loss_at_optimum)
+    assert all(math.isnan(v) for v in values) and math.isnan(fit.region_radius)
+    text = surface_text(fit)
+    assert "optimal hidden std" not in repr(fit) and "confidence region:" not in text
+    assert "| yes |" not in text and "| no |" not in text
+    data = json.loads(json.dumps(surface_record(fit), allow_nan=False))
+    for key in ("hidden_low", "hidden_high", "output_low", "output_high", "loss_at_optimum"):
+        assert data[key] is None
+    assert data["optimum"] == [None, None] and data["reason"] == fit.reason
+    assert all(v["penalty"] is None and v["distance"] is None for v in data["rules"].values())
 
 
 def test_the_ways_to_fail(rng):
@@ -225,4 +242,4 @@ def test_the_ways_to_fail(rng):
     assert math.isnan(fit.loss_at_optimum)
     few = synth.planted_surface(np.random.default_rng(3), h, o, runs=8)
     fit = _both(few, "region reaches the window's edge")
-    assert math.isfinite(fit.optimum[0]) and fit.edge_fraction > 0.025
+    assert fit.edge_fraction > 0.025 and fit.boot_optimum.shape == (50, 2)

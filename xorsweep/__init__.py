@@ -37,6 +37,7 @@ __all__ = [
     "basin_summary",
     "chi_1",
     "claims",
+    "combine",
     "continue_runs",
     "correlation_map",
     "critical_sigma_w",
@@ -80,6 +81,7 @@ _SOURCES = {
     "reference": "reference",
     "ENGINES": "engines",
     "claims": "article_claims",
+    "combine": "combining",
     "continue_runs": "continuation",
     "with_continued": "continuation",
     "BasinSlice": "basins",
@@ -152,6 +154,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from . import reference
     from .article_claims import claims
     from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
+    from .combining import combine
     from .continuation import continue_runs, with_continued
     from .end_states import diagnose, state_shares
     from .engines import ENGINES

@@ -24,6 +24,8 @@ __all__ = [
     "window_around_minimum",
     "fit_window",
     "bootstrap_coefficients",
+    "BootWindows",
+    "bootstrap_windows",
     "bootstrap_wls",
     "replicate_wls",
     "smoothed_means",
@@ -134,6 +136,79 @@ def bootstrap_coefficients(
     )
 
 
+@dataclass(frozen=True)
+class BootWindows:
+    """Bootstrap replicates that each choose their own window, as the fit chose its own.
+
+    ``coefs`` (n_boot, degree + 1) are in the fit's scaled variable ``t``;
+    ``t_low``, ``t_high`` (n_boot,) are the ends of each replicate's window in
+    ``t``, ``t_min`` and ``loss`` where its polynomial is lowest on them, and
+    ``edge`` -1 / 0 / +1 whether that is its window's lower end, inside, or its
+    upper end (also -1 / +1 when the replicate's smoothed means are lowest at
+    the grid's end).
+    """
+
+    coefs: np.ndarray
+    t_low: np.ndarray
+    t_high: np.ndarray
+    t_min: np.ndarray
+    loss: np.ndarray
+    edge: np.ndarray
+
+
+def bootstrap_windows(
+    points: Points,
+    fitted: WindowFit,
+    level: float,
+    smooth: float,
+    min_points: int,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> BootWindows:
+    """Each replicate of the runs smoothed, windowed and fitted as :func:`fit_window` did.
+
+    The replicates draw from the points that the window could reach: those
+    within twice ``level`` of the smoothed minimum, and two points beyond on
+    each side (fewer at the grid's ends); their smoothing sees only those
+    points. Replicates with the same window are refitted in one batched solve.
+    """
+    smoothed = smoothed_means(np.log(points.stds), points.mean, points.sem, smooth)
+    lo_c, hi_c, _ = _window(smoothed, 2 * level, min_points)
+    lo_c, hi_c = max(lo_c - 2, 0), min(hi_c + 2, points.stds.size - 1)
+    reach = slice(lo_c, hi_c + 1)
+    count = points.count[reach]
+    boot_mean, boot_var = bootstrap_means(points.loss[reach], n_boot, rng)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        boot_w = count / boot_var
+    own_w = 1.0 / points.sem[reach] ** 2
+    boot_w = np.where(np.isfinite(boot_w) & (boot_var > 0), boot_w, own_w)  # (n_boot, n)
+    u = np.log(points.stds[reach])
+    t = (u - fitted.center) / fitted.scale
+    if smooth > 0:
+        kernel = np.exp(-0.5 * ((u[:, None] - u[None, :]) / smooth) ** 2)
+        smoothed_b = ((boot_w * boot_mean) @ kernel.T) / (boot_w @ kernel.T)
+    else:
+        smoothed_b = boot_mean
+    degree = fitted.coefs.size - 1
+    coefs = np.zeros((n_boot, degree + 1))
+    ends = np.zeros((n_boot, 2), dtype=np.int64)
+    grid_edge = np.zeros(n_boot, dtype=np.int64)
+    for b in range(n_boot):
+        lo, hi, best = _window(smoothed_b[b], level, min(min_points, u.size))
+        ends[b] = lo, hi
+        if best in (0, u.size - 1) and (lo_c + best in (0, points.stds.size - 1)):
+            grid_edge[b] = -1 if best == 0 else 1
+    for lo, hi in np.unique(ends, axis=0):
+        group = np.flatnonzero((ends[:, 0] == lo) & (ends[:, 1] == hi))
+        design = np.vander(t[lo : hi + 1], degree + 1, increasing=True)
+        sl = slice(lo, hi + 1)
+        coefs[group] = _batched_wls(design, boot_mean[group, sl], boot_w[group, sl])
+    t_low, t_high = t[ends[:, 0]], t[ends[:, 1]]
+    t_min, loss, edge = argmin_on_window(coefs, t_low, t_high)
+    edge = np.where(grid_edge != 0, grid_edge, edge)
+    return BootWindows(coefs, t_low, t_high, t_min, loss, edge)
+
+
 def bootstrap_wls(
     loss: np.ndarray,
     count: np.ndarray,
@@ -221,12 +296,16 @@ def _window(smooth: np.ndarray, level: float, min_points: int) -> tuple[int, int
     return lo, hi, best
 
 
-def argmin_on_window(coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where polynomials of degree <= 3 in t are lowest on [-1, 1].
+def argmin_on_window(
+    coefs: np.ndarray, low: np.ndarray | float = -1.0, high: np.ndarray | float = 1.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where polynomials of degree <= 3 in t are lowest on [low, high] (default [-1, 1]).
 
     Parameters
     ----------
     coefs : ndarray, shape (B, degree + 1), constant first.
+    low, high : float or ndarray, shape (B,)
+        Each polynomial's interval.
 
     Returns
     -------
@@ -243,10 +322,10 @@ def argmin_on_window(coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     with np.errstate(divide="ignore", invalid="ignore"):
         root = np.sqrt(disc)
         t_min = np.where(c2 >= 0, -2 * c1 / (2 * c2 + root), (-2 * c2 + root) / (6 * c3))
-    inside = (disc > 0) & np.isfinite(t_min) & (t_min > -1) & (t_min < 1)
-    candidates = np.stack(
-        [np.full(c1.shape, -1.0), np.where(inside, t_min, 0.0), np.ones(c1.shape)]
-    )
+    low = np.broadcast_to(np.asarray(low, dtype=np.float64), c1.shape)
+    high = np.broadcast_to(np.asarray(high, dtype=np.float64), c1.shape)
+    inside = (disc > 0) & np.isfinite(t_min) & (t_min > low) & (t_min < high)
+    candidates = np.stack([low, np.where(inside, t_min, (low + high) / 2), high])
     values = np.stack([np.polynomial.polynomial.polyval(x, c.T, tensor=False) for x in candidates])
     values[1] = np.where(inside, values[1], np.inf)
     pick = np.argmin(values, axis=0)

@@ -72,8 +72,8 @@ CLAIM_COLUMNS = (
     "claim",
     "article",
     "measured",
-    "ci_low",
-    "ci_high",
+    "measured_low",
+    "measured_high",
     "verdict",
     "unit",
     "n",
@@ -141,8 +141,8 @@ def _row(
         "claim": claim,
         "article": article,
         "measured": float(measured),
-        "ci_low": low,
-        "ci_high": high,
+        "measured_low": low,
+        "measured_high": high,
         "verdict": _verdict(low, high, (accept[0], accept[1]), extra),
         "unit": unit,
         "n": int(n),
@@ -317,8 +317,8 @@ def claims(
     -------
     pandas.DataFrame
         One row per claim, columns ``CLAIM_COLUMNS``: ``claim`` (the claim in
-        words), ``article`` (its number), ``measured``, ``ci_low``,
-        ``ci_high``, ``verdict``, ``unit``, ``n`` (runs behind the
+        words), ``article`` (its number), ``measured``, ``measured_low``,
+        ``measured_high`` (its interval), ``verdict``, ``unit``, ``n`` (runs behind the
         measurement) and ``note`` (how it was measured, or why not).
         ``attrs``: ``confidence``, ``method`` and ``power``, which says,
         when the results hold fewer runs than the article's 4 million, how
@@ -440,7 +440,7 @@ def _gain_claims(
     if method == "fit":
         if not fit.ok:
             values, draws = np.full(3, np.nan), np.full((boot.n, 3), np.nan)
-            why = f"the fit failed: {fit.message}"
+            why = f"the fit failed: {fit.reason}"
         else:
             values, draws = fit.predict(targets), fit.predict_boot(targets)
             why = (
@@ -498,7 +498,7 @@ def _optimum_claim(fit: FitResult) -> dict[str, Any]:
             f"({'it does' if below else 'it does not'})"
         )
         if fit.ok
-        else f"the fit failed: {fit.message}",
+        else f"the fit failed: {fit.reason}",
         extra=below,
     )
 

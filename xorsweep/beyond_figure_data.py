@@ -384,7 +384,7 @@ def _failed(fits: xr.Dataset, what: str) -> list[str]:
         point = fits.isel(dict(zip(dims, index, strict=True)))
         if not bool(point.ok):
             where = ", ".join(f"{d}={point[d].values.item()}" for d in dims) or "its one slice"
-            notes.append(f"{what}: no fitted optimum at {where}: {point.message.values.item()}")
+            notes.append(f"{what}: no fitted optimum at {where}: {point.reason.values.item()}")
     return notes
 
 
@@ -428,7 +428,7 @@ def beyond_figure_data(
         )
         out["surface"] = fit_surface(surface_results, n_boot=n_boot, rng=rng, errors="ignore")
         if not out["surface"].ok:
-            notes.append(f"loss map: no fitted optimum: {out['surface'].message}")
+            notes.append(f"loss map: no fitted optimum: {out['surface'].reason}")
     if width_results is not None:
         require_dims(width_results, "width_results", ("hidden_std", "hidden"))
         out["widths"] = fit_slices(width_results, n_boot=n_boot, rng=rng)

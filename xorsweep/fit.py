@@ -7,29 +7,31 @@ a fit can fail.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from ._checks import check_choice, check_confidence, check_count, check_real
 from ._window_fit import (
     MODEL_NAMES,
+    BootWindows,
     FitError,
     Points,
     WindowFit,
     argmin_on_window,
-    bootstrap_coefficients,
+    bootstrap_windows,
     fit_window,
     usable_points,
     window_around_minimum,
 )
+from .combining import check_configuration
+from .fit_result import FitResult, _tuple2, plain_value
 from .network import GLOROT_STD
 from .stats import along_hidden_std, check_results, make_rng, percentile_interval
 
 __all__ = [
+    "THIN_DOF",
     "FitResult",
     "FitSettings",
     "fit_optimum",
@@ -50,231 +52,9 @@ DEGREES = (2, 3)
 #: Points of the fitted curve returned for plotting.
 CURVE_POINTS = 201
 
-
-def _tuple2(low: float = math.nan, high: float = math.nan) -> tuple[float, float]:
-    return (float(low), float(high))
-
-
-def plain_value(v: Any) -> Any:
-    """``v`` as plain Python for JSON: sequences as lists, NumPy scalars as bool, int or
-    float, NaN and infinities as None."""
-    if isinstance(v, (tuple, list, np.ndarray)):
-        return [plain_value(x) for x in v]
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if not math.isfinite(v) else float(v)
-    return v
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class FitResult:
-    """The fitted minimum of the mean total loss over the hidden std.
-
-    Made by :func:`fit_optimum`; all losses are mean total losses (the
-    article's metric) from the fitted curve, all stds are hidden-layer stds.
-    Intervals are percentile bootstrap intervals over runs at the level
-    ``confidence``. When ``ok`` is false, ``message`` says why, and the numbers
-    that could not be computed are NaN.
-
-    Attributes
-    ----------
-    optimum : float
-        The std at which the fitted curve is lowest inside the window.
-    optimum_ci : (float, float)
-        Its confidence interval.
-    loss_at_optimum : float
-        The fitted curve's value there, with ``loss_at_optimum_ci``.
-    loss_at_glorot, loss_at_one : float
-        The fitted curve at 1/sqrt(2) and at 1, with ``loss_at_glorot_ci`` and
-        ``loss_at_one_ci``; NaN (and said in ``message``) when that std lies
-        outside the window, where the curve is not an estimate of anything.
-    glorot_distance : float
-        Signed distance from the optimum to 1/sqrt(2) in units of the
-        interval's half-width on the side of 1/sqrt(2):
-        ``(g - optimum) / (ci_high - optimum)`` if ``g = 1/sqrt(2)`` is at or
-        above the optimum, else ``(g - optimum) / (optimum - ci_low)``. It is
-        positive when 1/sqrt(2) is above the optimum, and 1/sqrt(2) lies
-        outside the interval exactly when ``abs(glorot_distance) > 1``.
-    curve : xarray.DataArray
-        ``"fitted_loss"`` over ``hidden_std``: the fitted curve at
-        ``CURVE_POINTS`` log-spaced stds across the window (for plotting).
-    ok : bool
-        Whether the fit found a minimum inside the window and its interval
-        lies inside the window too.
-    message : str
-        Why the fit failed, or notes about a fit that did not (lack of fit,
-        stds outside the window); empty when there is nothing to say.
-    model : str
-        The model in words.
-    degree : int
-        Degree of the polynomial in ``log(hidden_std)``.
-    coefficients : tuple of float
-        Its coefficients, constant first, in the scaled variable
-        ``t = (log(hidden_std) - center) / scale``, which runs from -1 to 1
-        across the window.
-    center, scale : float
-    window : (float, float)
-        The smallest and largest std of the points fitted.
-    n_points, n_runs : int
-        Points in the window and present runs in them.
-    n_boot : int
-        Bootstrap replicates.
-    confidence : float
-    chi2, dof, p_value : float, int, float
-        Weighted residual sum of squares, its degrees of freedom
-        (``n_points - degree - 1``) and the chi-square probability of a value
-        at least as large if the model were right and the standard errors
-        exact. A small ``p_value`` means the curve does not follow the means
-        within their errors (then the interval is too narrow).
-    edge_fraction : (float, float)
-        Fractions of bootstrap replicates whose fitted minimum is at the
-        window's lower and upper edge.
-    boot_optimum : ndarray, shape (n_boot,)
-        The bootstrap replicates of ``optimum``.
-    boot_coefficients : ndarray, shape (n_boot, degree + 1)
-        The bootstrap replicates of ``coefficients``.
-    """
-
-    optimum: float = math.nan
-    optimum_ci: tuple[float, float] = field(default_factory=_tuple2)
-    loss_at_optimum: float = math.nan
-    loss_at_optimum_ci: tuple[float, float] = field(default_factory=_tuple2)
-    loss_at_glorot: float = math.nan
-    loss_at_glorot_ci: tuple[float, float] = field(default_factory=_tuple2)
-    loss_at_one: float = math.nan
-    loss_at_one_ci: tuple[float, float] = field(default_factory=_tuple2)
-    glorot_distance: float = math.nan
-    curve: xr.DataArray = field(
-        default_factory=lambda: xr.DataArray(
-            np.zeros(0), dims="hidden_std", coords={"hidden_std": np.zeros(0)}, name="fitted_loss"
-        )
-    )
-    ok: bool = False
-    message: str = ""
-    model: str = ""
-    degree: int = 3
-    coefficients: tuple[float, ...] = ()
-    center: float = math.nan
-    scale: float = math.nan
-    window: tuple[float, float] = field(default_factory=_tuple2)
-    n_points: int = 0
-    n_runs: int = 0
-    n_boot: int = 0
-    confidence: float = 0.95
-    chi2: float = math.nan
-    dof: int = 0
-    p_value: float = math.nan
-    edge_fraction: tuple[float, float] = field(default_factory=_tuple2)
-    boot_optimum: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    boot_coefficients: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-
-    def predict(self, hidden_std: Any) -> np.ndarray:
-        """The fitted curve at ``hidden_std`` (array_like); NaN outside the window."""
-        return self._evaluate(hidden_std, np.asarray(self.coefficients, dtype=np.float64))
-
-    def predict_boot(self, hidden_std: Any) -> np.ndarray:
-        """The bootstrap replicates of the fitted curve at ``hidden_std``.
-
-        Returns an array of shape ``(n_boot, *np.shape(hidden_std))``; NaN
-        outside the window.
-        """
-        coefs = np.asarray(self.boot_coefficients, dtype=np.float64)
-        return self._evaluate(hidden_std, coefs.T)
-
-    def _evaluate(self, hidden_std: Any, coefs: np.ndarray) -> np.ndarray:
-        s = np.asarray(hidden_std, dtype=np.float64)
-        if coefs.size == 0:
-            return np.full(coefs.shape[1:] + s.shape, np.nan)
-        lo, hi = self.window
-        inside = (s >= lo) & (s <= hi)
-        t = (np.log(np.where(inside, s, 1.0)) - self.center) / self.scale
-        value = np.polynomial.polynomial.polyval(t, coefs, tensor=True)
-        return np.where(inside, value, np.nan)  # shape coefs.shape[1:] + s.shape
-
-    def _rows(self) -> list[tuple[str, float, float, float]]:
-        nan = math.nan
-        return [
-            ("optimum", self.optimum, *self.optimum_ci),
-            ("loss_at_optimum", self.loss_at_optimum, *self.loss_at_optimum_ci),
-            ("loss_at_glorot", self.loss_at_glorot, *self.loss_at_glorot_ci),
-            ("loss_at_one", self.loss_at_one, *self.loss_at_one_ci),
-            ("glorot_distance", self.glorot_distance, nan, nan),
-            ("window_low", self.window[0], nan, nan),
-            ("window_high", self.window[1], nan, nan),
-            ("n_points", float(self.n_points), nan, nan),
-            ("n_runs", float(self.n_runs), nan, nan),
-            ("chi2", self.chi2, nan, nan),
-            ("dof", float(self.dof), nan, nan),
-            ("p_value", self.p_value, nan, nan),
-            ("n_boot", float(self.n_boot), nan, nan),
-        ]
-
-    def to_frame(self) -> pd.DataFrame:
-        """The numbers as a table: index ``quantity``, columns value, ci_low, ci_high.
-
-        ``ok``, ``message``, ``model`` and ``confidence`` are in the frame's
-        ``attrs``.
-        """
-        frame = pd.DataFrame(
-            self._rows(), columns=["quantity", "value", "ci_low", "ci_high"]
-        ).set_index("quantity")
-        frame.attrs.update(
-            ok=self.ok, message=self.message, model=self.model, confidence=self.confidence
-        )
-        return frame
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain Python values (for JSON): every scalar field, and the curve as two lists.
-
-        NaN becomes None.
-        """
-
-        out = {
-            name: plain_value(getattr(self, name))
-            for name in self.__dataclass_fields__
-            if name not in ("curve", "boot_optimum", "boot_coefficients")
-        }
-        out["curve"] = {
-            "hidden_std": plain_value(self.curve["hidden_std"].values),
-            "fitted_loss": plain_value(self.curve.values),
-        }
-        return out
-
-    def __repr__(self) -> str:
-        pct = f"{100 * self.confidence:g}%"
-        lines = [f"FitResult(ok={self.ok})"]
-        if math.isfinite(self.optimum):
-            lo, hi = self.optimum_ci
-            lines.append(f"  optimal hidden std {self.optimum:.4g} ({pct} CI {lo:.4g} to {hi:.4g})")
-        if self.model:
-            lines.append(
-                f"  model: {self.model}, window {self.window[0]:.4g} to {self.window[1]:.4g} "
-                f"({self.n_points} points, {self.n_runs:,} runs)"
-            )
-        if math.isfinite(self.loss_at_optimum):
-            parts = [f"{self.loss_at_optimum:,.6g} at the optimum"]
-            if math.isfinite(self.loss_at_glorot):
-                parts.append(f"{self.loss_at_glorot:,.6g} at 1/sqrt(2)")
-            if math.isfinite(self.loss_at_one):
-                parts.append(f"{self.loss_at_one:,.6g} at 1")
-            lines.append("  fitted mean total loss: " + ", ".join(parts))
-        if math.isfinite(self.glorot_distance):
-            side = "above" if self.glorot_distance >= 0 else "below"
-            lines.append(
-                f"  1/sqrt(2) is {abs(self.glorot_distance):.3g} CI half-widths {side} the optimum"
-            )
-        if math.isfinite(self.chi2):
-            lines.append(
-                f"  lack of fit: chi2 {self.chi2:.4g} on {self.dof} dof (p = {self.p_value:.3g}); "
-                f"bootstrap: {self.n_boot} replicates, minimum at the window's edges in "
-                f"{100 * self.edge_fraction[0]:.3g}% / {100 * self.edge_fraction[1]:.3g}%"
-            )
-        if self.message:
-            lines.append(f"  {self.message}")
-        return "\n".join(lines)
+#: Fewest degrees of freedom left by the window (points - coefficients) without a note:
+#: with fewer, the lack-of-fit test cannot tell a wrong model from noise (BENCHMARKS.md).
+THIN_DOF = 4
 
 
 def fit_optimum(
@@ -300,8 +80,18 @@ def fit_optimum(
     ``log(hidden_std)`` is fitted by weighted least squares (weights
     ``1/sem**2``); the optimum is where it is lowest inside the window. The
     intervals are a percentile bootstrap over runs: each point's present runs
-    resampled, the model refitted on the same window. How the defaults were
-    chosen and the interval's measured coverage: BENCHMARKS.md.
+    resampled, and each replicate smoothed, windowed and fitted as the data
+    were, so that the interval includes the window's choice. How the defaults
+    were chosen and the interval's measured coverage, down to windows of 6
+    points: BENCHMARKS.md.
+
+    There is no optimum (``ok`` false, ``reason`` in words, the optimum and
+    its interval NaN) when the data are too few, the smoothed means are lowest
+    at the grid's end, the fitted curve is lowest at its window's edge, or
+    more than ``(1 - confidence) / 2`` of the replicates are lowest at their
+    window's edge (the interval would end where the window does, not where
+    the data say). A window leaving fewer than :data:`THIN_DOF` degrees of
+    freedom is noted in ``notes``: its lack-of-fit test is weak.
 
     Parameters
     ----------
@@ -326,7 +116,7 @@ def fit_optimum(
         The bootstrap's randomness; a seed gives the same interval every time.
     errors : {"raise", "ignore"}
         When the data do not allow a fit, raise ValueError with the reason, or
-        return a FitResult with ``ok=False`` and the reason in ``message``.
+        return a FitResult with ``ok=False`` and the reason in ``reason``.
 
     Returns
     -------
@@ -335,8 +125,10 @@ def fit_optimum(
     Raises
     ------
     TypeError, ValueError
-        For arguments of the wrong type or range, or a Dataset of the wrong
-        shape, whatever ``errors`` says. With ``errors="raise"``, ValueError
+        For arguments of the wrong type or range, a Dataset of the wrong
+        shape, or one joined from results whose configurations disagree
+        (:func:`xorsweep.combining.check_configuration`), whatever
+        ``errors`` says. With ``errors="raise"``, ValueError
         also when the fit fails: too few runs or points, no interior minimum,
         a fitted curve lowest at its window's edge, or an interval reaching
         the window's edge.
@@ -359,13 +151,14 @@ def fit_optimum(
     (True, True)
     """
     ds = check_results(ds, "ds", ("total_loss",))
+    check_configuration(ds, "ds")
     ds = along_hidden_std(ds, "ds", hint=" (or fit every slice at once with xorsweep.fit_slices)")
     settings = check_settings(degree, level, smooth, min_runs, min_points, n_boot, confidence)
     generator = make_rng(rng)
     errors = check_choice(errors, "errors", ("raise", "ignore"))
     result = fit_slice(ds, settings, generator)
     if not result.ok and errors == "raise":
-        raise ValueError(f"fit_optimum: {result.message}")
+        raise ValueError(f"fit_optimum: {result.reason}")
     return result
 
 
@@ -425,42 +218,34 @@ def fit_slice(ds: xr.Dataset, settings: FitSettings, rng: np.random.Generator) -
         points = usable_points(ds, s.min_runs, s.min_points, s.degree)
         lo, hi = window_around_minimum(points, s.level, s.smooth, s.min_points)
         fitted = fit_window(points, lo, hi, s.degree)
-        boot_coefs = bootstrap_coefficients(points, fitted, s.n_boot, rng)
+        boot = bootstrap_windows(points, fitted, s.level, s.smooth, s.min_points, s.n_boot, rng)
     except FitError as exc:
         return FitResult(
-            ok=False, message=str(exc), degree=s.degree, n_boot=s.n_boot, confidence=s.confidence
+            ok=False, reason=str(exc), degree=s.degree, n_boot=s.n_boot, confidence=s.confidence
         )
-    return _result(points, fitted, boot_coefs, s.n_boot, s.confidence)
+    return _result(points, fitted, boot, s.n_boot, s.confidence)
 
 
 def _result(
-    points: Points, fitted: WindowFit, boot_coefs: np.ndarray, n_boot: int, confidence: float
+    points: Points, fitted: WindowFit, boot: BootWindows, n_boot: int, confidence: float
 ) -> FitResult:
     """The FitResult of a fitted window and its bootstrap replicates."""
     center, scale, coefs, sl = fitted.center, fitted.scale, fitted.coefs, fitted.window
     degree = coefs.size - 1
     t_opt, loss_opt, edge = argmin_on_window(coefs[None, :])
-    boot_t, boot_loss, boot_edge = argmin_on_window(boot_coefs)
-    boot_opt = np.exp(center + scale * boot_t)
+    boot_opt = np.exp(center + scale * boot.t_min)
 
     def ci(draws: np.ndarray) -> tuple[float, float]:
         low, high = percentile_interval(draws, confidence)
         return float(low), float(high)
 
     window = (float(points.stds[sl.start]), float(points.stds[sl.stop - 1]))
-    optimum = float(np.exp(center + scale * t_opt[0]))
-    optimum_ci = ci(boot_opt)
-    edge_fraction = (float(np.mean(boot_edge == -1)), float(np.mean(boot_edge == 1)))
-    notes = _problems(int(edge[0]), edge_fraction, fitted, window, confidence)
-    ok = not notes  # the lack of fit, noted below, leaves a fit ok
-    if edge[0] != 0:
-        optimum, optimum_ci = math.nan, _tuple2()
-    if fitted.p_value < 1e-3:
-        notes.append(
-            f"lack of fit: chi2 {fitted.chi2:.4g} on {fitted.dof} dof (p = {fitted.p_value:.2g}): "
-            f"the {MODEL_NAMES[degree]} misses the means by more than their errors, so the "
-            "interval is too narrow; try a smaller level"
-        )
+    edge_fraction = (float(np.mean(boot.edge == -1)), float(np.mean(boot.edge == 1)))
+    reason = _problem(int(edge[0]), edge_fraction, fitted, window, confidence)
+    found = not reason
+    optimum = float(np.exp(center + scale * t_opt[0])) if found else math.nan
+    optimum_ci = ci(boot_opt) if found else _tuple2()
+    notes = _notes(fitted)
 
     def at(x: float, name: str) -> tuple[float, tuple[float, float]]:
         if not window[0] <= x <= window[1]:
@@ -471,7 +256,7 @@ def _result(
             return math.nan, _tuple2()
         tx = (math.log(x) - center) / scale
         value = float(np.polynomial.polynomial.polyval(tx, coefs))
-        return value, ci(np.polynomial.polynomial.polyval(tx, boot_coefs.T))
+        return value, ci(np.polynomial.polynomial.polyval(tx, boot.coefs.T))
 
     loss_glorot, loss_glorot_ci = at(GLOROT_STD, "1/sqrt(2)")
     loss_one, loss_one_ci = at(1.0, "1")
@@ -479,16 +264,17 @@ def _result(
     return FitResult(
         optimum=optimum,
         optimum_ci=optimum_ci,
-        loss_at_optimum=float(loss_opt[0]) if math.isfinite(optimum) else math.nan,
-        loss_at_optimum_ci=ci(boot_loss) if math.isfinite(optimum) else _tuple2(),
+        loss_at_optimum=float(loss_opt[0]) if found else math.nan,
+        loss_at_optimum_ci=ci(boot.loss) if found else _tuple2(),
         loss_at_glorot=loss_glorot,
         loss_at_glorot_ci=loss_glorot_ci,
         loss_at_one=loss_one,
         loss_at_one_ci=loss_one_ci,
         glorot_distance=_glorot_distance(optimum, optimum_ci),
         curve=_curve(fitted, window, model),
-        ok=ok,
-        message="; ".join(notes),
+        ok=found,
+        reason=reason,
+        notes=tuple(notes),
         model=model,
         degree=degree,
         coefficients=tuple(float(c) for c in coefs),
@@ -504,35 +290,56 @@ def _result(
         p_value=fitted.p_value,
         edge_fraction=edge_fraction,
         boot_optimum=boot_opt,
-        boot_coefficients=boot_coefs,
+        boot_coefficients=boot.coefs,
+        boot_loss=boot.loss,
     )
 
 
-def _problems(
+def _problem(
     edge: int,
     edge_fraction: tuple[float, float],
     fitted: WindowFit,
     window: tuple[float, float],
     confidence: float,
-) -> list[str]:
-    """Why the fit is not ok: no minimum inside the window, or an interval reaching its edge.
+) -> str:
+    """Why there is no optimum: none inside the window, or an interval reaching its edge.
 
     An interval reaches the edge when more than ``(1 - confidence) / 2`` of the
-    replicates have their minimum there: its end is then the window's, not the data's.
+    replicates have their minimum at their window's edge: its end is then the
+    window's, not the data's. Empty when there is an optimum.
     """
     name = MODEL_NAMES[fitted.coefs.size - 1]
     if edge != 0:
-        return [
+        return (
             f"the fitted {name} is lowest at the {'lower' if edge < 0 else 'upper'} edge of its "
             f"window {window[0]:.4g} to {window[1]:.4g}: no minimum inside it"
-        ]
+        )
     if max(edge_fraction) > (1 - confidence) / 2:
-        return [
+        return (
             f"the {100 * confidence:g}% interval reaches the window's edge (minimum at the "
             f"lower/upper edge in {100 * edge_fraction[0]:.3g}%/{100 * edge_fraction[1]:.3g}% "
             f"of the replicates): add runs, or widen the window with a larger level"
-        ]
-    return []
+        )
+    return ""
+
+
+def _notes(fitted: WindowFit) -> list[str]:
+    """Notes on a fit that stand whether or not it found an optimum: lack of fit, thin window."""
+    notes = []
+    name = MODEL_NAMES[fitted.coefs.size - 1]
+    if fitted.p_value < 1e-3:
+        notes.append(
+            f"lack of fit: chi2 {fitted.chi2:.4g} on {fitted.dof} dof (p = {fitted.p_value:.2g}): "
+            f"the {name} misses the means by more than their errors, so the "
+            "interval is too narrow; try a smaller level"
+        )
+    if fitted.dof < THIN_DOF:
+        notes.append(
+            f"thin window: {fitted.design.shape[0]} points leave the {name} {fitted.dof} degrees "
+            f"of freedom, too few for the lack-of-fit test to see a wrong model; a finer grid "
+            "or a larger level gives more"
+        )
+    return notes
 
 
 def _glorot_distance(optimum: float, optimum_ci: tuple[float, float]) -> float:

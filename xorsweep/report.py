@@ -129,7 +129,8 @@ def claims_text(table: pd.DataFrame) -> str:
     for i, row in enumerate(table.itertuples(index=False), start=1):
         lines.append(
             f"{i}. {row.claim}\n   article {num(row.article)}, measured {num(row.measured)} "
-            f"[{num(row.ci_low)}, {num(row.ci_high)}] {row.unit}: {row.verdict.upper()}\n"
+            f"[{num(row.measured_low)}, {num(row.measured_high)}] {row.unit}: "
+            f"{row.verdict.upper()}\n"
             f"   {row.note}"
         )
     if table.attrs.get("power"):
@@ -244,14 +245,14 @@ def render_report(
             "",
         ]
     else:
-        out += [f"The fit failed: {getattr(fit, 'message', 'no fit')}", ""]
+        out += [f"No optimum: {getattr(fit, 'reason', 'no fit')}", ""]
     out += ["```", repr(fit), "```", ""]
     out += [markdown_table(fit.to_frame()), ""]
     out += ["## The article's claims, measured", ""]
     conf = claims_table.attrs.get("confidence", 0.95)
-    cols = ["claim", "article", "measured", "ci_low", "ci_high", "unit", "verdict"]
+    cols = ["claim", "article", "measured", "measured_low", "measured_high", "unit", "verdict"]
     shown = claims_table[cols].rename(
-        columns={"ci_low": f"{conf:.0%} low", "ci_high": f"{conf:.0%} high"}
+        columns={"measured_low": f"{conf:.0%} low", "measured_high": f"{conf:.0%} high"}
     )
     out += [markdown_table(shown, index=False), ""]
     if claims_table.attrs.get("power"):

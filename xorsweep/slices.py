@@ -27,13 +27,21 @@ import numpy as np
 import xarray as xr
 
 from ._checks import check_choice
-from ._window_fit import argmin_on_window
 from .cf_attrs import with_cf_attrs
-from .fit import FitResult, FitSettings, check_settings, fit_slice, model_text, rule_distance
+from .combining import check_configuration
+from .fit import (
+    CURVE_POINTS,
+    FitResult,
+    FitSettings,
+    check_settings,
+    fit_slice,
+    model_text,
+    rule_distance,
+)
 from .initialization import INIT_RULES, init_rules_by_layer
 from .stats import along_hidden_std, check_results, make_rng, percentile_interval
 
-__all__ = ["fit_slices", "slice_setting", "slice_rules", "SLICE_VARIABLES"]
+__all__ = ["fit_slices", "slice_setting", "slice_rules", "SLICE_VARIABLES", "CURVE_VARIABLES"]
 
 #: The variables of :func:`fit_slices`'s result over the slices, then those over ``rule``.
 SLICE_VARIABLES = (
@@ -44,13 +52,17 @@ SLICE_VARIABLES = (
     "loss_at_optimum_low",
     "loss_at_optimum_high",
     "ok",
-    "message",
+    "reason",
+    "notes",
     "window_low",
     "window_high",
     "n_points",
     "n_runs",
+    "dof",
     "p_value",
 )
+#: The variables over the slices and ``curve_point``: the fitted curve and its band.
+CURVE_VARIABLES = ("curve_std", "fitted_loss", "fitted_loss_low", "fitted_loss_high")
 RULE_VARIABLES = (
     "rule_std",
     "loss_at_rule",
@@ -131,8 +143,9 @@ def fit_slices(
         As :func:`xorsweep.fit_optimum`.
     rng : int, numpy.random.SeedSequence or numpy.random.Generator
     errors : {"ignore", "raise"}
-        A slice that cannot be fitted has ``ok`` false and says why in
-        ``message`` (its numbers NaN), or raises ValueError naming the slice.
+        A slice without an optimum has ``ok`` false and says why in
+        ``reason`` (its optimum, interval and distances NaN), or raises
+        ValueError naming the slice.
 
     Returns
     -------
@@ -141,8 +154,13 @@ def fit_slices(
         (:data:`~xorsweep.initialization.INIT_RULES`), with ``results.attrs``
         and the fit's settings. Per slice: ``optimum`` and ``optimum_low`` /
         ``optimum_high`` (the interval), ``loss_at_optimum`` (with ``_low`` /
-        ``_high``), ``ok``, ``message``, ``window_low`` / ``window_high``,
-        ``n_points``, ``n_runs``, ``p_value`` (lack of fit). Per slice and
+        ``_high``), ``ok``, ``reason`` (why there is no optimum, "" if
+        ``ok``), ``notes`` (harmless notes joined by "; "), ``window_low`` /
+        ``window_high``, ``n_points``, ``n_runs``, ``dof``, ``p_value`` (lack
+        of fit). Per slice and ``curve_point``: the fitted curve,
+        ``fitted_loss`` at ``curve_std`` across the slice's window (NaN
+        without a fit), with its pointwise band ``fitted_loss_low`` /
+        ``fitted_loss_high`` from the bootstrap's replicates. Per slice and
         rule: ``rule_std``; ``loss_at_rule`` (with ``_low`` / ``_high``; NaN
         outside the window); ``rule_distance``, the signed distance from the
         optimum in CI half-widths (:func:`xorsweep.fit.rule_distance`: the
@@ -150,9 +168,17 @@ def fit_slices(
         ``penalty``, ``100 * (loss_at_rule / loss_at_optimum - 1)`` in %,
         with its interval from the same bootstrap replicates.
 
+    Raises
+    ------
+    ValueError
+        For settings out of range, or results joined from parts whose
+        configurations disagree (:func:`xorsweep.combining.check_configuration`;
+        join them with :func:`xorsweep.combine`).
+
     See Also
     --------
     xorsweep.fit_optimum : one slice, as a FitResult.
+    xorsweep.combine : results of several sweeps, checked, as one grid.
     xorsweep.fit_surface : the joint optimum over hidden and output std.
 
     Examples
@@ -171,6 +197,7 @@ def fit_slices(
     [0.7071, 1.0]
     """
     results = check_results(results, "results", ("total_loss",))
+    check_configuration(results, "results")
     if "hidden_std" not in results.dims:
         raise ValueError(
             f"results must have a hidden_std dimension, got dims {tuple(results.dims)}"
@@ -186,7 +213,7 @@ def fit_slices(
         fit = fit_slice(part, settings, make_rng(rng))
         if not fit.ok and errors == "raise":
             where = ", ".join(f"{d}={part[d].values.item()!r}" for d in dims if d in part.coords)
-            raise ValueError(f"fit_slices: at {where or index}: {fit.message}")
+            raise ValueError(f"fit_slices: at {where or index}: {fit.reason}")
         rows.append(_slice_values(fit, slice_rules(part).sel(layer="hidden").values))
     return _dataset(results, dims, shape, rows, settings)
 
@@ -201,15 +228,38 @@ def _slice_values(fit: FitResult, rule_stds: np.ndarray) -> dict[str, Any]:
         "loss_at_optimum_low": fit.loss_at_optimum_ci[0],
         "loss_at_optimum_high": fit.loss_at_optimum_ci[1],
         "ok": fit.ok,
-        "message": fit.message,
+        "reason": fit.reason,
+        "notes": "; ".join(fit.notes),
         "window_low": fit.window[0],
         "window_high": fit.window[1],
         "n_points": fit.n_points,
         "n_runs": fit.n_runs,
+        "dof": fit.dof,
         "p_value": fit.p_value,
     }
     values.update(_rule_values(fit, rule_stds))
+    values.update(curve_band(fit))
     return values
+
+
+def curve_band(fit: FitResult) -> dict[str, np.ndarray]:
+    """A fit's curve at ``CURVE_POINTS`` stds across its window, with its pointwise band.
+
+    Keys :data:`CURVE_VARIABLES`, each of shape (CURVE_POINTS,); NaN for a fit
+    without a curve. The band is the ``fit.confidence`` percentile interval of
+    the replicates' curves.
+    """
+    if fit.curve.size == 0:
+        return {name: np.full(CURVE_POINTS, np.nan) for name in CURVE_VARIABLES}
+    stds = fit.curve["hidden_std"].values
+    with np.errstate(invalid="ignore"):
+        low, high = percentile_interval(fit.predict_boot(stds), fit.confidence)
+    return {
+        "curve_std": stds,
+        "fitted_loss": np.asarray(fit.curve.values, dtype=np.float64),
+        "fitted_loss_low": low,
+        "fitted_loss_high": high,
+    }
 
 
 def _rule_values(fit: FitResult, stds: np.ndarray) -> dict[str, np.ndarray]:
@@ -222,7 +272,7 @@ def _rule_values(fit: FitResult, stds: np.ndarray) -> dict[str, np.ndarray]:
         return out
     loss = fit.predict(stds)  # (rule,), NaN outside the window
     boot = fit.predict_boot(stds)  # (n_boot, rule)
-    boot_min = argmin_on_window(fit.boot_coefficients)[1]  # each replicate's lowest loss
+    boot_min = fit.boot_loss  # each replicate's lowest loss on its own window
     boot_penalty = 100.0 * (boot / boot_min[:, None] - 1.0)
     with np.errstate(invalid="ignore"):  # rules outside the window: NaN replicates
         loss_ci = percentile_interval(boot, fit.confidence)
@@ -246,9 +296,11 @@ def _dataset(
         values = np.array([r[name] for r in rows], dtype=dtype)
         return values.reshape(shape + values.shape[1:])
 
-    types = {"ok": bool, "message": str, "n_points": np.int64, "n_runs": np.int64}
+    types = {"ok": bool, "reason": str, "notes": str, "n_points": np.int64, "n_runs": np.int64}
+    types["dof"] = np.int64
     data = {name: (dims, stack(name, types.get(name, np.float64))) for name in SLICE_VARIABLES}
     data.update({name: ([*dims, "rule"], stack(name)) for name in RULE_VARIABLES})
+    data.update({name: ([*dims, "curve_point"], stack(name)) for name in CURVE_VARIABLES})
     loss = results.total_loss
     coords: dict[str, Any] = {
         name: c for name, c in loss.coords.items() if not {"hidden_std", "run"} & set(c.dims)

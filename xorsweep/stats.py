@@ -233,10 +233,11 @@ def along_hidden_std(ds: xr.Dataset, what: str = "ds", hint: str = "") -> xr.Dat
 
 
 def only_dims(ds: xr.Dataset, dims: tuple[str, ...], what: str, hint: str = "") -> xr.Dataset:
-    """``ds`` with its dimensions other than ``dims`` and ``run`` dropped where they have
-    length 1 (kept as scalar coordinates); a longer one is refused with a message saying
-    how to select one value, which ``hint`` ends."""
-    extra = [d for d in ds.dims if d not in (*dims, "run")]
+    """``ds`` with its dimensions other than ``dims``, ``run`` and ``curve_point`` (the
+    points of :func:`xorsweep.fit_slices`' curves) dropped where they have length 1
+    (kept as scalar coordinates); a longer one is refused with a message saying how to
+    select one value, which ``hint`` ends."""
+    extra = [d for d in ds.dims if d not in (*dims, "run", "curve_point")]
     longer = [d for d in extra if ds.sizes[d] > 1]
     if longer:
         raise ValueError(

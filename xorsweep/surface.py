@@ -28,7 +28,8 @@ from ._surface_fit import (
     surface_window,
 )
 from ._window_fit import MODEL_NAMES, FitError, replicate_wls
-from .fit import FitSettings, check_settings, plain_value
+from .combining import check_configuration
+from .fit import THIN_DOF, FitSettings, check_settings, plain_value
 from .initialization import INIT_RULES
 from .slices import slice_rules
 from .stats import bootstrap_means, check_results, make_rng, only_dims, percentile_interval
@@ -61,8 +62,10 @@ class SurfaceFit:
 
     Made by :func:`fit_surface`. Losses are mean total losses from the fitted
     surface, intervals percentile bootstrap intervals over runs at the level
-    ``confidence``. When ``ok`` is false, ``message`` says why and the numbers
-    that could not be computed are NaN.
+    ``confidence``. When ``ok`` is false there is no optimum: ``reason`` says
+    why in words, and the optimum, its intervals and region, the loss there
+    and the rules' penalties and distances are NaN. In :meth:`to_dict` an
+    interval ``x_ci`` is ``x_low`` and ``x_high``, as everywhere else.
 
     Attributes
     ----------
@@ -92,8 +95,11 @@ class SurfaceFit:
         bootstrapped with the same replicates, or ``""`` (NaN) outside the grid.
     ok : bool
         Whether the minimum lies inside the window, and the region's replicates too.
-    message : str
-        Why the fit failed, or notes (lack of fit, pairs outside the window).
+    reason : str
+        Why there is no optimum, in words; empty when ``ok``.
+    notes : tuple of str
+        Harmless notes (lack of fit, pairs outside the window); :attr:`message`
+        joins ``reason`` and the notes.
     model : str
     degree : int
     coefficients : tuple of float
@@ -127,7 +133,8 @@ class SurfaceFit:
     region_radius: float = math.nan
     rules: xr.Dataset = field(default_factory=lambda: _rules_table(np.full((2, 0), np.nan), {}))
     ok: bool = False
-    message: str = ""
+    reason: str = ""
+    notes: tuple[str, ...] = ()
     model: str = ""
     degree: int = 3
     coefficients: tuple[float, ...] = ()
@@ -147,6 +154,19 @@ class SurfaceFit:
     boot_optimum: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     boot_coefficients: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     boot_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        if not self.ok:  # no optimum: no optimum number, however the result was made
+            for name in ("optimum", "hidden_ci", "output_ci", "loss_at_optimum_ci"):
+                object.__setattr__(self, name, _NAN2)
+            object.__setattr__(self, "loss_at_optimum", math.nan)
+            object.__setattr__(self, "region_covariance", np.full((2, 2), np.nan))
+            object.__setattr__(self, "region_radius", math.nan)
+
+    @property
+    def message(self) -> str:
+        """``reason`` and ``notes`` joined by semicolons; empty when there is nothing to say."""
+        return "; ".join(m for m in (self.reason, *self.notes) if m)
 
     def _scaled(self, hidden_std: Any, output_std: Any) -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)`` of the broadcast stds, shape (..., 2), and whether each is in the hull."""
@@ -214,8 +234,16 @@ class SurfaceFit:
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values (for JSON): the scalars, the region and the rules; NaN is None."""
 
-        skip = ("rules", "window", "hull", "boot_optimum", "boot_coefficients")
-        out = {n: plain_value(getattr(self, n)) for n in self.__dataclass_fields__ if n not in skip}
+        skip = ("rules", "window", "hull", "boot_optimum", "boot_coefficients", "boot_loss")
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            if name in skip:
+                continue
+            value = plain_value(getattr(self, name))
+            if name.endswith("_ci"):
+                out[f"{name[:-3]}_low"], out[f"{name[:-3]}_high"] = value
+            else:
+                out[name] = value
         out["rules"] = {
             str(rule): {v: plain_value(self.rules[v].sel(rule=rule).item()) for v in RULE_VARIABLES}
             for rule in self.rules.rule.values
@@ -225,6 +253,8 @@ class SurfaceFit:
     def __repr__(self) -> str:
         pct = f"{100 * self.confidence:g}%"
         lines = [f"SurfaceFit(ok={self.ok})"]
+        if not self.ok:
+            lines.append(f"  no optimum: {self.reason}")
         if math.isfinite(self.optimum[0]):
             (h, o), (hl, hh), (ol, oh) = self.optimum, self.hidden_ci, self.output_ci
             lines.append(
@@ -241,8 +271,7 @@ class SurfaceFit:
                 f"{float(g.penalty):.3g}% above the optimum ({pct} CI {float(g.penalty_low):.3g} "
                 f"to {float(g.penalty_high):.3g}), {float(g.distance):.3g} region radii away"
             )
-        if self.message:
-            lines.append(f"  {self.message}")
+        lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -332,6 +361,7 @@ def fit_surface(
     (True, True, 6)
     """
     results = _on_surface(check_results(results, "results", ("total_loss",)))
+    check_configuration(results, "results")
     settings = check_settings(
         degree, level, smooth, min_runs, min_points, n_boot, confidence, dimensions=2
     )
@@ -342,13 +372,13 @@ def fit_surface(
     except FitError as exc:
         fit = SurfaceFit(
             ok=False,
-            message=str(exc),
+            reason=str(exc),
             degree=settings.degree,
             n_boot=settings.n_boot,
             confidence=settings.confidence,
         )
     if not fit.ok and errors == "raise":
-        raise ValueError(f"fit_surface: {fit.message}")
+        raise ValueError(f"fit_surface: {fit.reason}")
     return fit
 
 
@@ -391,7 +421,7 @@ def _fit(ds: xr.Dataset, settings: FitSettings, rng: np.random.Generator) -> Sur
         np.sum(boot_mean[:, at] * corner_weights, axis=2),
     )
     rules = _rules(fit, pairs, measured, corners.min(axis=1) >= 0)
-    notes = [fit.message] if fit.message else []
+    notes = list(fit.notes)
     source = rules.source.values
     if np.any(source == "grid"):
         notes.append(
@@ -403,7 +433,7 @@ def _fit(ds: xr.Dataset, settings: FitSettings, rng: np.random.Generator) -> Sur
             f"the pairs of {', '.join(rules.rule.values[source == ''])} lie outside the grid "
             "(or next to points without runs): their loss is not given"
         )
-    return dataclasses.replace(fit, rules=rules, message="; ".join(notes))
+    return dataclasses.replace(fit, rules=rules, notes=tuple(notes))
 
 
 def _result(
@@ -415,15 +445,20 @@ def _result(
     boot_xy, boot_loss, boot_interior = minimize(surface, boot_coefs)
     boot_logs = center + scale * boot_xy  # (n_boot, 2)
     logs = center + scale * xy[0]
-    found = bool(interior[0])
     covariance, radius = _region(boot_logs, logs, confidence)
-    notes = _problems(found, float(np.mean(~boot_interior)), covariance, confidence)
-    ok = not notes  # the lack of fit, noted below, leaves a fit ok
+    reason = _problem(bool(interior[0]), float(np.mean(~boot_interior)), covariance, confidence)
+    found = not reason  # the lack of fit, noted below, leaves a fit ok
+    notes = []
     if surface.p_value < 1e-3:
         notes.append(
             f"lack of fit: chi2 {surface.chi2:.4g} on {surface.dof} dof (p = "
             f"{surface.p_value:.2g}): the surface misses the means by more than their "
             "errors, so the region is too small; try a smaller level"
+        )
+    if surface.dof < THIN_DOF:
+        notes.append(
+            f"thin window: {surface.window.size} points leave the surface {surface.dof} degrees "
+            "of freedom, too few for the lack-of-fit test to see a wrong model"
         )
 
     def ci(draws: np.ndarray) -> tuple[float, float]:
@@ -443,8 +478,9 @@ def _result(
         loss_at_optimum_ci=ci(boot_loss),
         region_covariance=covariance if found else np.full((2, 2), np.nan),
         region_radius=radius if found else math.nan,
-        ok=ok,
-        message="; ".join(notes),
+        ok=found,
+        reason=reason,
+        notes=tuple(notes),
         model=f"weighted {MODEL_NAMES[settings.degree]} surface in "
         "(log(hidden_std), log(output_std))",
         degree=settings.degree,
@@ -477,21 +513,19 @@ def _region(boot_logs: np.ndarray, logs: np.ndarray, confidence: float) -> tuple
     return covariance, float(np.sqrt(np.quantile(squared, confidence)))
 
 
-def _problems(
-    found: bool, edge_fraction: float, covariance: np.ndarray, confidence: float
-) -> list[str]:
-    """Why the fit is not ok: no minimum inside the window, or a region reaching its edge."""
+def _problem(found: bool, edge_fraction: float, covariance: np.ndarray, confidence: float) -> str:
+    """Why there is no optimum: none inside the window, or a region reaching its edge."""
     if not found:
-        return ["the fitted surface is lowest at the edge of its window: no minimum inside it"]
+        return "the fitted surface is lowest at the edge of its window: no minimum inside it"
     if edge_fraction > (1 - confidence) / 2:
-        return [
+        return (
             f"the {100 * confidence:g}% region reaches the window's edge (minimum at the edge in "
             f"{100 * edge_fraction:.3g}% of the replicates): add runs, or widen the window "
             "with a larger level"
-        ]
+        )
     if not np.all(np.isfinite(covariance)) or np.linalg.det(covariance) <= 0:
-        return ["the replicates' optima do not spread in two dimensions: no region"]
-    return []
+        return "the replicates' optima do not spread in two dimensions: no region"
+    return ""
 
 
 def _rules(

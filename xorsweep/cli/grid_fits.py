@@ -71,21 +71,26 @@ def _rule_cell(rule: dict[str, Any]) -> str:
 
 
 def slices_text(fits: xr.Dataset) -> str:
-    """A table with a row per slice (optimum and CI, each rule's std, in the CI or not,
-    loss penalty in %), the rules' legend, and why each failed slice failed."""
+    """A table with a row per slice (optimum and CI, or "no optimum"; each rule's std, in
+    the CI or not, loss penalty in %), the rules' legend, and why each slice without an
+    optimum has none."""
     pct = f"{100 * fits.attrs['confidence']:g}%"
     rows, failed = [], []
     for record in slice_records(fits):
         where = {d: record[d] for d in fits.optimum.dims}
-        ci = f"[{_number(record['optimum_low'])}, {_number(record['optimum_high'])}]"
-        row = {**where, f"optimum [{pct} CI]": f"{_number(record['optimum'])} {ci}"}
+        if record["ok"]:
+            ci = f"[{_number(record['optimum_low'])}, {_number(record['optimum_high'])}]"
+            said_optimum = f"{_number(record['optimum'])} {ci}"
+        else:
+            said_optimum = "no optimum"
+        row = {**where, f"optimum [{pct} CI]": said_optimum}
         row.update({rule: _rule_cell(value) for rule, value in record["rules"].items()})
         rows.append(row)
         if not record["ok"]:
             said = ", ".join(
                 f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in where.items()
             )
-            failed.append(f"  {said}: {record['message']}")
+            failed.append(f"  {said}: {record['reason']}")
     lines = [
         f"Optimal hidden std of each slice ({fits.attrs['model']}); for each rule, the hidden "
         f"layer's std, whether it lies in the {pct} CI, and the loss penalty of using it "
@@ -94,7 +99,7 @@ def slices_text(fits: xr.Dataset) -> str:
         markdown_table(pd.DataFrame(rows), index=False),
     ]
     if failed:
-        lines += ["", f"{len(failed)} of {len(rows)} slices could not be fitted:", *failed]
+        lines += ["", f"{len(failed)} of {len(rows)} slices have no optimum:", *failed]
     return "\n".join(lines)
 
 
@@ -132,7 +137,9 @@ def surface_text(fit: Any) -> str:
                     )
                 ],
                 "region radii": rules.distance.values,
-                "in region": np.where(inside, "yes", "no"),
+                "in region": np.where(
+                    np.isfinite(rules.distance.values), np.where(inside, "yes", "no"), "–"
+                ),
             },
             index=pd.Index(rules.rule.values, name="rule"),
         )

@@ -65,6 +65,12 @@ computed for the data's own network. All of it comes from one module,
 ``xorsweep.plots._labels``; nothing is taken from the article's defaults
 where the data say otherwise.
 
+Families of curves over any grid dimension (learning rate, width, activation,
+...): :func:`plot_loss_vs_std` with ``hue=`` / ``col=`` (or
+:func:`plot_loss_family`) draws each slice's means, fitted curve and band;
+:func:`plot_optimum_vs` draws each slice's optimum against a dimension with
+the rules, as lines where they depend on it and as marks otherwise.
+
 Figures 6 and 7 use seaborn's ``Paired`` palette: one hue per parameter role
 (weight from x1, weight from x2, bias, output weight), light for hidden
 neuron 1 and dark for hidden neuron 2, solid lines for neuron 1 and dashed
@@ -90,6 +96,7 @@ from ._beyond import (
     plot_optimum_vs_width,
 )
 from ._failure import plot_basin_growth, plot_basin_map, plot_end_states, plot_survival
+from ._family import plot_loss_family, plot_optimum_vs
 from ._formulas import plot_bce, plot_bernoulli, plot_sigmoid
 from ._network import plot_training, plot_weight_evolution, plot_xor_boundaries
 from ._style import COLORS, RULE_STYLES, STATE_COLORS, theme
@@ -120,8 +127,10 @@ __all__ = [
     "plot_failure_rate",
     "plot_gradient_conventions",
     "plot_loss_map",
+    "plot_loss_family",
     "plot_loss_vs_std",
     "plot_optimum_by_setting",
+    "plot_optimum_vs",
     "plot_optimum_vs_width",
     "plot_sigmoid",
     "plot_survival",

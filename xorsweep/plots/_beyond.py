@@ -20,14 +20,13 @@ from ..beyond_figure_data import (
     as_summary,
     by_setting,
     contour_levels,
-    rule_curves,
-    rule_groups,
     rule_pairs,
     std_ranking,
 )
 from ..network import GLOROT_STD
 from ..stats import only_dims
 from ._labels import axis_label, draw_rule_marks, title
+from ._family import plot_optimum_vs
 from ._layout import detached_figure, epochs_label, get_axes, legend_below, require
 from ._style import COLORS, DEEP, RULE_STYLES, SIZES, theme, themed
 
@@ -94,7 +93,7 @@ def _map_fit(ax: Axes, fit: Any) -> str | None:
     """The fitted optimum (a star) and its confidence region (a closed line); a failed fit's
     message, or None."""
     h, o = getattr(fit, "optimum", (math.nan, math.nan))
-    if math.isfinite(h) and math.isfinite(o):
+    if getattr(fit, "ok", False) and math.isfinite(h) and math.isfinite(o):
         ax.plot(h, o, ls="none", label=f"fitted optimum ({h:.3g}, {o:.3g})", **_OPTIMUM_STAR)
         bh, bo = fit.region_boundary()
         if np.isfinite(bh).all():
@@ -103,7 +102,7 @@ def _map_fit(ax: Axes, fit: Any) -> str | None:
                 bh, bo, color=COLORS["optimum"], lw=2, label=f"{level} confidence region", zorder=4
             )
     if not getattr(fit, "ok", False):
-        return f"no fitted optimum: {getattr(fit, 'message', '')}"
+        return f"no fitted optimum: {getattr(fit, 'reason', '')}"
     return None
 
 
@@ -218,41 +217,8 @@ def plot_optimum_vs_width(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
         fit are named beside the axes.
     """
     slices = _fit_slices(slices, ("hidden",))
+    ax = plot_optimum_vs(slices, "hidden", ax=get_axes(ax, SIZES["beyond_optimum_vs_width"]))
     width = np.asarray(slices.hidden.values, dtype=np.int64)
-    ok = np.asarray(slices.ok.values, dtype=bool)
-    optimum, low, high = (
-        np.asarray(slices[n].values, dtype=np.float64)
-        for n in ("optimum", "optimum_low", "optimum_high")
-    )
-    ax = get_axes(ax, SIZES["beyond_optimum_vs_width"])
-    curves = rule_curves(slices)
-    for names, values in rule_groups(curves):
-        style = RULE_STYLES.get(names[0], {})
-        ax.plot(
-            curves.hidden.values,
-            values,
-            color=style.get("color"),
-            lw=1.6,
-            label=_rules_label(names),
-        )
-    if ok.any():
-        level = f"{100 * slices.attrs.get('confidence', 0.95):g}%"
-        ax.errorbar(
-            width[ok],
-            optimum[ok],
-            yerr=np.stack([optimum[ok] - low[ok], high[ok] - optimum[ok]]),
-            fmt="o",
-            ms=6,
-            color=COLORS["optimum"],
-            elinewidth=1.8,
-            capsize=4,
-            label=f"fitted optimum, {level} CI",
-            zorder=3,
-        )
-    if not ok.all():
-        _note(ax, f"no fitted optimum at width {', '.join(map(str, width[~ok]))}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
     ax.set_xticks(width, [str(w) for w in width])
     ax.xaxis.set_minor_formatter(NullFormatter())
     _plain_log(ax.yaxis)
@@ -260,7 +226,6 @@ def plot_optimum_vs_width(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("hidden-layer std (log scale)")
     main = "The optimal hidden std against the width, and the rules"
     ax.set_title(title(main, slices, skip=("hidden",)))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
 
 

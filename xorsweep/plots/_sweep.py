@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 
 from ..stats import along_hidden_std
 from ._labels import axis_label, draw_rule_marks, title
+from ._family import one_fit, plot_loss_family
 from ._layout import epochs_label, get_axes, get_axes_pair, require
 from ._style import COLORS, SIZES, themed
 
@@ -23,21 +24,36 @@ def _std_label(ds: xr.Dataset) -> str:
 
 
 @themed
-def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = None) -> Axes:
+def plot_loss_vs_std(
+    summary: xr.Dataset,
+    fit: Any = None,
+    ax: Axes | None = None,
+    *,
+    hue: str | None = None,
+    col: str | None = None,
+) -> Any:
     """Figure 8: mean total loss against the hidden std, with the fitted minimum.
+
+    With ``hue`` or ``col`` (dimensions of ``summary`` besides hidden_std),
+    every slice is drawn, by colour or in panels, with ``fit`` the
+    :func:`xorsweep.fit_slices` Dataset of the same results: see
+    :func:`xorsweep.plots.plot_loss_family`, whose result is returned.
 
     Parameters
     ----------
     summary : xarray.Dataset
         From :func:`xorsweep.summarize`, over ``hidden_std`` (other
         dimensions must have length 1): uses ``mean`` and ``sem``.
-    fit : FitResult, optional
-        From :func:`xorsweep.fit_optimum`: ``optimum``, ``optimum_ci``,
+    fit : FitResult or xarray.Dataset, optional
+        From :func:`xorsweep.fit_optimum` (or one slice of
+        :func:`xorsweep.fit_slices`): ``optimum``, ``optimum_ci``,
         ``curve`` (DataArray over hidden_std), ``ok`` and ``message``. If
         ``fit.ok`` is false, its message is written beside the axes
         instead, under the legend.
         The band's label uses ``fit.confidence`` if present (else 95%).
     ax : matplotlib Axes, optional
+    hue, col : str, optional
+        Draw every slice along these dimensions (see above).
 
     Returns
     -------
@@ -50,8 +66,13 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
         a green vertical line at ``fit.optimum``, a green band over
         ``fit.optimum_ci`` and the fitted curve in red.
     """
+    if hue is not None or col is not None:
+        return plot_loss_family(summary, fit, hue=hue, col=col, ax=ax)
     require(summary, ("mean", "sem"), "summary", "pass the Dataset returned by xorsweep.summarize")
-    summary = along_hidden_std(summary, "summary")
+    summary = along_hidden_std(
+        summary, "summary", hint=" (or draw every slice with hue=DIM or col=DIM)"
+    )
+    fit = one_fit(fit)
     x = summary.hidden_std.values
     mean = summary["mean"].values
     sem = summary["sem"].values
@@ -109,7 +130,7 @@ def plot_loss_vs_std(summary: xr.Dataset, fit: Any = None, ax: Axes | None = Non
             ok = np.isfinite(cy) & (cx > 0)
             ax.plot(cx[ok], cy[ok], color=COLORS["fit"], lw=2.5, label="fitted curve", zorder=3)
         else:  # in the legend's column, wrapped to about its width
-            note = f"no fitted minimum: {getattr(fit, 'message', '')}"
+            note = f"no fitted minimum: {getattr(fit, 'reason', '')}"
             ax.annotate(
                 textwrap.fill(note, _NOTE_WIDTH),
                 xy=(1.02, 0.0),

@@ -199,12 +199,12 @@ def num(value: Any) -> str:
 
 
 def with_ci(value: Any, low: Any, high: Any) -> str:
-    """``"value [low, high]"``, each to 4 significant digits.
+    """``"value [low, high]"``, each to 4 significant digits; an en dash without a value.
 
-    >>> with_ci(0.5961, 0.59, 0.6028)
-    '0.5961 [0.59, 0.6028]'
+    >>> with_ci(0.5961, 0.59, 0.6028), with_ci(float("nan"), 0.59, 0.6028)
+    ('0.5961 [0.59, 0.6028]', '–')
     """
-    return f"{num(value)} [{num(low)}, {num(high)}]"
+    return f"{num(value)} [{num(low)}, {num(high)}]" if math.isfinite(float(value)) else "–"
 
 
 def _pick(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
@@ -213,7 +213,7 @@ def _pick(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
 
 def _surface_answer(surface: Any) -> str:
     if not math.isfinite(surface.optimum[0]):
-        return f"Both layers at width 2: the map's fit found no optimum ({surface.message})."
+        return f"Both layers at width 2: the map's fit found no optimum ({surface.reason})."
     g = surface.rules.sel(rule="glorot_normal")
     where = "inside" if float(g.distance) <= 1 else "outside"
     return (
@@ -285,10 +285,13 @@ def _slice_rows(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
         {
             **{d: frame[d].astype(str) for d in dims},
             "optimum [95% CI]": [
-                with_ci(r.optimum, r.optimum_low, r.optimum_high) for r in frame.itertuples()
+                with_ci(r.optimum, r.optimum_low, r.optimum_high) if r.ok else "no optimum"
+                for r in frame.itertuples()
             ],
             "loss there [95% CI]": [
                 with_ci(r.loss_at_optimum, r.loss_at_optimum_low, r.loss_at_optimum_high)
+                if r.ok
+                else "–"
                 for r in frame.itertuples()
             ],
             "closest rule": [RULE_LABELS.get(r, r) for r in frame["closest_rule"]],
@@ -297,7 +300,10 @@ def _slice_rows(frame: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
                 for a, b in zip(frame.window_low, frame.window_high, strict=True)
             ],
             "points": frame["n_points"],
-            "note": [m if not ok else "" for m, ok in zip(frame.message, frame.ok, strict=True)],
+            "note": [
+                f"no optimum: {r}" if not ok else n
+                for r, n, ok in zip(frame.reason, frame.notes, frame.ok, strict=True)
+            ],
         }
     )
 
@@ -380,14 +386,17 @@ def _surface_section(surface: Any, context: Mapping[str, Any]) -> list[str]:
         "(its std of the 2 -> 2 hidden layer, its std of the 2 -> 1 output layer).",
         "",
         f"- optimum: hidden std {with_ci(surface.optimum[0], *surface.hidden_ci)}, output std "
-        f"{with_ci(surface.optimum[1], *surface.output_ci)}",
+        f"{with_ci(surface.optimum[1], *surface.output_ci)}"
+        if surface.ok
+        else f"- no optimum: {surface.reason}",
         f"- fitted mean total loss there: "
-        f"{with_ci(surface.loss_at_optimum, *surface.loss_at_optimum_ci)}",
+        f"{with_ci(surface.loss_at_optimum, *surface.loss_at_optimum_ci)}"
+        if surface.ok
+        else "- fitted mean total loss there: –",
         f"- model: {surface.model or '–'}, {surface.n_points} grid points in the window, "
         f"{surface.n_runs:,} runs; lack of fit p = {num(surface.p_value)}",
     ]
-    if surface.message:
-        lines.append(f"- note: {surface.message}")
+    lines += [f"- note: {note}" for note in surface.notes]
     return lines + [
         "",
         markdown_table(_surface_rows(surface), index=False),
