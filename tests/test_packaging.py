@@ -94,13 +94,16 @@ def test_a_sweeps_workers_import_numpy_and_numba_but_not_scipy_xarray_pandas_or_
     code = (
         "import io, sys; from xorsweep.sweeps import workers as w; s = io.BytesIO(); "
         "w._send(s, None); s.seek(0); w._start_up(s); "
-        "print(' '.join(sorted(k for k, v in sys.modules.items() if v is not None)))"
+        "print(' '.join(sorted(k for k, v in sys.modules.items() if v is not None))); "
+        "import scipy.linalg; print(scipy.linalg.__name__)"  # kept out only while it starts
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
-    loaded = {m.split(".")[0] for m in out.stdout.split()}
+    started, later = out.stdout.splitlines()
+    assert later == "scipy.linalg"
+    loaded = {m.split(".")[0] for m in started.split()}
     assert {"numpy", "numba", "xorsweep"} <= loaded
     assert not loaded & {"scipy", "xarray", "pandas", "zarr", "dask", "matplotlib"}, loaded
     # what the parent sends its workers is found there (pickled by module and name)
