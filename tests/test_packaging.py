@@ -1,5 +1,6 @@
 """Packaging: pyproject and environment.yml agree, the public API is importable."""
 
+import os
 import re
 import subprocess
 import sys
@@ -87,23 +88,42 @@ def test_no_public_name_is_also_a_submodule_name():
     assert set(xorsweep.__all__) & modules == {"reference"}
 
 
-def test_a_sweeps_workers_import_numpy_but_not_xarray_pandas_or_scipys_fits():
-    """What a worker process loads: the package and a block's computation, nothing heavy
-    (numba itself loads scipy's package and its linear algebra, for its LAPACK bindings)."""
+def test_a_sweeps_workers_import_numpy_and_numba_but_not_scipy_xarray_pandas_or_matplotlib():
+    """What a fresh worker process has loaded once started (its imports and the warm-up
+    block of the numba engine): the package and a block's computation, nothing heavy."""
     code = (
-        "import sys, xorsweep.sweeps.workers as w, xorsweep.sweeps.tasks; w._warm_up(); "
-        "print(' '.join(sorted(sys.modules)))"
+        "import io, sys; from xorsweep.sweeps import workers as w; s = io.BytesIO(); "
+        "w._send(s, None); s.seek(0); w._start_up(s); "
+        "print(' '.join(sorted(k for k, v in sys.modules.items() if v is not None))); "
+        "import scipy.linalg; print(scipy.linalg.__name__)"  # kept out only while it starts
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    modules = set(out.stdout.split())
-    loaded = {m.split(".")[0] for m in modules}
-    assert {"numpy", "xorsweep"} <= loaded
-    assert not loaded & {"xarray", "pandas", "zarr", "dask", "matplotlib"}, loaded
-    assert "scipy" not in loaded or "numba" in loaded
-    assert not modules & {"scipy.optimize", "scipy.stats", "scipy.special"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    started, later = out.stdout.splitlines()
+    assert later == "scipy.linalg"
+    loaded = {m.split(".")[0] for m in started.split()}
+    assert {"numpy", "numba", "xorsweep"} <= loaded
+    assert not loaded & {"scipy", "xarray", "pandas", "zarr", "dask", "matplotlib"}, loaded
     # what the parent sends its workers is found there (pickled by module and name)
     from xorsweep.sweeps import config, tasks
 
     for sent in (tasks.compute_block, tasks.BlockTask):
         assert sent.__module__ == "xorsweep.sweeps.tasks", sent
     assert config.SweepConfig.__module__ == "xorsweep.sweeps.config"
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads Linux's /proc")
+def test_a_started_worker_process_maps_no_scipy_pandas_or_matplotlib_library():
+    """The same of a worker as a sweep starts it, seen from outside: no shared object of
+    SciPy, pandas or matplotlib is mapped into it (numba's LLVM is)."""
+    from xorsweep.sweeps.workers import LocalWorkers
+
+    with LocalWorkers(1) as pool:
+        assert pool.ready()
+        maps = Path(f"/proc/{pool._procs[0].pid}/maps").read_text()
+    libraries = {line.split()[-1] for line in maps.splitlines() if ".so" in line}
+    packages = {part for lib in libraries for part in Path(lib).parts}
+    assert "llvmlite" in packages
+    assert not packages & {"scipy", "pandas", "matplotlib"}, sorted(libraries)

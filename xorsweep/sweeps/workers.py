@@ -2,7 +2,8 @@
 
 A worker is ``sys.executable`` running :func:`serve` with the caller's import
 path. It imports only what a block's computation needs
-(:mod:`xorsweep.sweeps.tasks`: NumPy, numba and the core modules), trains the
+(:mod:`xorsweep.sweeps.tasks`: NumPy, numba and the core modules; not SciPy,
+which numba would load, see :data:`KEPT_OUT`), trains the
 warm-up block it is sent first (one network of the sweep for one epoch, which
 compiles or loads the sweep's engine once), says it is ready, then reads blocks
 (:class:`~xorsweep.sweeps.tasks.BlockTask`) from its standard input and
@@ -46,6 +47,12 @@ THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 
 #: What a worker runs, with the caller's ``sys.path`` as its arguments.
 _BOOT = "import sys; sys.path[:] = sys.argv[1:]; from xorsweep.sweeps.workers import serve; serve()"
+
+#: Packages a worker keeps out while it starts (their imports fail): numba imports SciPy
+#: where it can, to check its version and (``scipy.linalg``) for BLAS that only its
+#: ``np.correlate`` and ``np.convolve`` would use, none of which the kernels call: 157 modules,
+#: about 0.2 s and 10 MiB of each worker's own memory (BENCHMARKS.md). Later imports load them.
+KEPT_OUT = ("scipy",)
 
 #: Seconds the workers may take to be ready before the sweep computes in its own process.
 START_TIMEOUT = 60.0
@@ -111,6 +118,29 @@ def _warm_up(task: Any = None) -> None:
     compute_block(task)
 
 
+@contextlib.contextmanager
+def _kept_out(names: Iterable[str]) -> Iterator[None]:
+    """Within the block, importing any of ``names`` not yet imported raises ImportError."""
+    absent = [name for name in names if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(absent))  # None: "not importable", to the import system
+    try:
+        yield
+    finally:
+        for name in absent:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+def _start_up(stream: BinaryIO) -> None:
+    """What a worker does before it is ready: import a block's computation (without
+    :data:`KEPT_OUT`), then compute the warm-up block read from ``stream`` (see
+    :func:`_warm_up`)."""
+    with _kept_out(KEPT_OUT):
+        from . import tasks  # noqa: F401
+
+        _warm_up(_receive(stream))
+
+
 def _read_until_closed(stream: BinaryIO, tasks: queue.SimpleQueue) -> None:
     """Queue the blocks received; end the process when the input closes."""
     while True:
@@ -126,9 +156,9 @@ def serve() -> None:
     results = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints: stderr, not the results
     try:
+        _start_up(sys.stdin.buffer)
         from .tasks import compute_block
 
-        _warm_up(_receive(sys.stdin.buffer))
         _send(results, ("ready", os.getpid()))
         tasks: queue.SimpleQueue = queue.SimpleQueue()
         reader = threading.Thread(target=_read_until_closed, args=(sys.stdin.buffer, tasks))
