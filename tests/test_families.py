@@ -195,7 +195,10 @@ def test_optimum_by_hue_and_stds_combined(rng):
     ax = plots.plot_optimum_vs(fits, "lr", hue="activation")
     assert bool(fits.ok.all())
     labels = [c.get_label() for c in ax.containers]
-    assert labels == [f"fitted optimum, 95% CI, activation {a}" for a in ("sigmoid", "tanh")]
+    expected = [
+        f"fitted optimum, 95% CI, hidden layer's activation {a}" for a in ("sigmoid", "tanh")
+    ]
+    assert labels == expected
     colors = {to_hex(c.lines[0].get_color()) for c in ax.containers}
     assert len(colors) == 2
     low, high = _part(rng, 0.1, 0.6), _part(rng, 0.1, 0.6)

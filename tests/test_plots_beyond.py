@@ -197,7 +197,7 @@ def test_optimum_vs_width_names_the_widths_without_a_fit(width_slices):
     fits = width_slices.copy(deep=True)
     fits["ok"][1] = False
     ax = plots.plot_optimum_vs_width(fits)
-    assert any(t.get_text() == "no fitted optimum at width 4" for t in ax.texts)
+    assert any(t.get_text() == "no fitted optimum at hidden width 4" for t in ax.texts)
     bars = next(c for c in ax.collections if isinstance(c, LineCollection))
     assert len(bars.get_segments()) == 3
 

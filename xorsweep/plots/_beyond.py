@@ -25,8 +25,8 @@ from ..beyond_figure_data import (
 )
 from ..network import GLOROT_STD
 from ..stats import only_dims
-from ._labels import axis_label, draw_rule_marks, title
 from ._family import plot_optimum_vs
+from ._labels import axis_label, draw_rule_marks, title
 from ._layout import detached_figure, epochs_label, get_axes, legend_below, require
 from ._style import COLORS, DEEP, RULE_STYLES, SIZES, theme, themed
 
