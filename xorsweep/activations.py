@@ -99,7 +99,7 @@ def _tanh_delta(work, hid, one, err1) -> None:
 
 
 def _relu_apply(hid: np.ndarray, one: np.ndarray) -> None:
-    np.maximum(hid, 0.0, hid)
+    np.maximum(hid, 0.0, out=hid)
 
 
 def _relu_slope(a):

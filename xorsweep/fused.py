@@ -215,7 +215,7 @@ def _optimizer(shape):
 
 @_jit(inline="always")
 def _relu(z):
-    """``max(z, 0)``, 0 for NaN as for the sigmoid's saturated limit."""
+    """``max(z, 0)``."""
     return z if z > 0.0 else 0.0
 
 
