@@ -41,13 +41,14 @@ import xarray as xr
 from .._checks import check_count, check_real
 from ..basins import MAX_SIDE, BasinSlice, basin_map, basin_summary, direction_slice
 from ..end_states import END_STATES, LOSS_GROUPS, diagnose, loss_group, state_shares
-from ..engines import check_engine, resolve
+from ..engines import check_engine
 from ..network import ARTICLE_OUTPUT_STD, GLOROT_STD, PARAMETER_NAMES, Population, init_population
 from ..survival import converged_between, epoch_grid, survival_curves
 from ..sweeps.execution import default_workers
 from ..sweeps.results import replay
 from ..sweeps.run import sweep
 from ..tails import tail_test
+from ..settings import TrainingSettings
 from ..training import ARTICLE_EPOCHS, ARTICLE_LR, train
 from ..training_state import TrainingState, train_on_arrays
 
@@ -490,7 +491,7 @@ def compute_failures(
     FailureStudy
     """
     workers = default_workers() if workers is None else check_count(workers, "workers")
-    computing = resolve(check_engine(engine), 2, 2, 1)
+    computing = TrainingSettings(engine=engine).resolved(2, 2, 1).engine
     stages, work = _Stages(say), scale.work(0)
     options = dict(seed=seed, engine=computing, workers=workers, progress=progress)
     results = stages.run("article", work["article"], lambda: article_stage(scale, **options))

@@ -105,7 +105,7 @@ def task_of_points(
         activation=activation,
         gradient=gradient,
         bias=bias,
-    )
+    ).settled()
     return BlockTask(
         config,
         *(np.asarray(v, dtype=np.float64) for v in (hidden_std, output_std, lr)),
@@ -225,8 +225,6 @@ def compute_block(task: BlockTask) -> dict[str, np.ndarray]:
     (:meth:`~xorsweep.sweeps.config.SweepConfig.settled`).
     """
     pop, lrs = block_population(task)
-    table = task.config.table
-    settings = task.settings().resolved(table.n_in, task.hidden, table.n_out)  # if "auto"
-    job = TrainingJob(pop, settings, lrs, table, block_size=pop.runs)
+    job = TrainingJob(pop, task.settings(), lrs, task.config.table, block_size=pop.runs)
     results = run_training(job)
     return {name: results[name] for name in VARIABLES}
