@@ -182,3 +182,15 @@ def test_relu_gains_and_slope():
     assert activations.slope("relu", activations.activate("relu", z)).tolist() == [0, 0, 1]
     rules = initialization.init_rules(2, 2, "relu")
     assert rules["glorot_torch_gain"] == pytest.approx(np.sqrt(2.0) * np.sqrt(0.5))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_end_states_gradient_reads_the_activation_table(activation):
+    """One simultaneous gd step of train is ``parameters - lr * gradient``."""
+    from xorsweep.end_states import gradient
+
+    grads = gradient(POP, activation=activation)
+    one = train_arrays(POP, 1, 0.1, update="simultaneous", activation=activation, engine="numpy")
+    for name in PARAMS:
+        want = getattr(POP, name) - 0.1 * grads[name]
+        np.testing.assert_allclose(one[name], want, rtol=1e-12, atol=1e-15)
