@@ -194,3 +194,18 @@ def test_end_states_gradient_reads_the_activation_table(activation):
     for name in PARAMS:
         want = getattr(POP, name) - 0.1 * grads[name]
         np.testing.assert_allclose(one[name], want, rtol=1e-12, atol=1e-15)
+
+
+def test_the_command_line_sweeps_over_optimizers(tmp_path):
+    from xorsweep import cli
+
+    store = tmp_path / "r.zarr"
+    tiny = ["--points", "2", "--epochs", "40", "--runs", "2", "--lr", "0.05"]
+    quiet = ["--workers", "1", "--no-progress", "--engine", "numpy"]
+    assert cli.main(["sweep", "--store", str(store), *tiny, *quiet, "--optimizer", "gd,rmsprop"]) == 0
+    ds = xs.open_results(store)
+    assert ds.optimizer.values.tolist() == ["gd", "rmsprop"]
+    pop = xs.replay(ds.sel(optimizer="rmsprop"), [0, 1], hidden_std=float(ds.hidden_std[0]))
+    alone = xs.train(pop, 40, 0.05, optimizer="rmsprop", engine="numpy")
+    got = ds.total_loss.sel(optimizer="rmsprop").isel(hidden_std=0).values
+    np.testing.assert_array_equal(got, alone.total_loss.values)
