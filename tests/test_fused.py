@@ -147,8 +147,8 @@ def test_same_keys_shapes_and_dtypes_as_numpy_engine():
     pop = xs.init_population(5, hidden=3, seed=10)
     for record_every in (None, 7):
         ours = _fused(pop, 20, record_every=record_every)
-        args = (pop, 20, 0.1, None, "article", "sigmoid", "sum", record_every, 8192, "numpy")
-        theirs = run_training(TrainingJob.checked(*args))  # with the bookkeeping (STATE_KEYS)
+        settings = TrainingSettings(20, 0.1, record_every=record_every, engine="numpy")
+        theirs = run_training(TrainingJob.checked(pop, settings, None, 8192))  # with the bookkeeping (STATE_KEYS)
         assert ours.keys() == theirs.keys()
         for name, value in theirs.items():
             assert ours[name].shape == value.shape and ours[name].dtype == value.dtype, name

@@ -77,7 +77,8 @@ def test_engines_and_textbook_agree_over_1000_epochs(optimizer, activation):
     runs = {}
     for update in xs.UPDATES:
         for engine in ("numpy", "numba"):
-            runs[update, engine] = train_arrays(POP, 1000, lr, update=update, engine=engine, **options)
+            options.update(update=update, engine=engine)
+            runs[update, engine] = train_arrays(POP, 1000, lr, **options)
         for name in (*PARAMS, "total_loss", "final_loss"):
             _close(runs[update, "numba"][name], runs[update, "numpy"][name], f"{update} {name}")
     for r in range(POP.runs):
@@ -202,7 +203,8 @@ def test_the_command_line_sweeps_over_optimizers(tmp_path):
     store = tmp_path / "r.zarr"
     tiny = ["--points", "2", "--epochs", "40", "--runs", "2", "--lr", "0.05"]
     quiet = ["--workers", "1", "--no-progress", "--engine", "numpy"]
-    assert cli.main(["sweep", "--store", str(store), *tiny, *quiet, "--optimizer", "gd,rmsprop"]) == 0
+    args = ["sweep", "--store", str(store), *tiny, *quiet, "--optimizer", "gd,rmsprop"]
+    assert cli.main(args) == 0
     ds = xs.open_results(store)
     assert ds.optimizer.values.tolist() == ["gd", "rmsprop"]
     pop = xs.replay(ds.sel(optimizer="rmsprop"), [0, 1], hidden_std=float(ds.hidden_std[0]))

@@ -161,7 +161,8 @@ def test_gradient_scale_and_gains():
     np.testing.assert_allclose(activations.slope("sigmoid", a), a * (1 - a), rtol=0)
     np.testing.assert_allclose(activations.slope("tanh", a), 1 - a**2, rtol=0)
     for name in ("sigmoid", "tanh"):  # the slope convention: 1 / f'(0)
-        assert activations.gain(name) == 1 / activations.slope(name, activations.activate(name, 0.0))
+        at_zero = activations.slope(name, activations.activate(name, 0.0))
+        assert activations.gain(name) == 1 / at_zero
     # the slope is the derivative: a central difference of the activation agrees (away from
     # ReLU's kink at 0)
     z, eps = np.linspace(-3, 3, 12), 1e-6

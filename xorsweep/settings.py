@@ -47,10 +47,10 @@ class TrainingSettings:
     >>> s = TrainingSettings(epochs=500, optimizer="adam", optimizer_params={"eps": 1e-6})
     >>> s.hyper, s.engine
     ({'betas': (0.9, 0.999), 'eps': 1e-06}, 'auto')
-    >>> TrainingSettings(optimizer="lbfgs")
+    >>> TrainingSettings(optimizer="lbfgs")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: optimizer must be one of 'gd', 'momentum', 'nesterov', 'adam', 'rmsprop', got 'lbfgs'
+    ValueError: optimizer must be one of 'gd', 'momentum', ..., got 'lbfgs'
     """
 
     # gradient steps, >= 0 (the article's 10,000)

@@ -17,8 +17,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._checks import check_count, check_per_run
-from ._numpy_kernel import LossTally, ParameterBlock, Workspace, forward_pass, gradient_step
-from ._numpy_kernel import Descent
+from ._numpy_kernel import (
+    Descent,
+    LossTally,
+    ParameterBlock,
+    Workspace,
+    forward_pass,
+    gradient_step,
+)
 from .activations import gradient_scale
 from .network import PARAMETER_NAMES, Population, check_hidden
 from .settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
@@ -50,6 +56,7 @@ DEFAULT_BLOCK = 8192
 #: with the parameters, what training on from its last epoch needs (see
 #: :class:`xorsweep.training_state.TrainingState`).
 STATE_KEYS = ("last_wrong", "loss_sum", "pending", "optimizer_state")
+
 
 def train(
     population: Population,

@@ -190,8 +190,8 @@ class TrainingState:
         state = self.optimizer_state
         carry["optimizer_state"] = np.empty((self.runs, 0, 0)) if state is None else state
         settings = TrainingSettings(
-            epochs, tuple(self.lr.tolist()), self.update, self.activation, self.gradient, self.optimizer,
-            self.optimizer_params, self.engine, record_every,
+            epochs, tuple(self.lr.tolist()), self.update, self.activation, self.gradient,
+            self.optimizer, self.optimizer_params, self.engine, record_every,
         )  # fmt: skip
         return TrainingJob(
             self.population,

@@ -43,12 +43,12 @@ from ..basins import MAX_SIDE, BasinSlice, basin_map, basin_summary, direction_s
 from ..end_states import END_STATES, LOSS_GROUPS, diagnose, loss_group, state_shares
 from ..engines import check_engine
 from ..network import ARTICLE_OUTPUT_STD, GLOROT_STD, PARAMETER_NAMES, Population, init_population
+from ..settings import TrainingSettings
 from ..survival import converged_between, epoch_grid, survival_curves
 from ..sweeps.execution import default_workers
 from ..sweeps.results import replay
 from ..sweeps.run import sweep
 from ..tails import tail_test
-from ..settings import TrainingSettings
 from ..training import ARTICLE_EPOCHS, ARTICLE_LR, train
 from ..training_state import TrainingState, train_on_arrays
 

@@ -21,8 +21,6 @@ import numpy as np
 from .._checks import check_choice, check_count, check_grid
 from ..activations import ACTIVATIONS, GRADIENTS
 from ..engines import check_engine, recorded, resume
-from ..optimizers import OPTIMIZERS, hyper_parameters
-from ..settings import TrainingSettings
 from ..network import (
     ARTICLE_OUTPUT_STD,
     BIASES,
@@ -31,7 +29,8 @@ from ..network import (
     check_hidden,
     output_std_for,
 )
-from ..settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES
+from ..optimizers import OPTIMIZERS, hyper_parameters
+from ..settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
 from ..truth_tables import TruthTable, truth_table
 
 __all__ = ["GRID_DIMS", "NAMED_DIMS", "PointSetting", "SweepConfig", "article_grid"]

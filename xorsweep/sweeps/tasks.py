@@ -18,8 +18,8 @@ import numpy as np
 
 from ..network import Population, n_parameters, population_from_normals, unpack_parameters
 from ..seeding import float_bits, standard_normals
-from ..store import VARIABLES
 from ..settings import TrainingSettings
+from ..store import VARIABLES
 from ..training import TrainingJob, run_training
 from ..truth_tables import TruthTable
 from .config import PointSetting, SweepConfig
