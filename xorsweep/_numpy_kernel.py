@@ -19,10 +19,11 @@ layer is one matrix with the bias as its last row:
 This makes the forward pass and the hidden layer's gradient each a single
 matrix product with the inputs ``[x, 1]``.
 
-The hidden layer's activation is one of :data:`xorsweep.activations.ACTIVATIONS`,
-computed in place with the derivative :func:`xorsweep.activations.slope`
-states; the gradient's reduction (:func:`~xorsweep.activations.gradient_scale`)
-is folded into the learning rate by the caller.
+The hidden layer's activation is an entry of :data:`xorsweep.activations.TABLE`,
+whose in-place steps compute it and its derivative; the gradient's reduction
+(:func:`~xorsweep.activations.gradient_scale`) is folded into the output error
+by the caller, with the learning rate for ``"gd"``. :class:`Descent` applies an
+entry of :data:`xorsweep.optimizers.TABLE` to a layer's rows with its state.
 """
 
 from __future__ import annotations

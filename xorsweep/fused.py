@@ -17,8 +17,10 @@ hidden units, vectorised at every width (``benchmarks/bench_widths.py``). The
 kernel is compiled for each network shape (inputs, hidden units, outputs) and
 hidden activation, once: numba caches it on disk. It trains
 everything :func:`xorsweep.train` does: both update orders, any truth table
-and width, per-run learning rates, records, a sigmoid or tanh hidden layer
-and either gradient (``"mean"`` is a smaller learning rate).
+and width, per-run learning rates, records, every hidden activation and
+optimiser of the tables (:mod:`xorsweep.activations`, :mod:`xorsweep.optimizers`;
+their arithmetic in :mod:`xorsweep._fused_math`, selected by each entry's
+``code``) and either gradient (``"mean"`` scales the output error).
 
 The numbers are the NumPy engine's to about 1e-13 (tests: 1e-10 over 10,000
 epochs). A probability of exactly 0.5 counts as a wrong prediction, as in
