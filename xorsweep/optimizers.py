@@ -152,7 +152,10 @@ def hyper_parameters(optimizer: str, params: Mapping[str, Any] | None = None) ->
         if name == "betas":
             if np.shape(value) != (2,):
                 raise ValueError(f"optimizer_params['betas'] must be two numbers, got {value!r}")
-            value = tuple(check_real(b, "optimizer_params['betas'][k]", 0.0, 1.0) for b in value)
+            value = tuple(
+                check_real(b, f"optimizer_params['betas'][{k}]", 0.0, 1.0)
+                for k, b in enumerate(value)
+            )
         elif name == "eps":
             value = check_real(value, "optimizer_params['eps']", 0.0, strict=True)
         else:
