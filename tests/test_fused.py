@@ -148,7 +148,8 @@ def test_same_keys_shapes_and_dtypes_as_numpy_engine():
     for record_every in (None, 7):
         ours = _fused(pop, 20, record_every=record_every)
         settings = TrainingSettings(20, 0.1, record_every=record_every, engine="numpy")
-        theirs = run_training(TrainingJob.checked(pop, settings, None, 8192))  # with the bookkeeping (STATE_KEYS)
+        # with the bookkeeping (STATE_KEYS)
+        theirs = run_training(TrainingJob.checked(pop, settings, None, 8192))
         assert ours.keys() == theirs.keys()
         for name, value in theirs.items():
             assert ours[name].shape == value.shape and ours[name].dtype == value.dtype, name
