@@ -211,3 +211,14 @@ def test_the_command_line_sweeps_over_optimizers(tmp_path):
     alone = xs.train(pop, 40, 0.05, optimizer="rmsprop", engine="numpy")
     got = ds.total_loss.sel(optimizer="rmsprop").isel(hidden_std=0).values
     np.testing.assert_array_equal(got, alone.total_loss.values)
+
+
+def test_a_store_records_the_optimisers_and_resumes_only_with_them(tmp_path):
+    kw = dict(epochs=50, lr=0.05, optimizer=["gd", "adam"], workers=1, progress=False)
+    kw.update(optimizer_params={"adam": {"betas": (0.8, 0.99)}}, store=tmp_path / "r.zarr")
+    first = xs.sweep([0.5, 1.0], runs=2, **kw)
+    more = xs.sweep([0.5, 1.0], runs=4, **kw)
+    assert more.total_loss.isel(run=slice(0, 2)).equals(first.total_loss)
+    kw["optimizer_params"] = {"adam": {"betas": (0.9, 0.99)}}
+    with pytest.raises(ValueError, match="optimizer_params is .* in the store but"):
+        xs.sweep([0.5, 1.0], runs=4, **kw)
