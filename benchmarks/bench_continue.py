@@ -34,6 +34,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import importlib.util  # noqa: E402
+import inspect  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -84,6 +85,16 @@ def time_engine(engine: str, runs: int, start: int, epochs: int, repeats: int) -
     return {name: statistics.median(values) for name, values in turns.items()}
 
 
+def _block_args(module, pop, table, lr, epochs: int) -> tuple:
+    """``train_block``'s arguments for the article's training, in the module's version's form
+    (one settings value since the optimisers, positional settings before)."""
+    if "settings" in inspect.signature(module.train_block).parameters:
+        from xorsweep.settings import TrainingSettings
+
+        return pop, table, (lr, lr), TrainingSettings(epochs)
+    return pop, table, lr, epochs, "article", None
+
+
 def kernel_against(path: str, runs: int, turns: int = 16) -> str:
     """This checkout's fused kernel against the one in ``path``, alternating in one process."""
     from xorsweep import fused
@@ -95,12 +106,11 @@ def kernel_against(path: str, runs: int, turns: int = 16) -> str:
     pop, table, lr = xs.init_population(runs, hidden_std=1.0, seed=0), xs.xor(), np.full(runs, 0.1)
     times: dict[object, list[float]] = {fused: [], other: []}
     for module in times:
-        module.train_block(pop[:64], table, lr[:64], 2, "article", None)  # compile or load
+        module.train_block(*_block_args(module, pop[:64], table, lr[:64], 2))  # compile or load
     for turn in range(turns):
         for module in (fused, other) if turn % 2 else (other, fused):
-            times[module].append(
-                cpu_seconds(module.train_block, pop, table, lr, 1000, "article", None)
-            )
+            args = _block_args(module, pop, table, lr, 1000)
+            times[module].append(cpu_seconds(module.train_block, *args))
     ours, theirs = statistics.median(times[fused]), statistics.median(times[other])
     rate = runs * 1000 / 1e6
     return (

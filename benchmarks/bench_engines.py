@@ -60,8 +60,9 @@ from _machine import describe_cpu, pin_to_one_core  # noqa: E402
 from bench_train import JaxTrainer  # noqa: E402
 
 import xorsweep as xs  # noqa: E402
-from xorsweep import fused  # noqa: E402
+from xorsweep import _fused_math, fused  # noqa: E402
 from xorsweep.reference import train_reference  # noqa: E402
+from xorsweep.settings import TrainingSettings  # noqa: E402
 from xorsweep.training import train_arrays  # noqa: E402
 
 JAX_BLOCKS = [64, 128, 256, 512, 1024, 4096]
@@ -90,8 +91,10 @@ import time
 start = time.perf_counter()
 import numpy as np, xorsweep as xs
 from xorsweep import fused
+from xorsweep.settings import TrainingSettings
 imported = time.perf_counter()
-fused.train_block(xs.init_population(1, seed=0), xs.xor(), np.full(1, 0.1), 1, "article", None)
+rates = (np.full(1, 0.1),) * 2
+fused.train_block(xs.init_population(1, seed=0), xs.xor(), rates, TrainingSettings(1))
 print(imported - start, time.perf_counter() - imported)
 """
 
@@ -372,7 +375,12 @@ STEPS = {
 
 def undone(directory: Path) -> dict[str, object]:
     """Copies of the kernel's module with one trick undone each, imported from ``directory``."""
-    source = Path(fused.__file__).read_text().replace("from .", "from xorsweep.")
+    # the kernel's module with its arithmetic (xorsweep._fused_math) written in, one file
+    maths = Path(_fused_math.__file__).read_text()
+    maths = maths.replace("from __future__ import annotations\n", "")
+    source = Path(fused.__file__).read_text()
+    imported = next(line for line in source.splitlines() if line.startswith("from ._fused_math"))
+    source = source.replace(imported + "\n", maths).replace("from .", "from xorsweep.")
     modules = {}
     for k, (name, (old, new)) in enumerate(STEPS.items()):
         assert source.count(old) == 1, f"the kernel's source changed: {old!r}"
@@ -390,11 +398,11 @@ def steps(repeats: int, epochs: int, runs: int = 10_000) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         variants = {"the kernel": fused, **undone(Path(tmp))}
         for module in variants.values():
-            module.train_block(pop[:64], table, lr[:64], 2, "article", None)  # compile
+            module.train_block(pop[:64], table, (lr[:64],) * 2, TrainingSettings(2))  # compile
         found = {name: [] for name in [*variants, "NumPy engine"]}
         for _ in range(repeats):
             for name, module in variants.items():
-                call = (module.train_block, pop, table, lr, epochs, "article", None)
+                call = (module.train_block, pop, table, (lr, lr), TrainingSettings(epochs))
                 found[name].append(cpu_rate(runs * epochs, *call))
             found["NumPy engine"].append(cpu_rate(runs * epochs, _train, pop, epochs, "numpy"))
     rates = {name: statistics.median(v) for name, v in found.items()}
@@ -438,7 +446,7 @@ def main(argv: list[str] | None = None) -> None:
     print("# JAX block sizes (M net-epochs/s, median of 3 on 16,384 runs):", end="")
     print("".join(f" {b}: {r / 1e6:.2f}" for b, r in rates.items()))
     fused.train_block(
-        xs.init_population(64, seed=0), xs.xor(), np.full(64, 0.1), 2, "article", None
+        xs.init_population(64, seed=0), xs.xor(), (np.full(64, 0.1),) * 2, TrainingSettings(2)
     )
     rows = time_engines(args, servers, jax_trainer, rates)
     for server in servers.values():

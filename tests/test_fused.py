@@ -6,6 +6,7 @@ import pytest
 import xorsweep as xs
 from xorsweep import fused
 from xorsweep.reference import train_one, train_reference
+from xorsweep.settings import TrainingSettings
 from xorsweep.training import TrainingJob, run_training, train_arrays
 
 RTOL = 1e-10
@@ -16,7 +17,8 @@ RESULTS = ("total_loss", "final_loss", "converged_epoch", "predictions", *PARAMS
 def _fused(pop, epochs, lr=0.1, *, data=None, update="article", record_every=None):
     data = xs.xor() if data is None else data
     lrs = np.broadcast_to(np.asarray(lr, dtype=float), (pop.runs,)).copy()
-    return fused.train_block(pop, data, lrs, epochs, update, record_every)
+    settings = TrainingSettings(epochs, update=update, record_every=record_every)
+    return fused.train_block(pop, data, (lrs, lrs), settings)
 
 
 def _rel_err(a, b):
@@ -130,7 +132,8 @@ def test_wide_networks_with_the_lanes_inside_match_reference(data, hidden, activ
     )
     for update in xs.UPDATES:
         ref = train_reference(pop, 400, data=data, update=update, activation=activation)
-        ours = fused.train_block(pop, data, np.full(3, 0.1), 400, update, None, activation)
+        settings = TrainingSettings(400, update=update, activation=activation)
+        ours = fused.train_block(pop, data, (np.full(3, 0.1),) * 2, settings)
         assert_agrees(ours, _reference_arrays(ref))
 
 
@@ -144,8 +147,9 @@ def test_same_keys_shapes_and_dtypes_as_numpy_engine():
     pop = xs.init_population(5, hidden=3, seed=10)
     for record_every in (None, 7):
         ours = _fused(pop, 20, record_every=record_every)
-        args = (pop, 20, 0.1, None, "article", "sigmoid", "sum", record_every, 8192, "numpy")
-        theirs = run_training(TrainingJob.checked(*args))  # with the bookkeeping (STATE_KEYS)
+        settings = TrainingSettings(20, 0.1, record_every=record_every, engine="numpy")
+        # with the bookkeeping (STATE_KEYS)
+        theirs = run_training(TrainingJob.checked(pop, settings, None, 8192))
         assert ours.keys() == theirs.keys()
         for name, value in theirs.items():
             assert ours[name].shape == value.shape and ours[name].dtype == value.dtype, name

@@ -77,7 +77,7 @@ def test_the_table_of_a_network_gives_both_layers():
     [
         (lambda: init_rules(0, 2), ValueError, "fan_in must be an integer >= 1, got 0"),
         (lambda: init_rules(2, 1.5), TypeError, "fan_out must be an integer >= 1"),
-        (lambda: init_rules(2, 2, "relu"), ValueError, "activation must be one of"),
+        (lambda: init_rules(2, 2, "gelu"), ValueError, "activation must be one of"),
         (lambda: init_rules_by_layer(257), ValueError, "hidden must be an integer from 1 to 256"),
         (lambda: init_rules_by_layer([2, 0]), ValueError, "hidden must be an integer from 1"),
         (lambda: init_rules_by_layer([]), ValueError, "non-empty sequence"),

@@ -34,7 +34,7 @@ AXES["bias"] = ["scaled", "zero"]
 #: the dimensions of the stores in these tests (sigmoid kernels only: fewer to load)
 STORE_AXES = dict(hidden=[2, 3], gradient=["sum", "mean"], bias=["scaled", "zero"])
 #: the attributes a store made before the study axes lacks
-NEW_ATTRS = ("activation", "gradient", "bias", "seeding")
+NEW_ATTRS = ("activation", "gradient", "bias", "seeding", "optimizer", "optimizer_params")
 
 
 def _sweep(**kw):
@@ -82,7 +82,7 @@ def test_dimensions_are_in_order_with_their_types_and_single_values_are_attribut
     assert slice_setting(grid.sel(hidden=3, activation="tanh"), "activation") == "tanh"
     listed = _sweep(runs=1, epochs=5, output_std=[0.5], bias=["zero"], hidden=(4,), engine="numpy")
     assert listed.total_loss.dims == ("hidden_std", "output_std", "hidden", "bias", "run")
-    assert GRID_DIMS == ("hidden_std", "output_std", "lr", *AXES)
+    assert GRID_DIMS == ("hidden_std", "output_std", "lr", *AXES, "optimizer")
 
 
 def test_every_run_equals_train_on_its_replayed_network(grid):
@@ -324,8 +324,8 @@ def test_stores_made_before_the_study_axes_open_and_resume(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"activation": "relu"}, r"activation must be one of 'sigmoid', 'tanh', or a list"),
-        ({"activation": ["tanh", "relu"]}, r"activation must be one of .*; got 'relu'"),
+        ({"activation": "gelu"}, r"activation must be one of 'sigmoid', 'tanh', 'relu', or a list"),
+        ({"activation": ["tanh", "gelu"]}, r"activation must be one of .*; got 'gelu'"),
         ({"gradient": "avg"}, r"gradient must be one of 'sum', 'mean', or a list .*'avg'"),
         ({"bias": "none"}, r"bias must be one of 'scaled', 'zero', or a list .*'none'"),
         ({"bias": []}, r"bias must be one of 'scaled', 'zero', or a non-empty list .* got \[\]"),

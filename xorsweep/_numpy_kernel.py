@@ -19,10 +19,11 @@ layer is one matrix with the bias as its last row:
 This makes the forward pass and the hidden layer's gradient each a single
 matrix product with the inputs ``[x, 1]``.
 
-The hidden layer's activation is one of :data:`xorsweep.activations.ACTIVATIONS`,
-computed in place with the derivative :func:`xorsweep.activations.slope`
-states; the gradient's reduction (:func:`~xorsweep.activations.gradient_scale`)
-is folded into the learning rate by the caller.
+The hidden layer's activation is an entry of :data:`xorsweep.activations.TABLE`,
+whose in-place steps compute it and its derivative; the gradient's reduction
+(:func:`~xorsweep.activations.gradient_scale`) is folded into the output error
+by the caller, with the learning rate for ``"gd"``. :class:`Descent` applies an
+entry of :data:`xorsweep.optimizers.TABLE` to a layer's rows with its state.
 """
 
 from __future__ import annotations
@@ -33,10 +34,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._compat import clip
+from .activations import Activation
 from .network import CLIP, Population, n_parameters, sigmoid, unpack_parameters
 from .truth_tables import TruthTable
 
-__all__ = ["ParameterBlock", "Workspace", "LossTally", "forward_pass", "gradient_step"]
+__all__ = [
+    "ParameterBlock",
+    "Workspace",
+    "Descent",
+    "LossTally",
+    "forward_pass",
+    "gradient_step",
+]
 
 # Products of at most this many clipped probabilities (each >= 1e-15) cannot underflow.
 _PRODUCT_CHUNK = 16
@@ -133,18 +142,54 @@ class Workspace:
         return sigmoid(self.z)
 
 
-def forward_pass(
-    blk: ParameterBlock, ws: Workspace, activation: str = "sigmoid"
-) -> Callable[[], None]:
+class Descent:
+    """The optimiser's step on a block, a layer's rows at a time, with its state.
+
+    Called with ``"output"``, ``"hidden"`` or ``"all"`` once those rows'
+    gradients are in ``grads``: steps the rows of ``blk`` by the optimiser of
+    ``settings`` (:data:`xorsweep.optimizers.TABLE`) at learning rates ``lr``
+    (r,). The state is one array (n, r) per name of the optimiser's
+    ``state``, zero at epoch 0 or ``moments`` (r, k, n) from a carry; the
+    step's number counts from ``first_epoch + 1``.
+    """
+
+    def __init__(self, blk, grads, settings, lr, moments, first_epoch: int) -> None:
+        entry, r = settings.optimizer_entry, blk.wh.shape[2]
+        params, grad = blk.params.reshape(-1, r), grads.params.reshape(-1, r)
+        n_h = blk.wh.size // r  # the hidden layer's rows, then the output layer's
+        if moments is None or moments.shape[1] == 0:
+            self.state = np.zeros((len(entry.state), *params.shape))
+        else:
+            self.state = np.ascontiguousarray(moments.transpose(1, 2, 0))  # (k, n, r)
+        rows = {"hidden": slice(0, n_h), "output": slice(n_h, None), "all": slice(None)}
+        self.views = {
+            part: (params[sl], grad[sl], tuple(s[sl] for s in self.state))
+            for part, sl in rows.items()
+        }
+        self.update, self.lr, self.hyper = entry.update, lr, settings.hyper
+        self.step = first_epoch + 1
+
+    def __call__(self, part: str) -> None:
+        theta, grad, state = self.views[part]
+        self.update(theta, grad, state, self.lr, self.hyper, self.step)
+        if part != "output":  # the hidden layer's rows come last in each epoch
+            self.step += 1
+
+    def saved(self) -> np.ndarray:
+        """The state as a carry holds it, (r, k, n)."""
+        return self.state.transpose(2, 0, 1).copy()
+
+
+def forward_pass(blk: ParameterBlock, ws: Workspace, activation: Activation) -> Callable[[], None]:
     """The forward pass: hidden outputs ``ws.hid``, logits ``ws.z``, probabilities ``ws.prob``.
 
     A closure over the arrays, made once: an epoch is short enough at small
     blocks that attribute look-ups would show. ``activation`` is the hidden
-    layer's, ``"sigmoid"`` or ``"tanh"``.
+    layer's table entry (:data:`xorsweep.activations.TABLE`).
     """
     hid, work, z, prob, one = ws.hid, ws.work, ws.z, ws.prob, ws.one
-    neg_sign, tanh = ws.neg_sign, activation == "tanh"
-    x_h = ws.x if tanh else ws.neg_x  # the sigmoid is computed from -z_h
+    neg_sign, apply = ws.neg_sign, activation.apply
+    x_h = ws.neg_x if activation.negated else ws.x  # the sigmoid is computed from -z_h
     s, h, r = hid.shape
     wh2, hid2 = blk.wh.reshape(-1, h * r), hid.reshape(s, h * r)
     w_out, b_out = blk.wo[:h], blk.wo[h]  # (h, o, r), (o, r)
@@ -157,13 +202,8 @@ def forward_pass(
     sums += [(z1, term) for term in work_h[2:]]
 
     def forward() -> None:
-        np.matmul(x_h, wh2, out=hid2)  # z_h (tanh) or -z_h (sigmoid), bias included
-        if tanh:
-            np.tanh(hid, hid)
-        else:
-            np.exp(hid, hid)
-            np.add(hid, one, hid)
-            np.divide(one, hid, hid)  # sigmoid(z_h); a division is faster than np.reciprocal
+        np.matmul(x_h, wh2, out=hid2)  # z_h (or -z_h), bias included
+        apply(hid, one)  # f(z_h)
         if single:
             np.multiply(hid, w_out1, work)
             for left, right in sums:
@@ -180,21 +220,24 @@ def forward_pass(
 
 
 def gradient_step(
-    blk: ParameterBlock, ws: Workspace, article: bool, activation: str = "sigmoid"
+    blk: ParameterBlock, ws: Workspace, article: bool, activation: Activation, descend: Descent
 ) -> Callable[[], None]:
-    """One gradient step on ``blk`` from the last forward pass (a closure, as above).
+    """One step on ``blk`` from the last forward pass (a closure, as above).
 
     ``article``: update the output layer first and take the hidden layer's
     error with its new weights; otherwise every gradient is taken at the same
-    parameters. ``activation``: the hidden layer's, as in :func:`forward_pass`.
-    Overwrites ``ws.hid``.
+    parameters. ``activation``: the hidden layer's table entry, as in
+    :func:`forward_pass`. ``descend`` applies the optimiser's step to the rows
+    of a layer once its gradient is in ``ws.grads``. Overwrites ``ws.hid``.
     """
     hid, work, err, one, prob, signed_lr = ws.hid, ws.work, ws.err, ws.one, ws.prob, ws.signed_lr
-    params, wh, wo, grads = blk.params, blk.wh, blk.wo, ws.grads
+    grads = ws.grads
     s, h, r = hid.shape
-    w_out, grad_o, grad_b = wo[:h], grads.wo[:h], grads.wo[h]  # (h, o, r), (h, o, r), (o, r)
+    grad_o, grad_b = grads.wo[:h], grads.wo[h]  # (h, o, r), (o, r)
+    w_out = blk.wo[:h]
     x_t, work2, grad_h2 = ws.x_t, work.reshape(s, h * r), grads.wh.reshape(-1, h * r)
-    single, tanh = err.shape[1] == 1, activation == "tanh"
+    single, delta = err.shape[1] == 1, activation.delta
+    err1 = None
     if single:  # one output: drop the o axis
         err1, grad_o1, w_out2 = err.reshape(-1, 1, r), grad_o.reshape(h, r), w_out.reshape(-1)
 
@@ -209,32 +252,18 @@ def gradient_step(
             np.einsum("shr,sor->hor", hid, err, out=grad_o)
         np.add.reduce(err, 0, None, grad_b)
         if article:  # the output layer first: the hidden layer then sees its new weights
-            np.subtract(wo, grads.wo, wo)
-        # hidden layer: delta[s, h] = sum_o err[s, o] w_o[h, o] f'(z_h)[s, h], with
-        # f' = hid (1 - hid) for the sigmoid and 1 - hid**2 for tanh. With one output,
-        # w_o[h] does not depend on s and comes out of the sum over s below.
+            descend("output")
+        # hidden layer: delta[s, h] = sum_o err[s, o] w_o[h, o] f'(z_h)[s, h]. With one
+        # output, w_o[h] does not depend on s and comes out of the sum over s below.
         if not single:
             np.einsum("sor,hor->shr", err, w_out, out=work)
-        if tanh:  # hid is not needed after this step
-            np.multiply(hid, hid, hid)
-            np.subtract(one, hid, hid)
-            if single:  # work = err * f', w_o comes in after the sum over s
-                np.multiply(err1, hid, work)
-            else:
-                np.multiply(work, hid, work)
-        else:  # with one output, work = hid * err is already there
-            if not single:
-                np.multiply(work, hid, work)
-            np.subtract(one, hid, hid)
-            np.multiply(work, hid, work)
+        delta(work, hid, one, err1)  # hid is not needed after this step
         # weights and bias at once: [x, 1].T @ delta, (i+1, s) @ (s, h*r)
         np.matmul(x_t, work2, out=grad_h2)
         if single:
             np.multiply(grad_h2, w_out2, grad_h2)
-        if article:
-            np.subtract(wh, grads.wh, wh)
-        else:  # every gradient was taken at the same parameters
-            np.subtract(params, grads.params, params)
+        # article: the hidden layer; simultaneous: every gradient was taken at the same parameters
+        descend("hidden" if article else "all")
 
     return step
 

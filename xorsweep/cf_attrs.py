@@ -46,6 +46,7 @@ CF_ATTRS: dict[str, tuple[str, str | None]] = {
     "activation": ("hidden layer's activation", None),
     "gradient": ("output error summed or averaged over the samples", None),
     "bias": ("initial biases: drawn like the weights or zero", None),
+    "optimizer": ("optimiser of the training (its table entry)", None),
     "run": ("run index", "1"),
     # one network's axes (xorsweep.train)
     "sample": ("training sample index", "1"),

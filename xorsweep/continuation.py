@@ -44,7 +44,7 @@ from .continued_store import (
     open_continued,
     write_continued,
 )
-from .engines import check_engine
+from .engines import check_engine, recorded
 from .network import PARAMETER_NAMES, Population
 from .sweeps.results import replay, table_of
 from .training import DEFAULT_BLOCK
@@ -155,6 +155,11 @@ def continue_runs(
     True
     """
     source = _source(results)
+    if "optimizer" in source.dims or source.attrs.get("optimizer", "gd") != "gd":
+        raise ValueError(
+            "results: continue_runs trains on runs of optimizer 'gd' only (the optimiser's "
+            "state is not stored); select them, e.g. results.sel(optimizer='gd')"
+        )
     continued = source.attrs.get("schema") == CONTINUED_SCHEMA
     trained = int(source.attrs["epochs"])
     epochs = check_count(epochs, "epochs", minimum=0)
@@ -171,8 +176,7 @@ def continue_runs(
     links = sample_links(selected_links(source, select, continued), runs_per_std, seed)
     if store is not None and continued_path_state(store) == "store":
         return _stored(store, source, epochs, links)
-    recorded = source.attrs.get("engine", "numpy")
-    computing = recorded if engine == "auto" else engine
+    computing = recorded(source.attrs) if engine == "auto" else engine
     start = time.perf_counter()
     groups = _setting_groups(links)
     states = [  # every group rebuilt (and checked) before any trains on
@@ -314,7 +318,7 @@ def _rebuilt_state(source: xr.Dataset, links: pd.DataFrame, engine: str) -> Trai
         engine=engine,
     )
     res, state = train_on_arrays(state, int(attrs["epochs"]))
-    _check_reproduced(source, dims, links, res, exact=engine == attrs.get("engine", "numpy"))
+    _check_reproduced(source, dims, links, res, exact=engine == recorded(attrs))
     return state
 
 

@@ -37,8 +37,9 @@ __all__ = [
 
 #: The selections ``continue_runs`` knows by name.
 SELECTIONS = ("unconverged", "all")
-#: A run's link to the sweep: the grid point and the run there.
-LINK = (*GRID_DIMS, "source_run")
+#: A run's link to the sweep: the grid point and the run there (runs of gd only: see
+#: :func:`xorsweep.continue_runs`).
+LINK = (*(d for d in GRID_DIMS if d != "optimizer"), "source_run")
 #: What runs trained on together share (the rest of a point, output std and lr, is per run).
 SETTING = ("hidden", "activation", "gradient")
 #: What ``runs_per_std`` draws within: a hidden std and the study's settings.

@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._checks import check_count, check_real
-from .network import CLIP, PARAMETER_NAMES, Population
+from .activations import activate, check_activation, slope
+from .network import CLIP, PARAMETER_NAMES, Population, sigmoid
 from .truth_tables import TruthTable, truth_table, xor
 
 if TYPE_CHECKING:
@@ -138,18 +139,18 @@ def _data(population: Population, data: TruthTable | str | None) -> TruthTable:
     return table
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit
-        return 1.0 / (1.0 + np.exp(-z))
-
-
-def _forward(pop: Population, table: TruthTable) -> tuple[np.ndarray, np.ndarray]:
+def _forward(
+    pop: Population, table: TruthTable, activation: str = "sigmoid"
+) -> tuple[np.ndarray, np.ndarray]:
     """Hidden outputs (r, s, h) and output logits (r, s, o)."""
-    hid = _sigmoid(np.einsum("si,rih->rsh", table.inputs, pop.hidden_weights) + pop.hidden_bias)
+    logits = np.einsum("si,rih->rsh", table.inputs, pop.hidden_weights) + pop.hidden_bias
+    hid = activate(activation, logits)
     return hid, np.einsum("rsh,rho->rso", hid, pop.output_weights) + pop.output_bias
 
 
-def gradient(population: Population, data: TruthTable | str | None = None) -> dict[str, np.ndarray]:
+def gradient(
+    population: Population, data: TruthTable | str | None = None, activation: str = "sigmoid"
+) -> dict[str, np.ndarray]:
     """Gradient of the binary cross-entropy summed over samples, for every network.
 
     This is the direction of the article's update divided by the learning
@@ -163,6 +164,8 @@ def gradient(population: Population, data: TruthTable | str | None = None) -> di
         Networks (or a ``train`` result, whose trained parameters are used).
     data : TruthTable or str, optional
         Training data; XOR by default.
+    activation : str
+        The hidden layer's, one of :data:`xorsweep.activations.ACTIVATIONS`.
 
     Returns
     -------
@@ -172,9 +175,9 @@ def gradient(population: Population, data: TruthTable | str | None = None) -> di
     """
     pop = _as_population(population, "population")
     table = _data(pop, data)
-    hid, z = _forward(pop, table)
-    err = _sigmoid(z) - table.targets  # (r, s, o): y_hat - y
-    delta = np.einsum("rso,rho->rsh", err, pop.output_weights) * hid * (1.0 - hid)
+    hid, z = _forward(pop, table, check_activation(activation))
+    err = sigmoid(z) - table.targets  # (r, s, o): y_hat - y
+    delta = np.einsum("rso,rho->rsh", err, pop.output_weights) * slope(activation, hid)
     return {
         "hidden_weights": np.einsum("si,rsh->rih", table.inputs, delta),
         "hidden_bias": delta.sum(axis=1, keepdims=True),
@@ -284,8 +287,8 @@ def measure(
         raise TypeError(f"tol must be a xorsweep.end_states.Tolerances, got {type(tol).__name__}")
     hid, z = _forward(pop, table)
     sign = 2.0 * table.targets - 1.0  # (s, o): +1 where the target is 1
-    right = np.clip(_sigmoid(sign * z), CLIP, 1.0 - CLIP) > 0.5  # the rule of train
-    y_hat = _sigmoid(z)
+    right = np.clip(sigmoid(sign * z), CLIP, 1.0 - CLIP) > 0.5  # the rule of train
+    y_hat = sigmoid(z)
     saturated = 4.0 * hid * (1.0 - hid) < tol.saturation
     dead = np.ptp(hid, axis=1) < tol.same
     merged, trapped, floor = _merges(hid, table.targets, saturated.all(axis=2), tol.same)

@@ -22,10 +22,20 @@ of workers or the scheduler.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
+from typing import Any
 
 from ._checks import check_choice
 
-__all__ = ["ENGINES", "COMPUTING", "check_engine", "numba_problem", "resolve", "resume"]
+__all__ = [
+    "ENGINES",
+    "COMPUTING",
+    "check_engine",
+    "numba_problem",
+    "recorded",
+    "resolve",
+    "resume",
+]
 
 #: The names ``engine=`` accepts; the first is the default.
 ENGINES = ("auto", "numpy", "numba")
@@ -98,9 +108,19 @@ def resolve(engine: str, n_in: int, hidden: int, n_out: int, activation: str = "
         warnings.warn(
             f"engine='auto' trains with NumPy: the numba engine cannot run here ({problem})",
             RuntimeWarning,
-            stacklevel=4,  # the caller of train()
+            stacklevel=5,  # the caller of train()
         )
     return "numpy"
+
+
+def recorded(attrs: Mapping[str, Any]) -> str:
+    """The engine that computed results with attributes ``attrs``: results from before
+    engines existed (no ``engine`` attribute) are NumPy's.
+
+    >>> recorded({}), recorded({"engine": "numba"})
+    ('numpy', 'numba')
+    """
+    return str(attrs.get("engine", "numpy"))
 
 
 def resume(requested: str, recorded: str, what: str) -> str:

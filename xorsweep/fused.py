@@ -17,8 +17,10 @@ hidden units, vectorised at every width (``benchmarks/bench_widths.py``). The
 kernel is compiled for each network shape (inputs, hidden units, outputs) and
 hidden activation, once: numba caches it on disk. It trains
 everything :func:`xorsweep.train` does: both update orders, any truth table
-and width, per-run learning rates, records, a sigmoid or tanh hidden layer
-and either gradient (``"mean"`` is a smaller learning rate).
+and width, per-run learning rates, records, every hidden activation and
+optimiser of the tables (:mod:`xorsweep.activations`, :mod:`xorsweep.optimizers`;
+their arithmetic in :mod:`xorsweep._fused_math`, selected by each entry's
+``code``) and either gradient (``"mean"`` scales the output error).
 
 The numbers are the NumPy engine's to about 1e-13 (tests: 1e-10 over 10,000
 epochs). A probability of exactly 0.5 counts as a wrong prediction, as in
@@ -38,119 +40,21 @@ the reference. The tricks, each in a helper below:
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import namedtuple
 
 import numpy as np
 
-try:
-    import numba
-    from llvmlite import ir
-    from numba.extending import intrinsic
-except ImportError as err:  # pragma: no cover - numba is a dependency
-    raise ImportError(f"the numba engine needs numba: {err}") from err
-
+from ._fused_math import _activate, _carry, _delta, _jit, _sigmoid, _updated, exp
 from .fused_results import converged, mean_loss, parameters, scores
 from .network import CLIP, Population
+from .settings import TrainingSettings
 from .truth_tables import TruthTable
 
 __all__ = ["train_block", "warm", "exp", "LANES"]
 
 #: Runs advanced together by one pass of the kernel: a multiple of every SIMD width.
 LANES = 64
-
-# error_model: x / 0 gives inf instead of raising (a branch that would stop vectorisation);
-# contract: a * b + c may become one fused multiply-add (one rounding instead of two);
-# nogil: threads can train blocks at the same time
-_jit = functools.partial(
-    numba.njit, cache=True, nogil=True, error_model="numpy", fastmath={"contract"}
-)
-
-
-# --- the tricks -------------------------------------------------------------------------
-
-
-@intrinsic
-def _as_int(typingctx, x):  # noqa: ARG001 - numba's signature
-    """The bits of a float64 as an int64 (a no-op that LLVM vectorises)."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return numba.int64(numba.float64), codegen
-
-
-@intrinsic
-def _as_float(typingctx, bits):  # noqa: ARG001
-    """The float64 whose bits are the int64 ``bits``."""
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return numba.float64(numba.int64), codegen
-
-
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01  # ln 2 in 32 bits: k * _LN2_HI is exact for |k| < 2**21
-_LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI
-_ROUND = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer, kept in the low bits
-_C = tuple(1.0 / math.factorial(k) for k in range(14))  # exp(r) to 4e-18 for |r| <= ln(2) / 2
-_EXP_MAX = 708.0  # exp(x) and 2**k stay normal numbers for |x| <= this
-
-
-@_jit(inline="always")
-def _exp(x):
-    """``exp(x)`` within 1 ulp, for ``|x| <= _EXP_MAX``."""
-    t = x * _LOG2E + _ROUND
-    k = t - _ROUND  # x / ln 2 rounded to an integer
-    r = (x - k * _LN2_HI) - k * _LN2_LO  # x - k ln 2, |r| <= ln(2) / 2
-    # exp(r) = 1 + (r + r**2 * tail(r)), the 1 added last (one rounding of the result); the
-    # tail by Estrin's scheme: a shorter chain of dependent operations than Horner's
-    r2 = r * r
-    r4 = r2 * r2
-    c2_5 = (_C[5] * r + _C[4]) * r2 + (_C[3] * r + _C[2])  # terms 2 to 5
-    c6_9 = (_C[9] * r + _C[8]) * r2 + (_C[7] * r + _C[6])
-    c10_13 = (_C[13] * r + _C[12]) * r2 + (_C[11] * r + _C[10])
-    tail = (c10_13 * r4 + c6_9) * r4 + c2_5
-    exp_r = 1.0 + (tail * r2 + r)
-    return exp_r * _as_float((_as_int(t) - _as_int(_ROUND) + 1023) << 52)  # times 2**k
-
-
-@_jit
-def exp(x, out):
-    """The kernel's ``exp`` of each element of ``x`` into ``out`` (1-D float64 arrays, ``|x|``
-    at most 708), for tests and benchmarks; returns ``out``."""
-    for k in range(x.size):
-        out[k] = _exp(x[k])
-    return out
-
-
-@_jit(inline="always")
-def _sigmoid(z):
-    """``1 / (1 + exp(-z))``, within 3.3e-308 of it where ``|z| > _EXP_MAX``."""
-    return 1.0 / (1.0 + _exp(min(max(-z, -_EXP_MAX), _EXP_MAX)))
-
-
-@_jit(inline="always")
-def _tanh(z):
-    """``tanh(z) = 2 sigmoid(2z) - 1``: the sigmoid's one exp and one division, vectorised
-    (numba's ``math.tanh`` is libm's, one number at a time); within 1.2e-16 of it."""
-    return 2.0 / (1.0 + _exp(min(max(-2.0 * z, -_EXP_MAX), _EXP_MAX))) - 1.0
-
-
-_MANTISSA = 0x000FFFFFFFFFFFFF
-_ONE = 0x3FF0000000000000  # the bits of 1.0
-_TWO52 = 0x4330000000000000  # the bits of 2**52: or-ed with a small integer n, gives 2**52 + n
-
-
-@_jit(inline="always")
-def _carry(product):
-    """``(m, e)`` with ``product = m * 2**e`` exactly, m in [1, 2), e a float; product normal."""
-    bits = _as_int(product)
-    exponent = _as_float((bits >> 52) | _TWO52) - (2.0**52 + 1023.0)
-    return _as_float((bits & _MANTISSA) | _ONE), exponent
-
 
 # --- the chunk's state -------------------------------------------------------------------
 
@@ -200,23 +104,16 @@ def _sizes(shape):
 
 
 @_jit(inline="always")
-def _is_tanh(shape):
-    """Whether the hidden layer is tanh (``shape[3]`` of length 1) or the sigmoid (length 0):
-    a constant of each compilation, so that the loops hold no branch."""
-    return len(shape[3]) == 1
+def _activation(shape):
+    """The hidden activation's ``code`` (:data:`xorsweep.activations.TABLE`), the length of
+    ``shape[3]``: a constant of each compilation, so that the loops hold no branch."""
+    return len(shape[3])
 
 
 @_jit(inline="always")
-def _activate(a, tanh):
-    """The hidden layer's output for its logit ``a`` (:mod:`xorsweep.activations`)."""
-    return _tanh(a) if tanh else _sigmoid(a)
-
-
-@_jit(inline="always")
-def _delta(err, h, tanh):
-    """``err * f'(z)`` written with the output ``h = f(z)``: ``1 - h**2`` for tanh, ``h (1 - h)``
-    for the sigmoid."""
-    return err * (1.0 - h * h) if tanh else err * h * (1.0 - h)
+def _optimizer(shape):
+    """The optimiser's ``code`` (:data:`xorsweep.optimizers.TABLE`), the length of ``shape[4]``."""
+    return len(shape[4])
 
 
 @_jit(inline="always")
@@ -254,7 +151,7 @@ def _hidden_unit(st, x, s, shape, j, r):
     for i in range(1, n_in):
         a += x[s, i] * st[_at(lay.wh + i * hidden + j, r)]
     bias = st[_at(lay.wh + n_in * hidden + j, r)]
-    st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
+    st[_at(lay.hid + j, r)] = _activate(a + bias, _activation(shape))
 
 
 @_jit
@@ -281,7 +178,7 @@ def _forward(st, x, s, shape):
                 for i in range(1, n_in):
                     a += x[s, i] * st[_at(lay.wh + i * hidden + j, r)]
                 bias = st[_at(lay.wh + n_in * hidden + j, r)]
-                st[_at(lay.hid + j, r)] = _activate(a + bias, _is_tanh(shape))
+                st[_at(lay.hid + j, r)] = _activate(a + bias, _activation(shape))
         for r in range(LANES):
             for o in range(n_out):
                 z = st[_at(lay.hid, r)] * st[_at(lay.wo + o, r)]
@@ -326,7 +223,7 @@ def _backward_unit(st, x, s, shape, o, j, r):
     err = st[_at(lay.err + o, r)]
     h = st[_at(lay.hid + j, r)]
     st[_at(lay.grad_o + j * n_out + o, r)] += h * err
-    delta = _delta(err, h, _is_tanh(shape))  # times w_o[j, o] in the step, after the sum
+    delta = _delta(err, h, _activation(shape))  # times w_o[j, o] in the step, after the sum
     st[_at(lay.acc_h + (n_in * hidden + j) * n_out + o, r)] += delta
     for i in range(n_in):
         st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
@@ -346,7 +243,7 @@ def _backward(st, x, s, shape):
                     err = st[_at(lay.err + o, r)]
                     h = st[_at(lay.hid + j, r)]
                     st[_at(lay.grad_o + j * n_out + o, r)] += h * err
-                    delta = _delta(err, h, _is_tanh(shape))  # times w_o[j, o], in the step
+                    delta = _delta(err, h, _activation(shape))  # times w_o[j, o], in the step
                     st[_at(lay.acc_h + (n_in * hidden + j) * n_out + o, r)] += delta
                     for i in range(n_in):
                         st[_at(lay.acc_h + (i * hidden + j) * n_out + o, r)] += x[s, i] * delta
@@ -401,10 +298,63 @@ def _step(st, shape, article):
                     _step_unit(st, shape, article, j, o, r)
 
 
+# --- the optimisers' step (xorsweep.optimizers): one branch per optimiser's code -----------
+# Their state follows the chunk's rows (_layout's ``rows``): the learning rate row, then two
+# rows per parameter (row base + 1 + p and base + 1 + n_par + p for parameter row p).
+
+
+@_jit(inline="always")
+def _update_row(st, kind, p, grad, base, n_par, hp, c1, c2):
+    """Step parameter row ``p`` of every lane by the gradient in row ``grad``."""
+    for r in range(LANES):
+        w, s0, s1 = _updated(
+            kind, st[_at(p, r)], st[_at(grad, r)], st[_at(base + 1 + p, r)],
+            st[_at(base + 1 + n_par + p, r)], st[_at(base, r)], hp, c1, c2,
+        )  # fmt: skip
+        st[_at(p, r)] = w
+        st[_at(base + 1 + p, r)] = s0
+        st[_at(base + 1 + n_par + p, r)] = s1
+
+
 @_jit
-def _epoch(st, x, sign, shape, epoch, article, record):
+def _hidden_gradient(st, shape):
+    """The hidden layer's gradient ``sum_o w_o[j, o] * acc_h[i, j, o]`` into ``acc_h[i, j, 0]``."""
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
+    for q in range(lay.wo):  # q = i * hidden + j
+        j = q % hidden
+        for r in range(LANES):
+            g = 0.0
+            for o in range(n_out):
+                g += st[_at(lay.wo + j * n_out + o, r)] * st[_at(lay.acc_h + q * n_out + o, r)]
+            st[_at(lay.acc_h + q * n_out, r)] = g
+
+
+@_jit
+def _optimizer_step(st, shape, article, epoch, hp):
+    """The optimiser's step of every parameter; ``article``: the hidden layer's gradient at
+    the output layer's new weights, else every gradient at the same parameters."""
+    n_in, hidden, n_out = _sizes(shape)
+    lay = _layout(n_in, hidden, n_out)
+    kind, n_par, base = _optimizer(shape), lay.acc_h, lay.rows
+    t = epoch + 1.0  # the step's number
+    c1, c2 = 1.0 - hp[0] ** t, math.sqrt(1.0 - hp[1] ** t)
+    if not article:
+        _hidden_gradient(st, shape)
+    for p in range(lay.wo, lay.acc_h):
+        _update_row(st, kind, p, lay.grad_o + p - lay.wo, base, n_par, hp, c1, c2)
+    if article:
+        _hidden_gradient(st, shape)
+    for p in range(lay.wo):
+        _update_row(st, kind, p, lay.acc_h + p * n_out, base, n_par, hp, c1, c2)
+    st[lay.acc_h * LANES : lay.hid * LANES] = 0.0  # acc_h and grad_o, for the next epoch
+
+
+@_jit
+def _epoch(st, x, sign, shape, epoch, article, record, hp):
     """One epoch of one chunk; if ``record`` is not empty, it receives the parameters
-    before the step and the clipped probabilities, sample by sample."""
+    before the step and the clipped probabilities, sample by sample. ``hp``: the
+    optimiser's hyper-parameters."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
     params, block = lay.acc_h * LANES, n_out * LANES  # block: a sample's prob rows
@@ -417,11 +367,14 @@ def _epoch(st, x, sign, shape, epoch, article, record):
             start = params + s * block
             record[start : start + block] = st[lay.prob * LANES : lay.prob * LANES + block]
         _backward(st, x, s, shape)
-    _step(st, shape, article)
+    if _optimizer(shape) == 0:  # the article's gd, lr in the gradient sums
+        _step(st, shape, article)
+    else:
+        _optimizer_step(st, shape, article, epoch, hp)
 
 
 @_jit
-def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, history, final):
+def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, history, final, hp):
     """Train every chunk from epoch ``first`` to ``epochs``, then score the trained networks.
 
     ``states`` (chunk, rows * LANES); ``x`` (sample, in); ``sign`` (sample,
@@ -442,7 +395,7 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
         for epoch in range(first, epochs):
             recording = record_every > 0 and epoch % record_every == 0
             record = history[c, epoch // record_every - skipped] if recording else no_record
-            _epoch(st, x, sign, shape, epoch, article, record)
+            _epoch(st, x, sign, shape, epoch, article, record, hp)
         out = final[c]
         out[: 3 * LANES] = st[lay.mantissa * LANES : (lay.last_wrong + 1) * LANES]
         for s in range(x.shape[0]):  # the trained networks, right or wrong at epoch `epochs`
@@ -458,18 +411,14 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
 def train_block(
     population: Population,
     data: TruthTable,
-    lr: np.ndarray,
-    epochs: int,
-    update: str,
-    record_every: int | None,
-    activation: str = "sigmoid",
+    rates: tuple[np.ndarray, np.ndarray],
+    settings: TrainingSettings,
     first_epoch: int = 0,
     carry: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Train ``population`` with the fused kernel: the NumPy engine's block, computed faster.
 
-    The arguments are taken as checked by :func:`xorsweep.train`; ``lr`` includes the
-    gradient's scale (:func:`xorsweep.activations.gradient_scale`).
+    The arguments are taken as checked by :func:`xorsweep.train`.
 
     Parameters
     ----------
@@ -477,22 +426,19 @@ def train_block(
         The block's initial networks; not modified.
     data : TruthTable
         Training data, with the population's numbers of inputs and outputs.
-    lr : ndarray, shape (run,)
-        Learning rates, finite and > 0.
-    epochs : int
-        Gradient steps, >= 0.
-    update : {"article", "simultaneous"}
-        As in :func:`xorsweep.train`.
-    record_every : int or None
-        Also record the loss and the parameters at the epochs from
-        ``first_epoch`` on that are multiples of k.
-    activation : {"sigmoid", "tanh"}
-        The hidden layer's.
+    rates : tuple of two ndarray, each of shape (run,)
+        The factor of the output error: the learning rate times the gradient's
+        scale (:func:`xorsweep.activations.gradient_scale`) for ``"gd"``, which
+        folds it in, else the scale alone; and the optimiser's learning rates.
+    settings : TrainingSettings
+        Epochs, update order, activation, optimiser and its hyper-parameters,
+        recording (multiples of ``record_every`` from ``first_epoch`` on).
     first_epoch : int
-        The epoch ``population`` has reached, <= ``epochs``: training goes on from it.
+        The epoch ``population`` has reached, <= ``settings.epochs``: training goes on from it.
     carry : dict of str to ndarray, optional
-        The running bookkeeping at ``first_epoch`` (``last_wrong`` (run,) and
-        ``loss_sum`` (run, 2), as this function returns them); None: epoch 0.
+        The running bookkeeping at ``first_epoch`` (``last_wrong`` (run,),
+        ``loss_sum`` (run, 2) and ``optimizer_state`` (run, k, parameter), as
+        this function returns them); None: epoch 0.
 
     Returns
     -------
@@ -505,12 +451,15 @@ def train_block(
         numbers do not depend on the other runs of the block. Also the
         bookkeeping to train on from ``epochs``: ``last_wrong`` (run,), int64,
         ``loss_sum`` (run, 2), the running product of the clipped probabilities
-        as (mantissa, exponent), and ``pending`` (run, 0, sample, out), empty.
+        as (mantissa, exponent), ``pending`` (run, 0, sample, out), empty, and
+        ``optimizer_state`` (run, k, parameter).
 
     Examples
     --------
     >>> from xorsweep import init_population, xor
-    >>> res = train_block(init_population(3, seed=0), xor(), np.full(3, 0.1), 2000, "article", None)
+    >>> from xorsweep.settings import TrainingSettings
+    >>> rates = (np.full(3, 0.1), np.full(3, 0.1))
+    >>> res = train_block(init_population(3, seed=0), xor(), rates, TrainingSettings(2000))
     >>> res["total_loss"].shape, res["predictions"].shape
     ((3,), (3, 4, 1))
     """
@@ -520,36 +469,51 @@ def train_block(
         population.hidden,
         population.n_out,
     )
-    samples = data.samples
+    samples, epochs, record_every = data.samples, settings.epochs, settings.record_every
+    entry = settings.optimizer_entry
     lay = _layout(n_in, hidden, n_out)
+    n_par, n_state = lay.acc_h, len(entry.state)
+    extra = 0 if entry.code == 0 else 1 + 2 * n_par  # the optimiser's lr and state rows
     chunks = -(-runs // LANES)
-    lanes = np.zeros((lay.rows, chunks * LANES))  # (row, run); padding lanes: all zero, lr 0
+    # (row, run); padding lanes: all zero, lr 0
+    lanes = np.zeros((lay.rows + extra, chunks * LANES))
     lanes[: lay.wo, :runs] = _to_rows(population.hidden_weights, population.hidden_bias)
     lanes[lay.wo : lay.acc_h, :runs] = _to_rows(population.output_weights, population.output_bias)
     lanes[lay.mantissa] = 1.0
     if carry is not None:
         lanes[lay.mantissa : lay.last_wrong, :runs] = carry["loss_sum"].T
         lanes[lay.last_wrong, :runs] = carry["last_wrong"]
-    lanes[lay.lr, :runs] = lr
+        moments = carry["optimizer_state"]  # (run, k, parameter)
+        for k in range(moments.shape[1]):
+            start = lay.rows + 1 + k * n_par
+            lanes[start : start + n_par, :runs] = moments[:, k].T
+    lanes[lay.lr, :runs] = rates[0]
+    if extra:
+        lanes[lay.rows, :runs] = rates[1]
     states = _chunked(lanes)
     records = 0  # the multiples of record_every from first_epoch to epochs - 1
     if record_every:
         records = -(-epochs // record_every) - -(-first_epoch // record_every)
     history = np.empty((chunks, records, (lay.acc_h + samples * n_out) * LANES))
     final = np.empty((chunks, (3 + 2 * samples * n_out) * LANES))
-    shape = ((0,) * n_in, (0,) * hidden, (0,) * n_out, (0,) * (activation == "tanh"))
+    shape = (
+        (0,) * n_in, (0,) * hidden, (0,) * n_out,
+        (0,) * settings.activation_entry.code, (0,) * entry.code,
+    )  # fmt: skip
     sign = 2.0 * data.targets - 1.0
-    article = update == "article"
-    rec = record_every or 0
-    first = first_epoch
-    _train_chunks(states, data.inputs, sign, shape, first, epochs, article, rec, history, final)
+    article = settings.update == "article"
+    args = (first_epoch, epochs, article, record_every or 0, history, final)
+    _train_chunks(states, data.inputs, sign, shape, *args, entry.vector(settings.hyper))
     scored = _unchunked(final, runs)
+    trained = _unchunked(states, runs)
     res = scores(scored, epochs, samples, n_out)
-    res["converged_epoch"] = converged(_unchunked(states, runs)[lay.last_wrong], epochs)
-    res.update(parameters(_unchunked(states, runs)[: lay.acc_h], n_in, hidden))
+    res["converged_epoch"] = converged(trained[lay.last_wrong], epochs)
+    res.update(parameters(trained[: lay.acc_h], n_in, hidden))
     res["last_wrong"] = scored[2].astype(np.int64)
     res["loss_sum"] = np.ascontiguousarray(scored[:2].T)
     res["pending"] = np.empty((runs, 0, samples, n_out))
+    moments = trained[lay.rows + 1 : lay.rows + 1 + n_state * n_par]  # (k * parameter, run)
+    res["optimizer_state"] = np.ascontiguousarray(moments.T.reshape(runs, n_state, n_par))
     if record_every:
         rec = _unchunked(history, runs)  # (record, row, run)
         loss = mean_loss(np.moveaxis(rec[:, lay.acc_h :], 1, 0))  # (record, run)
@@ -573,7 +537,8 @@ def warm(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> Non
         np.zeros((1, 1, n_out)),
     )
     data = TruthTable(np.zeros((1, n_in)), np.zeros((1, n_out)), "warm-up")
-    train_block(pop, data, np.ones(1), 0, "article", None, activation)
+    settings = TrainingSettings(0, activation=activation, engine="numba")
+    train_block(pop, data, (np.ones(1), np.ones(1)), settings)
 
 
 def _to_rows(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:

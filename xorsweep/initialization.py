@@ -12,9 +12,11 @@ rule                   std                                        source
 ``he``                 ``sqrt(2 / fan_in)``                       He et al. (2015), for ReLU
 ``lecun``              ``sqrt(1 / fan_in)``                       LeCun et al. (1998)
 ``glorot_slope_gain``  ``gain * glorot_normal``, gain 1 / f'(0):  Glorot's derivation assumes
-                       4 for the sigmoid, 1 for tanh              slope 1 at zero
+                       4 for the sigmoid, 1 for tanh (He's        slope 1 at zero
+                       sqrt(2) for ReLU)
 ``glorot_torch_gain``  ``gain * glorot_normal``, PyTorch's        ``torch.nn.init``'s
-                       ``calculate_gain``: 1 sigmoid, 5/3 tanh    convention
+                       ``calculate_gain``: 1 sigmoid, 5/3 tanh,   convention
+                       sqrt(2) ReLU
 =====================  =========================================  ==============================
 
 The two gain conventions disagree for the sigmoid (4 against 1), so both are
@@ -56,7 +58,7 @@ def init_rules(fan_in: int, fan_out: int, activation: str = "sigmoid") -> dict[s
     ----------
     fan_in, fan_out : int
         The layer's inputs and outputs, each at least 1.
-    activation : {"sigmoid", "tanh"}
+    activation : {"sigmoid", "tanh", "relu"}
         The activation of the layer's units, for the two rules with a gain.
 
     Returns
@@ -103,7 +105,7 @@ def init_rules_by_layer(
     ----------
     hidden : int or sequence of int
         Hidden width(s), each from 1 to 256. A sequence adds a ``hidden`` dimension.
-    activation : {"sigmoid", "tanh"}
+    activation : {"sigmoid", "tanh", "relu"}
         The hidden layer's activation. The output layer's gains are those of
         its sigmoid whatever ``activation`` is.
     n_in, n_out : int

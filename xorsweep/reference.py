@@ -5,7 +5,7 @@ benchmarked against. It favours being obviously right over being fast: one
 network, one epoch, one NumPy call per equation.
 
 For one network with inputs ``x`` (sample, in) and targets ``y`` (sample, out),
-and the hidden layer's activation ``f`` (the sigmoid by default, or tanh; see
+and the hidden layer's activation ``f`` (the sigmoid by default, tanh or ReLU; see
 :mod:`xorsweep.activations`):
 
 * forward: ``h = f(x @ W_h + b_h)``, ``y_hat = sigmoid(h @ W_o + b_o)``;
@@ -21,7 +21,7 @@ and the hidden layer's activation ``f`` (the sigmoid by default, or tanh; see
   gradient of the mean loss;
 * ``update="article"``: ``W_o -= lr * h.T @ d`` and ``b_o -= lr * sum(d)``
   first, then the hidden error ``(d @ W_o.T) * f'`` with the updated ``W_o``,
-  where ``f' = h * (1 - h)`` for the sigmoid and ``1 - h**2`` for tanh;
+  where ``f' = h * (1 - h)`` for the sigmoid, ``1 - h**2`` for tanh and ``h > 0`` for ReLU;
   ``update="simultaneous"`` uses the ``W_o`` from before the update.
 """
 

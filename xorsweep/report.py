@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .engines import recorded
 from .figure_data import FIGURE_TITLES
 from .network import GLOROT_STD
 
@@ -172,7 +173,7 @@ def _configuration(results: xr.Dataset) -> pd.DataFrame:
         "epochs": f"{epochs:,}",
         "net-epochs": f"{runs * epochs:.3g}",
         "update order": attrs.get("update", "–"),
-        "training engine": attrs.get("engine", "numpy"),  # stores from before engines: NumPy
+        "training engine": recorded(attrs),
         "seed": attrs.get("seed", "–"),
         "xorsweep": attrs.get("xorsweep_version", "–"),
     }

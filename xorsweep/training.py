@@ -16,12 +16,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._checks import check_choice, check_count, check_per_run
-from ._numpy_kernel import LossTally, ParameterBlock, Workspace, forward_pass, gradient_step
-from .activations import check_activation, check_gradient, gradient_scale
+from ._checks import check_count, check_per_run
+from ._numpy_kernel import (
+    Descent,
+    LossTally,
+    ParameterBlock,
+    Workspace,
+    forward_pass,
+    gradient_step,
+)
+from .activations import gradient_scale
 from .cf_attrs import with_cf_attrs
-from .engines import resolve
 from .network import PARAMETER_NAMES, Population, check_hidden
+from .settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
 from .truth_tables import TruthTable, truth_table, xor
 
 if TYPE_CHECKING:  # xarray is imported when results are made: workers do without it
@@ -31,6 +38,7 @@ __all__ = [
     "train",
     "train_arrays",
     "TrainingJob",
+    "TrainingSettings",
     "run_training",
     "without_state",
     "to_dataset",
@@ -42,24 +50,13 @@ __all__ = [
     "ARTICLE_LR",
 ]
 
-#: The two update orders ``train`` knows.
-UPDATES = ("article", "simultaneous")
-
-#: The article's training: 10,000 epochs of full-batch gradient descent at learning rate 0.1.
-ARTICLE_EPOCHS = 10_000
-ARTICLE_LR = 0.1
-
 #: Runs trained together in one block; chosen by ``benchmarks/bench_train.py``.
 DEFAULT_BLOCK = 8192
 
 #: The running bookkeeping of each run that :func:`run_training` also returns, run first:
 #: with the parameters, what training on from its last epoch needs (see
 #: :class:`xorsweep.training_state.TrainingState`).
-STATE_KEYS = ("last_wrong", "loss_sum", "pending")
-
-#: Largest learning rate accepted (gradients are bounded by the number of samples,
-#: so parameters stay finite for any lr up to this over 10**8 epochs).
-MAX_LR = 1e6
+STATE_KEYS = ("last_wrong", "loss_sum", "pending", "optimizer_state")
 
 
 def train(
@@ -74,6 +71,9 @@ def train(
     record_every: int | None = None,
     block_size: int = DEFAULT_BLOCK,
     engine: str = "auto",
+    optimizer: str = "gd",
+    optimizer_params: dict | None = None,
+    settings: TrainingSettings | None = None,
 ) -> xr.Dataset:
     """Train every network of ``population`` at once by full-batch gradient descent.
 
@@ -93,7 +93,7 @@ def train(
     update : {"article", "simultaneous"}
         ``"article"``: the output layer first, the hidden layer's error with its
         new weights, as the article's loop; ``"simultaneous"``: textbook backprop.
-    activation : {"sigmoid", "tanh"}
+    activation : {"sigmoid", "tanh", "relu"}
         The hidden layer's (:mod:`xorsweep.activations`); the output stays a sigmoid.
     gradient : {"sum", "mean"}
         ``"sum"``: ``y_hat - y`` summed over the samples (the article);
@@ -107,14 +107,22 @@ def train(
         Which computes (:mod:`xorsweep.engines`): ``"numba"``, the fused compiled
         kernel, several times faster; ``"numpy"``, the exactness anchor. They agree
         to about 1e-12. ``"auto"``: numba where it compiles, else NumPy with a warning.
+    optimizer : {"gd", "momentum", "nesterov", "adam", "rmsprop"}
+        The step (:mod:`xorsweep.optimizers`, PyTorch's semantics): ``"gd"``, the
+        article's gradient descent; the others keep their state per parameter and run.
+    optimizer_params : dict, optional
+        Hyper-parameters other than PyTorch's defaults, e.g. ``{"betas": (0.9, 0.99)}``.
+    settings : TrainingSettings, optional
+        All of ``epochs`` to ``optimizer_params`` but ``data`` and ``block_size`` in one
+        value (:class:`xorsweep.settings.TrainingSettings`); given, those arguments are ignored.
 
     Returns
     -------
     xarray.Dataset
         Dimensions ``run``, ``sample`` and the parameter axes ``input``, ``unit``
-        (the hidden units) and ``output``; attributes ``epochs``,
-        ``update``, ``activation``, ``gradient``, ``data`` and ``engine`` (the one that
-        computed: ``"numpy"`` or ``"numba"``). Variables:
+        (the hidden units) and ``output``; attributes ``epochs``, ``update``,
+        ``activation``, ``gradient``, ``optimizer``, ``optimizer_params``, ``data``
+        and ``engine`` (the one that computed: ``"numpy"`` or ``"numba"``). Variables:
 
         ``total_loss`` (run)
             Sum over epochs 0..epochs-1 of the mean clipped BCE over samples and
@@ -150,8 +158,11 @@ def train(
     >>> ds.total_loss.dims, ds.predictions.shape
     (('run',), (4, 4))
     """
-    args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
-    job = TrainingJob.checked(*args, engine)
+    if settings is None:
+        options = dict(update=update, activation=activation, gradient=gradient, engine=engine)
+        options.update(optimizer=optimizer, optimizer_params=optimizer_params or {})
+        settings = _settings(population, epochs, lr, record_every, options)
+    job = TrainingJob.checked(population, settings, data, block_size)
     return to_dataset(without_state(run_training(job)), job)
 
 
@@ -167,6 +178,9 @@ def train_arrays(
     record_every: int | None = None,
     block_size: int = DEFAULT_BLOCK,
     engine: str = "auto",
+    optimizer: str = "gd",
+    optimizer_params: dict | None = None,
+    settings: TrainingSettings | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`train` without xarray: the same numbers as plain NumPy arrays.
 
@@ -176,6 +190,7 @@ def train_arrays(
     Parameters
     ----------
     population, epochs, lr, data, update, activation, gradient, record_every, block_size, engine
+    optimizer, optimizer_params, settings
         As in :func:`train`.
 
     Returns
@@ -188,8 +203,11 @@ def train_arrays(
         ``<parameter>_history`` (run, epoch, ...). Values are bit-identical to
         :func:`train`'s.
     """
-    args = (population, epochs, lr, data, update, activation, gradient, record_every, block_size)
-    job = TrainingJob.checked(*args, engine)
+    if settings is None:
+        options = dict(update=update, activation=activation, gradient=gradient, engine=engine)
+        options.update(optimizer=optimizer, optimizer_params=optimizer_params or {})
+        settings = _settings(population, epochs, lr, record_every, options)
+    job = TrainingJob.checked(population, settings, data, block_size)
     return {**without_state(run_training(job)), "lr": job.lrs}
 
 
@@ -198,76 +216,65 @@ def without_state(results: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: value for name, value in results.items() if name not in STATE_KEYS}
 
 
+def _settings(population: object, epochs: object, lr: object, record_every: object, options):
+    """:func:`train`'s keyword arguments as one :class:`TrainingSettings`."""
+    population = _check_population(population)
+    lrs = check_per_run(lr, "lr", population.runs, positive=True, upper=MAX_LR)
+    lr = float(lrs[0]) if np.ndim(lr) == 0 else tuple(lrs.tolist())
+    return TrainingSettings(epochs, lr, record_every=record_every, **options)
+
+
 @dataclass(frozen=True)
 class TrainingJob:
-    """The arguments of :func:`train`, checked: what :func:`run_training` reads.
+    """What :func:`run_training` reads: the networks, the data and the checked settings.
 
     :meth:`checked` makes one from a caller's arguments (``train``,
     ``train_arrays``). Code whose values are already checked, such as a
     sweep's block (its :class:`~xorsweep.sweeps.config.SweepConfig` checked
-    them), makes one directly and nothing is checked again.
+    them), makes one directly and nothing is checked again; its ``settings``
+    name the engine that computes.
 
     Training starts at epoch ``first_epoch`` from ``population`` and the
     running bookkeeping ``carry`` (:data:`STATE_KEYS`, run first, as
-    :func:`run_training` returns it), and ends at epoch ``epochs``.
+    :func:`run_training` returns it), and ends at epoch ``settings.epochs``.
     """
 
     population: Population
-    epochs: int  # >= 0
+    settings: TrainingSettings  # its engine one of COMPUTING (xorsweep.engines)
     lrs: np.ndarray  # (run,), finite, > 0 and <= MAX_LR
     table: TruthTable  # its inputs and outputs are the population's
-    update: str = "article"  # one of UPDATES
-    activation: str = "sigmoid"  # see xorsweep.activations
-    gradient: str = "sum"
-    record_every: int | None = None  # >= 1, or None
     block_size: int = DEFAULT_BLOCK  # >= 1
-    engine: str = "numpy"  # the one that computes: one of COMPUTING (xorsweep.engines)
     first_epoch: int = 0  # <= epochs: the epoch training starts at
     carry: dict[str, np.ndarray] | None = None  # STATE_KEYS at first_epoch; None: epoch 0
 
+    epochs = property(lambda self: self.settings.epochs)
+    update = property(lambda self: self.settings.update)
+    activation = property(lambda self: self.settings.activation)
+    gradient = property(lambda self: self.settings.gradient)
+    record_every = property(lambda self: self.settings.record_every)
+    engine = property(lambda self: self.settings.engine)
+
     @classmethod
     def checked(
-        cls,
-        population: object,
-        epochs: object,
-        lr: object,
-        data: object,
-        update: object,
-        activation: object,
-        gradient: object,
-        record_every: object,
-        block_size: object,
-        engine: object,
+        cls, population: object, settings: object, data: object, block_size: object
     ) -> TrainingJob:
-        """The arguments of :func:`train` checked, in its order; raises for bad ones."""
+        """:func:`train`'s networks, settings, data and block size, checked, the engine
+        resolved; raises for bad ones."""
         population = _check_population(population)
-        epochs = check_count(epochs, "epochs", minimum=0)
-        lrs = check_per_run(lr, "lr", population.runs, positive=True, upper=MAX_LR)
+        if not isinstance(settings, TrainingSettings):
+            raise TypeError(
+                "settings must be a xorsweep.TrainingSettings, got " + type(settings).__name__
+            )
+        lrs = check_per_run(settings.lr, "lr", population.runs, positive=True, upper=MAX_LR)
         table = xor() if data is None else truth_table(data)
-        update = check_choice(update, "update", UPDATES)
-        activation = check_activation(activation)
-        gradient = check_gradient(gradient)
         block_size = check_count(block_size, "block_size")
-        if record_every is not None:
-            record_every = check_count(record_every, "record_every")
         if table.n_in != population.n_in or table.n_out != population.n_out:
             raise ValueError(
                 f"data has {table.n_in} inputs and {table.n_out} outputs but the population's "
                 f"networks have {population.n_in} and {population.n_out}"
             )
-        engine = resolve(engine, table.n_in, population.hidden, table.n_out, activation)
-        return cls(
-            population,
-            epochs,
-            lrs,
-            table,
-            update,
-            activation,
-            gradient,
-            record_every,
-            block_size,
-            engine,
-        )
+        settings = settings.resolved(table.n_in, population.hidden, table.n_out)
+        return cls(population, settings, lrs, table, block_size)
 
 
 def _check_population(population: object) -> Population:
@@ -293,17 +300,23 @@ def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
     # 8,192 + 1,808 (a small block trains each run at a higher cost)
     n_blocks = -(-runs // job.block_size)
     size = -(-runs // n_blocks)
-    # "mean" divides the output error by samples * outputs: the same as a smaller lr
+    # "mean" divides the output error by samples * outputs: the same as a smaller lr. The
+    # article's gd folds lr into the output error too; other optimisers step with lr
+    # from the (scaled) gradient
     scale = gradient_scale(job.gradient, job.table.samples, job.table.n_out)
-    lrs = job.lrs if scale == 1.0 else job.lrs * scale
+    if job.settings.optimizer_entry.folds_lr:
+        folded = job.lrs if scale == 1.0 else job.lrs * scale
+    else:
+        folded = np.full(runs, scale)
     for start in range(0, runs, size):
         stop = min(start + size, runs)
         carry = None if job.carry is None else {k: v[start:stop] for k, v in job.carry.items()}
+        rates = (folded[start:stop], job.lrs[start:stop])
         if job.engine == "numba":
-            part = _train_fused(job.population[start:stop], lrs[start:stop], job, carry)
+            part = _train_fused(job.population[start:stop], rates, job, carry)
         else:
             blk = ParameterBlock.from_population(job.population, start, stop)
-            part = _train_block(blk, lrs[start:stop], job, carry)
+            part = _train_block(blk, rates, job, carry)
         for name, value in part.items():
             if name not in merged:
                 merged[name] = np.empty((runs, *value.shape[1:]), value.dtype)
@@ -312,24 +325,28 @@ def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
 
 
 def _train_fused(
-    population: Population, lr: np.ndarray, job: TrainingJob, carry: dict | None
+    population: Population, rates: tuple, job: TrainingJob, carry: dict | None
 ) -> dict[str, np.ndarray]:
-    """The numba engine's results for ``population`` at (scaled) learning rates ``lr`` (r,)."""
+    """The numba engine's results for ``population``; ``rates``: the factor of the output
+    error and the optimiser's learning rates, each (r,)."""
     from . import fused  # imports numba: only where it is used
 
-    args = (job.epochs, job.update, job.record_every, job.activation)
-    return fused.train_block(population, job.table, lr, *args, job.first_epoch, carry)
+    return fused.train_block(population, job.table, rates, job.settings, job.first_epoch, carry)
 
 
 def _train_block(
-    blk: ParameterBlock, lr: np.ndarray, job: TrainingJob, carry: dict | None
+    blk: ParameterBlock, rates: tuple, job: TrainingJob, carry: dict | None
 ) -> dict[str, np.ndarray]:
-    """Train the networks of ``blk`` at (scaled) learning rates ``lr`` (r,) in place,
-    from epoch ``job.first_epoch`` and its bookkeeping ``carry`` (None: from epoch 0)."""
-    epochs, record_every, table = job.epochs, job.record_every, job.table
-    ws = Workspace.for_block(blk, table, lr)
-    forward = forward_pass(blk, ws, job.activation)
-    step = gradient_step(blk, ws, job.update == "article", job.activation)
+    """Train the networks of ``blk`` in place, from epoch ``job.first_epoch`` and its
+    bookkeeping ``carry`` (None: from epoch 0). ``rates``: the factor of the output error
+    (the learning rate for gd, with the gradient's scale) and the optimiser's learning
+    rates, each (r,)."""
+    epochs, record_every, table, settings = job.epochs, job.record_every, job.table, job.settings
+    ws = Workspace.for_block(blk, table, rates[0])
+    moments = None if carry is None else carry["optimizer_state"]
+    descend = Descent(blk, ws.grads, settings, rates[1], moments, job.first_epoch)
+    forward = forward_pass(blk, ws, settings.activation_entry)
+    step = gradient_step(blk, ws, job.update == "article", settings.activation_entry, descend)
     tally = LossTally(ws.prob)
     record, group = tally.record, tally.group
     history: dict[str, list[np.ndarray]] = {name: [] for name in ("epoch_loss", *PARAMETER_NAMES)}
@@ -368,6 +385,7 @@ def _train_block(
         "last_wrong": tally.last_wrong,
         "loss_sum": np.stack([kept, np.zeros_like(kept)], axis=1),  # one number: the sum
         "pending": pending,
+        "optimizer_state": descend.saved(),
     }
     if record_every:
         for name, values in history.items():
@@ -450,6 +468,8 @@ def to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
         update=update,
         activation=job.activation,
         gradient=job.gradient,
+        optimizer=job.settings.optimizer,
+        optimizer_params=job.settings.attrs()["optimizer_params"],
         data=table.name,
         engine=job.engine,
         loss="mean binary cross-entropy over samples, predictions clipped to [1e-15, 1-1e-15]",

@@ -34,6 +34,8 @@ from .training import (
     DEFAULT_BLOCK,
     STATE_KEYS,
     TrainingJob,
+    TrainingSettings,
+    _settings,
     run_training,
     to_dataset,
     without_state,
@@ -74,6 +76,11 @@ class TrainingState:
         The training's settings, as in :func:`xorsweep.train`.
     engine : {"numpy", "numba"}
         The engine that computed the state, and that trains it on.
+    optimizer, optimizer_params
+        The optimiser and its hyper-parameters (as pairs), as in :func:`xorsweep.train`.
+    optimizer_state : ndarray, shape (run, k, parameter), optional
+        The optimiser's state per run (:data:`xorsweep.optimizers.TABLE`), the
+        parameters in :func:`xorsweep.network.unpack_parameters`'s packing; None: zero.
     """
 
     population: Population
@@ -87,6 +94,9 @@ class TrainingState:
     activation: str = "sigmoid"
     gradient: str = "sum"
     engine: str = "numpy"
+    optimizer: str = "gd"
+    optimizer_params: tuple = ()
+    optimizer_state: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         r, table = self.population.runs, self.data
@@ -117,6 +127,8 @@ class TrainingState:
         activation: str = "sigmoid",
         gradient: str = "sum",
         engine: str = "auto",
+        optimizer: str = "gd",
+        optimizer_params: dict | None = None,
     ) -> TrainingState:
         """The state of ``population`` before training (epoch 0).
 
@@ -130,9 +142,9 @@ class TrainingState:
         >>> state.epoch, state.runs, state.engine
         (0, 3, 'numpy')
         """
-        job = TrainingJob.checked(
-            population, 0, lr, data, update, activation, gradient, None, 1, engine
-        )
+        options = dict(update=update, activation=activation, gradient=gradient, engine=engine)
+        options.update(optimizer=optimizer, optimizer_params=optimizer_params or {})
+        job = TrainingJob.checked(population, _settings(population, 0, lr, None, options), data, 1)
         r, table = job.population.runs, job.table
         loss_sum = np.zeros((r, 2))
         if job.engine == "numba":
@@ -149,6 +161,8 @@ class TrainingState:
             job.activation,
             job.gradient,
             job.engine,
+            job.settings.optimizer,
+            job.settings.optimizer_params,
         )
 
     @property
@@ -167,22 +181,24 @@ class TrainingState:
             last_wrong=self.last_wrong[runs],
             loss_sum=self.loss_sum[runs],
             pending=self.pending[runs],
+            optimizer_state=None if self.optimizer_state is None else self.optimizer_state[runs],
         )
 
     def job(self, epochs: int, record_every: int | None, block_size: int) -> TrainingJob:
         """The :class:`~xorsweep.training.TrainingJob` training this state on to ``epochs``."""
-        carry = {name: getattr(self, name) for name in STATE_KEYS}
+        carry = {name: getattr(self, name) for name in STATE_KEYS if name != "optimizer_state"}
+        state = self.optimizer_state
+        carry["optimizer_state"] = np.empty((self.runs, 0, 0)) if state is None else state
+        settings = TrainingSettings(
+            epochs, tuple(self.lr.tolist()), self.update, self.activation, self.gradient,
+            self.optimizer, self.optimizer_params, self.engine, record_every,
+        )  # fmt: skip
         return TrainingJob(
             self.population,
-            epochs,
+            settings,
             self.lr,
             self.data,
-            self.update,
-            self.activation,
-            self.gradient,
-            record_every,
             block_size,
-            self.engine,
             first_epoch=self.epoch,
             carry=None if self.epoch == 0 else carry,
         )

@@ -126,10 +126,10 @@ def names(value: object, option: str, allowed: tuple[str, ...]) -> str | tuple[s
     --------
     >>> names("tanh", "--activation", ("sigmoid", "tanh"))
     'tanh'
-    >>> names("relu", "--activation", ("sigmoid", "tanh"))
+    >>> names("gelu", "--activation", ("sigmoid", "tanh"))
     Traceback (most recent call last):
     ...
-    ValueError: --activation must be 'sigmoid' or 'tanh' (or a comma-separated list), got 'relu'
+    ValueError: --activation must be 'sigmoid' or 'tanh' (or a comma-separated list), got 'gelu'
     """
     if not isinstance(value, str):
         return value  # type: ignore[return-value]

@@ -89,6 +89,7 @@ def _add_axes(parser: argparse.ArgumentParser) -> None:
     """The study's options besides the hidden std: each one value, or a list (a dimension)."""
     from ..activations import ACTIVATIONS, GRADIENTS
     from ..network import BIASES, MAX_HIDDEN
+    from ..optimizers import OPTIMIZERS
 
     def listed(example: str) -> str:
         return LIST_HELP.format(example=example)
@@ -115,6 +116,7 @@ def _add_axes(parser: argparse.ArgumentParser) -> None:
         ("--activation", ACTIVATIONS, "the hidden layer's activation"),
         ("--gradient", GRADIENTS, "the output error summed or averaged over the samples"),
         ("--bias", BIASES, "initial biases drawn like their layer's weights, or zero"),
+        ("--optimizer", OPTIMIZERS, "the optimiser, with PyTorch's defaults"),
     ):
         example = ",".join(allowed)
         help_text = f"{what}, {' or '.join(allowed)}: {listed(example)}"
@@ -126,6 +128,7 @@ def _grid(args: argparse.Namespace) -> dict[str, Any]:
     """The sweep's study settings from their options, each checked (one line naming it)."""
     from ..activations import ACTIVATIONS, GRADIENTS
     from ..network import BIASES
+    from ..optimizers import OPTIMIZERS
     from ..training import MAX_LR
 
     return {
@@ -135,6 +138,7 @@ def _grid(args: argparse.Namespace) -> dict[str, Any]:
         "activation": axes.names(args.activation, "--activation", ACTIVATIONS),
         "gradient": axes.names(args.gradient, "--gradient", GRADIENTS),
         "bias": axes.names(args.bias, "--bias", BIASES),
+        "optimizer": axes.names(args.optimizer, "--optimizer", OPTIMIZERS),
         "data": read_table(args.data),
     }
 

@@ -41,8 +41,9 @@ import xarray as xr
 from .._checks import check_count, check_real
 from ..basins import MAX_SIDE, BasinSlice, basin_map, basin_summary, direction_slice
 from ..end_states import END_STATES, LOSS_GROUPS, diagnose, loss_group, state_shares
-from ..engines import check_engine, resolve
+from ..engines import check_engine
 from ..network import ARTICLE_OUTPUT_STD, GLOROT_STD, PARAMETER_NAMES, Population, init_population
+from ..settings import TrainingSettings
 from ..survival import converged_between, epoch_grid, survival_curves
 from ..sweeps.execution import default_workers
 from ..sweeps.results import replay
@@ -490,7 +491,7 @@ def compute_failures(
     FailureStudy
     """
     workers = default_workers() if workers is None else check_count(workers, "workers")
-    computing = resolve(check_engine(engine), 2, 2, 1)
+    computing = TrainingSettings(engine=engine).resolved(2, 2, 1).engine
     stages, work = _Stages(say), scale.work(0)
     options = dict(seed=seed, engine=computing, workers=workers, progress=progress)
     results = stages.run("article", work["article"], lambda: article_stage(scale, **options))

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._checks import check_choice, check_count, check_grid
 from ..activations import ACTIVATIONS, GRADIENTS
-from ..engines import check_engine, resolve, resume
+from ..engines import check_engine, recorded, resume
 from ..network import (
     ARTICLE_OUTPUT_STD,
     BIASES,
@@ -29,16 +29,24 @@ from ..network import (
     check_hidden,
     output_std_for,
 )
-from ..training import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES
+from ..optimizers import OPTIMIZERS, hyper_parameters
+from ..settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
 from ..truth_tables import TruthTable, truth_table
 
 __all__ = ["GRID_DIMS", "NAMED_DIMS", "PointSetting", "SweepConfig", "article_grid"]
 
 #: Grid dimensions in the order they appear in results (before ``run``).
-GRID_DIMS = ("hidden_std", "output_std", "lr", "hidden", "activation", "gradient", "bias")
+GRID_DIMS = (
+    "hidden_std", "output_std", "lr", "hidden", "activation", "gradient", "bias", "optimizer",
+)  # fmt: skip
 
 #: The grid dimensions whose values are names, and the names each allows.
-NAMED_DIMS = {"activation": ACTIVATIONS, "gradient": GRADIENTS, "bias": BIASES}
+NAMED_DIMS = {
+    "activation": ACTIVATIONS,
+    "gradient": GRADIENTS,
+    "bias": BIASES,
+    "optimizer": OPTIMIZERS,
+}
 
 #: How a run's initial normals are drawn, as the results' attribute ``seeding`` says.
 SEEDING = (
@@ -174,6 +182,7 @@ class PointSetting:
     activation: str
     gradient: str
     bias: str
+    optimizer: str = "gd"
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,6 +236,11 @@ class SweepConfig:
     gradient: str | tuple[str, ...] = "sum"
     # initial biases drawn like their layer's weights, "scaled" (the article), or "zero"
     bias: str | tuple[str, ...] = "scaled"
+    # the optimiser (xorsweep.optimizers), "gd" (the article), or a tuple of them
+    optimizer: str | tuple[str, ...] = "gd"
+    # hyper-parameters other than PyTorch's defaults: {optimizer name: {name: value}}; kept
+    # as pairs with every default filled in, for each optimiser of the sweep
+    optimizer_params: Any = ()
 
     def __post_init__(self) -> None:
         hidden_std = self.hidden_std
@@ -244,8 +258,22 @@ class SweepConfig:
             "engine": check_engine(self.engine),
             **{name: _names(getattr(self, name), name) for name in NAMED_DIMS},
         }
+        given = dict(self.optimizer_params)
+        unknown = [name for name in given if name not in _values(norm["optimizer"])]
+        if unknown:
+            raise ValueError(
+                f"optimizer_params names an optimiser the sweep does not train: {unknown[0]!r}"
+            )
+        norm["optimizer_params"] = tuple(
+            (name, tuple(hyper_parameters(name, dict(given.get(name, ()))).items()))
+            for name in _values(norm["optimizer"])
+        )
         for name, value in norm.items():
             object.__setattr__(self, name, value)
+
+    def hyper(self, optimizer: str) -> dict[str, Any]:
+        """The hyper-parameters of one of the sweep's optimisers, every default filled in."""
+        return dict(dict(self.optimizer_params)[optimizer])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SweepConfig):
@@ -315,6 +343,7 @@ class SweepConfig:
             "hidden": plain(self.hidden),
             "engine": self.engine,
             **{name: plain(getattr(self, name)) for name in NAMED_DIMS},
+            "optimizer_params": json.dumps({k: dict(v) for k, v in self.optimizer_params}),
         }
 
     def attrs(self) -> dict[str, Any]:
@@ -354,7 +383,9 @@ class SweepConfig:
         engine = self.engine if stored is None else resume(self.engine, stored.engine, what)
         table = self.table
         chosen = {
-            resolve(engine, table.n_in, width, table.n_out, activation)
+            TrainingSettings(activation=activation, engine=engine)
+            .resolved(table.n_in, width, table.n_out)
+            .engine
             for width in _values(self.hidden)
             for activation in _values(self.activation)
         }
@@ -372,7 +403,7 @@ class SweepConfig:
         if missing:
             raise ValueError(f"the results' attributes lack {', '.join(missing)}")
         kwargs = {n: attrs[n] for n in names}
-        kwargs["engine"] = attrs.get("engine", "numpy")  # results from before engines: NumPy's
+        kwargs["engine"] = recorded(attrs)
         for name in NAMED_DIMS:
             kwargs[name] = attrs.get(name, cls.__dataclass_fields__[name].default)
         for n, value in kwargs.items():
@@ -381,6 +412,8 @@ class SweepConfig:
                 kwargs[n] = (
                     tuple(float(v) for v in value) if n in ("output_std", "lr") else tuple(value)
                 )
+        if "optimizer_params" in attrs:
+            kwargs["optimizer_params"] = json.loads(attrs["optimizer_params"])
         if "data_table" in attrs:
             table = attrs["data_table"]
             kwargs["data"] = TruthTable(table["inputs"], table["targets"], attrs["data"])

@@ -289,6 +289,8 @@ def sweep(
     gradient: str | Sequence[str] = "sum",
     bias: str | Sequence[str] = "scaled",
     engine: str = "auto",
+    optimizer: str | Sequence[str] = "gd",
+    optimizer_params: dict | None = None,
     store: str | os.PathLike | None = None,
     workers: int | None = None,
     client: Any = None,
@@ -334,6 +336,12 @@ def sweep(
         the one that computed them. A store is resumed with its own engine:
         ``"auto"`` is that one, another is refused (a store made before
         engines existed is NumPy's).
+    optimizer : str or sequence of str
+        As in :func:`xorsweep.train` (``"gd"``, the article's; ``"momentum"``,
+        ``"nesterov"``, ``"adam"``, ``"rmsprop"``); a sequence adds that dimension.
+    optimizer_params : dict, optional
+        Hyper-parameters other than the defaults, by optimiser:
+        ``{"adam": {"betas": (0.9, 0.99)}}``.
     store : str or path-like, optional
         A Zarr directory for the results. If it does not exist (or is an empty
         directory) it is created; if it holds results of the same
@@ -423,6 +431,8 @@ def sweep(
         gradient=gradient,
         bias=bias,
         engine=engine,
+        optimizer=optimizer,
+        optimizer_params=optimizer_params or {},
     )
     results, _ = run_sweep(
         config,

@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..engines import resolve
 from ..network import Population, n_parameters, population_from_normals, unpack_parameters
 from ..seeding import float_bits, standard_normals
+from ..settings import TrainingSettings
 from ..store import VARIABLES
 from ..training import TrainingJob, run_training
 from ..truth_tables import TruthTable
@@ -53,6 +53,18 @@ class BlockTask:
     activation: str  # the hidden layer's activation
     gradient: str  # "sum" or "mean"
     bias: str  # "scaled" or "zero"
+    optimizer: str = "gd"  # a name of xorsweep.optimizers.OPTIMIZERS
+
+    def settings(self) -> TrainingSettings:
+        """The block's :class:`~xorsweep.settings.TrainingSettings`, its engine the sweep's
+        (settled: ``"numpy"`` or ``"numba"``); its ``lr`` the first entry's (the block's
+        runs train at their own, :func:`block_population`)."""
+        config = self.config
+        return TrainingSettings(
+            config.epochs, float(self.lr[0]) if len(self.lr) else 1.0, config.update,
+            self.activation, self.gradient, self.optimizer, config.hyper(self.optimizer),
+            config.engine,
+        )  # fmt: skip
 
     @property
     def runs(self) -> int:
@@ -93,7 +105,7 @@ def task_of_points(
         activation=activation,
         gradient=gradient,
         bias=bias,
-    )
+    ).settled()
     return BlockTask(
         config,
         *(np.asarray(v, dtype=np.float64) for v in (hidden_std, output_std, lr)),
@@ -126,6 +138,7 @@ def setting_task(
         setting.activation,
         setting.gradient,
         setting.bias,
+        setting.optimizer,
     )
 
 
@@ -212,19 +225,6 @@ def compute_block(task: BlockTask) -> dict[str, np.ndarray]:
     (:meth:`~xorsweep.sweeps.config.SweepConfig.settled`).
     """
     pop, lrs = block_population(task)
-    config, table = task.config, task.config.table
-    # compiled once per shape and activation in a process
-    engine = resolve(config.engine, table.n_in, task.hidden, table.n_out, task.activation)
-    job = TrainingJob(
-        pop,
-        config.epochs,
-        lrs,
-        table,
-        update=config.update,
-        activation=task.activation,
-        gradient=task.gradient,
-        block_size=pop.runs,
-        engine=engine,
-    )
+    job = TrainingJob(pop, task.settings(), lrs, task.config.table, block_size=pop.runs)
     results = run_training(job)
     return {name: results[name] for name in VARIABLES}
