@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .figures import save_figures
+from .figures import save_figures, staged
 from .options import ARTICLE, DPI, EXIT, MAX_HOURS, add_execution, add_level, command, integer
 from .sweep import sweep_into
 
@@ -112,18 +112,9 @@ def _article_options(args: argparse.Namespace) -> argparse.Namespace:
 def _run_study(args: argparse.Namespace) -> int:
     """Run ``--study beyond`` or ``--study failures`` into ``--out``."""
     from .. import outputs
+    from .studies import run_study
 
-    if args.study == "beyond":
-        from ..studies.beyond import run_beyond as run_study
-    else:
-        from ..studies.failures import run_failures as run_study
-    out = outputs.writable_directory(args.out, "--out")
-    options = {"engine": args.engine, "progress": not args.no_progress, "seed": args.seed}
-    if "workers" in vars(args):
-        options["workers"] = args.workers
-    report = run_study(out, args.scale, **options)
-    print(f"wrote {report}")
-    return 0
+    return run_study(args, outputs.writable_directory(args.out, "--out"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
     # the article's sweep: SweepConfig's defaults but for the grid's size, epochs and seed
     config = SweepConfig(hidden_std=article_grid(points), epochs=args.epochs, seed=args.seed)
     start = time.perf_counter()
-    status = sweep_into(config, runs, store, args)
+    after = reproduction.analysis_seconds(points, runs, args.n_boot, args.epochs)
+    status = sweep_into(config, runs, store, args, after)
     if status:
         return status
     seconds = {"sweep": time.perf_counter() - start}
@@ -154,10 +146,9 @@ def run(args: argparse.Namespace) -> int:
         results, seed=args.seed, epochs=args.epochs, n_boot=args.n_boot, level=args.level
     )
     start = time.perf_counter()
-    figures = {
-        path.stem: path.relative_to(out).as_posix()
-        for path in save_figures(analysis.figures, out / "figures", "png", DPI)
-    }
+    with staged(out / "figures") as temp:  # all the figures or none
+        saved = list(save_figures(analysis.figures, temp, "png", DPI))
+    figures = {path.stem: f"figures/{path.name}" for path in saved}
     seconds.update(stages)
     seconds["figures"] += time.perf_counter() - start
     analysis.claims.to_csv(out / "claims.csv", index=False)
