@@ -153,7 +153,8 @@ def test_the_first_compile_says_so_once(tmp_path):
     env = _env(XDG_CACHE_HOME=str(tmp_path / "cache"))
     said = []
     for name in ("a.zarr", "b.zarr"):
-        done = subprocess.run([*argv, str(tmp_path / name)], env=env, capture_output=True, text=True)
+        command = [*argv, str(tmp_path / name)]
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         said.append(done.stderr)
     assert said[0].count("compiling the numba kernel for 2-2-1 sigmoid networks (first use") == 1
