@@ -26,7 +26,7 @@ from typing import Any
 from .._version import VERSION
 from . import figures, fit, reproduce, sweep
 
-__all__ = ["build_parser", "main"]
+__all__ = ["BROKEN_PIPE", "build_parser", "main"]
 
 #: Exit status of a command whose standard output was closed (128 + SIGPIPE).
 BROKEN_PIPE = 141
