@@ -107,7 +107,7 @@ def test_sweep_says_its_work_and_time_before_it_starts(tmp_path, capsys):
     assert re.fullmatch(
         rf"{store}: 20 runs x 80 epochs = 1\.6e\+03 network-epochs to compute, "
         r"(about \S+ \S+|less than a second) of computing on 1 worker "
-        r"\(\S+ network-epochs/s each, timed just now\); "
+        r"\(\S+ network-epochs/s each alone, timed just now\); "
         r"up to \S+ \S+ on disk",
         first,
     ), first
