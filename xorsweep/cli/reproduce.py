@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from .figures import save_figures, staged
@@ -151,9 +152,7 @@ def run(args: argparse.Namespace) -> int:
     figures = {path.stem: f"figures/{path.name}" for path in saved}
     seconds.update(stages)
     seconds["figures"] += time.perf_counter() - start
-    analysis.claims.to_csv(out / "claims.csv", index=False)
     fit = analysis.fit
-    (out / "fit.json").write_text(json_text(fit.to_dict()) + "\n")
     report = render_report(
         results,
         fit,
@@ -165,7 +164,15 @@ def run(args: argparse.Namespace) -> int:
         notes=analysis.figures.notes,
         command=reproduction.regenerate_command(args.out, args.scale, points, runs, **options),
     )
-    (out / "report.md").write_text(report, encoding="utf-8")
+    texts = {
+        "claims.csv": analysis.claims.to_csv(index=False),
+        "fit.json": json_text(fit.to_dict()) + "\n",
+        "report.md": report,
+    }
+    for name, text in texts.items():  # each whole or not at all: written aside, then renamed
+        temp = out / f".{name}.{os.getpid()}.partial"
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, out / name)
     print(f"wrote {out / 'report.md'} with {len(figures)} figures in {out / 'figures'}")
     print(repr(fit))
     if not fit.ok and "level" in fit.message:
