@@ -282,10 +282,10 @@ def probe_speed(
     several widths a block of as many of the widest is timed too, over fewer
     epochs (about as many parameter-epochs), and gives :attr:`Speed.exponent`:
     wider networks cost more than their parameters (their block's memory
-    outgrows the caches), measured, not assumed. With ``workers`` > 1 the
-    long block is timed again in as many threads at once (the numba kernel
-    releases the GIL): :attr:`Speed.parallel` is how many of them it was
-    worth, with whatever else the machine is doing then.
+    outgrows the caches), measured, not assumed. With ``workers`` > 1 a block
+    of four times the epochs is timed alone and in as many threads at once, in
+    turns (the numba kernel releases the GIL): :attr:`Speed.parallel` is how
+    many workers they were worth, with whatever else the machine does then.
     """
     widths = _widths(config)
     small = _probe(config, min(widths), runs, epochs)
@@ -296,11 +296,9 @@ def probe_speed(
         per_point=max(spread - short, 0.0) / 511,
     )
     if workers > 1:
-        alone = short + trained
-        together = _together(config, min(widths), runs, epochs + 1, workers)
-        if together is not None:
-            parallel = min(float(workers), workers * alone / together)
-            speed = replace(speed, workers=workers, parallel=parallel)
+        ratio = _together(config, min(widths), runs, 4 * epochs, workers)
+        if ratio is not None:
+            speed = replace(speed, workers=workers, parallel=min(float(workers), workers * ratio))
     if len(widths) == 1:
         return speed
     size = float(relative_sizes(config).max())
@@ -333,8 +331,9 @@ def _task(config: SweepConfig, width: int, points: int, runs: int, epochs: int) 
 def _together(
     config: SweepConfig, width: int, runs: int, epochs: int, workers: int
 ) -> float | None:
-    """Seconds of ``workers`` threads each computing the same block at once (the median of
-    three), or None where the engine holds the GIL (NumPy's: threads would not tell)."""
+    """Seconds of one block alone over those of ``workers`` threads computing it at once
+    (each the median of three, taken in turns), or None where the engine holds the GIL
+    (NumPy's: threads would not tell)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .engines import resolve
@@ -344,13 +343,14 @@ def _together(
     if resolve(config.engine, table.n_in, width, table.n_out, activation) != "numba":
         return None
     task = _task(config, width, 1, runs, epochs)
-    times = []
+    alone, together = [], []
     with ThreadPoolExecutor(workers) as pool:
         for _ in range(3):
-            start = time.perf_counter()
-            list(pool.map(compute_block, [task] * workers))
-            times.append(time.perf_counter() - start)
-    return sorted(times)[1]
+            for count, times in ((1, alone), (workers, together)):
+                start = time.perf_counter()
+                list(pool.map(compute_block, [task] * count))
+                times.append(time.perf_counter() - start)
+    return sorted(alone)[1] / sorted(together)[1]
 
 
 def _probe(
