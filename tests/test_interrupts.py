@@ -170,3 +170,36 @@ def test_a_signal_inside_deferred_is_delivered_at_its_end():
             assert pending.signals == [signal.SIGINT]
             reached.append(True)
     assert reached and signal.getsignal(signal.SIGINT) is before
+
+
+def _sentinel(signum, frame):  # a handler of the caller's, to find again afterwards
+    raise AssertionError("not to be called")
+
+
+def test_sigterm_raises_keyboard_interrupt_inside_the_block_only():
+    from xorsweep._interrupts import sigterm_as_interrupt
+
+    saved = signal.signal(signal.SIGTERM, _sentinel)
+    try:
+        with sigterm_as_interrupt():
+            assert signal.getsignal(signal.SIGTERM) is not _sentinel
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGTERM)
+        assert signal.getsignal(signal.SIGTERM) is _sentinel
+        with pytest.raises(RuntimeError), sigterm_as_interrupt():
+            raise RuntimeError("the block fails")
+        assert signal.getsignal(signal.SIGTERM) is _sentinel
+    finally:
+        signal.signal(signal.SIGTERM, saved)
+
+
+def test_a_sweep_leaves_the_callers_sigterm_handler_in_place(tmp_path):
+    saved = signal.signal(signal.SIGTERM, _sentinel)
+    try:
+        store = tmp_path / "s.zarr"
+        args = ["sweep", "--store", str(store), "--points", "2", "--runs", "8"]
+        args += ["--epochs", "10", "--workers", "1", "--engine", "numpy", "--no-progress"]
+        assert cli.main(args) == 0
+        assert signal.getsignal(signal.SIGTERM) is _sentinel
+    finally:
+        signal.signal(signal.SIGTERM, saved)

@@ -103,3 +103,21 @@ def test_notebook_figures_are_made_in_the_packages_theme(name):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert _figure_calls_outside_the_theme(cell.source) == [], cell.source
+
+
+def test_what_the_notebooks_write_by_default_is_ignored_by_git():
+    """A notebook run from notebooks/ leaves no untracked output in the checkout."""
+    import fnmatch
+    import re
+
+    patterns = [p for p in (ROOT / ".gitignore").read_text().splitlines() if p and p[0] != "#"]
+    written = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        written += re.findall(r'^(?:OUT|STORE) = "([^"]+)"', source, flags=re.MULTILINE)
+    assert len(written) >= 2, written
+    for name in written:
+        where = f"/notebooks/{name}/"
+        assert any(
+            where == p or fnmatch.fnmatch(name + "/", p) for p in patterns if not p.startswith("!")
+        ), f"{where} is not in .gitignore"

@@ -304,3 +304,22 @@ def test_a_fast_escape_then_a_plateau_is_fitted_without_overflow():
     assert fit["best"] == "exponential_cure" and fit["plateau_pvalue"] < 1e-10
     assert fit["cure"][k] == pytest.approx(0.5, abs=0.05)
     assert fit["rate"][k] == pytest.approx(1e-3, rel=0.15)
+
+
+def test_the_plateau_test_halves_the_chi2_p_value_for_a_cure_fraction_on_its_boundary():
+    """The cure fraction of the null model sits on the boundary of its range (0), so the
+    likelihood ratio is a 50:50 mixture of 0 and chi2_1 (Self and Liang 1987): p is half
+    of scipy's chi2_1 tail, checked where the evidence for a plateau is middling."""
+    from scipy.stats import chi2
+
+    for seed in (25, 27, 28):  # a small cure fraction: p about 0.01 to 0.07
+        times, observed = _planted("exponential", np.random.default_rng(seed), cure=0.02)
+        fit = fit_tail(times, observed, T0)
+        models = list(TAIL_MODELS)
+        family = TAIL_MODELS[fit["best"]][0]
+        plain = fit["log_likelihood"][models.index(family)]
+        cure = fit["log_likelihood"][models.index(f"{family}_cure")]
+        stat = 2 * (cure - plain)
+        assert stat > 0.5, (seed, stat)  # middling evidence: p far from 0 and 1
+        assert fit["plateau_pvalue"] == pytest.approx(0.5 * chi2.sf(stat, 1), rel=1e-9)
+        assert 1e-3 < fit["plateau_pvalue"] < 0.1

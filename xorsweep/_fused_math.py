@@ -20,14 +20,15 @@ try:
 except ImportError as err:  # pragma: no cover - numba is a dependency
     raise ImportError(f"the numba engine needs numba: {err}") from err
 
+from ._numba_cache import njit
+
 __all__ = ["exp"]
 
 # error_model: x / 0 gives inf instead of raising (a branch that would stop vectorisation);
 # contract: a * b + c may become one fused multiply-add (one rounding instead of two);
 # nogil: threads can train blocks at the same time
-_jit = functools.partial(
-    numba.njit, cache=True, nogil=True, error_model="numpy", fastmath={"contract"}
-)
+# cache: compiled once per shape, kept in a per-user folder (never the package's, _numba_cache)
+_jit = functools.partial(njit, nogil=True, error_model="numpy", fastmath={"contract"})
 
 
 # --- the tricks -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -61,6 +61,9 @@ _RUN_COORD_BYTES = 16
 _PLAN_BYTES = 256
 _CHUNK_RUNS = 4096  # fewest runs per chunk the sweep's layout gives a point with many runs
 _POINT_BYTES = 64  # a grid point's std in the configuration (a Python float) and the grid
+#: Seconds for local worker processes to start: Python, NumPy, numba and the cached kernel
+#: (1.3 s for one, `time python -c "from xorsweep import fused; fused.warm(2, 2, 1)"`).
+WORKER_START = 1.5
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,10 @@ class Speed:
     # p ** exponent times as much a network-epoch; measured between the smallest and the
     # widest width, never below 1
     exponent: float = 1.0
+    # `workers` timed at once worked as `parallel` of them alone would (other work on the
+    # machine, and the workers' own contention for cores and memory, make it fewer)
+    workers: int = 1
+    parallel: float = 1.0
 
     def scale(self, cost: SweepCost) -> float:
         """A network-epoch of ``cost``'s runs, on average, in probed network-epochs."""
@@ -105,13 +112,14 @@ class Speed:
         return 1.0 / self.per_net_epoch
 
     def seconds(self, cost: SweepCost, workers: int) -> float:
-        """About how long ``cost`` takes on ``workers`` workers (>= 1) sharing it evenly."""
+        """About how long ``cost`` takes on ``workers`` workers (>= 1) sharing it evenly,
+        each as efficient as the probed ones were together."""
         one = (
             cost.runs * self.per_run
             + cost.net_epochs * self.scale(cost) * self.per_net_epoch
             + cost.points * self.per_point
         )
-        return one / max(1, workers)
+        return one / (max(1, workers) * self.parallel / self.workers)
 
 
 def analysis_bytes(grid_points: int, runs: int, hidden_points: int | None = None) -> int:
@@ -238,11 +246,15 @@ def describe(cost: SweepCost, speed: Speed, workers: int) -> str:
     """The work of ``cost`` and about how long it takes, in one line."""
     seconds = speed.seconds(cost, workers)
     when = format_hours(seconds) if seconds < 1 else f"about {format_hours(seconds)}"
+    together = ""
+    if speed.workers > 1:
+        together = f", {speed.parallel:.2g} workers' worth from {speed.workers} at once"
     return (
         f"{cost.runs:,} runs x {cost.epochs:,} epochs = {cost.net_epochs:.3g} network-epochs "
         f"to compute, {when} of computing on {workers} "
         f"worker{'s' if workers > 1 else ''} ({speed.net_epochs_per_second:.3g} "
-        f"network-epochs/s each, timed just now); up to {format_bytes(cost.store_bytes)} on disk"
+        f"network-epochs/s each alone{together}, timed just now); up to "
+        f"{format_bytes(cost.store_bytes)} on disk"
     )
 
 
@@ -256,7 +268,9 @@ def check_grid(points: int, memory: int | None) -> None:
         )
 
 
-def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Speed:
+def probe_speed(
+    config: SweepConfig, runs: int = 4096, epochs: int = 256, workers: int = 1
+) -> Speed:
     """Time a few small blocks of ``config``'s networks in this process (about 0.5 s).
 
     One block of ``runs`` runs at one point trains 1 epoch and ``epochs + 1``
@@ -268,7 +282,10 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
     several widths a block of as many of the widest is timed too, over fewer
     epochs (about as many parameter-epochs), and gives :attr:`Speed.exponent`:
     wider networks cost more than their parameters (their block's memory
-    outgrows the caches), measured, not assumed.
+    outgrows the caches), measured, not assumed. With ``workers`` > 1 a block
+    of four times the epochs is timed alone and in as many threads at once, in
+    turns (the numba kernel releases the GIL): :attr:`Speed.parallel` is how
+    many workers they were worth, with whatever else the machine does then.
     """
     widths = _widths(config)
     small = _probe(config, min(widths), runs, epochs)
@@ -278,6 +295,10 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
         per_net_epoch=trained / (runs * epochs),
         per_point=max(spread - short, 0.0) / 511,
     )
+    if workers > 1:
+        ratio = _together(config, min(widths), runs, 4 * epochs, workers)
+        if ratio is not None:
+            speed = replace(speed, workers=workers, parallel=min(float(workers), workers * ratio))
     if len(widths) == 1:
         return speed
     size = float(relative_sizes(config).max())
@@ -288,28 +309,58 @@ def probe_speed(config: SweepConfig, runs: int = 4096, epochs: int = 256) -> Spe
     return replace(speed, exponent=exponent)
 
 
+def _task(config: SweepConfig, width: int, points: int, runs: int, epochs: int) -> Any:
+    """A probe's block: ``runs`` networks of ``width`` over ``points`` points."""
+    activation = config.activation if isinstance(config.activation, str) else config.activation[0]
+    return task_of_points(
+        hidden_std=np.geomspace(0.5, 2.0, points),
+        output_std=np.ones(points),
+        lr=np.full(points, ARTICLE_LR),
+        lo=np.zeros(points, dtype=np.int64),
+        hi=np.full(points, runs // points, dtype=np.int64),
+        seed=0,
+        epochs=epochs,
+        update=config.update,
+        data=config.data,
+        hidden=width,
+        engine=config.engine,
+        activation=activation,
+    )
+
+
+def _together(
+    config: SweepConfig, width: int, runs: int, epochs: int, workers: int
+) -> float | None:
+    """Seconds of one block alone over those of ``workers`` threads computing it at once
+    (each the median of three, taken in turns), or None where the engine holds the GIL
+    (NumPy's: threads would not tell)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .engines import resolve
+
+    activation = config.activation if isinstance(config.activation, str) else config.activation[0]
+    table = config.table
+    if resolve(config.engine, table.n_in, width, table.n_out, activation) != "numba":
+        return None
+    task = _task(config, width, 1, runs, epochs)
+    alone, together = [], []
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in range(3):
+            for count, times in ((1, alone), (workers, together)):
+                start = time.perf_counter()
+                list(pool.map(compute_block, [task] * count))
+                times.append(time.perf_counter() - start)
+    return sorted(alone)[1] / sorted(together)[1]
+
+
 def _probe(
     config: SweepConfig, width: int, runs: int, epochs: int, spread: bool = True
 ) -> tuple[float, float, float]:
     """Seconds of a block of ``runs`` networks of ``width`` trained 1 epoch, of its
     ``epochs`` more, and (with ``spread``) of the 1-epoch block over 512 points."""
-    activation = config.activation if isinstance(config.activation, str) else config.activation[0]
 
     def timed(points: int, epochs: int) -> float:
-        task = task_of_points(
-            hidden_std=np.geomspace(0.5, 2.0, points),
-            output_std=np.ones(points),
-            lr=np.full(points, ARTICLE_LR),
-            lo=np.zeros(points, dtype=np.int64),
-            hi=np.full(points, runs // points, dtype=np.int64),
-            seed=0,
-            epochs=epochs,
-            update=config.update,
-            data=config.data,
-            hidden=width,
-            engine=config.engine,
-            activation=activation,
-        )
+        task = _task(config, width, points, runs, epochs)
         start = time.perf_counter()
         compute_block(task)
         return time.perf_counter() - start
@@ -391,11 +442,12 @@ def plan(
     block: int,
     total_runs: int | None,
     max_hours: float,
-) -> str | None:
+) -> tuple[str, float] | None:
     """Check that a sweep into the store ``path`` can be done, and say what it costs.
 
     Refuses (ValueError) what memory, disk or ``max_hours`` cannot take; returns the
-    work and a probe-timed estimate in words, or None when nothing is left to compute.
+    work and a probe-timed estimate in words and the estimated seconds (with the
+    start of ``workers`` > 1 local worker processes), or None when nothing is left.
     """
     from . import outputs
 
@@ -404,12 +456,12 @@ def plan(
     cost = sweep_cost(config, runs, present, stored, total_runs)
     if not cost.runs:
         return None
-    speed = probe_speed(config)
     workers = max(1, min(workers, math.ceil(cost.runs / block)))  # blocks shared by workers
-    seconds = speed.seconds(cost, workers)
+    speed = probe_speed(config, workers=workers)
+    seconds = speed.seconds(cost, workers) + (WORKER_START if workers > 1 else 0.0)
     memory, disk = available_memory(), outputs.free_space(path)
     check_cost(cost, seconds, memory=memory, disk=disk, max_hours=max_hours)
-    return describe(cost, speed, workers)
+    return describe(cost, speed, workers), seconds
 
 
 def available_memory() -> int | None:

@@ -21,8 +21,9 @@ of workers or the scheduler.
 
 from __future__ import annotations
 
+import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._checks import check_choice
@@ -47,6 +48,10 @@ COMPUTING = ("numpy", "numba")
 _PROBLEMS: dict[tuple[int, int, int, str], str | None] = {}
 _warned = False  # the fallback's warning is given once per process
 
+#: Called with one line before the numba kernel is compiled for a shape not in the cache
+#: (seconds of silence otherwise); the command line prints it. None: nothing is said.
+on_compile: Callable[[str], None] | None = None
+
 
 def check_engine(value: object) -> str:
     """``value`` if it is one of :data:`ENGINES`, else a ValueError naming them.
@@ -58,10 +63,24 @@ def check_engine(value: object) -> str:
 
 
 def _compile_numba(n_in: int, hidden: int, n_out: int, activation: str) -> None:
-    """Import the fused kernel and compile it (or load it from numba's cache) for this shape."""
+    """Import the fused kernel and compile it (or load it from numba's cache) for this shape,
+    first telling :data:`on_compile` if it is not in the cache."""
+    from . import _numba_cache
+
+    shape = (n_in, hidden, n_out, activation)
+    first = not _numba_cache.is_compiled(shape)
+    if first and on_compile is not None:
+        on_compile(
+            f"compiling the numba kernel for {n_in}-{hidden}-{n_out} {activation} networks "
+            f"(first use, ~{_numba_cache.compile_seconds():.0f} s; cached afterwards in "
+            f"{_numba_cache.cache_dir()})"
+        )
+    start = time.perf_counter()
     from . import fused  # imports numba
 
     fused.warm(n_in, hidden, n_out, activation)
+    if first:
+        _numba_cache.mark_compiled(shape, time.perf_counter() - start)
 
 
 def numba_problem(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> str | None:

@@ -23,6 +23,7 @@ __all__ = [
     "SCALES",
     "Analysis",
     "analyse",
+    "analysis_seconds",
     "regenerate_command",
     "scale_title",
 ]
@@ -73,6 +74,25 @@ def analyse(
     data = figure_data(results, seed=seed, epochs=epochs, fit=fit)
     seconds = {"fit and claims": middle - start, "figures": time.perf_counter() - middle}
     return Analysis(fit, table, data), seconds
+
+
+# The analysis's times on this project's 2-core Xeon (the reports' "Time of each stage",
+# `xorsweep reproduce --scale quick` and `--scale full`): fit and claims 2.2 s for 160,000
+# runs and 28.8 s for 4,000,000 with 1,000 bootstrap replicates; figures 3.5 to 3.9 s.
+_FIT_SECONDS = 1.1  # fit and claims: what does not grow with the runs
+_FIT_SECONDS_PER_RUN = 6.9e-6  # and what does, per run, with 1,000 replicates
+_FIGURE_SECONDS = 3.9  # the figures, whose example networks train the article's epochs
+
+
+def analysis_seconds(points: int, runs: int, n_boot: int, epochs: int) -> dict[str, float]:
+    """About how long :func:`analyse` and the figures take for ``points`` x ``runs`` runs,
+    as ``{"fit and claims": s, "figures": s}`` (measured on a 2-core Xeon).
+
+    >>> {k: round(v, 1) for k, v in analysis_seconds(80, 2000, 1000, 10_000).items()}
+    {'fit and claims': 2.2, 'figures': 3.9}
+    """
+    fit = _FIT_SECONDS + _FIT_SECONDS_PER_RUN * points * runs * n_boot / 1000
+    return {"fit and claims": fit, "figures": _FIGURE_SECONDS * max(epochs, 1000) / ARTICLE_EPOCHS}
 
 
 def scale_title(scale: str, points: int, runs: int, epochs: int) -> str:

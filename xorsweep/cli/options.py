@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 from ..engines import ENGINES
 from ..network import ARTICLE_OUTPUT_STD
@@ -26,7 +27,9 @@ __all__ = [
     "add_select",
     "check_std",
     "command",
+    "confirm",
     "integer",
+    "stages_line",
 ]
 
 #: A larger std can draw initial weights that overflow float64 (from about 1e307 on).
@@ -36,6 +39,8 @@ MAX_STD = 1e300
 SATURATED_STD = 1e6
 #: ``--max-hours``'s default: the longest sweep run without asking for more.
 MAX_HOURS = 24.0
+#: A command estimated to take longer asks before it starts, on a terminal (``--yes``: not).
+CONFIRM_HOURS = 1.0
 #: Said in the description of every command that computes.
 EXIT = "Exit status 2, with one line why: bad input, unwritable path, too little memory or disk."
 #: What ``--engine`` chooses (:mod:`xorsweep.engines`).
@@ -99,6 +104,41 @@ def add_execution(parser: argparse.ArgumentParser, max_hours: float | str = MAX_
         "short timed training, is printed before the sweep starts; 'inf' for no limit)",
     )
     parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    add_yes(parser)
+
+
+def add_yes(parser: argparse.ArgumentParser) -> None:
+    """``--yes``: start a run estimated over :data:`CONFIRM_HOURS` without asking."""
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help=f"start a run estimated over {CONFIRM_HOURS:g} hour without asking (it asks only "
+        "when standard input is a terminal; elsewhere, as in a batch job, it starts and says so)",
+    )
+
+
+def stages_line(seconds: dict[str, float]) -> str:
+    """The stages of a long command and their estimated times, in one line."""
+    from ..budget import format_hours
+
+    each = ", ".join(f"{name} ~{format_hours(s)}" for name, s in seconds.items())
+    return f"stages: {each}; about {format_hours(sum(seconds.values()))} in all"
+
+
+def confirm(seconds: float, args: argparse.Namespace) -> bool:
+    """Whether to start a run estimated at ``seconds``: yes up to :data:`CONFIRM_HOURS`,
+    with ``--yes``, or when standard input is not a terminal (said on standard error);
+    else the answer to a question on the terminal."""
+    from ..budget import format_hours
+
+    if seconds <= CONFIRM_HOURS * 3600 or getattr(args, "yes", False):
+        return True
+    long = f"this run takes about {format_hours(seconds)}"
+    if not sys.stdin.isatty():
+        print(f"note: {long}; starting without asking (no terminal)", file=sys.stderr)
+        return True
+    print(f"{long} (estimated just now); start it? [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def add_select(parser: argparse.ArgumentParser, what: str) -> None:

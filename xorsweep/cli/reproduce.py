@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-from .figures import save_figures
+from .figures import save_figures, staged
 from .options import ARTICLE, DPI, EXIT, MAX_HOURS, add_execution, add_level, command, integer
 from .sweep import sweep_into
 
@@ -112,18 +113,9 @@ def _article_options(args: argparse.Namespace) -> argparse.Namespace:
 def _run_study(args: argparse.Namespace) -> int:
     """Run ``--study beyond`` or ``--study failures`` into ``--out``."""
     from .. import outputs
+    from .studies import run_study
 
-    if args.study == "beyond":
-        from ..studies.beyond import run_beyond as run_study
-    else:
-        from ..studies.failures import run_failures as run_study
-    out = outputs.writable_directory(args.out, "--out")
-    options = {"engine": args.engine, "progress": not args.no_progress, "seed": args.seed}
-    if "workers" in vars(args):
-        options["workers"] = args.workers
-    report = run_study(out, args.scale, **options)
-    print(f"wrote {report}")
-    return 0
+    return run_study(args, outputs.writable_directory(args.out, "--out"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
     # the article's sweep: SweepConfig's defaults but for the grid's size, epochs and seed
     config = SweepConfig(hidden_std=article_grid(points), epochs=args.epochs, seed=args.seed)
     start = time.perf_counter()
-    status = sweep_into(config, runs, store, args)
+    after = reproduction.analysis_seconds(points, runs, args.n_boot, args.epochs)
+    status = sweep_into(config, runs, store, args, after)
     if status:
         return status
     seconds = {"sweep": time.perf_counter() - start}
@@ -154,15 +147,12 @@ def run(args: argparse.Namespace) -> int:
         results, seed=args.seed, epochs=args.epochs, n_boot=args.n_boot, level=args.level
     )
     start = time.perf_counter()
-    figures = {
-        path.stem: path.relative_to(out).as_posix()
-        for path in save_figures(analysis.figures, out / "figures", "png", DPI)
-    }
+    with staged(out / "figures") as temp:  # all the figures or none
+        saved = list(save_figures(analysis.figures, temp, "png", DPI))
+    figures = {path.stem: f"figures/{path.name}" for path in saved}
     seconds.update(stages)
     seconds["figures"] += time.perf_counter() - start
-    analysis.claims.to_csv(out / "claims.csv", index=False)
     fit = analysis.fit
-    (out / "fit.json").write_text(json_text(fit.to_dict()) + "\n")
     report = render_report(
         results,
         fit,
@@ -174,7 +164,15 @@ def run(args: argparse.Namespace) -> int:
         notes=analysis.figures.notes,
         command=reproduction.regenerate_command(args.out, args.scale, points, runs, **options),
     )
-    (out / "report.md").write_text(report, encoding="utf-8")
+    texts = {
+        "claims.csv": analysis.claims.to_csv(index=False),
+        "fit.json": json_text(fit.to_dict()) + "\n",
+        "report.md": report,
+    }
+    for name, text in texts.items():  # each whole or not at all: written aside, then renamed
+        temp = out / f".{name}.{os.getpid()}.partial"
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, out / name)
     print(f"wrote {out / 'report.md'} with {len(figures)} figures in {out / 'figures'}")
     print(repr(fit))
     if not fit.ok and "level" in fit.message:

@@ -18,7 +18,17 @@ from ..network import ARTICLE_OUTPUT_STD
 from ..training import ARTICLE_EPOCHS, ARTICLE_LR
 from . import axes
 from .axes import LIST_HELP, RANGE_HELP
-from .options import ARTICLE, EXIT, SATURATED_STD, add_execution, check_std, command, integer
+from .options import (
+    ARTICLE,
+    EXIT,
+    SATURATED_STD,
+    add_execution,
+    check_std,
+    command,
+    confirm,
+    integer,
+    stages_line,
+)
 from .tables import DATA_HELP, read_table
 
 __all__ = ["add", "run", "sweep_into"]
@@ -166,8 +176,16 @@ def run(args: argparse.Namespace) -> int:
     return sweep_into(config, args.runs, Path(args.store), args)
 
 
-def sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) -> int:
-    """Run ``config``'s sweep to ``runs`` runs per point into the store ``path``."""
+def sweep_into(
+    config: Any,
+    runs: int,
+    path: Path,
+    args: argparse.Namespace,
+    after: dict[str, float] | None = None,
+) -> int:
+    """Run ``config``'s sweep to ``runs`` runs per point into the store ``path``: say its
+    size and estimate (and those of the stages ``after`` it, name: seconds), ask before
+    a long one (:func:`.options.confirm`), then run it; returns the exit status."""
     from .. import budget
     from .._checks import check_count
     from .._interrupts import sigterm_as_interrupt
@@ -199,8 +217,15 @@ def sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) -> 
         total = getattr(args, "total_runs", None)
         config = settle(replace(config, engine=args.engine), path)  # a store keeps its own
         said = budget.plan(config, runs, path, n_workers, block, total, args.max_hours)
+        seconds = {"sweep": said[1]} if said else {}
         if said:
-            print(f"{path}: {said}")
+            print(f"{path}: {said[0]}")
+        seconds.update(after or {})
+        if after:
+            print(stages_line(seconds))
+        if not confirm(sum(seconds.values()), args):
+            print(f"not started; {path} is as it was", file=sys.stderr)
+            return 1
         with sigterm_as_interrupt():  # SIGTERM cleans up as Ctrl-C does
             _, report = run_sweep(
                 config,

@@ -183,5 +183,4 @@ def write_study(
     text = render(study, figures, seconds, _command(study, out), files, total)
     report = out / "report.md"
     report.write_text(text, encoding="utf-8")
-    say(f"wrote {report}, {len(figures)} figures and {out / STORE}")
     return report

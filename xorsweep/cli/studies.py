@@ -1,0 +1,79 @@
+"""``xorsweep reproduce --study beyond | failures``: their size, estimate and stages, then the run.
+
+Before a study starts, one line says its work in network-epochs, about how long
+it takes on this machine (a probe timed just now, :func:`xorsweep.budget.probe_speed`)
+and its stages; a run estimated over an hour asks first (:func:`.options.confirm`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .options import confirm
+
+__all__ = ["run_study", "study_work"]
+
+#: Of the failure study's article runs, the share that fail and are followed: 18,923 of
+#: 50,000 at its full scale (docs/failures/summary.json).
+_FAILING = 0.38
+#: Seconds of the beyond study's fits, figures and files (5.7 s at its full scale,
+#: docs/beyond/summary.json); the failure study's end states, survival and figures (6.7 s).
+_AFTER = {"beyond": 6.0, "failures": 7.0}
+
+
+def study_work(study: str, scale: str, seed: int, engine: str) -> dict[str, float]:
+    """Network-epochs (weighted by width over 2) of each training stage of ``study``."""
+    if study == "beyond":
+        from ..studies.beyond import SCALES, beyond_sweeps, network_epochs
+
+        sweeps = beyond_sweeps(SCALES[scale], seed=seed, engine=engine)
+        return {f"sweep: {name}": network_epochs(cfg, runs) for name, (cfg, runs) in sweeps.items()}
+    from ..studies.failures import FAILURE_SCALES
+
+    size = FAILURE_SCALES[scale]
+    work = size.work(round(_FAILING * len(size.hidden_stds) * size.runs))
+    return {name: float(value) for name, value in work.items()}
+
+
+def _estimate(args: argparse.Namespace, workers: int) -> dict[str, float]:
+    """Seconds of each stage of ``args.study`` at ``args.scale`` on ``workers`` workers."""
+    from .. import budget
+    from ..sweeps.config import SweepConfig
+
+    speed = budget.probe_speed(SweepConfig(hidden_std=[1.0], engine=args.engine), workers=workers)
+    per_second = workers * speed.parallel / speed.workers / speed.per_net_epoch
+    work = study_work(args.study, args.scale, args.seed, args.engine)
+    seconds = {name: value / per_second for name, value in work.items()}
+    seconds["analysis and writing"] = _AFTER[args.study]
+    total = sum(work.values())
+    print(
+        f"the {args.study} study at the {args.scale} scale: about {total:.3g} network-epochs "
+        f"(weighted by width) on {workers} worker{'s' if workers > 1 else ''} "
+        f"({1 / speed.per_net_epoch:.3g} network-epochs/s each alone, timed just now)"
+    )
+    return seconds
+
+
+def run_study(args: argparse.Namespace, out: Any) -> int:
+    """Run ``--study beyond`` or ``--study failures`` into ``out``; the exit status."""
+    from ..sweeps.execution import default_workers
+    from .options import stages_line
+
+    if args.study == "beyond":
+        from ..studies.beyond import run_beyond as run
+    else:
+        from ..studies.failures import run_failures as run
+    workers = getattr(args, "workers", None) or default_workers()
+    seconds = _estimate(args, workers)
+    print(stages_line(seconds))
+    if not confirm(sum(seconds.values()), args):
+        print(f"not started; {out} is as it was", file=sys.stderr)
+        return 1
+    options = {"engine": args.engine, "progress": not args.no_progress, "seed": args.seed}
+    if "workers" in vars(args):
+        options["workers"] = args.workers
+    report = run(out, args.scale, **options)
+    print(f"wrote {report}")
+    return 0
