@@ -17,7 +17,7 @@ engine, ``--runs`` networks (std 1, XOR) and ``--epochs`` epochs, timed:
 Ratios are time over the time of ``train`` of as many epochs: 1 means the
 continuation costs what its epochs cost. With ``--kernel-against FILE``, also
 the fused kernel (``train_block``, 1,000 epochs) against another version of
-``xorsweep/fused.py`` (another checkout's), both loaded into this process and
+``xorsweep/training/fused.py`` (another checkout's), both loaded into this process and
 called in 16 alternating turns. Run from the repository root::
 
     python benchmarks/bench_continue.py            # 10,000 runs, 2,000 epochs, 5 turns
@@ -43,9 +43,9 @@ import numpy as np  # noqa: E402
 from _machine import describe_cpu, pin_to_one_core  # noqa: E402
 
 import xorsweep as xs  # noqa: E402
-from xorsweep.continuation import continue_runs  # noqa: E402
-from xorsweep.training import train_arrays  # noqa: E402
-from xorsweep.training_state import TrainingState, train_on_arrays  # noqa: E402
+from xorsweep.sweeps.continuation import continue_runs  # noqa: E402
+from xorsweep.training.state import TrainingState, train_on_arrays  # noqa: E402
+from xorsweep.training.trainer import train_arrays  # noqa: E402
 
 
 def cpu_seconds(fn, *args, **kwargs) -> float:
@@ -89,7 +89,7 @@ def _block_args(module, pop, table, lr, epochs: int) -> tuple:
     """``train_block``'s arguments for the article's training, in the module's version's form
     (one settings value since the optimisers, positional settings before)."""
     if "settings" in inspect.signature(module.train_block).parameters:
-        from xorsweep.settings import TrainingSettings
+        from xorsweep.training.settings import TrainingSettings
 
         return pop, table, (lr, lr), TrainingSettings(epochs)
     return pop, table, lr, epochs, "article", None
@@ -97,7 +97,7 @@ def _block_args(module, pop, table, lr, epochs: int) -> tuple:
 
 def kernel_against(path: str, runs: int, turns: int = 16) -> str:
     """This checkout's fused kernel against the one in ``path``, alternating in one process."""
-    from xorsweep import fused
+    from xorsweep.training import fused
 
     spec = importlib.util.spec_from_file_location("xorsweep.fused_other", path)
     other = importlib.util.module_from_spec(spec)

@@ -7,7 +7,7 @@ and the medians are reported as net-epochs per second (one network trained
 for one epoch over the 4 samples) with their ratios:
 
 * ``numba``: ``train_arrays(..., engine="numba")`` (the fused kernel of
-  :mod:`xorsweep.fused`) compiled for this CPU (numba's default), in this process;
+  :mod:`xorsweep.training.fused`) compiled for this CPU (numba's default), in this process;
 * ``numba AVX2``: the same compiled for a plain AVX2 + FMA target
   (``NUMBA_CPU_NAME=haswell NUMBA_CPU_FEATURES=""``), in a helper process;
 * ``numba 512-bit`` (only on a CPU with AVX-512): the native target with 512-bit
@@ -15,7 +15,7 @@ for one epoch over the 4 samples) with their ratios:
 * ``NumPy``: ``train_arrays(..., engine="numpy")`` (the NumPy engine);
 * ``JAX``: ``jit`` of a ``lax.scan`` over epochs, run axis last, at its best
   block size (see ``bench_train.py``);
-* ``reference``: the one-network loop of :mod:`xorsweep.reference`.
+* ``reference``: the one-network loop of :mod:`xorsweep.training.reference`.
 
 Time is each process's CPU time (``time.process_time``): the machine is shared,
 and a process's CPU time leaves out what other processes take from its core.
@@ -27,7 +27,7 @@ each (numba and NumPy microbenchmarks on L1/L2-resident arrays), and the
 engine's share of the time they set as a limit.
 
 With ``--steps``, also what each of the kernel's tricks buys: the kernel is
-timed against copies of :mod:`xorsweep.fused` with one trick undone each
+timed against copies of :mod:`xorsweep.training.fused` with one trick undone each
 (made from its source in a temporary directory), at 10,000 runs.
 
 Run from the repository root (JAX comes with the ``bench`` extra)::
@@ -60,10 +60,10 @@ from _machine import describe_cpu, pin_to_one_core  # noqa: E402
 from bench_train import JaxTrainer  # noqa: E402
 
 import xorsweep as xs  # noqa: E402
-from xorsweep import _fused_math, fused  # noqa: E402
-from xorsweep.reference import train_reference  # noqa: E402
-from xorsweep.settings import TrainingSettings  # noqa: E402
-from xorsweep.training import train_arrays  # noqa: E402
+from xorsweep.training import _fused_math, fused  # noqa: E402
+from xorsweep.training.reference import train_reference  # noqa: E402
+from xorsweep.training.settings import TrainingSettings  # noqa: E402
+from xorsweep.training.trainer import train_arrays  # noqa: E402
 
 JAX_BLOCKS = [64, 128, 256, 512, 1024, 4096]
 
@@ -74,7 +74,7 @@ import os, sys, time
 import numpy as np
 os.sched_setaffinity(0, {int(sys.argv[1])})
 import xorsweep as xs
-from xorsweep import fused
+from xorsweep.training import fused
 from xorsweep.training import train_arrays
 train_arrays(xs.init_population(1, seed=0), 1, engine="numba")
 print("ready", flush=True)
@@ -90,7 +90,7 @@ _FIRST_CALL = r"""
 import time
 start = time.perf_counter()
 import numpy as np, xorsweep as xs
-from xorsweep import fused
+from xorsweep.training import fused
 from xorsweep.settings import TrainingSettings
 imported = time.perf_counter()
 rates = (np.full(1, 0.1),) * 2
@@ -375,7 +375,7 @@ STEPS = {
 
 def undone(directory: Path) -> dict[str, object]:
     """Copies of the kernel's module with one trick undone each, imported from ``directory``."""
-    # the kernel's module with its arithmetic (xorsweep._fused_math) written in, one file
+    # the kernel's module with its arithmetic (xorsweep.training._fused_math) written in, one file
     maths = Path(_fused_math.__file__).read_text()
     maths = maths.replace("from __future__ import annotations\n", "")
     source = Path(fused.__file__).read_text()

@@ -2,7 +2,7 @@
 
 Two measurements:
 
-(a) the probe (:func:`xorsweep.budget.probe_speed`) against one block timed on its own:
+(a) the probe (:func:`xorsweep.sweeps.budget.probe_speed`) against one block timed on its own:
     a block of width-2 networks, and a block of width-24 networks predicted from a
     probe of widths 2 and 24 (the probe's exponent); the ratio taken / predicted;
 (b) ``xorsweep reproduce`` end to end, a fresh process with an empty numba cache (so
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def probe_against_blocks() -> None:
     """(a): the probe's prediction of a block against the block's time."""
-    from xorsweep import budget
+    from xorsweep.sweeps import budget
     from xorsweep.sweeps.config import SweepConfig
     from xorsweep.sweeps.tasks import compute_block, task_of_points
 

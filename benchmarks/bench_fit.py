@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 import xorsweep as xs
-from xorsweep.fit import THIN_DOF
+from xorsweep.analysis.fit import THIN_DOF
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import _datasets as synth  # noqa: E402

@@ -2,7 +2,7 @@
 
 A population of ``--runs`` networks (2-2-1, hidden std 1) is trained for
 ``--epochs`` epochs at learning rate 0.01 with each optimiser of
-:data:`xorsweep.optimizers.OPTIMIZERS` and each engine, in turns,
+:data:`xorsweep.training.optimizers.OPTIMIZERS` and each engine, in turns,
 ``--repeats`` times, on one core, after one untimed call that compiles or
 loads the numba kernel. Reported: the medians in net-epochs per second.
 
@@ -19,7 +19,7 @@ import statistics
 import time
 
 import xorsweep as xs
-from xorsweep.optimizers import OPTIMIZERS
+from xorsweep.training.optimizers import OPTIMIZERS
 
 
 def net_epochs_per_second(pop: xs.Population, epochs: int, engine: str, optimizer: str) -> float:

@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 from _machine import cpu_model, pin_to_one_core  # noqa: E402
 
 import xorsweep as xs  # noqa: E402
-from xorsweep.reference import train_reference  # noqa: E402
+from xorsweep.training.reference import train_reference  # noqa: E402
 
 
 def time_reference(runs: int, epochs: int) -> float:
@@ -175,9 +175,9 @@ def main(argv: list[str] | None = None) -> None:
     # block) and a cost per network-epoch (a block of DEFAULT_BLOCK runs, less that fixed cost)
     one = statistics.median(1 / time_train(probe[:1], 2000) for _ in range(3))
     full = statistics.median(
-        1 / time_train(probe[: xs.training.DEFAULT_BLOCK], epochs) for _ in range(3)
+        1 / time_train(probe[: xs.training.trainer.DEFAULT_BLOCK], epochs) for _ in range(3)
     )
-    per_net = full - one / xs.training.DEFAULT_BLOCK
+    per_net = full - one / xs.training.trainer.DEFAULT_BLOCK
     print(
         f"# train(engine='numpy'): {one * 1e6:.1f} us per epoch whatever the block, then "
         f"{per_net * 1e9:.1f} ns per network-epoch (median of 3)"

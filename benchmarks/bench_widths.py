@@ -1,6 +1,6 @@
 """Training speed against the hidden width, numba and NumPy engines side by side.
 
-The study beyond the article (``xorsweep.studies.beyond``) trains widths 2 to
+The study beyond the article (``xorsweep.studies.beyond.run``) trains widths 2 to
 32; its cost depends on how the speed falls with the width. For each width a
 population of ``--runs`` networks (output std Glorot's, hidden std 1) is
 trained for ``--epochs`` epochs with each engine, in turns, ``--repeats``

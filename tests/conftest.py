@@ -25,5 +25,5 @@ def rng():
 
 @pytest.fixture(params=["numpy", "numba"])
 def engine(request):
-    """Each training engine in turn (xorsweep.engines)."""
+    """Each training engine in turn (xorsweep.training.engines)."""
     return request.param

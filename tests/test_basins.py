@@ -5,8 +5,8 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep import basins
-from xorsweep.basins import (
+from xorsweep.analysis import basins
+from xorsweep.analysis.basins import (
     basin_map,
     basin_summary,
     boundary_share,
@@ -14,8 +14,8 @@ from xorsweep.basins import (
     parameter_labels,
     parameter_slice,
 )
-from xorsweep.end_states import END_STATES, classify, measure
-from xorsweep.training import train_arrays
+from xorsweep.analysis.end_states import END_STATES, classify, measure
+from xorsweep.training.trainer import train_arrays
 
 LENGTHS = [150, 600, 2000]
 

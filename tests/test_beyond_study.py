@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import xorsweep as xs
-from xorsweep.beyond_figure_data import BEYOND_FIGURE_NAMES, std_ranking
-from xorsweep.store import COMPUTE_SECONDS, read_header
-from xorsweep.studies._beyond_report import with_ci
-from xorsweep.studies.beyond import SCALES, STAGES, beyond_sweeps, run_beyond
+from xorsweep.analysis.beyond_figure_data import BEYOND_FIGURE_NAMES, std_ranking
+from xorsweep.studies.beyond.report import with_ci
+from xorsweep.studies.beyond.run import SCALES, STAGES, beyond_sweeps, run_beyond
+from xorsweep.sweeps.store import COMPUTE_SECONDS, read_header
 
 TINY = SCALES["tiny"]
 OPTIONS = dict(engine="numpy", workers=1, progress=False)

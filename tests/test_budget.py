@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import xorsweep as xs
-from xorsweep import budget, cli, outputs
+from xorsweep import cli
+from xorsweep._core import outputs
+from xorsweep.sweeps import budget
 from xorsweep.sweeps.config import SweepConfig
 
 SMALL = ["--points", "4", "--std-min", "0.25", "--std-max", "4", "--epochs", "80", "--no-progress"]

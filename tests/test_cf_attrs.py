@@ -11,11 +11,11 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep.cf_attrs import CF_ATTRS, cf_attrs, with_cf_attrs
-from xorsweep.slices import RULE_VARIABLES, SLICE_VARIABLES
-from xorsweep.stats import SUMMARY_VARIABLES
-from xorsweep.store import VARIABLES
+from xorsweep._core.cf_attrs import CF_ATTRS, cf_attrs, with_cf_attrs
+from xorsweep.analysis.slices import RULE_VARIABLES, SLICE_VARIABLES
+from xorsweep.analysis.stats import SUMMARY_VARIABLES
 from xorsweep.sweeps.config import GRID_DIMS
+from xorsweep.sweeps.store import VARIABLES
 
 DATA = Path(__file__).parent / "data"
 STDS = np.geomspace(0.2, 5.0, 7)

@@ -13,9 +13,9 @@ import xarray as xr
 
 import xorsweep as xs
 import xorsweep.cli
-from xorsweep.article_claims import CLAIM_COLUMNS, VERDICTS, _verdict, plateau_onsets
-from xorsweep.fit import GLOROT_STD
-from xorsweep.report import claims_text
+from xorsweep.analysis.claims import CLAIM_COLUMNS, VERDICTS, _verdict, plateau_onsets
+from xorsweep.analysis.fit import GLOROT_STD
+from xorsweep.studies.report import claims_text
 
 FAST = {"n_boot": 200, "plateau_runs": 48}
 # the article's grid plus the three stds of claims 1 and 2, so interpolation is exact there
@@ -275,7 +275,7 @@ def test_the_table_says_when_its_power_is_lower(planted, planted_fit, table, mon
     assert "about 11 times wider" in power and "less power" in power  # sqrt(4e6 / 36,000)
     assert claims_text(table).endswith("\n\n" + power)
     # as many runs as the article's sweep: nothing to say, the same numbers
-    monkeypatch.setattr(sys.modules["xorsweep.article_claims"], "ARTICLE_RUNS", present)
+    monkeypatch.setattr(sys.modules["xorsweep.analysis.claims"], "ARTICLE_RUNS", present)
     again = xs.claims(planted, fit=planted_fit, rng=5, **FAST)
     assert again.attrs["power"] == "" and "less power" not in claims_text(again)
     np.testing.assert_array_equal(again.measured, table.measured)

@@ -10,8 +10,9 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep import budget, cli
+from xorsweep import cli
 from xorsweep.cli import axes, tables
+from xorsweep.sweeps import budget
 
 TINY = ["--points", "2", "--std-min", "0.5", "--std-max", "2", "--epochs", "30", "--runs", "3"]
 QUIET = ["--workers", "1", "--no-progress", "--engine", "numpy"]

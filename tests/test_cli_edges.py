@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import xorsweep
-from xorsweep import budget, cli
+from xorsweep import cli
+from xorsweep.sweeps import budget
 
 ROOT = Path(xorsweep.__file__).resolve().parents[1]
 TINY_SWEEP = ["--points", "3", "--runs", "8", "--epochs", "20", "--workers", "1", "--no-progress"]

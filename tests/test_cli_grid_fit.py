@@ -9,8 +9,8 @@ import xarray as xr
 import xorsweep as xs
 from xorsweep import cli
 from xorsweep.cli.grid_fits import slice_records, surface_record
-from xorsweep.initialization import INIT_RULES
-from xorsweep.report import json_ready
+from xorsweep.model.initialization import INIT_RULES
+from xorsweep.studies.report import json_ready
 
 FAST = ["--n-boot", "60"]
 

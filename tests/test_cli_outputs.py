@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import xorsweep as xs
-from xorsweep import cli, outputs
+from xorsweep import cli
+from xorsweep._core import outputs
 
 SMALL = ["--points", "4", "--std-min", "0.25", "--std-max", "4", "--epochs", "80", "--no-progress"]
 
@@ -59,8 +60,8 @@ def no_work(monkeypatch):
     """Counts the calls of the computations that an output check must come before."""
     calls = []
     for module, name in (
-        ("xorsweep.fit", "fit_optimum"),
-        ("xorsweep.figure_data", "figure_data"),
+        ("xorsweep.analysis.fit", "fit_optimum"),
+        ("xorsweep.analysis.figure_data", "figure_data"),
         ("xorsweep.sweeps.run", "run_sweep"),
     ):
         module = importlib.import_module(module)
@@ -153,7 +154,7 @@ def test_a_memory_error_is_one_line_with_the_size(store, monkeypatch, capsys):
     def too_big(*args, **kwargs):
         return np.empty(1 << 50)  # NumPy refuses: "Unable to allocate 8.00 PiB ..."
 
-    monkeypatch.setattr(importlib.import_module("xorsweep.fit"), "fit_optimum", too_big)
+    monkeypatch.setattr(importlib.import_module("xorsweep.analysis.fit"), "fit_optimum", too_big)
     assert cli.main(["fit", str(store)]) == 2
     line = _one_error_line(capsys, "fit")
     assert "out of memory: Unable to allocate 8.00 PiB for an array" in line

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from xorsweep import _compat
-from xorsweep.network import CLIP
+from xorsweep._core import compat as _compat
+from xorsweep.model.network import CLIP
 
 
 def test_the_clip_ufunc_is_still_there():

@@ -5,11 +5,11 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep import continued_store
-from xorsweep.continuation import continue_runs, state_of, with_continued
-from xorsweep.reference import train_one
-from xorsweep.training import train_arrays
-from xorsweep.training_state import TrainingState, train_on, train_on_arrays
+from xorsweep.sweeps import continued_store
+from xorsweep.sweeps.continuation import continue_runs, state_of, with_continued
+from xorsweep.training.reference import train_one
+from xorsweep.training.state import TrainingState, train_on, train_on_arrays
+from xorsweep.training.trainer import train_arrays
 
 COMPARED = ("total_loss", "final_loss", "converged_epoch", "predictions", *xs.PARAMETER_NAMES)
 OPTIONS = [  # (update, activation, gradient)

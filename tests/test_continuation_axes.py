@@ -5,8 +5,8 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep.continuation import continue_runs, state_of, with_continued
-from xorsweep.network import glorot_std
+from xorsweep.model.network import glorot_std
+from xorsweep.sweeps.continuation import continue_runs, state_of, with_continued
 
 XNOR = xs.TruthTable([[0, 0], [0, 1], [1, 0], [1, 1]], [[1], [0], [0], [1]], "xnor_custom")
 AXES = {  # a study axis each, in a small sweep

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep.end_states import (
+from xorsweep.analysis.end_states import (
     END_STATES,
     LOSS_GROUPS,
     Tolerances,
@@ -23,7 +23,7 @@ from xorsweep.end_states import (
     measure,
     state_shares,
 )
-from xorsweep.training import train_arrays
+from xorsweep.training.trainer import train_arrays
 
 
 def _net(w, b, v, c):

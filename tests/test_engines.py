@@ -1,4 +1,4 @@
-"""The two training engines against each other, and how one is chosen (xorsweep.engines)."""
+"""The two training engines against each other, and how one is chosen (training.engines)."""
 
 import os
 import subprocess
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import xorsweep as xs
-from xorsweep import engines
-from xorsweep.training import train_arrays
+from xorsweep.training import engines
+from xorsweep.training.trainer import train_arrays
 
 RTOL = 1e-10
 ENGINES = ("numba", "numpy")

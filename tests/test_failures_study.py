@@ -1,4 +1,4 @@
-"""The failure study's pipeline (xorsweep.studies.failures) at its tiny scale."""
+"""The failure study's pipeline (xorsweep.studies.failures.run) at its tiny scale."""
 
 import json
 
@@ -8,15 +8,15 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep.report import markdown_table
-from xorsweep.studies._failures_report import DATASETS, check_out, open_study
-from xorsweep.studies.failures import (
+from xorsweep.studies.failures.report import DATASETS, check_out, open_study
+from xorsweep.studies.failures.run import (
     FAILURE_SCALES,
     FailureScale,
     basin_stage,
     run_failures,
     train_stages,
 )
+from xorsweep.studies.report import markdown_table
 
 TINY = FAILURE_SCALES["tiny"]
 FIGURES = ("survival", "end_states", "examples", "basin_epochs", "basin_states")
@@ -114,7 +114,7 @@ def test_stages_in_threads_equal_one_training_each():
     pop = xs.init_population(37, hidden_std=2.0, output_std=0.8165, seed=4)
     stages = train_stages(pop, [300, 1000], engine="numba", workers=2)
     for length, got in zip([300, 1000], stages, strict=True):
-        whole = xs.training.train_arrays(pop, length, engine="numba")
+        whole = xs.training.trainer.train_arrays(pop, length, engine="numba")
         assert set(got) == set(whole)
         for name, value in whole.items():
             np.testing.assert_array_equal(got[name], value, err_msg=f"{name} at {length}")

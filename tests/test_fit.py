@@ -13,7 +13,7 @@ import xarray as xr
 from scipy.optimize import minimize_scalar
 
 import xorsweep as xs
-from xorsweep.network import GLOROT_STD
+from xorsweep.model.network import GLOROT_STD
 
 COVERAGE_REPEATS = 200
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import xorsweep as xs
-from xorsweep import fused
-from xorsweep.reference import train_one, train_reference
-from xorsweep.settings import TrainingSettings
-from xorsweep.training import TrainingJob, run_training, train_arrays
+from xorsweep.training import fused
+from xorsweep.training.reference import train_one, train_reference
+from xorsweep.training.settings import TrainingSettings
+from xorsweep.training.trainer import TrainingJob, run_training, train_arrays
 
 RTOL = 1e-10
 PARAMS = ("hidden_weights", "hidden_bias", "output_weights", "output_bias")

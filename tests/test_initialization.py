@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import xorsweep as xs
-from xorsweep import network
-from xorsweep.initialization import INIT_RULES, init_rules, init_rules_by_layer
+from xorsweep.model import network
+from xorsweep.model.initialization import INIT_RULES, init_rules, init_rules_by_layer
 
 # (fan_in, fan_out, activation): the stds in INIT_RULES order, written out by hand:
 # glorot sqrt(2 / (in + out)), uniform sqrt(6 / (in + out)) / sqrt(3) (the same number),

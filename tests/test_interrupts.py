@@ -14,8 +14,8 @@ import xarray as xr
 
 import xorsweep as xs
 from xorsweep import cli
-from xorsweep._interrupts import deferred
-from xorsweep.store import read_header
+from xorsweep._core.interrupts import deferred
+from xorsweep.sweeps.store import read_header
 
 # the command line, with a store whose every write takes 20 ms longer (a slow disk): an
 # interrupt then lands inside Zarr's writes, where it used to leave them running
@@ -177,7 +177,7 @@ def _sentinel(signum, frame):  # a handler of the caller's, to find again afterw
 
 
 def test_sigterm_raises_keyboard_interrupt_inside_the_block_only():
-    from xorsweep._interrupts import sigterm_as_interrupt
+    from xorsweep._core.interrupts import sigterm_as_interrupt
 
     saved = signal.signal(signal.SIGTERM, _sentinel)
     try:

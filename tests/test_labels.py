@@ -9,7 +9,7 @@ import xarray as xr
 
 import xorsweep as xs
 from xorsweep import plots
-from xorsweep.network import glorot_std
+from xorsweep.model.network import glorot_std
 from xorsweep.plots._labels import network, rule_marks, subtitle
 
 STDS = np.geomspace(0.1, 10.0, 8)
@@ -176,7 +176,7 @@ def test_a_train_dataset_from_before_the_unit_dimension_still_plots():
 
 
 def test_end_states_name_their_groups_from_the_table_or_by_their_own_name():
-    from xorsweep.end_states import END_STATES
+    from xorsweep.analysis.end_states import END_STATES
 
     share = np.full((2, len(END_STATES)), 1 / len(END_STATES))
     for dim, label in (("lr", "learning rate (dimensionless)"), ("batch", "batch")):

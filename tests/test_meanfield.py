@@ -14,7 +14,7 @@ import pytest
 from scipy import integrate, optimize, special
 
 import xorsweep
-from xorsweep import meanfield as mf
+from xorsweep.model import meanfield as mf
 
 SMOOTH = {
     "tanh": (np.tanh, lambda u: 1.0 - np.tanh(u) ** 2),

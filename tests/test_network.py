@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import xorsweep as xs
-from xorsweep import network
+from xorsweep.model import network
 
 
 def test_glorot_std_values():

@@ -9,7 +9,7 @@ import numpy as np
 from numba.core import config
 
 import xorsweep
-from xorsweep import _numba_cache
+from xorsweep.training import _numba_cache
 
 PACKAGE = Path(xorsweep.__file__).resolve().parent
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import xorsweep as xs
-from xorsweep.optimizers import OPTIMIZERS
-from xorsweep.settings import TrainingSettings
-from xorsweep.training import train_arrays
+from xorsweep.training.optimizers import OPTIMIZERS
+from xorsweep.training.settings import TrainingSettings
+from xorsweep.training.trainer import train_arrays
 
 PARAMS = ("hidden_weights", "hidden_bias", "output_weights", "output_bias")
 DATA = Path(__file__).parent / "data"
@@ -176,7 +176,7 @@ def test_bad_input_is_one_clear_line(kwargs, words):
 
 
 def test_relu_gains_and_slope():
-    from xorsweep import activations, initialization
+    from xorsweep.model import activations, initialization
 
     assert activations.gain("relu") == activations.torch_gain("relu") == np.sqrt(2.0)
     z = np.array([-1.0, 0.0, 2.0])
@@ -188,7 +188,7 @@ def test_relu_gains_and_slope():
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
 def test_end_states_gradient_reads_the_activation_table(activation):
     """One simultaneous gd step of train is ``parameters - lr * gradient``."""
-    from xorsweep.end_states import gradient
+    from xorsweep.analysis.end_states import gradient
 
     grads = gradient(POP, activation=activation)
     one = train_arrays(POP, 1, 0.1, update="simultaneous", activation=activation, engine="numpy")

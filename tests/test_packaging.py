@@ -65,27 +65,30 @@ def test_public_api_is_explicit():
 
 
 def test_names_come_from_their_modules_even_after_a_submodule_import():
-    import xorsweep.article_claims
+    import xorsweep.analysis.claims
     import xorsweep.sweeps.run  # noqa: F401
 
     assert callable(xorsweep.sweep) and xorsweep.sweep.__module__ == "xorsweep.sweeps.run"
-    assert callable(xorsweep.claims) and xorsweep.claims.__module__ == "xorsweep.article_claims"
-    assert xorsweep.reference.__name__ == "xorsweep.reference"
+    assert callable(xorsweep.claims) and xorsweep.claims.__module__ == "xorsweep.analysis.claims"
     namespace: dict = {}
     exec("from xorsweep import *", namespace)
+    assert namespace["reference"].__name__ == "xorsweep.training.reference"
     assert set(xorsweep.__all__) <= set(namespace) and set(xorsweep.__all__) <= set(dir(xorsweep))
-    assert namespace["train"] is xorsweep.training.train
+    assert namespace["train"] is xorsweep.training.trainer.train
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         xorsweep.no_such_name  # noqa: B018
 
 
 def test_no_public_name_is_also_a_submodule_name():
     """Importing a submodule sets it as an attribute of the package: a function of the
-    same name would be replaced (``reference`` is the one public name that is a module)."""
+    same name would be replaced (``reference`` is a public name that is a module, and lives
+    in ``training``)."""
     import pkgutil
 
     modules = {m.name for m in pkgutil.iter_modules(xorsweep.__path__)}
-    assert set(xorsweep.__all__) & modules == {"reference"}
+    assert set(xorsweep.__all__) & modules == set()
+    layers = {"_core", "model", "training", "sweeps", "analysis", "plots", "studies", "cli"}
+    assert modules == layers | {"_version", "__main__"}
 
 
 def test_a_sweeps_workers_import_numpy_and_numba_but_not_scipy_xarray_pandas_or_matplotlib():
@@ -127,3 +130,34 @@ def test_a_started_worker_process_maps_no_scipy_pandas_or_matplotlib_library():
     packages = {part for lib in libraries for part in Path(lib).parts}
     assert "llvmlite" in packages
     assert not packages & {"scipy", "pandas", "matplotlib"}, sorted(libraries)
+
+
+@pytest.mark.parametrize(("old", "new"), [("fit", "analysis.fit"), ("_checks", "_core.checks")])
+def test_an_old_module_path_gives_the_moved_module_with_a_warning(old, new, monkeypatch):
+    """The modules were flat before the layers: an old path gives the moved module itself."""
+    import importlib
+
+    monkeypatch.delitem(sys.modules, f"xorsweep.{old}", raising=False)
+    with pytest.warns(DeprecationWarning, match=f"xorsweep.{old} has moved to xorsweep.{new}$"):
+        module = importlib.import_module(f"xorsweep.{old}")
+    assert module is importlib.import_module(f"xorsweep.{new}")
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("xorsweep.no_such_module")
+
+
+@pytest.mark.parametrize(
+    ("package", "name", "home"),
+    [
+        ("studies.beyond", "run_beyond", "run"),
+        ("studies.failures", "run_failures", "run"),
+        ("training", "train_arrays", "trainer"),
+    ],
+)
+def test_the_paths_the_notebooks_and_readme_use_import_without_a_warning(package, name, home):
+    """A package that was a module serves its old module's public names, not private ones."""
+    import importlib
+
+    module = importlib.import_module(f"xorsweep.{package}")
+    assert getattr(module, name).__module__ == f"xorsweep.{package}.{home}"
+    with pytest.raises(AttributeError, match="no attribute '_private'"):
+        module._private  # noqa: B018

@@ -21,7 +21,7 @@ from scipy.stats import norm
 
 import xorsweep as xs
 from xorsweep import plots
-from xorsweep.figure_data import example_network
+from xorsweep.analysis.figure_data import example_network
 from xorsweep.plots._network import clip_line
 
 STDS = np.geomspace(0.1, 10.0, 9)

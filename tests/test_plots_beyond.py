@@ -14,7 +14,7 @@ from matplotlib.colors import to_hex
 
 import xorsweep as xs
 from xorsweep import plots
-from xorsweep.beyond_figure_data import (
+from xorsweep.analysis.beyond_figure_data import (
     as_summary,
     by_setting,
     contour_levels,
@@ -23,7 +23,7 @@ from xorsweep.beyond_figure_data import (
     rule_pairs,
     std_ranking,
 )
-from xorsweep.initialization import INIT_RULES
+from xorsweep.model.initialization import INIT_RULES
 
 HIDDEN_STDS = np.geomspace(0.15, 3.0, 21)
 OUTPUT_STDS = np.geomspace(0.3, 4.0, 11)

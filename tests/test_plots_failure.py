@@ -11,7 +11,7 @@ from matplotlib.colors import LogNorm, to_hex
 
 import xorsweep as xs
 from xorsweep import plots
-from xorsweep.end_states import END_STATES
+from xorsweep.analysis.end_states import END_STATES
 
 STDS = np.array([0.2, 1.0, 6.0])
 RUNS = 40

@@ -11,8 +11,8 @@ import pytest
 
 import xorsweep as xs
 from xorsweep.cli import main
-from xorsweep.report import json_ready, markdown_table, render_report
-from xorsweep.store import read_header
+from xorsweep.studies.report import json_ready, markdown_table, render_report
+from xorsweep.sweeps.store import read_header
 
 TINY = ["--points", "12", "--runs", "40", "--epochs", "1500", "--n-boot", "200", "--workers", "1"]
 
@@ -130,7 +130,7 @@ def test_the_reports_command_regenerates_it(custom, capsys):
 
 
 def test_quick_scale_command_and_title(tmp_path):
-    from xorsweep.reproduction import regenerate_command, scale_title
+    from xorsweep.studies.article.run import regenerate_command, scale_title
 
     assert scale_title("quick", 80, 2000, 10_000) == "quick scale"
     assert scale_title("full", 400, 10_000, 10_000) == "full scale"

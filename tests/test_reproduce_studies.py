@@ -17,7 +17,7 @@ ENTRIES = {"beyond": "run_beyond", "failures": "run_failures"}
 
 @pytest.mark.parametrize("study", sorted(ENTRIES))
 def test_a_study_gets_the_commands_scale_engine_seed_and_workers(study, tmp_path, monkeypatch):
-    module = importlib.import_module(f"xorsweep.studies.{study}")
+    module = importlib.import_module(f"xorsweep.studies.{study}.run")
     calls = []
 
     def recorded(out, scale, **options):

@@ -10,8 +10,8 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep.fit import rule_distance
-from xorsweep.initialization import INIT_RULES, init_rules
+from xorsweep.analysis.fit import rule_distance
+from xorsweep.model.initialization import INIT_RULES, init_rules
 
 N_BOOT = 200
 

@@ -10,7 +10,7 @@ from _datasets import results, trained
 from scipy.stats import binomtest
 
 import xorsweep as xs
-from xorsweep.stats import (
+from xorsweep.analysis.stats import (
     SUMMARY_VARIABLES,
     along_hidden_std,
     bootstrap_means,

@@ -16,7 +16,7 @@ import xarray as xr
 import zarr
 
 import xorsweep as xs
-from xorsweep.store import SCHEMA, ResultsWriter, path_state
+from xorsweep.sweeps.store import SCHEMA, ResultsWriter, path_state
 
 STDS = [0.3, 0.7071, 1.0, 2.5]
 KW = dict(hidden_std=STDS, epochs=120, workers=1, progress=False)
@@ -207,9 +207,9 @@ def test_old_chunk_files_are_not_rewritten_when_runs_are_added(tmp_path):
 def test_the_store_adds_up_the_compute_time_of_every_sweep_into_it(tmp_path, reference):
     """Root attribute compute_seconds: the sum of the sweeps' compute times, resumed ones
     included; not among the results' attributes (the results stay identical)."""
-    from xorsweep.store import read_header
     from xorsweep.sweeps.config import SweepConfig
     from xorsweep.sweeps.run import run_sweep
+    from xorsweep.sweeps.store import read_header
 
     path = tmp_path / "r.zarr"
     config = SweepConfig(hidden_std=STDS, epochs=120)

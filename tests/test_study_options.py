@@ -9,15 +9,17 @@ import pytest
 from test_training import PARAMS, assert_matches_reference, train_reference
 
 import xorsweep as xs
-from xorsweep import activations
-from xorsweep.reference import train_one
-from xorsweep.training import train_arrays
+from xorsweep.model import activations
+from xorsweep.training.reference import train_one
+from xorsweep.training.trainer import train_arrays
 
 #: ReLU units are unbounded: at the bounded units' learning rates some of these networks blow up
 LR = {"relu": 0.1}
 
 COMBINATIONS = list(
-    itertools.product(activations.ACTIVATIONS, activations.GRADIENTS, xs.network.BIASES, xs.UPDATES)
+    itertools.product(
+        activations.ACTIVATIONS, activations.GRADIENTS, xs.model.network.BIASES, xs.UPDATES
+    )
 )
 
 
@@ -68,7 +70,7 @@ def test_the_widest_network_matches_reference(engine):
     activation (about 8 s of CPU each at this width), so it checks tanh alone here: tanh is
     computed through the sigmoid, whose code it runs too, and both activations are checked
     against the reference at the other widths."""
-    pop = xs.init_population(2, 0.1, "glorot", hidden=xs.network.MAX_HIDDEN, seed=4)
+    pop = xs.init_population(2, 0.1, "glorot", hidden=xs.model.network.MAX_HIDDEN, seed=4)
     for activation in activations.ACTIVATIONS if engine == "numpy" else ("tanh",):
         ds = xs.train(pop, 100, activation=activation, gradient="mean", engine=engine)
         assert_matches_reference(
@@ -146,7 +148,7 @@ def test_train_rejects_unknown_options(kwargs, match):
 
 
 def test_train_rejects_a_population_wider_than_256():
-    shapes = xs.network.parameter_shapes(2, 257, 1)
+    shapes = xs.model.network.parameter_shapes(2, 257, 1)
     pop = xs.Population(**{name: np.zeros((1, *shape)) for name, shape in shapes.items()})
     with pytest.raises(ValueError, match="population.hidden must be an integer from 1 to 256"):
         xs.train(pop, 5)

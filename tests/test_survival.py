@@ -7,14 +7,14 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep.survival import (
+from xorsweep.analysis.survival import (
     converged_between,
     epoch_grid,
     kaplan_meier,
     run_times,
     survival_curves,
 )
-from xorsweep.tails import TAIL_MODELS, fit_tail, tail_test
+from xorsweep.analysis.tails import TAIL_MODELS, fit_tail, tail_test
 
 Z95 = 1.959963984540054
 

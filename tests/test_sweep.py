@@ -14,12 +14,12 @@ import xarray as xr
 import zarr
 
 import xorsweep as xs
-from xorsweep.reference import train_reference
-from xorsweep.seeding import pcg64_states
 from xorsweep.sweeps.config import SweepConfig, article_grid
 from xorsweep.sweeps.results import _water_fill
+from xorsweep.sweeps.seeding import pcg64_states
 from xorsweep.sweeps.tasks import block_population, task_of_points
 from xorsweep.sweeps.workers import LocalWorkers
+from xorsweep.training.reference import train_reference
 
 STDS = [0.3, 0.7071, 1.0, 2.5]
 EPOCHS = 150
@@ -94,7 +94,7 @@ def test_results_match_the_reference_loop(small):
 
 def _rebuilt(ds, seed, epochs, output_std=0.8165, lr=0.1):
     """Each present run of ``ds`` (over hidden_std, run) rebuilt from NumPy's own
-    SeedSequence and default_rng, one run at a time, as xorsweep.seeding documents (the
+    SeedSequence and default_rng, one run at a time, as xorsweep.sweeps.seeding documents (the
     normals fill the hidden weights (in, hidden), hidden biases, output weights, output
     bias in that order, scaled by the layer's std), then trained with xorsweep.train."""
     present = np.argwhere(ds.total_loss.transpose("hidden_std", "run").notnull().values)

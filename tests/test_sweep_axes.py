@@ -18,11 +18,11 @@ import pytest
 import xarray as xr
 
 import xorsweep as xs
-from xorsweep import budget
-from xorsweep.network import n_parameters
-from xorsweep.reference import train_reference
-from xorsweep.slices import slice_setting
+from xorsweep.analysis.slices import slice_setting
+from xorsweep.model.network import n_parameters
+from xorsweep.sweeps import budget
 from xorsweep.sweeps.config import GRID_DIMS, SweepConfig
+from xorsweep.training.reference import train_reference
 
 DATA = Path(__file__).parent / "data"
 VARS = ("total_loss", "final_loss", "converged_epoch")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import xorsweep as xs
-from xorsweep import reference
-from xorsweep.reference import train_one
+from xorsweep.training import reference
+from xorsweep.training.reference import train_one
 
 RTOL = 1e-10
 PARAMS = ("hidden_weights", "hidden_bias", "output_weights", "output_bias")
@@ -24,7 +24,7 @@ _REFERENCES: dict[bytes, list[dict]] = {}
 
 
 def train_reference(population, *args, **kwargs):
-    """:func:`xorsweep.reference.train_reference`, computed once for both engines' tests."""
+    """:func:`~xorsweep.training.reference.train_reference`, computed once for both engines."""
     key = pickle.dumps((population.parameters(), args, sorted(kwargs.items())))
     if key not in _REFERENCES:
         _REFERENCES[key] = reference.train_reference(population, *args, **kwargs)
@@ -266,7 +266,7 @@ def test_train_rejects_non_population():
 
 
 def test_train_arrays_gives_trains_numbers_as_plain_arrays(engine):
-    from xorsweep.training import train_arrays
+    from xorsweep.training.trainer import train_arrays
 
     pop = xs.init_population(5, hidden_std=[0.2, 0.7, 1.0, 3.0, 20.0], seed=21)
     lr = [0.1, 0.2, 0.1, 0.5, 0.05]
@@ -281,7 +281,9 @@ def test_train_arrays_gives_trains_numbers_as_plain_arrays(engine):
 
 
 def test_training_does_not_import_the_reference_it_is_tested_against():
-    code = "import sys, xorsweep.training; print('xorsweep.reference' in sys.modules)"
+    code = (
+        "import sys, xorsweep.training.trainer; print('xorsweep.training.reference' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._core import moved as _moved
 from ._version import VERSION as __version__
+
+_moved.install()
 
 __all__ = [
     "ENGINES",
@@ -78,62 +81,62 @@ __all__ = [
 
 #: The module defining each public name (``reference`` is itself a module).
 _SOURCES = {
-    "reference": "reference",
-    "ENGINES": "engines",
-    "claims": "article_claims",
-    "combine": "combining",
-    "continue_runs": "continuation",
-    "with_continued": "continuation",
-    "BasinSlice": "basins",
-    "basin_map": "basins",
-    "basin_summary": "basins",
-    "direction_slice": "basins",
-    "parameter_slice": "basins",
-    "diagnose": "end_states",
-    "state_shares": "end_states",
-    "FitResult": "fit",
-    "fit_optimum": "fit",
-    "fit_slices": "slices",
-    "SurfaceFit": "surface",
-    "fit_surface": "surface",
-    "PARAMETER_NAMES": "network",
-    "Population": "network",
-    "glorot_std": "network",
-    "init_population": "network",
-    "init_rules": "initialization",
-    "MEAN_FIELD_ACTIVATIONS": "meanfield",
-    "MeanField": "meanfield",
-    "chi_1": "meanfield",
-    "correlation_map": "meanfield",
-    "critical_sigma_w": "meanfield",
-    "fixed_point_c": "meanfield",
-    "fixed_point_q": "meanfield",
-    "gain_over_glorot": "meanfield",
-    "length_map": "meanfield",
-    "mean_field": "meanfield",
-    "summarize": "stats",
-    "converged_between": "survival",
-    "survival_curves": "survival",
-    "wilson_interval": "stats",
-    "open_results": "store",
+    "reference": "training.reference",
+    "ENGINES": "training.engines",
+    "claims": "analysis.claims",
+    "combine": "sweeps.combining",
+    "continue_runs": "sweeps.continuation",
+    "with_continued": "sweeps.continuation",
+    "BasinSlice": "analysis.basins",
+    "basin_map": "analysis.basins",
+    "basin_summary": "analysis.basins",
+    "direction_slice": "analysis.basins",
+    "parameter_slice": "analysis.basins",
+    "diagnose": "analysis.end_states",
+    "state_shares": "analysis.end_states",
+    "FitResult": "analysis.fit",
+    "fit_optimum": "analysis.fit",
+    "fit_slices": "analysis.slices",
+    "SurfaceFit": "analysis.surface",
+    "fit_surface": "analysis.surface",
+    "PARAMETER_NAMES": "model.network",
+    "Population": "model.network",
+    "glorot_std": "model.network",
+    "init_population": "model.network",
+    "init_rules": "model.initialization",
+    "MEAN_FIELD_ACTIVATIONS": "model.meanfield",
+    "MeanField": "model.meanfield",
+    "chi_1": "model.meanfield",
+    "correlation_map": "model.meanfield",
+    "critical_sigma_w": "model.meanfield",
+    "fixed_point_c": "model.meanfield",
+    "fixed_point_q": "model.meanfield",
+    "gain_over_glorot": "model.meanfield",
+    "length_map": "model.meanfield",
+    "mean_field": "model.meanfield",
+    "summarize": "analysis.stats",
+    "converged_between": "analysis.survival",
+    "survival_curves": "analysis.survival",
+    "wilson_interval": "analysis.stats",
+    "open_results": "sweeps.store",
     "SweepConfig": "sweeps.config",
-    "tail_test": "tails",
+    "tail_test": "analysis.tails",
     "allocate": "sweeps.results",
     "article_grid": "sweeps.config",
     "replay": "sweeps.results",
     "sweep": "sweeps.run",
     "to_article_frame": "sweeps.results",
-    "UPDATES": "training",
-    "train": "training",
-    "TrainingState": "training_state",
-    "train_on": "training_state",
-    "TruthTable": "truth_tables",
-    "and_": "truth_tables",
-    "or_": "truth_tables",
-    "parity": "truth_tables",
-    "truth_table": "truth_tables",
-    "xnor": "truth_tables",
-    "xor": "truth_tables",
+    "UPDATES": "training.trainer",
+    "train": "training.trainer",
+    "TrainingState": "training.state",
+    "train_on": "training.state",
+    "TruthTable": "model.truth_tables",
+    "and_": "model.truth_tables",
+    "or_": "model.truth_tables",
+    "parity": "model.truth_tables",
+    "truth_table": "model.truth_tables",
+    "xnor": "model.truth_tables",
+    "xor": "model.truth_tables",
 }
 
 
@@ -151,16 +154,23 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
-    from . import reference
-    from .article_claims import claims
-    from .basins import BasinSlice, basin_map, basin_summary, direction_slice, parameter_slice
-    from .combining import combine
-    from .continuation import continue_runs, with_continued
-    from .end_states import diagnose, state_shares
-    from .engines import ENGINES
-    from .fit import FitResult, fit_optimum
-    from .initialization import init_rules
-    from .meanfield import (
+    from .analysis.basins import (
+        BasinSlice,
+        basin_map,
+        basin_summary,
+        direction_slice,
+        parameter_slice,
+    )
+    from .analysis.claims import claims
+    from .analysis.end_states import diagnose, state_shares
+    from .analysis.fit import FitResult, fit_optimum
+    from .analysis.slices import fit_slices
+    from .analysis.stats import summarize, wilson_interval
+    from .analysis.surface import SurfaceFit, fit_surface
+    from .analysis.survival import converged_between, survival_curves
+    from .analysis.tails import tail_test
+    from .model.initialization import init_rules
+    from .model.meanfield import (
         MEAN_FIELD_ACTIVATIONS,
         MeanField,
         chi_1,
@@ -172,16 +182,15 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         length_map,
         mean_field,
     )
-    from .network import PARAMETER_NAMES, Population, glorot_std, init_population
-    from .slices import fit_slices
-    from .stats import summarize, wilson_interval
-    from .store import open_results
-    from .surface import SurfaceFit, fit_surface
-    from .survival import converged_between, survival_curves
+    from .model.network import PARAMETER_NAMES, Population, glorot_std, init_population
+    from .model.truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor
+    from .sweeps.combining import combine
     from .sweeps.config import SweepConfig, article_grid
+    from .sweeps.continuation import continue_runs, with_continued
     from .sweeps.results import allocate, replay, to_article_frame
     from .sweeps.run import sweep
-    from .tails import tail_test
-    from .training import UPDATES, train
-    from .training_state import TrainingState, train_on
-    from .truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor
+    from .sweeps.store import open_results
+    from .training import reference
+    from .training.engines import ENGINES
+    from .training.state import TrainingState, train_on
+    from .training.trainer import UPDATES, train

@@ -6,8 +6,8 @@ declares its options and sets ``func`` to its ``run(args)``; options that
 several share live in :mod:`.options`, the study axes' values in
 :mod:`.axes` and :mod:`.tables` (``--data``), and the text of fits over a
 grid in :mod:`.grid_fits`. Output paths are checked writable
-(:mod:`xorsweep.outputs`) and a sweep's cost estimated and checked
-(:mod:`xorsweep.budget`) before any work starts; a command reads a store
+(:mod:`xorsweep._core.outputs`) and a sweep's cost estimated and checked
+(:mod:`xorsweep.sweeps.budget`) before any work starts; a command reads a store
 through ``args.read_store`` (:func:`_open`, the one reader); every error,
 a bad option's too, is one line on standard error and exit status 2. A
 closed standard output (``xorsweep ... | head -1``) ends the command
@@ -61,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _open(path: str, selections: list[str], keep: tuple[str, ...] | None = ()) -> Any:
     """The results at ``path``, the slice ``selections`` chose (dimensions in ``keep``,
     or all if None, may stay); refused if they cannot be read and fitted in memory."""
-    from .. import budget
-    from ..selection import select_slice
-    from ..store import open_results
+    from ..analysis.selection import select_slice
+    from ..sweeps import budget
+    from ..sweeps.store import open_results
 
     budget.check_readable(path, budget.available_memory())
     return select_slice(open_results(path), selections, keep)
@@ -87,7 +87,7 @@ def _announce(line: str) -> None:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    from .. import engines
+    from ..training import engines
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -102,7 +102,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except (ValueError, TypeError) as exc:
         message = str(exc)
     except OSError as exc:
-        from ..outputs import os_error_line
+        from .._core.outputs import os_error_line
 
         message = os_error_line(exc)
     except MemoryError as exc:

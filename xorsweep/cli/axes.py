@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from .._checks import check_grid
-from ..network import MAX_HIDDEN
+from .._core.checks import check_grid
+from ..model.network import MAX_HIDDEN
 
 __all__ = ["GLOROT", "LIST_HELP", "RANGE_HELP", "names", "numbers", "size", "widths"]
 
@@ -37,7 +37,7 @@ def _items(text: str, option: str) -> list[str]:
 
 def _log_range(text: str, option: str) -> tuple[float, ...]:
     """``MIN:MAX:N``: N values from MIN to MAX, log-spaced like the hidden stds."""
-    from .. import budget
+    from ..sweeps import budget
     from ..sweeps.config import article_grid
 
     usage = f"{option} {RANGE_HELP} (0 < MIN < MAX, N >= 2), got {text!r}"

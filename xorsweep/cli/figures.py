@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..figure_data import FIGURE_NAMES, FORMATS
+from ..analysis.figure_data import FIGURE_NAMES, FORMATS
 from .options import DPI, EXIT, add_select, command, integer
 
 __all__ = ["add", "run", "save_figures"]
@@ -94,9 +94,9 @@ def staged(directory: Path) -> Iterator[Path]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``xorsweep figures``; returns the exit status."""
-    from .. import outputs
-    from .._checks import check_count
-    from ..figure_data import check_format, figure_data
+    from .._core import outputs
+    from .._core.checks import check_count
+    from ..analysis.figure_data import check_format, figure_data
 
     fmt = check_format(args.format)
     dpi = check_count(args.dpi, "--dpi", minimum=10)

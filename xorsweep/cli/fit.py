@@ -75,10 +75,10 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``xorsweep fit``; returns the exit status."""
-    from .. import outputs
-    from ..article_claims import claims
-    from ..fit import fit_optimum
-    from ..report import claims_text, fit_json
+    from .._core import outputs
+    from ..analysis.claims import claims
+    from ..analysis.fit import fit_optimum
+    from ..studies.report import claims_text, fit_json
 
     path = getattr(args, "json", None)
     if path not in (None, "-"):
@@ -128,7 +128,7 @@ def _selection(ds: Any) -> dict[str, Any]:
 
 def _write(path: str | None, document: dict[str, Any], text: str) -> None:
     """Print ``text``, and the JSON ``document`` to ``path`` ('-': print only the JSON)."""
-    from ..report import json_text
+    from ..studies.report import json_text
 
     if path == "-":
         print(json_text(document))
@@ -141,7 +141,7 @@ def _write(path: str | None, document: dict[str, Any], text: str) -> None:
 
 def _slices(args: argparse.Namespace, ds: Any, path: str | None) -> int:
     """Fit every slice of ``ds``; a row each. Exit status 0: the fits ran."""
-    from ..slices import fit_slices
+    from ..analysis.slices import fit_slices
     from .grid_fits import slice_records, slices_text
 
     fits = fit_slices(ds, degree=args.degree, level=args.level, n_boot=args.n_boot, rng=args.seed)
@@ -159,8 +159,8 @@ def _slices(args: argparse.Namespace, ds: Any, path: str | None) -> int:
 
 def _surface(args: argparse.Namespace, ds: Any, path: str | None) -> int:
     """Fit the joint optimum of the hidden and output stds of ``ds``."""
-    from ..selection import select_slice
-    from ..surface import fit_surface
+    from ..analysis.selection import select_slice
+    from ..analysis.surface import fit_surface
     from .grid_fits import surface_record, surface_text
 
     if "output_std" not in ds.dims:

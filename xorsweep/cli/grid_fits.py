@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..fit import plain_value
-from ..report import markdown_table
-from ..slices import RULE_VARIABLES, SLICE_VARIABLES
+from ..analysis.fit import plain_value
+from ..analysis.slices import RULE_VARIABLES, SLICE_VARIABLES
+from ..studies.report import markdown_table
 
 __all__ = ["slice_records", "slices_text", "surface_record", "surface_text"]
 
@@ -46,7 +46,7 @@ def _in_ci(distance: float) -> bool | None:
 
 def slice_records(fits: xr.Dataset) -> list[dict[str, Any]]:
     """One dictionary per slice: its coordinates, the fit's numbers, and per rule
-    :data:`~xorsweep.slices.RULE_VARIABLES` with ``in_ci``: whether the rule's std lies in
+    :data:`~xorsweep.analysis.slices.RULE_VARIABLES` with ``in_ci``: whether the rule's std lies in
     the CI (None where the slice has no optimum)."""
     records = []
     for one in _slices(fits):

@@ -11,9 +11,9 @@ import argparse
 import math
 import sys
 
-from ..engines import ENGINES
-from ..network import ARTICLE_OUTPUT_STD
-from ..training import ARTICLE_EPOCHS, ARTICLE_LR
+from ..model.network import ARTICLE_OUTPUT_STD
+from ..training.engines import ENGINES
+from ..training.trainer import ARTICLE_EPOCHS, ARTICLE_LR
 
 __all__ = [
     "ARTICLE",
@@ -43,7 +43,7 @@ MAX_HOURS = 24.0
 CONFIRM_HOURS = 1.0
 #: Said in the description of every command that computes.
 EXIT = "Exit status 2, with one line why: bad input, unwritable path, too little memory or disk."
-#: What ``--engine`` chooses (:mod:`xorsweep.engines`).
+#: What ``--engine`` chooses (:mod:`xorsweep.training.engines`).
 _ENGINE = (
     "training engine: numba (a fused compiled kernel, several times faster), numpy (the "
     "exactness anchor; they agree to about 1e-12), or auto: numba where it compiles, else numpy "
@@ -119,7 +119,7 @@ def add_yes(parser: argparse.ArgumentParser) -> None:
 
 def stages_line(seconds: dict[str, float]) -> str:
     """The stages of a long command and their estimated times, in one line."""
-    from ..budget import format_hours
+    from ..sweeps.budget import format_hours
 
     each = ", ".join(f"{name} ~{format_hours(s)}" for name, s in seconds.items())
     return f"stages: {each}; about {format_hours(sum(seconds.values()))} in all"
@@ -129,7 +129,7 @@ def confirm(seconds: float, args: argparse.Namespace) -> bool:
     """Whether to start a run estimated at ``seconds``: yes up to :data:`CONFIRM_HOURS`,
     with ``--yes``, or when standard input is not a terminal (said on standard error);
     else the answer to a question on the terminal."""
-    from ..budget import format_hours
+    from ..sweeps.budget import format_hours
 
     if seconds <= CONFIRM_HOURS * 3600 or getattr(args, "yes", False):
         return True
@@ -157,7 +157,7 @@ def add_select(parser: argparse.ArgumentParser, what: str) -> None:
 def add_level(parser: argparse.ArgumentParser, default: float | str | None = None) -> None:
     """``--level``: the fit's window, as a fraction of the minimum (``default``: the
     analysis's, or ``argparse.SUPPRESS`` to tell it given)."""
-    from ..reproduction import ANALYSIS_DEFAULTS
+    from ..studies.article.run import ANALYSIS_DEFAULTS
 
     parser.add_argument(
         "--level",

@@ -21,7 +21,7 @@ _ARTICLE_ONLY = ("points", "runs", "epochs", "n_boot", "level", "max_hours", "sc
 
 def add(subparsers: argparse._SubParsersAction) -> None:
     """Declare ``reproduce`` and its options."""
-    from ..reproduction import ANALYSIS_DEFAULTS, SCALES
+    from ..studies.article.run import ANALYSIS_DEFAULTS, SCALES
 
     parser = command(
         subparsers,
@@ -39,8 +39,8 @@ def add(subparsers: argparse._SubParsersAction) -> None:
             "the sweep where it stopped. The sweep's estimate and limits are those of "
             "`xorsweep sweep`. --study beyond runs the study beyond the article's line "
             "(widths, output stds, activations, gradient conventions, bias init: "
-            "xorsweep.studies.beyond) and --study failures the anatomy of the runs that never "
-            "learn (xorsweep.studies.failures), each writing DIR/report.md at its --scale; "
+            "xorsweep.studies.beyond.run) and --study failures the anatomy of the runs that never "
+            "learn (xorsweep.studies.failures.run), each writing DIR/report.md at its --scale; "
             "--points, --runs, --epochs, --n-boot, --level, "
             f"--max-hours (default {MAX_HOURS:g}) and --scheduler belong to the article's "
             f"study and are refused with the others. {EXIT}"
@@ -93,7 +93,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def _article_options(args: argparse.Namespace) -> argparse.Namespace:
     """``args`` with the article-only options that were not given set to their defaults;
     refused with the other studies if any was given."""
-    from ..reproduction import ANALYSIS_DEFAULTS
+    from ..studies.article.run import ANALYSIS_DEFAULTS
 
     given = [name for name in _ARTICLE_ONLY if name in vars(args)]
     if args.study != "article" and given:
@@ -112,7 +112,7 @@ def _article_options(args: argparse.Namespace) -> argparse.Namespace:
 
 def _run_study(args: argparse.Namespace) -> int:
     """Run ``--study beyond`` or ``--study failures`` into ``--out``."""
-    from .. import outputs
+    from .._core import outputs
     from .studies import run_study
 
     return run_study(args, outputs.writable_directory(args.out, "--out"))
@@ -123,10 +123,11 @@ def run(args: argparse.Namespace) -> int:
     args = _article_options(args)
     if args.study != "article":
         return _run_study(args)
-    from .. import outputs, reproduction
-    from ..report import json_text, render_report
-    from ..store import COMPUTE_SECONDS, read_header
+    from .._core import outputs
+    from ..studies.article import run as reproduction
+    from ..studies.report import json_text, render_report
     from ..sweeps.config import SweepConfig, article_grid
+    from ..sweeps.store import COMPUTE_SECONDS, read_header
 
     out = outputs.writable_directory(args.out, "--out")
     scale = reproduction.SCALES[args.scale]

@@ -1,7 +1,7 @@
 """``xorsweep reproduce --study beyond | failures``: their size, estimate and stages, then the run.
 
 Before a study starts, one line says its work in network-epochs, about how long
-it takes on this machine (a probe timed just now, :func:`xorsweep.budget.probe_speed`)
+it takes on this machine (a probe timed just now, :func:`xorsweep.sweeps.budget.probe_speed`)
 and its stages; a run estimated over an hour asks first (:func:`.options.confirm`).
 """
 
@@ -26,11 +26,11 @@ _AFTER = {"beyond": 6.0, "failures": 7.0}
 def study_work(study: str, scale: str, seed: int, engine: str) -> dict[str, float]:
     """Network-epochs (weighted by width over 2) of each training stage of ``study``."""
     if study == "beyond":
-        from ..studies.beyond import SCALES, beyond_sweeps, network_epochs
+        from ..studies.beyond.run import SCALES, beyond_sweeps, network_epochs
 
         sweeps = beyond_sweeps(SCALES[scale], seed=seed, engine=engine)
         return {f"sweep: {name}": network_epochs(cfg, runs) for name, (cfg, runs) in sweeps.items()}
-    from ..studies.failures import FAILURE_SCALES
+    from ..studies.failures.run import FAILURE_SCALES
 
     size = FAILURE_SCALES[scale]
     work = size.work(round(_FAILING * len(size.hidden_stds) * size.runs))
@@ -39,7 +39,7 @@ def study_work(study: str, scale: str, seed: int, engine: str) -> dict[str, floa
 
 def _estimate(args: argparse.Namespace, workers: int) -> dict[str, float]:
     """Seconds of each stage of ``args.study`` at ``args.scale`` on ``workers`` workers."""
-    from .. import budget
+    from ..sweeps import budget
     from ..sweeps.config import SweepConfig
 
     speed = budget.probe_speed(SweepConfig(hidden_std=[1.0], engine=args.engine), workers=workers)
@@ -62,9 +62,9 @@ def run_study(args: argparse.Namespace, out: Any) -> int:
     from .options import stages_line
 
     if args.study == "beyond":
-        from ..studies.beyond import run_beyond as run
+        from ..studies.beyond.run import run_beyond as run
     else:
-        from ..studies.failures import run_failures as run
+        from ..studies.failures.run import run_failures as run
     workers = getattr(args, "workers", None) or default_workers()
     seconds = _estimate(args, workers)
     print(stages_line(seconds))

@@ -14,8 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..network import ARTICLE_OUTPUT_STD
-from ..training import ARTICLE_EPOCHS, ARTICLE_LR
+from ..model.network import ARTICLE_OUTPUT_STD
+from ..training.trainer import ARTICLE_EPOCHS, ARTICLE_LR
 from . import axes
 from .axes import LIST_HELP, RANGE_HELP
 from .options import (
@@ -36,7 +36,7 @@ __all__ = ["add", "run", "sweep_into"]
 
 def add(subparsers: argparse._SubParsersAction) -> None:
     """Declare ``sweep`` and its options."""
-    from ..training import DEFAULT_BLOCK, UPDATES
+    from ..training.trainer import DEFAULT_BLOCK, UPDATES
 
     parser = command(
         subparsers,
@@ -97,9 +97,9 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 
 def _add_axes(parser: argparse.ArgumentParser) -> None:
     """The study's options besides the hidden std: each one value, or a list (a dimension)."""
-    from ..activations import ACTIVATIONS, GRADIENTS
-    from ..network import BIASES, MAX_HIDDEN
-    from ..optimizers import OPTIMIZERS
+    from ..model.activations import ACTIVATIONS, GRADIENTS
+    from ..model.network import BIASES, MAX_HIDDEN
+    from ..training.optimizers import OPTIMIZERS
 
     def listed(example: str) -> str:
         return LIST_HELP.format(example=example)
@@ -136,10 +136,10 @@ def _add_axes(parser: argparse.ArgumentParser) -> None:
 
 def _grid(args: argparse.Namespace) -> dict[str, Any]:
     """The sweep's study settings from their options, each checked (one line naming it)."""
-    from ..activations import ACTIVATIONS, GRADIENTS
-    from ..network import BIASES
-    from ..optimizers import OPTIMIZERS
-    from ..training import MAX_LR
+    from ..model.activations import ACTIVATIONS, GRADIENTS
+    from ..model.network import BIASES
+    from ..training.optimizers import OPTIMIZERS
+    from ..training.trainer import MAX_LR
 
     return {
         "output_std": axes.numbers(args.output_std, "--output-std", glorot=True),
@@ -155,7 +155,7 @@ def _grid(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``xorsweep sweep``; returns the exit status."""
-    from .. import budget
+    from ..sweeps import budget
     from ..sweeps.config import SweepConfig, article_grid
 
     grid = _grid(args)
@@ -186,12 +186,12 @@ def sweep_into(
     """Run ``config``'s sweep to ``runs`` runs per point into the store ``path``: say its
     size and estimate (and those of the stages ``after`` it, name: seconds), ask before
     a long one (:func:`.options.confirm`), then run it; returns the exit status."""
-    from .. import budget
-    from .._checks import check_count
-    from .._interrupts import sigterm_as_interrupt
+    from .._core.checks import check_count
+    from .._core.interrupts import sigterm_as_interrupt
+    from ..sweeps import budget
     from ..sweeps.execution import default_workers
     from ..sweeps.run import run_sweep, settle
-    from ..training import DEFAULT_BLOCK
+    from ..training.trainer import DEFAULT_BLOCK
 
     runs = check_count(runs, "runs")
     if not args.max_hours > 0:

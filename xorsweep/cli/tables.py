@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..truth_tables import TruthTable, truth_table
+from ..model.truth_tables import TruthTable, truth_table
 
 __all__ = ["DATA_HELP", "read_table"]
 

@@ -5,7 +5,7 @@ draws more than one panel), draws, and returns what it drew on: an Axes, or a
 tuple of Axes for the two-panel figures 5 and 9. Nothing here saves a file;
 the caller (the ``xorsweep figures`` command, a notebook) decides where a
 figure goes. Nothing here computes the data either: :func:`figure_data`
-(from :mod:`xorsweep.figure_data`, re-exported here) gathers the data of all
+(from :mod:`xorsweep.analysis.figure_data`, re-exported here) gathers the data of all
 ten figures from a sweep's results, and :func:`article_figures` draws them.
 
 This package is the only one that imports matplotlib and seaborn, and
@@ -48,10 +48,10 @@ The figures beyond the article's line (:func:`plot_loss_map`,
 :func:`plot_optimum_vs_width`, :func:`plot_gradient_conventions`,
 :func:`plot_optimum_by_setting`) draw summaries and fits over the study's
 axes (``output_std``, ``hidden``, ``activation``, ``gradient``, ``bias``), with
-what to mark computed by :mod:`xorsweep.beyond_figure_data`;
+what to mark computed by :mod:`xorsweep.analysis.beyond_figure_data`;
 :func:`beyond_figure_data` (re-exported here) summarizes and fits the study's
 results and :func:`beyond_figures` draws those it has data for. Each rule of
-:data:`xorsweep.initialization.INIT_RULES` has a colour and a marker
+:data:`xorsweep.model.initialization.INIT_RULES` has a colour and a marker
 (:data:`RULE_STYLES`); rules giving the same std share one mark, named
 together. The fitted optimum is green (``optimum``), a star on the loss map.
 
@@ -60,7 +60,7 @@ Labels
 Every figure says what its data stand for: under its title, the task, width,
 activation, output std, learning rate and epochs that the data hold (their
 scalar coordinates, else their attributes); its axes are named from the
-variables' CF attributes (:mod:`xorsweep.cf_attrs`); the rule it marks is
+variables' CF attributes (:mod:`xorsweep._core.cf_attrs`); the rule it marks is
 computed for the data's own network. All of it comes from one module,
 ``xorsweep.plots._labels``; nothing is taken from the article's defaults
 where the data say otherwise.
@@ -79,14 +79,14 @@ for neuron 2; the output bias is purple.
 
 from __future__ import annotations
 
-from ..beyond_figure_data import (
+from ..analysis.beyond_figure_data import (
     BEYOND_FIGURE_NAMES,
     BEYOND_FIGURE_TITLES,
     BeyondFigureData,
     beyond_figure_data,
 )
-from ..figure_data import FIGURE_NAMES, FORMATS, FigureData, check_format, figure_data
-from ..network import GLOROT_STD  # 1/sqrt(2): figures 8 to 10's black line, article's network
+from ..analysis.figure_data import FIGURE_NAMES, FORMATS, FigureData, check_format, figure_data
+from ..model.network import GLOROT_STD  # 1/sqrt(2): figures 8 to 10's black line, article's network
 from ._article import article_figures
 from ._beyond import (
     beyond_figures,

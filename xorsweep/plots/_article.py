@@ -9,7 +9,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..figure_data import FIGURE_NAMES, FigureData, figure_data
+from ..analysis.figure_data import FIGURE_NAMES, FigureData, figure_data
 from ._formulas import plot_bce, plot_bernoulli, plot_sigmoid
 from ._labels import title
 from ._layout import detached_figure

@@ -13,7 +13,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from ..beyond_figure_data import (
+from ..analysis.beyond_figure_data import (
     MARKED_STDS,
     RULE_LABELS,
     BeyondFigureData,
@@ -23,8 +23,8 @@ from ..beyond_figure_data import (
     rule_pairs,
     std_ranking,
 )
-from ..network import GLOROT_STD
-from ..stats import only_dims
+from ..analysis.stats import only_dims
+from ..model.network import GLOROT_STD
 from ._family import plot_optimum_vs
 from ._labels import axis_label, draw_rule_marks, title
 from ._layout import detached_figure, epochs_label, get_axes, legend_below, require
@@ -139,14 +139,14 @@ def plot_loss_map(
         A sweep's results over (hidden_std, output_std, run), or their
         :func:`xorsweep.summarize` (``mean``); other dimensions must have
         length 1. The network (width, activation) whose rules are marked is
-        read from the coordinates or attributes (:func:`xorsweep.slices.slice_setting`).
+        read from the coordinates or attributes (:func:`xorsweep.analysis.slices.slice_setting`).
     fit : SurfaceFit, optional
         From :func:`xorsweep.fit_surface`: its ``optimum`` is starred and
         its region (``region_boundary()``) outlined; a failed fit's
         ``message`` is the legend's title.
     ax : matplotlib Axes, optional
     levels : int
-        Number of contour lines (:func:`xorsweep.beyond_figure_data.contour_levels`).
+        Number of contour lines (:func:`xorsweep.analysis.beyond_figure_data.contour_levels`).
 
     Returns
     -------
@@ -154,7 +154,7 @@ def plot_loss_map(
         Hidden std along x, output std along y, both log; one cell per grid
         point coloured by the mean (log colour scale, colour bar), white
         labelled contours, and each group of rules giving the same pair
-        (:func:`~xorsweep.beyond_figure_data.rule_pairs`) as one marker named
+        (:func:`~xorsweep.analysis.beyond_figure_data.rule_pairs`) as one marker named
         in the legend under the axes (``"off the map"`` for a pair outside the grid).
     """
     summary = as_summary(results_or_summary, "results_or_summary", ("hidden_std", "output_std"))
@@ -213,7 +213,7 @@ def plot_optimum_vs_width(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
         optimum with its interval as an error bar (``optimum_low`` to
         ``optimum_high``). Each group of rules with the same std at every
         width: a line through every width from the least to the largest
-        (:func:`~xorsweep.beyond_figure_data.rule_curves`). Widths without a
+        (:func:`~xorsweep.analysis.beyond_figure_data.rule_curves`). Widths without a
         fit are named beside the axes.
     """
     slices = _fit_slices(slices, ("hidden",))
@@ -277,7 +277,7 @@ def plot_gradient_conventions(
         summary's network (1/sqrt(2) for the article's; for another, a grey
         dotted line at the 1/sqrt(2) that the ranking compares); beside the
         axes, which of the two has the lower mean loss under each gradient
-        (:func:`~xorsweep.beyond_figure_data.std_ranking`: a ranking needs two
+        (:func:`~xorsweep.analysis.beyond_figure_data.std_ranking`: a ranking needs two
         standard errors).
     """
     summary = as_summary(summary_or_results, "summary_or_results", ("hidden_std", "gradient"))
@@ -340,7 +340,7 @@ def plot_optimum_by_setting(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
     Returns
     -------
     matplotlib Axes
-        One position per setting (:func:`~xorsweep.beyond_figure_data.by_setting`),
+        One position per setting (:func:`~xorsweep.analysis.beyond_figure_data.by_setting`),
         labelled with its values; log y. At each: the optimum with its interval
         as an error bar (if ``ok``), and to its right each rule's std
         (``rule_std``) as that rule's marker. Settings without a fit are
@@ -404,13 +404,13 @@ def beyond_figures(data: BeyondFigureData) -> dict[str, Figure]:
     Parameters
     ----------
     data : BeyondFigureData
-        From :func:`xorsweep.beyond_figure_data.beyond_figure_data`.
+        From :func:`xorsweep.analysis.beyond_figure_data.beyond_figure_data`.
 
     Returns
     -------
     dict of str to matplotlib Figure
         Keyed by ``data.names()`` (a subset of
-        :data:`~xorsweep.beyond_figure_data.BEYOND_FIGURE_NAMES`, in order);
+        :data:`~xorsweep.analysis.beyond_figure_data.BEYOND_FIGURE_NAMES`, in order);
         figures outside pyplot's registry, as :func:`article_figures` makes them.
     """
     if not isinstance(data, BeyondFigureData):

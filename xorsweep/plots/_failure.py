@@ -18,9 +18,9 @@ from matplotlib.colors import BoundaryNorm, Colormap, ListedColormap, LogNorm, N
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .._checks import check_choice
-from ..end_states import END_STATES
-from ..training import ARTICLE_EPOCHS
+from .._core.checks import check_choice
+from ..analysis.end_states import END_STATES
+from ..training.trainer import ARTICLE_EPOCHS
 from ._labels import TASK_NAMES, axis_label, setting
 from ._layout import get_axes, legend_below, require
 from ._style import COLORS, SIZES, STATE_COLORS, themed

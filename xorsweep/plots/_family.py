@@ -21,9 +21,9 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, LogLocator
 
-from ..beyond_figure_data import RULE_LABELS, rule_curves, rule_groups
-from ..slices import slice_rules
-from ..stats import only_dims
+from ..analysis.beyond_figure_data import RULE_LABELS, rule_curves, rule_groups
+from ..analysis.slices import slice_rules
+from ..analysis.stats import only_dims
 from ._layout import epochs_label, get_axes, require
 from ._style import COLORS, DEEP, RULE_STYLES, themed
 
@@ -269,7 +269,7 @@ def _as_fits(results_or_fits: object) -> xr.Dataset:
         require(results_or_fits, ("optimum", "optimum_low", "optimum_high", "ok"), "fits", "")
         return results_or_fits
     if isinstance(results_or_fits, xr.Dataset) and "total_loss" in results_or_fits:
-        from ..slices import fit_slices
+        from ..analysis.slices import fit_slices
 
         return fit_slices(results_or_fits)
     require(results_or_fits, ("optimum",), "results_or_fits", _FIT_HINT + " or a sweep's results")  # type: ignore[arg-type]
@@ -352,7 +352,7 @@ def plot_optimum_vs(
     matplotlib Axes
         Log y. Each slice with an optimum: the optimum with its interval as
         an error bar. Each group of rules giving the same stds
-        (:func:`~xorsweep.beyond_figure_data.rule_groups`): a line where the
+        (:func:`~xorsweep.analysis.beyond_figure_data.rule_groups`): a line where the
         std depends on ``dim`` (through every width for ``hidden``), a mark
         at each value otherwise. Slices without an optimum are named beside
         the axes, with no number.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 
-from .._checks import check_count, check_real
-from ..network import sigmoid
+from .._core.checks import check_count, check_real
+from ..model.network import sigmoid
 from ._layout import get_axes, legend_below
 from ._style import COLORS, DEEP, SIZES, themed
 

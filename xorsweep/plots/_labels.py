@@ -7,9 +7,9 @@ point), a variable holding one value (``lr`` of a ``train`` Dataset), a
 scalar attribute (a sweep's single value), and for the network the sizes of a
 ``train`` Dataset (``input``, ``unit``). What the data do not say is not
 written. Only a rule's mark needs a network: where the data name none it is
-the article's 2-2-1 sigmoid network, as :func:`xorsweep.slices.slice_setting`
+the article's 2-2-1 sigmoid network, as :func:`xorsweep.analysis.slices.slice_setting`
 takes it. Axis names come from the variables' CF attributes
-(:mod:`xorsweep.cf_attrs`), so that a figure and xarray's own plots name a
+(:mod:`xorsweep._core.cf_attrs`), so that a figure and xarray's own plots name a
 quantity alike.
 """
 
@@ -24,12 +24,12 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
-from ..beyond_figure_data import RULE_LABELS
-from ..cf_attrs import CF_ATTRS, cf_attrs
-from ..initialization import init_rules_by_layer
-from ..network import output_std_for
-from ..slices import slice_setting
-from ..truth_tables import truth_table
+from .._core.cf_attrs import CF_ATTRS, cf_attrs
+from ..analysis.beyond_figure_data import RULE_LABELS
+from ..analysis.slices import slice_setting
+from ..model.initialization import init_rules_by_layer
+from ..model.network import output_std_for
+from ..model.truth_tables import truth_table
 from ._style import RULE_STYLES
 
 #: How the subtitle names the truth tables it knows; others by their own name.
@@ -215,8 +215,8 @@ def _mark_label(rule: str, net: Network, value: float, several: bool) -> str:
 def rule_marks(ds: xr.Dataset, rules: Sequence[str] = ("glorot_normal",)) -> list[Mark]:
     """Each rule's std of the hidden layer for each network of ``ds``, labelled.
 
-    The stds are :func:`xorsweep.initialization.init_rules_by_layer`'s (Glorot's
-    is :func:`xorsweep.network.glorot_std` of the layer's fans). A ``hidden``
+    The stds are :func:`xorsweep.model.initialization.init_rules_by_layer`'s (Glorot's
+    is :func:`xorsweep.model.network.glorot_std` of the layer's fans). A ``hidden``
     or ``activation`` dimension gives one network per value; the article's
     network keeps the article's label, ``1/sqrt(2) ~ 0.707 (Glorot)``.
 

@@ -10,9 +10,9 @@ import seaborn as sns
 import xarray as xr
 from matplotlib.axes import Axes
 
-from .._checks import check_choice, check_count
-from ..network import Population
-from ..truth_tables import truth_table
+from .._core.checks import check_choice, check_count
+from ..model.network import Population
+from ..model.truth_tables import truth_table
 from ._labels import TASK_NAMES, title
 from ._layout import get_axes, get_axes_pair, require
 from ._style import COLORS, DEEP, SIZES, themed

@@ -29,7 +29,7 @@ COLORS: dict[str, str] = {
     "reference": "#ffffff",
 }
 
-#: The colour of each end state (:data:`xorsweep.end_states.END_STATES`), in its order.
+#: The colour of each end state (:data:`xorsweep.analysis.end_states.END_STATES`), in its order.
 STATE_COLORS: dict[str, str] = {
     "converged": DEEP[2],
     "stuck": DEEP[3],
@@ -39,7 +39,7 @@ STATE_COLORS: dict[str, str] = {
     "other": DEEP[7],
 }
 
-#: Colour and marker of each initialization rule (:data:`xorsweep.initialization.INIT_RULES`);
+#: Colour and marker of each initialization rule (:data:`xorsweep.model.initialization.INIT_RULES`);
 #: rules giving the same std share the first one's.
 RULE_STYLES: dict[str, dict[str, str]] = {
     "glorot_normal": {"color": "#000000", "marker": "o"},

@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
-from ..stats import along_hidden_std
+from ..analysis.stats import along_hidden_std
 from ._family import one_fit, plot_loss_family
 from ._labels import axis_label, draw_rule_marks, title
 from ._layout import epochs_label, get_axes, get_axes_pair, require

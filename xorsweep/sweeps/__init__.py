@@ -21,7 +21,7 @@ initializations (each given as a list), and keeps each run's ``total_loss``,
 
 Run ``r`` at the grid point ``(h, o, lr)`` starts from the standard normals of
 ``default_rng(SeedSequence(seed, spawn_key=(bits(h), bits(o), bits(lr), r)))``
-(:mod:`xorsweep.seeding`), so a run's numbers depend only on the seed, the
+(:mod:`xorsweep.sweeps.seeding`), so a run's numbers depend only on the seed, the
 point and the run index: not on the other points, the block it was trained
 in, the number of workers or the machine. The width, activation, gradient and
 bias are not in the key: a network of any width takes its normals from the

@@ -18,10 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_choice, check_count, check_grid
-from ..activations import ACTIVATIONS, GRADIENTS
-from ..engines import check_engine, recorded, resume
-from ..network import (
+from .._core.checks import check_choice, check_count, check_grid
+from ..model.activations import ACTIVATIONS, GRADIENTS
+from ..model.network import (
     ARTICLE_OUTPUT_STD,
     BIASES,
     GLOROT,
@@ -29,9 +28,10 @@ from ..network import (
     check_hidden,
     output_std_for,
 )
-from ..optimizers import OPTIMIZERS, hyper_parameters
-from ..settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
-from ..truth_tables import TruthTable, truth_table
+from ..model.truth_tables import TruthTable, truth_table
+from ..training.engines import check_engine, recorded, resume
+from ..training.optimizers import OPTIMIZERS, hyper_parameters
+from ..training.settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
 
 __all__ = ["GRID_DIMS", "NAMED_DIMS", "PointSetting", "SweepConfig", "article_grid"]
 
@@ -224,10 +224,10 @@ class SweepConfig:
     update: str = "article"
     # training data: a truth table's name (see xorsweep.truth_table) or a custom TruthTable
     data: str | TruthTable = "xor"
-    # hidden units per network, from 1 to 256 (xorsweep.network.MAX_HIDDEN), or a tuple
+    # hidden units per network, from 1 to 256 (xorsweep.model.network.MAX_HIDDEN), or a tuple
     # of widths (a hidden dimension)
     hidden: int | tuple[int, ...] = 2
-    # the training engine (xorsweep.engines): "auto" until the sweep settles it (settled),
+    # the training engine (xorsweep.training.engines): "auto" until the sweep settles it (settled),
     # then the one that computes, "numpy" or "numba", as the results record it
     engine: str = "auto"
     # the hidden layer's activation, "sigmoid" (the article) or "tanh", or a tuple of them
@@ -236,7 +236,7 @@ class SweepConfig:
     gradient: str | tuple[str, ...] = "sum"
     # initial biases drawn like their layer's weights, "scaled" (the article), or "zero"
     bias: str | tuple[str, ...] = "scaled"
-    # the optimiser (xorsweep.optimizers), "gd" (the article), or a tuple of them
+    # the optimiser (xorsweep.training.optimizers), "gd" (the article), or a tuple of them
     optimizer: str | tuple[str, ...] = "gd"
     # hyper-parameters other than PyTorch's defaults: {optimizer name: {name: value}}; kept
     # as pairs with every default filled in, for each optimiser of the sweep
@@ -373,7 +373,7 @@ class SweepConfig:
     def settled(self, stored: SweepConfig | None = None, what: str = "the results") -> SweepConfig:
         """This configuration with the engine that computes it, ``"numpy"`` or ``"numba"``.
 
-        New results (``stored`` None) take :func:`xorsweep.engines.resolve`'s
+        New results (``stored`` None) take :func:`xorsweep.training.engines.resolve`'s
         choice for every network shape and activation of the grid (one engine
         for all: NumPy if any shape needs it); results being added to
         (``stored``, the configuration they record) keep theirs: ``"auto"`` is

@@ -1,6 +1,6 @@
 """Cutting a sweep's work into chunks of results and blocks of runs.
 
-The results are cut into chunks (a :class:`~xorsweep.store.ChunkLayout`:
+The results are cut into chunks (a :class:`~xorsweep.sweeps.store.ChunkLayout`:
 a few points along ``hidden_std`` by a range of runs, at one value of every
 other grid dimension) when they are first made; the work left is cut into
 blocks of whole chunks of about one target size (:func:`block_target`), each
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..store import ChunkLayout
 from .config import PointSetting, SweepConfig
+from .store import ChunkLayout
 from .tasks import BlockTask, setting_task
 
 __all__ = [

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._checks import check_count
-from ..network import Population, output_std_for
-from ..store import VARIABLES
-from ..truth_tables import TruthTable, truth_table
+from .._core.checks import check_count
+from ..model.network import Population, output_std_for
+from ..model.truth_tables import TruthTable, truth_table
 from .config import PointSetting
+from .store import VARIABLES
 from .tasks import seeded_population
 
 __all__ = ["allocate", "point_setting", "replay", "table_of", "to_article_frame"]

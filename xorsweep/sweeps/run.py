@@ -2,7 +2,7 @@
 
 :func:`sweep` is the public entry point and :func:`run_sweep` the engine behind
 it and ``xorsweep sweep``: it makes or resumes the results (memory, or a store
-through :mod:`xorsweep.store`), plans the blocks left
+through :mod:`xorsweep.sweeps.store`), plans the blocks left
 (:mod:`~xorsweep.sweeps.planning`), has them computed
 (:mod:`~xorsweep.sweeps.execution`) and puts each finished block in place
 (:mod:`~xorsweep.sweeps.sinks`), drawing the progress bar. Local workers are
@@ -23,9 +23,16 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .._checks import check_count
-from ..network import ARTICLE_OUTPUT_STD
-from ..store import (
+from .._core.checks import check_count
+from ..model.network import ARTICLE_OUTPUT_STD
+from ..model.truth_tables import TruthTable
+from ..training.trainer import ARTICLE_EPOCHS, ARTICLE_LR, DEFAULT_BLOCK
+from .config import SweepConfig, article_grid
+from .execution import default_workers, run_dask, run_here, run_processes
+from .planning import PlannedBlock, block_target, choose_layout, pending_runs, plan_blocks
+from .results import allocate
+from .sinks import MemorySink, Sink, store_block
+from .store import (
     ChunkLayout,
     ResultsWriter,
     check_compatible,
@@ -34,13 +41,6 @@ from ..store import (
     path_state,
     read_header,
 )
-from ..training import ARTICLE_EPOCHS, ARTICLE_LR, DEFAULT_BLOCK
-from ..truth_tables import TruthTable
-from .config import SweepConfig, article_grid
-from .execution import default_workers, run_dask, run_here, run_processes
-from .planning import PlannedBlock, block_target, choose_layout, pending_runs, plan_blocks
-from .results import allocate
-from .sinks import MemorySink, Sink, store_block
 from .tasks import warm_up_task
 from .workers import LocalWorkers
 
@@ -320,7 +320,7 @@ def sweep(
     epochs : int
         Gradient steps per run, >= 1.
     seed : int
-        Root of every run's seed (see :mod:`xorsweep.seeding`), >= 0.
+        Root of every run's seed (see :mod:`xorsweep.sweeps.seeding`), >= 0.
     update, data
         As in :func:`xorsweep.train`: ``data`` a table's name or a custom
         :class:`~xorsweep.TruthTable` (kept in the results' attributes).

@@ -1,7 +1,7 @@
 """Where a sweep's finished blocks go: memory, or a store.
 
-A sink is chunks of results with a marker per chunk (see :mod:`xorsweep.store`):
-a store's :class:`~xorsweep.store.ResultsWriter`, or :class:`MemorySink` for
+A sink is chunks of results with a marker per chunk (see :mod:`xorsweep.sweeps.store`):
+a store's :class:`~xorsweep.sweeps.store.ResultsWriter`, or :class:`MemorySink` for
 results kept in memory. :func:`store_block` puts a finished block into it,
 the data first and each chunk's marker last.
 """
@@ -13,10 +13,10 @@ from typing import Protocol
 import numpy as np
 import xarray as xr
 
-from ..cf_attrs import with_cf_attrs
-from ..store import SCHEMA, VARIABLES, ChunkLayout
+from .._core.cf_attrs import with_cf_attrs
 from .config import SweepConfig
 from .planning import PlannedBlock
+from .store import SCHEMA, VARIABLES, ChunkLayout
 
 __all__ = ["MemorySink", "Sink", "store_block"]
 
@@ -90,7 +90,7 @@ def store_block(sink: Sink, filled: np.ndarray, block: PlannedBlock, result: dic
     """Put one finished block into its chunks: the data, then each chunk's marker.
 
     ``filled`` (grid..., run_chunk) is the sink's markers, updated here;
-    ``result`` holds each of :data:`~xorsweep.store.VARIABLES`, shape (run,),
+    ``result`` holds each of :data:`~xorsweep.sweeps.store.VARIABLES`, shape (run,),
     in the block's order.
     """
     layout = sink.layout

@@ -2,10 +2,10 @@
 
 A block (:class:`BlockTask`) is a few grid points' ranges of runs of one
 sweep, whose :class:`~xorsweep.sweeps.config.SweepConfig` it carries. Its
-initial networks follow the seeding rule of :mod:`xorsweep.seeding`
+initial networks follow the seeding rule of :mod:`xorsweep.sweeps.seeding`
 (:func:`seeded_population`, which :func:`~xorsweep.sweeps.results.replay`
 uses too), and :func:`compute_block` trains them with
-:func:`xorsweep.training.run_training`. No I/O: this runs in worker processes
+:func:`xorsweep.training.trainer.run_training`. No I/O: this runs in worker processes
 and Dask tasks, and imports only NumPy and the core modules (not xarray,
 pandas or Zarr), so that a worker starts in a fraction of a second.
 """
@@ -16,13 +16,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..network import Population, n_parameters, population_from_normals, unpack_parameters
-from ..seeding import float_bits, standard_normals
-from ..settings import TrainingSettings
-from ..store import VARIABLES
-from ..training import TrainingJob, run_training
-from ..truth_tables import TruthTable
+from ..model.network import Population, n_parameters, population_from_normals, unpack_parameters
+from ..model.truth_tables import TruthTable
+from ..training.settings import TrainingSettings
+from ..training.trainer import TrainingJob, run_training
 from .config import PointSetting, SweepConfig
+from .seeding import float_bits, standard_normals
+from .store import VARIABLES
 
 __all__ = [
     "BlockTask",
@@ -53,10 +53,10 @@ class BlockTask:
     activation: str  # the hidden layer's activation
     gradient: str  # "sum" or "mean"
     bias: str  # "scaled" or "zero"
-    optimizer: str = "gd"  # a name of xorsweep.optimizers.OPTIMIZERS
+    optimizer: str = "gd"  # a name of xorsweep.training.optimizers.OPTIMIZERS
 
     def settings(self) -> TrainingSettings:
-        """The block's :class:`~xorsweep.settings.TrainingSettings`, its engine the sweep's
+        """The block's :class:`~xorsweep.training.settings.TrainingSettings`, its engine the sweep's
         (settled: ``"numpy"`` or ``"numba"``); its ``lr`` the first entry's (the block's
         runs train at their own, :func:`block_population`)."""
         config = self.config
@@ -185,7 +185,7 @@ def seeded_population(
     -------
     Population
         One network per run, ordered by entry, then by run index. Each run's
-        normals come from its own SeedSequence (:mod:`xorsweep.seeding`), so
+        normals come from its own SeedSequence (:mod:`xorsweep.sweeps.seeding`), so
         a run's network does not depend on the other runs asked for.
     """
     h_std, o_std, lrs = points

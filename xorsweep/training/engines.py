@@ -1,0 +1,162 @@
+"""The training engines: their names, and which one trains when ``engine="auto"``.
+
+* ``"numpy"``: :mod:`xorsweep.training._numpy_kernel`, one NumPy call per equation and
+  epoch over a block of networks; the exactness anchor, always available.
+* ``"numba"``: :mod:`xorsweep.training.fused`, a loop over all the epochs of a few
+  dozen networks at a time, compiled with numba for each network shape and
+  hidden activation; several times faster. Its numbers are the NumPy
+  engine's to about 1e-12 (relative), not bit for bit.
+* ``"auto"`` (the default): ``"numba"`` where numba imports and compiles the
+  kernel for the networks at hand, else ``"numpy"`` with one warning (once
+  per process) that says why. There is no width above which NumPy is
+  faster: on one core of an AVX-512 Xeon numba is 2.2 to 2.9 times the NumPy
+  engine at every width measured, 2 to 32 (``python
+  benchmarks/bench_widths.py``, 1,024 runs x 1,000 epochs) and 1.6 to 2.3
+  times at 48 to 256 (``--widths 48 64 128 256``, 100 to 200 epochs).
+  Results in a store keep the engine they were computed with (:func:`resume`).
+
+Within one engine a run's numbers never depend on the block size, the number
+of workers or the scheduler.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .._core.checks import check_choice
+
+__all__ = [
+    "ENGINES",
+    "COMPUTING",
+    "check_engine",
+    "numba_problem",
+    "recorded",
+    "resolve",
+    "resume",
+]
+
+#: The names ``engine=`` accepts; the first is the default.
+ENGINES = ("auto", "numpy", "numba")
+
+#: The engines that compute, as results record them.
+COMPUTING = ("numpy", "numba")
+
+# (in, hidden, out, activation) -> why the numba engine cannot train those networks, or None
+_PROBLEMS: dict[tuple[int, int, int, str], str | None] = {}
+_warned = False  # the fallback's warning is given once per process
+
+#: Called with one line before the numba kernel is compiled for a shape not in the cache
+#: (seconds of silence otherwise); the command line prints it. None: nothing is said.
+on_compile: Callable[[str], None] | None = None
+
+
+def check_engine(value: object) -> str:
+    """``value`` if it is one of :data:`ENGINES`, else a ValueError naming them.
+
+    >>> check_engine("numba")
+    'numba'
+    """
+    return check_choice(value, "engine", ENGINES)
+
+
+def _compile_numba(n_in: int, hidden: int, n_out: int, activation: str) -> None:
+    """Import the fused kernel and compile it (or load it from numba's cache) for this shape,
+    first telling :data:`on_compile` if it is not in the cache."""
+    from . import _numba_cache
+
+    shape = (n_in, hidden, n_out, activation)
+    first = not _numba_cache.is_compiled(shape)
+    if first and on_compile is not None:
+        on_compile(
+            f"compiling the numba kernel for {n_in}-{hidden}-{n_out} {activation} networks "
+            f"(first use, ~{_numba_cache.compile_seconds():.0f} s; cached afterwards in "
+            f"{_numba_cache.cache_dir()})"
+        )
+    start = time.perf_counter()
+    from . import fused  # imports numba
+
+    fused.warm(n_in, hidden, n_out, activation)
+    if first:
+        _numba_cache.mark_compiled(shape, time.perf_counter() - start)
+
+
+def numba_problem(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> str | None:
+    """Why the numba engine cannot train networks ``n_in -> hidden -> n_out`` here, or None.
+
+    The first call for a shape compiles the kernel (seconds, then cached on
+    disk by numba); the answer is kept for the rest of the process.
+    """
+    key = (n_in, hidden, n_out, activation)
+    if key not in _PROBLEMS:
+        try:
+            _compile_numba(*key)
+        except Exception as err:  # what numba raises when it cannot compile varies
+            lines = str(err).strip().splitlines() or [""]
+            _PROBLEMS[key] = f"{type(err).__name__}: {lines[0]}".rstrip(": ")
+        else:
+            _PROBLEMS[key] = None
+    return _PROBLEMS[key]
+
+
+def resolve(engine: str, n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> str:
+    """The engine that trains networks ``n_in -> hidden -> n_out``: ``"numpy"`` or ``"numba"``.
+
+    ``engine`` is one of :data:`ENGINES`. ``"auto"`` is ``"numba"`` at every
+    width, the faster engine at each width measured (2 to 256, see the module's
+    docstring), and falls back to ``"numpy"`` with a RuntimeWarning (the
+    first time in the process) where numba cannot compile the kernel;
+    ``"numba"`` then raises ValueError.
+
+    >>> resolve("numpy", 2, 2, 1)
+    'numpy'
+    """
+    global _warned
+    engine = check_engine(engine)
+    if engine == "numpy":
+        return engine
+    problem = numba_problem(n_in, hidden, n_out, activation)
+    if problem is None:
+        return "numba"
+    if engine == "numba":
+        raise ValueError(f"engine='numba' cannot run here ({problem}): use 'numpy' or 'auto'")
+    if not _warned:
+        _warned = True
+        warnings.warn(
+            f"engine='auto' trains with NumPy: the numba engine cannot run here ({problem})",
+            RuntimeWarning,
+            stacklevel=5,  # the caller of train()
+        )
+    return "numpy"
+
+
+def recorded(attrs: Mapping[str, Any]) -> str:
+    """The engine that computed results with attributes ``attrs``: results from before
+    engines existed (no ``engine`` attribute) are NumPy's.
+
+    >>> recorded({}), recorded({"engine": "numba"})
+    ('numpy', 'numba')
+    """
+    return str(attrs.get("engine", "numpy"))
+
+
+def resume(requested: str, recorded: str, what: str) -> str:
+    """The engine that adds runs to results computed by ``recorded`` (one of :data:`COMPUTING`).
+
+    ``"auto"`` is ``recorded``: results hold one engine's numbers. Another
+    engine than ``recorded`` is refused with a ValueError naming both and
+    ``what`` (the results, e.g. ``"the store r.zarr"``).
+
+    >>> resume("auto", "numpy", "the store r.zarr")
+    'numpy'
+    """
+    requested = check_engine(requested)
+    if requested in ("auto", recorded):
+        return recorded
+    raise ValueError(
+        f"{what} was computed with engine {recorded!r}, and engine={requested!r} was asked for: "
+        f"a store holds one engine's numbers. Use engine {recorded!r} (or 'auto') to add to it, "
+        "or choose another store path"
+    )

@@ -1,0 +1,145 @@
+"""The training settings: one frozen value that travels whole from the caller to the kernels.
+
+:class:`TrainingSettings` holds everything a training's numbers depend on
+besides the networks and the data: epochs, learning rate, update order,
+hidden activation, gradient convention, optimiser and its hyper-parameters,
+engine and recording. :func:`xorsweep.train` builds one from its keyword
+arguments (or takes one), checks it once, and passes it whole to either
+engine. :meth:`TrainingSettings.resolved` is the one place where
+``engine="auto"`` becomes the engine that computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .._core.checks import check_choice, check_count
+from ..model.activations import TABLE as ACTIVATION_TABLE
+from ..model.activations import Activation, check_activation, check_gradient
+from .engines import check_engine, resolve
+from .optimizers import TABLE as OPTIMIZER_TABLE
+from .optimizers import Optimizer, check_optimizer, hyper_parameters
+
+__all__ = ["TrainingSettings", "UPDATES", "ARTICLE_EPOCHS", "ARTICLE_LR", "MAX_LR"]
+
+#: The two update orders ``train`` knows.
+UPDATES = ("article", "simultaneous")
+
+#: The article's training: 10,000 epochs of full-batch gradient descent at learning rate 0.1.
+ARTICLE_EPOCHS = 10_000
+ARTICLE_LR = 0.1
+
+#: Largest learning rate accepted (gradients are bounded by the number of samples,
+#: so parameters stay finite for any lr up to this over 10**8 epochs).
+MAX_LR = 1e6
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How networks are trained: checked when made, the same value everywhere after.
+
+    Examples
+    --------
+    >>> s = TrainingSettings(epochs=500, optimizer="adam", optimizer_params={"eps": 1e-6})
+    >>> s.hyper, s.engine
+    ({'betas': (0.9, 0.999), 'eps': 1e-06}, 'auto')
+    >>> TrainingSettings(optimizer="lbfgs")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: optimizer must be one of 'gd', 'momentum', ..., got 'lbfgs'
+    """
+
+    # gradient steps, >= 0 (the article's 10,000)
+    epochs: int = ARTICLE_EPOCHS
+    # learning rate: one number, or one per run (a tuple), each finite, > 0 and <= MAX_LR
+    lr: float | tuple[float, ...] = ARTICLE_LR
+    # "article": the output layer's step first, the hidden layer's gradient at its new
+    # weights; "simultaneous": every gradient at the same parameters (textbook backprop)
+    update: str = "article"
+    # the hidden layer's, a name of xorsweep.model.activations.ACTIVATIONS; the output is a sigmoid
+    activation: str = "sigmoid"
+    # the output error summed over samples, "sum" (the article), or averaged, "mean"
+    gradient: str = "sum"
+    # a name of xorsweep.training.optimizers.OPTIMIZERS ("gd", the article's)
+    optimizer: str = "gd"
+    # the optimiser's hyper-parameters: given ones (a dict), kept with every default filled in
+    optimizer_params: Mapping[str, Any] | tuple = field(default=())
+    # "auto", "numpy" or "numba" (xorsweep.training.engines); resolved() gives the computing one
+    engine: str = "auto"
+    # k >= 1: also record the loss and parameters every k epochs; None: no records
+    record_every: int | None = None
+
+    def __post_init__(self) -> None:
+        lr = self.lr
+        values = np.asarray(lr, dtype=float) if not isinstance(lr, str) else None
+        if values is None or values.ndim > 1 or not np.all(np.isfinite(values)):
+            raise ValueError(f"lr must be a finite number > 0 and <= {MAX_LR:g}, or one per run")
+        if np.any(values <= 0) or np.any(values > MAX_LR):
+            bad = values[(values <= 0) | (values > MAX_LR)].ravel()[0]
+            raise ValueError(f"lr must be a finite number > 0 and <= {MAX_LR:g}, got {bad:g}")
+        params = self.optimizer_params
+        given = dict(params) if isinstance(params, (Mapping, tuple)) else params
+        norm = {
+            "epochs": check_count(self.epochs, "epochs", minimum=0),
+            "lr": float(values) if values.ndim == 0 else tuple(values.tolist()),
+            "update": check_choice(self.update, "update", UPDATES),
+            "activation": check_activation(self.activation),
+            "gradient": check_gradient(self.gradient),
+            "optimizer": check_optimizer(self.optimizer).name,
+            "engine": check_engine(self.engine),
+            "record_every": None
+            if self.record_every is None
+            else check_count(self.record_every, "record_every"),
+        }
+        hyper = hyper_parameters(norm["optimizer"], given)
+        norm["optimizer_params"] = tuple(hyper.items())
+        for name, value in norm.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def hyper(self) -> dict[str, Any]:
+        """The optimiser's hyper-parameters by name, every default filled in."""
+        return dict(self.optimizer_params)
+
+    @property
+    def optimizer_entry(self) -> Optimizer:
+        """The optimiser's entry of :data:`xorsweep.training.optimizers.TABLE`."""
+        return OPTIMIZER_TABLE[self.optimizer]
+
+    @property
+    def activation_entry(self) -> Activation:
+        """The hidden activation's entry of :data:`xorsweep.model.activations.TABLE`."""
+        return ACTIVATION_TABLE[self.activation]
+
+    def resolved(self, n_in: int, hidden: int, n_out: int) -> TrainingSettings:
+        """These settings with the engine that trains ``n_in -> hidden -> n_out`` networks.
+
+        The one place where ``"auto"`` is settled (:func:`xorsweep.training.engines.resolve`):
+        numba where it compiles, else NumPy with a warning; ``"numba"`` where it
+        cannot compile is a ValueError.
+        """
+        if self.engine == "numpy":
+            return self
+        return replace(self, engine=resolve(self.engine, n_in, hidden, n_out, self.activation))
+
+    def attrs(self) -> dict[str, Any]:
+        """The settings as results' attributes (JSON-like; not ``lr`` and the recording).
+
+        >>> TrainingSettings(optimizer="momentum").attrs()["optimizer_params"]
+        '{"momentum": 0.9}'
+        """
+        import json
+
+        return {
+            "epochs": self.epochs,
+            "update": self.update,
+            "activation": self.activation,
+            "gradient": self.gradient,
+            "optimizer": self.optimizer,
+            "optimizer_params": json.dumps(self.hyper),
+            "engine": self.engine,
+        }
