@@ -101,7 +101,7 @@ def test_a_sweep_says_its_size_and_estimate_before_it_starts(tmp_path, capsys):
 
 @pytest.mark.parametrize("study", ["beyond", "failures"])
 def test_a_study_says_its_size_estimate_and_stages_before_it_starts(study, tmp_path, monkeypatch):
-    module = importlib.import_module(f"xorsweep.studies.{study}")
+    module = importlib.import_module(f"xorsweep.studies.{study}.run")
     printed: list[str] = []
     monkeypatch.setattr("builtins.print", lambda *a, **k: printed.append(" ".join(map(str, a))))
 

@@ -51,7 +51,7 @@ def test_every_sub_package_is_a_layer():
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and any(p.glob("*.py"))}
     assert folders == set(LAYERS)
     flat = {p.name for p in PACKAGE.glob("*.py")}
-    assert flat == {"__init__.py", "_version.py"}
+    assert flat == {"__init__.py", "__main__.py", "_version.py"}
 
 
 @pytest.mark.parametrize("layer", LAYERS)
