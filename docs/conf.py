@@ -52,8 +52,9 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 add_module_names = False
 
-# Pages and notebooks: MyST Markdown; notebooks are shown with the outputs they store and
-# never executed while building.
+# Pages and notebooks: MyST Markdown; the notebooks are the executed copies in
+# docs/notebooks/ (docs/execute_notebooks.py makes them), shown with the outputs they store
+# and never executed while building.
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
 myst_heading_anchors = 3
@@ -77,19 +78,7 @@ def _clear_generated() -> None:
     shutil.rmtree(DOCS / "api" / "generated", ignore_errors=True)
 
 
-def _copy_notebooks() -> None:
-    """Copy ``notebooks/*.ipynb`` beside ``docs/notebooks/index.md`` (Sphinx reads only
-    files under ``docs/``); a copy is rewritten only when its notebook changed."""
-    target = DOCS / "notebooks"
-    target.mkdir(exist_ok=True)
-    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        copy = target / notebook.name
-        if not copy.exists() or copy.read_bytes() != notebook.read_bytes():
-            shutil.copyfile(notebook, copy)
-
-
 _clear_generated()
-_copy_notebooks()
 
 
 def _constant_comment(name: str, value: object) -> list[str]:

@@ -1,16 +1,19 @@
-"""The documentation site lists every public name, and the commands its pages show parse."""
+"""The documentation site lists every public name, the commands its pages show parse, and
+it shows every notebook executed."""
 
 import re
 import shlex
 from pathlib import Path
 
+import nbformat
 import pytest
 
 import xorsweep
 import xorsweep.plots
 from xorsweep.cli import build_parser
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 
 
 def _autosummary_names(page):
@@ -54,3 +57,22 @@ def test_the_guide_shows_commands():
 def test_docs_command_parses(page, args):
     parsed = build_parser().parse_args(args)  # exits on an unknown command or option
     assert callable(parsed.func)
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_site_shows_each_notebook_executed_with_its_own_code_and_text(notebook):
+    """docs/notebooks/NAME.ipynb is NAME executed (docs/execute_notebooks.py): the same cells,
+    every code cell run in order, outputs stored and none of them an error."""
+    source = nbformat.read(notebook, as_version=4)
+    executed = nbformat.read(ROOT / "docs" / "notebooks" / notebook.name, as_version=4)
+    assert [(c.cell_type, c.source) for c in executed.cells] == [
+        (c.cell_type, c.source) for c in source.cells
+    ], f"docs/notebooks/{notebook.name} is out of step: run docs/execute_notebooks.py"
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    outputs = [o for c in code for o in c.outputs]
+    assert outputs and not [o for o in outputs if o.output_type == "error"]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "a figure among the outputs"
