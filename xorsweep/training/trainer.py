@@ -405,6 +405,11 @@ def parameter_dims(depth: int) -> dict[str, tuple[str, ...]]:
     return dims
 
 
+def _deep_epoch(blk: ParameterBlock) -> bool:
+    """Whether ``blk`` trains with the epoch of :mod:`._numpy_deep` (several hidden layers)."""
+    return blk.depth > 1
+
+
 def _train_block(
     blk: ParameterBlock, rates: tuple, job: TrainingJob, carry: dict | None
 ) -> dict[str, np.ndarray]:
@@ -414,7 +419,7 @@ def _train_block(
     rates, each (r,)."""
     epochs, record_every, table, settings = job.epochs, job.record_every, job.table, job.settings
     # one hidden layer: the tuned epoch of _numpy_kernel; several: that of _numpy_deep
-    deep = blk.depth > 1
+    deep = _deep_epoch(blk)
     ws = (DeepWorkspace if deep else Workspace).for_block(blk, table, rates[0])
     moments = None if carry is None else carry["optimizer_state"]
     descend = Descent(blk, ws.grads, settings, rates[1], moments, job.first_epoch)
