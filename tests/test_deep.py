@@ -196,8 +196,10 @@ def test_deep_records_and_predictions():
     from xorsweep.training.trainer import predict
 
     trained = xs.Population.from_parameters(
-        {name: ds[name].values.reshape(pop.runs, -1, ds[name].shape[-1])
-         for name in parameter_names(2)}  # fmt: skip
+        {
+            name: ds[name].values.reshape(pop.runs, -1, ds[name].shape[-1])
+            for name in parameter_names(2)
+        }  # fmt: skip
     )
     np.testing.assert_allclose(
         predict(trained, xs.xor().inputs, "sigmoid")[:, :, 0], ds.predictions, rtol=1e-13

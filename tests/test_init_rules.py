@@ -37,7 +37,9 @@ def test_each_layer_gets_its_rules_std_times_the_gain(rule):
 def test_the_output_gain_and_the_raw_stds_at_depth():
     stds = layer_stds("he", (2, 4, 4, 1), 2, gain=2.0, output_gain=[1.0, 0.5])
     assert [s.tolist() for s in stds] == [
-        [2.0, 2.0], [math.sqrt(0.5) * 2] * 2, [math.sqrt(0.5), math.sqrt(0.5) * 0.5]
+        [2.0, 2.0],
+        [math.sqrt(0.5) * 2] * 2,
+        [math.sqrt(0.5), math.sqrt(0.5) * 0.5],
     ]
     raw = xs.init_population(3, 0.3, 0.7, hidden=(4, 5), n_in=3, seed=1)
     normals = _normals(1, 3, (4, 5))

@@ -136,8 +136,10 @@ def layer_stds(
     """
     rule = check_rule(rule)
     gains = check_per_run(gain, "gain", runs, positive=True)
-    out_gains = gains if output_gain is None else check_per_run(
-        output_gain, "output_gain", runs, positive=True
+    out_gains = (
+        gains
+        if output_gain is None
+        else check_per_run(output_gain, "output_gain", runs, positive=True)
     )
     last = len(sizes) - 2
     return [
@@ -181,6 +183,7 @@ def orthogonal(normals: np.ndarray, *, sign_correction: bool = True) -> np.ndarr
         signs[signs == 0] = 1.0  # a zero diagonal has probability 0
         q = q * signs[:, None, :]
     return np.ascontiguousarray(np.swapaxes(q, 1, 2) if wide else q)
+
 
 #: The rules :func:`init_rules` knows, in the order it gives them.
 INIT_RULES = (

@@ -106,8 +106,7 @@ def check_widths(value: object, name: str = "hidden") -> int | tuple[int, ...]:
     widths = list(value)
     if not 1 <= len(widths) <= MAX_DEPTH:
         raise ValueError(
-            f"{name} must hold 1 to {MAX_DEPTH} widths (one per hidden layer), "
-            f"got {len(widths)}"
+            f"{name} must hold 1 to {MAX_DEPTH} widths (one per hidden layer), got {len(widths)}"
         )
     widths = [check_hidden(w, f"{name}[{k}]") for k, w in enumerate(widths)]
     return widths[0] if len(widths) == 1 else tuple(widths)
@@ -252,9 +251,7 @@ class Population:
 
     def __post_init__(self) -> None:
         if not isinstance(self.inner, (tuple, list)) or len(self.inner) > MAX_DEPTH - 1:
-            raise ValueError(
-                f"inner must be a tuple of 0 to {MAX_DEPTH - 1} (weights, bias) pairs"
-            )
+            raise ValueError(f"inner must be a tuple of 0 to {MAX_DEPTH - 1} (weights, bias) pairs")
         names = parameter_names(len(self.inner) + 1)
         given = [self.hidden_weights, self.hidden_bias]
         for pair in self.inner:

@@ -128,15 +128,15 @@ def deep_gradient_step(
     def step() -> None:
         np.subtract(ws.prob, one, err)
         np.multiply(err, ws.signed_lr, err)  # lr * (y_hat - y) (scaled)
-        for l in range(depth, 0, -1):  # layer l's inputs are acts[l - 1]
-            delta, grad = errors[l], grads.layers[l]
-            np.einsum("shr,skr->hkr", acts[l - 1], delta, out=grad[:-1])
+        for k in range(depth, 0, -1):  # layer k's inputs are acts[k - 1]
+            delta, grad = errors[k], grads.layers[k]
+            np.einsum("shr,skr->hkr", acts[k - 1], delta, out=grad[:-1])
             np.add.reduce(delta, 0, None, grad[-1])
             if article:  # stepped now: the layer below takes its error through the new weights
-                descend(l)
-            below = errors[l - 1]
-            np.einsum("skr,hkr->shr", delta, blk.layers[l][:-1], out=below)
-            np.multiply(below, slope(acts[l - 1]), below)
+                descend(k)
+            below = errors[k - 1]
+            np.einsum("skr,hkr->shr", delta, blk.layers[k][:-1], out=below)
+            np.multiply(below, slope(acts[k - 1]), below)
         np.matmul(ws.x_t, first_delta, out=first_grad)  # weights and bias: [x, 1].T @ delta_1
         descend(0 if article else "all")
 

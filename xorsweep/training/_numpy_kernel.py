@@ -190,7 +190,8 @@ class Descent:
             self.state = np.ascontiguousarray(moments.transpose(1, 2, 0))  # (k, n, r)
         bounds = np.cumsum([0] + [layer.size // r for layer in blk.layers])
         rows: dict[object, slice] = {
-            k: slice(int(a), int(b)) for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))
+            k: slice(int(a), int(b))
+            for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
         }
         rows["all"] = slice(None)
         self.views = {
