@@ -95,9 +95,11 @@ def train(
         (``"and"``, ``"parity3"``); its inputs and outputs must match the population's.
     update : {"article", "simultaneous"}
         ``"article"``: the output layer first, the hidden layer's error with its
-        new weights, as the article's loop; ``"simultaneous"``: textbook backprop.
+        new weights, as the article's loop (with several hidden layers, each
+        layer stepped as soon as its gradient is taken, from the output layer
+        down, :mod:`xorsweep.training._numpy_deep`); ``"simultaneous"``: textbook backprop.
     activation : {"sigmoid", "tanh", "relu"}
-        The hidden layer's (:mod:`xorsweep.model.activations`); the output stays a sigmoid.
+        The hidden layers' (:mod:`xorsweep.model.activations`); the output stays a sigmoid.
     gradient : {"sum", "mean"}
         ``"sum"``: ``y_hat - y`` summed over the samples (the article);
         ``"mean"``: the gradient of the recorded mean loss (divided by samples * outputs).
@@ -142,7 +144,9 @@ def train(
         ``converged`` (run)
             Whether ``converged_epoch`` is defined.
         ``hidden_weights``, ``hidden_bias``, ``output_weights``, ``output_bias``
-            The trained parameters, shaped as in :class:`Population`.
+            The trained parameters, shaped as in :class:`Population`; with several
+            hidden layers also ``hidden2_weights`` (run, unit, unit2), ``hidden2_bias``
+            (run, unit2), ... (:func:`parameter_dims`).
         ``epoch_loss`` (run, epoch) and ``<parameter>_history``
             Only with ``record_every``.
 
