@@ -222,7 +222,7 @@ def test_parity_names_and_their_inputs():
         assert table.n_in == bits and table.samples == 2**bits
         assert np.array_equal(table.targets[:, 0], table.inputs.sum(axis=1) % 2)
     pop = xs.init_population(2, hidden=(4, 4), n_in=2, seed=0)
-    with pytest.raises(ValueError, match=r"^data 'parity3' has 3 inputs .* have 2 and 1"):
+    with pytest.raises(ValueError, match=r"^data has 3 inputs .* have 2 and 1 \(data 'parity3'"):
         xs.train(pop, 10, data="parity3", engine="numpy")
 
 

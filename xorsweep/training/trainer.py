@@ -278,9 +278,9 @@ class TrainingJob:
         block_size = check_count(block_size, "block_size")
         if table.n_in != population.n_in or table.n_out != population.n_out:
             raise ValueError(
-                f"data {table.name!r} has {table.n_in} inputs and {table.n_out} outputs but the "
-                f"population's networks have {population.n_in} and {population.n_out} "
-                f"(init_population's n_in and n_out)"
+                f"data has {table.n_in} inputs and {table.n_out} outputs but the population's "
+                f"networks have {population.n_in} and {population.n_out} (data {table.name!r}; "
+                "init_population's n_in and n_out)"
             )
         settings = settings.resolved(table.n_in, population.hidden, table.n_out)
         return cls(population, settings, lrs, table, block_size)
