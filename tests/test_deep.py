@@ -236,3 +236,16 @@ def test_the_numba_engine_at_depth_when_its_kernel_is_missing(monkeypatch):
     with pytest.warns(RuntimeWarning, match="trains with NumPy"):
         ds = xs.train(pop, 10, engine="auto")
     assert ds.attrs["engine"] == "numpy"
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_deep_training_stopped_and_continued_equals_training_in_one_go(optimizer):
+    pop = xs.init_population(3, rule="glorot", gain=2.0, hidden=(3, 3, 3), n_in=3, seed=8)
+    kw = dict(data="parity3", engine="numpy", optimizer=optimizer, lr=0.05)
+    whole = xs.train(pop, 301, **kw)
+    state = xs.TrainingState.start(pop, **kw)
+    _, state = xs.train_on(state, 123)
+    part, end = xs.train_on(state, 301)
+    assert end.population.hidden == (3, 3, 3) and end.epoch == 301
+    assert part.total_loss.equals(whole.total_loss)
+    assert part.hidden3_weights.equals(whole.hidden3_weights)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._core.checks import check_count
-from ..model.network import PARAMETER_NAMES, Population
+from ..model.network import Population, parameter_names
 from ..model.truth_tables import TruthTable
 from .trainer import (
     ARTICLE_LR,
@@ -226,7 +226,9 @@ def _end_state(state: TrainingState, res: dict[str, np.ndarray], epochs: int) ->
     """The state at ``epochs`` from :func:`~xorsweep.training.trainer.run_training`'s results."""
     return replace(
         state,
-        population=Population(**{name: res[name] for name in PARAMETER_NAMES}),
+        population=Population.from_parameters(
+            {name: res[name] for name in parameter_names(state.population.depth)}
+        ),
         epoch=epochs,
         **{name: res[name] for name in STATE_KEYS},
     )
