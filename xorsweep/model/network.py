@@ -413,42 +413,36 @@ def init_population(
     """Draw ``runs`` networks, each layer's weights with a std from raw values or a rule.
 
     Raw stds, as in the article: every hidden layer's weights and bias use
-    ``hidden_std`` and the output layer's use ``output_std``. With ``rule``,
-    each layer's std is the rule's for its fans times ``gain``
+    ``hidden_std`` and the output layer's ``output_std``. With ``rule``, each
+    layer's std is the rule's for its fans times ``gain``
     (:func:`xorsweep.model.initialization.layer_stds`).
 
     Parameters
     ----------
     runs : int
-        Number of networks, at least 1; no default: a population's size is
-        the caller's choice (:func:`xorsweep.sweep`'s ``runs``, default 10, is
-        runs per grid point, not a population's size).
+        Number of networks, at least 1 (a sweep's ``runs`` is per grid point).
     hidden_std, output_std : float or array_like, shape (run,), optional
-        Standard deviations: one value for all runs or one per run; finite
-        and >= 0 (0 gives all-zero parameters). ``output_std="glorot"`` is
-        ``glorot_std(last width, n_out)``, Glorot's std of the output layer.
-        Defaults: 1 for the hidden layers (the default of the article's
-        ``train``) and :data:`ARTICLE_OUTPUT_STD` (0.8165) for the output
-        layer, the article's sweep's, as in :func:`xorsweep.sweep`. Not with ``rule``.
+        One value or one per run, finite and >= 0 (0: all-zero parameters);
+        ``output_std="glorot"``: ``glorot_std(last width, n_out)``. Defaults: 1
+        (the article's ``train``) and :data:`ARTICLE_OUTPUT_STD` (0.8165, its
+        sweep's). Not with ``rule``.
     hidden : int or sequence of int
-        Hidden width from 1 to :data:`MAX_HIDDEN` (256), or one width per
-        hidden layer, 1 to :data:`MAX_DEPTH` (16) layers.
+        Hidden width from 1 to :data:`MAX_HIDDEN` (256), or one per hidden
+        layer, 1 to :data:`MAX_DEPTH` (16) layers.
     n_in, n_out : int
         Inputs and outputs, each at least 1.
     bias : {"scaled", "zero"}
-        ``"scaled"`` draws the biases like their layer's weights (the
-        article); ``"zero"`` sets them to 0 (Glorot). The weights are the same
-        under both for the same seed: the biases' normals are drawn either way.
+        ``"scaled"`` draws the biases like their layer's weights (the article),
+        ``"zero"`` zeroes the same draw (Glorot): the weights do not change.
     rule : {"article", "glorot", "lecun", "he"}, optional
         Each layer's std from its fans (:data:`xorsweep.model.initialization.RULES`).
     gain, output_gain : float or array_like, shape (run,)
-        With ``rule``: the factor of every layer's std, > 0, and of the output
+        With ``rule``: the factor (> 0) of every layer's std, and of the output
         layer's if ``output_gain`` is given.
     weights : {"normal", "orthogonal"}
-        ``"orthogonal"``: each run's and layer's weights a Haar-distributed
-        semi-orthogonal matrix made from the same normals, scaled so that its
-        entries' mean square is the std squared
-        (:func:`xorsweep.model.initialization.orthogonal`).
+        ``"orthogonal"``: each run's and layer's weights a Haar semi-orthogonal
+        matrix made from the same normals, its entries' mean square the std
+        squared (:func:`xorsweep.model.initialization.orthogonal`).
     seed : int, SeedSequence, Generator or None
         Source of randomness; None draws fresh entropy.
 
@@ -460,9 +454,6 @@ def init_population(
 
     Examples
     --------
-    >>> pop = init_population(1000, hidden_std=0.1, output_std=2.0, seed=1)
-    >>> round(float(pop.hidden_weights.std()), 1), round(float(pop.output_weights.std()), 1)
-    (0.1, 2.0)
     >>> zero = init_population(5, 0.5, "glorot", hidden=8, bias="zero", seed=1)
     >>> scaled = init_population(5, 0.5, glorot_std(8, 1), hidden=8, seed=1)
     >>> bool((zero.output_weights == scaled.output_weights).all()), bool(zero.hidden_bias.any())
@@ -477,25 +468,28 @@ def init_population(
 
     runs = check_count(runs, "runs")
     hidden = check_widths(hidden)
-    n_in = check_count(n_in, "n_in")
-    n_out = check_count(n_out, "n_out")
+    sizes = (check_count(n_in, "n_in"), *widths_of(hidden), check_count(n_out, "n_out"))
     bias = check_choice(bias, "bias", BIASES)
     weights = check_weights(weights)
-    widths = widths_of(hidden)
     if rule is None:
-        raw_h = 1.0 if hidden_std is None else hidden_std
-        raw_o = ARTICLE_OUTPUT_STD if output_std is None else output_std
-        h_std = check_std(raw_h, "hidden_std", runs)
-        o_std = check_std(output_std_for(raw_o, widths[-1], n_out), "output_std", runs)
-        stds = [h_std] * len(widths) + [o_std]
+        stds = _raw_stds(runs, hidden_std, output_std, sizes)
     elif hidden_std is not None or output_std is not None:
         raise ValueError("give either hidden_std and output_std or rule and gain, not both")
     else:
-        stds = layer_stds(rule, (n_in, *widths, n_out), runs, gain, output_gain)
+        stds = layer_stds(rule, sizes, runs, gain, output_gain)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    shapes = parameter_shapes(n_in, hidden, n_out)
+    shapes = parameter_shapes(sizes[0], hidden, sizes[-1])
     normals = {name: rng.standard_normal((runs, *shape)) for name, shape in shapes.items()}
     return population_from_normals(normals, stds[:-1], stds[-1], bias=bias, weights=weights)
+
+
+def _raw_stds(runs: int, hidden_std: object, output_std: object, sizes: tuple) -> list:
+    """Each layer's std (run,) from raw stds: ``hidden_std`` for every hidden layer."""
+    raw_h = 1.0 if hidden_std is None else hidden_std
+    raw_o = ARTICLE_OUTPUT_STD if output_std is None else output_std
+    h_std = check_std(raw_h, "hidden_std", runs)
+    o_std = check_std(output_std_for(raw_o, sizes[-2], sizes[-1]), "output_std", runs)
+    return [h_std] * (len(sizes) - 2) + [o_std]
 
 
 def population_from_normals(
