@@ -412,10 +412,8 @@ def init_population(
 ) -> Population:
     """Draw ``runs`` networks, each layer's weights with a std from raw values or a rule.
 
-    Raw stds, as in the article: every hidden layer's weights and bias use
-    ``hidden_std`` and the output layer's ``output_std``. With ``rule``, each
-    layer's std is the rule's for its fans times ``gain``
-    (:func:`xorsweep.model.initialization.layer_stds`).
+    Raw stds (the article's): every hidden layer's weights and bias use ``hidden_std``, the
+    output layer's ``output_std``. With ``rule``: the rule's std for the fans times ``gain``.
 
     Parameters
     ----------
@@ -432,8 +430,7 @@ def init_population(
     n_in, n_out : int
         Inputs and outputs, each at least 1.
     bias : {"scaled", "zero"}
-        ``"scaled"`` draws the biases like their layer's weights (the article),
-        ``"zero"`` zeroes the same draw (Glorot): the weights do not change.
+        Biases drawn like their layer's weights (the article's) or the same draw zeroed.
     rule : {"article", "glorot", "lecun", "he"}, optional
         Each layer's std from its fans (:data:`xorsweep.model.initialization.RULES`).
     gain, output_gain : float or array_like, shape (run,)
@@ -449,8 +446,7 @@ def init_population(
     Returns
     -------
     Population
-        The standard normals are drawn in :func:`parameter_names` order, each
-        as a ``(runs, ...)`` block, and scaled by the run's std for the layer.
+        From standard normals drawn in :func:`parameter_names` order, a ``(runs, ...)`` block each.
 
     Examples
     --------
