@@ -210,7 +210,7 @@ def unpack_parameters(
 
 @dataclass(frozen=True, eq=False)
 class Population:
-    """``run`` independent networks ``in -> hidden -> ... -> out``, stacked per layer.
+    """``run`` independent feed-forward networks with sigmoid outputs, stacked per layer.
 
     One hidden layer (the article's) is the four tensors below. Deeper
     networks keep the first hidden layer and the output layer in the same
