@@ -249,3 +249,10 @@ def test_deep_training_stopped_and_continued_equals_training_in_one_go(optimizer
     assert end.population.hidden == (3, 3, 3) and end.epoch == 301
     assert part.total_loss.equals(whole.total_loss)
     assert part.hidden3_weights.equals(whole.hidden3_weights)
+
+
+def test_a_deep_training_state_trains_with_numpy():
+    pop = xs.init_population(2, hidden=(3, 3), seed=0)
+    assert xs.TrainingState.start(pop, engine="auto").engine == "numpy"
+    with pytest.raises(ValueError, match=r"^engine='numba' trains networks of several hidden"):
+        xs.TrainingState.start(pop, engine="numba")

@@ -142,6 +142,13 @@ class TrainingState:
         >>> state.epoch, state.runs, state.engine
         (0, 3, 'numpy')
         """
+        if isinstance(population, Population) and population.depth > 1:
+            if engine == "numba":  # its kernel for several hidden layers keeps no state
+                raise ValueError(
+                    "engine='numba' trains networks of several hidden layers from epoch 0 only: "
+                    "use engine='numpy' (or 'auto') for a TrainingState"
+                )
+            engine = "numpy" if engine == "auto" else engine
         options = dict(update=update, activation=activation, gradient=gradient, engine=engine)
         options.update(optimizer=optimizer, optimizer_params=optimizer_params or {})
         job = TrainingJob.checked(population, _settings(population, 0, lr, None, options), data, 1)
