@@ -32,6 +32,9 @@ _PARAMETERS = {
     "hidden_bias": "hidden layer's biases",
     "output_weights": "output layer's weights",
     "output_bias": "output layer's biases",
+    # the layers between hidden layers of deeper networks (up to 16 hidden layers)
+    **{f"hidden{k}_weights": f"weights into hidden layer {k}" for k in range(2, 17)},
+    **{f"hidden{k}_bias": f"biases of hidden layer {k}" for k in range(2, 17)},
 }
 
 #: ``name -> (long_name, units)`` of every variable and coordinate the package's Datasets
@@ -52,6 +55,7 @@ CF_ATTRS: dict[str, tuple[str, str | None]] = {
     "sample": ("training sample index", "1"),
     "input": ("input index", "1"),
     "unit": ("hidden unit index", "1"),
+    **{f"unit{k}": (f"unit index of hidden layer {k}", "1") for k in range(2, 17)},
     "output": ("output index", "1"),
     "epoch": ("epoch", "epochs"),
     # what training measures

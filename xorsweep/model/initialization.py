@@ -22,6 +22,21 @@ rule                   std                                        source
 The two gain conventions disagree for the sigmoid (4 against 1), so both are
 given; the gains are :func:`xorsweep.model.activations.gain` and
 :func:`~xorsweep.model.activations.torch_gain`.
+
+Networks are drawn by rule and gain (``init_population(..., rule=, gain=)``)
+with the rules of :data:`RULES`: each layer's std is the rule's for the
+layer's fans times the gain (:func:`layer_stds`):
+
+=============  ==============================================================
+``article``    the article's fixed stds whatever the fans: :data:`GLOROT_STD`
+               (1/sqrt(2)) for every hidden layer, :data:`ARTICLE_OUTPUT_STD`
+               (0.8165) for the output layer
+``glorot``     ``sqrt(2 / (fan_in + fan_out))``
+``lecun``      ``sqrt(1 / fan_in)``
+``he``         ``sqrt(2 / fan_in)``
+=============  ==============================================================
+
+The weights are drawn normal or orthogonal (:data:`WEIGHTS`, :func:`orthogonal`).
 """
 
 from __future__ import annotations
@@ -31,14 +46,144 @@ import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .._core.checks import check_count
+import numpy as np
+
+from .._core.checks import check_choice, check_count, check_per_run
 from .activations import check_activation, gain, torch_gain
-from .network import check_hidden, glorot_std
+from .network import ARTICLE_OUTPUT_STD, GLOROT_STD, check_hidden, glorot_std
 
 if TYPE_CHECKING:  # xarray is imported when a table is made
     import xarray as xr
 
-__all__ = ["INIT_RULES", "init_rules", "init_rules_by_layer"]
+__all__ = [
+    "INIT_RULES",
+    "init_rules",
+    "init_rules_by_layer",
+    "RULES",
+    "WEIGHTS",
+    "rule_std",
+    "layer_stds",
+    "orthogonal",
+    "check_rule",
+    "check_weights",
+]
+
+#: The rules ``init_population(rule=...)`` and a sweep's ``rule`` know.
+RULES = ("article", "glorot", "lecun", "he")
+
+#: How the weights are drawn: independent normals, or a scaled Haar orthogonal matrix.
+WEIGHTS = ("normal", "orthogonal")
+
+
+def check_rule(value: object) -> str:
+    """``value`` if it is one of :data:`RULES`, else a ValueError naming them."""
+    return check_choice(value, "rule", RULES)
+
+
+def check_weights(value: object) -> str:
+    """``value`` if it is one of :data:`WEIGHTS`, else a ValueError naming them."""
+    return check_choice(value, "weights", WEIGHTS)
+
+
+def rule_std(rule: str, fan_in: int, fan_out: int, *, output: bool = False) -> float:
+    """The std a rule of :data:`RULES` gives a layer of ``fan_in`` inputs and ``fan_out`` units.
+
+    ``output``: whether the layer is the output layer (only ``"article"`` cares).
+
+    >>> rule_std("glorot", 2, 2) == glorot_std(2, 2), rule_std("he", 8, 1), rule_std("lecun", 4, 9)
+    (True, 0.5, 0.5)
+    >>> rule_std("article", 5, 5), rule_std("article", 5, 1, output=True)
+    (0.7071067811865475, 0.8165)
+    """
+    rule = check_rule(rule)
+    fan_in, fan_out = check_count(fan_in, "fan_in"), check_count(fan_out, "fan_out")
+    if rule == "article":
+        return ARTICLE_OUTPUT_STD if output else GLOROT_STD
+    if rule == "glorot":
+        return glorot_std(fan_in, fan_out)
+    return math.sqrt((1.0 if rule == "lecun" else 2.0) / fan_in)
+
+
+def layer_stds(
+    rule: str,
+    sizes: Sequence[int],
+    runs: int,
+    gain: float | np.ndarray = 1.0,
+    output_gain: float | np.ndarray | None = None,
+) -> list[np.ndarray]:
+    """Each layer's std under ``rule`` times ``gain``, one (run,) array per layer.
+
+    Parameters
+    ----------
+    rule : {"article", "glorot", "lecun", "he"}
+    sizes : sequence of int
+        ``(n_in, h_1, ..., h_L, n_out)``: layer ``l`` has fans ``sizes[l], sizes[l+1]``.
+    runs : int
+    gain : float or array_like, shape (run,)
+        Finite and > 0: the factor of every layer's std.
+    output_gain : float or array_like, shape (run,), optional
+        The output layer's factor instead of ``gain``.
+
+    Returns
+    -------
+    list of ndarray, shape (run,)
+        ``len(sizes) - 1`` arrays, the output layer's last.
+
+    Examples
+    --------
+    >>> [s.tolist() for s in layer_stds("he", (2, 8, 1), 2, gain=[1.0, 2.0])]
+    [[1.0, 2.0], [0.5, 1.0]]
+    """
+    rule = check_rule(rule)
+    gains = check_per_run(gain, "gain", runs, positive=True)
+    out_gains = (
+        gains
+        if output_gain is None
+        else check_per_run(output_gain, "output_gain", runs, positive=True)
+    )
+    last = len(sizes) - 2
+    return [
+        (out_gains if k == last else gains) * rule_std(rule, a, b, output=k == last)
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+    ]
+
+
+def orthogonal(normals: np.ndarray, *, sign_correction: bool = True) -> np.ndarray:
+    """Haar-distributed semi-orthogonal matrices from standard normals, one per run.
+
+    The QR decomposition of a Gaussian matrix ``G = Q R`` (taken of ``G.T``
+    where ``G`` is wide), with each column of ``Q`` multiplied by the sign of
+    ``R``'s diagonal: without that correction LAPACK's ``Q`` is not Haar
+    distributed (Mezzadri 2007, "How to generate random matrices from the
+    classical compact groups", section 5).
+
+    Parameters
+    ----------
+    normals : ndarray, shape (run, m, n)
+        Independent standard normals.
+    sign_correction : bool
+        False gives LAPACK's ``Q`` as it is (for the tests that show the difference).
+
+    Returns
+    -------
+    ndarray, shape (run, m, n)
+        ``Q.T @ Q = I`` (n x n) where ``m >= n``, ``Q @ Q.T = I`` (m x m) where ``m < n``.
+
+    Examples
+    --------
+    >>> q = orthogonal(np.random.default_rng(0).standard_normal((2, 5, 3)))
+    >>> bool(np.allclose(q[1].T @ q[1], np.eye(3)))
+    True
+    """
+    wide = normals.shape[1] < normals.shape[2]
+    tall = np.swapaxes(normals, 1, 2) if wide else normals
+    q, r = np.linalg.qr(tall)
+    if sign_correction:
+        signs = np.sign(np.diagonal(r, axis1=1, axis2=2))
+        signs[signs == 0] = 1.0  # a zero diagonal has probability 0
+        q = q * signs[:, None, :]
+    return np.ascontiguousarray(np.swapaxes(q, 1, 2) if wide else q)
+
 
 #: The rules :func:`init_rules` knows, in the order it gives them.
 INIT_RULES = (

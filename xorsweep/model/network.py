@@ -1,16 +1,25 @@
-"""Populations of small two-layer networks stored as stacked tensors.
+"""Populations of small feed-forward networks stored as stacked tensors.
 
 This module owns what every other one shares about a network: the sigmoid,
 the clip of the loss, the packing of the parameters, the Glorot stds, the
-widths allowed and how the initial parameters are drawn.
+widths and depths allowed and how the initial parameters are drawn.
 Letters used for shapes throughout the package: ``r`` run, ``s`` sample,
 ``i`` input, ``h`` hidden unit, ``o`` output.
+
+A network has one hidden layer (``hidden`` an int, the article's) or several
+(``hidden`` a tuple of widths, one per hidden layer, as scikit-learn's
+``hidden_layer_sizes``). Its parameters are named, in packing order,
+``hidden_weights``, ``hidden_bias`` (the first hidden layer), ``hidden2_weights``,
+``hidden2_bias``, ..., ``hiddenL_weights``, ``hiddenL_bias`` (the layers
+between hidden layers) and ``output_weights``, ``output_bias``
+(:func:`parameter_names`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +44,10 @@ __all__ = [
     "GLOROT",
     "MAX_HIDDEN",
     "check_hidden",
+    "check_widths",
+    "widths_of",
+    "parameter_names",
+    "MAX_DEPTH",
     "output_std_for",
 ]
 
@@ -61,10 +74,62 @@ GLOROT = "glorot"
 #: The widest hidden layer accepted (the trainers' work arrays grow with it).
 MAX_HIDDEN = 256
 
+#: The most hidden layers accepted.
+MAX_DEPTH = 16
+
 
 def check_hidden(value: object, name: str = "hidden") -> int:
     """A hidden width: an integer from 1 to :data:`MAX_HIDDEN`, returned as an int."""
     return check_count(value, name, minimum=1, maximum=MAX_HIDDEN)
+
+
+def check_widths(value: object, name: str = "hidden") -> int | tuple[int, ...]:
+    """Hidden widths: an int (one layer) or a sequence of 1 to :data:`MAX_DEPTH` of them.
+
+    Returned as an int for one hidden layer (``(4,)`` is ``4``) and as a tuple
+    of ints for several.
+
+    >>> check_widths((4, 4)), check_widths([3]), check_widths(2)
+    ((4, 4), 3, 2)
+    >>> check_widths((4, 0))
+    Traceback (most recent call last):
+    ...
+    ValueError: hidden[1] must be an integer from 1 to 256, got 0
+    """
+    if isinstance(value, (numbers.Integral, np.integer)) or isinstance(value, bool):
+        return check_hidden(value, name)
+    if isinstance(value, str) or not isinstance(value, (tuple, list, np.ndarray)):
+        raise TypeError(
+            f"{name} must be a width from 1 to {MAX_HIDDEN} or a tuple of 1 to {MAX_DEPTH} "
+            f"widths (one per hidden layer), got {value!r}"
+        )
+    widths = list(value)
+    if not 1 <= len(widths) <= MAX_DEPTH:
+        raise ValueError(
+            f"{name} must hold 1 to {MAX_DEPTH} widths (one per hidden layer), got {len(widths)}"
+        )
+    widths = [check_hidden(w, f"{name}[{k}]") for k, w in enumerate(widths)]
+    return widths[0] if len(widths) == 1 else tuple(widths)
+
+
+def widths_of(hidden: int | tuple[int, ...]) -> tuple[int, ...]:
+    """The hidden widths as a tuple, one per hidden layer (``hidden`` checked).
+
+    >>> widths_of(2), widths_of((4, 3))
+    ((2,), (4, 3))
+    """
+    return (int(hidden),) if np.ndim(hidden) == 0 else tuple(int(w) for w in hidden)
+
+
+def parameter_names(depth: int = 1) -> tuple[str, ...]:
+    """The parameter tensors of a network with ``depth`` hidden layers, in packing order.
+
+    >>> parameter_names(2)  # doctest: +NORMALIZE_WHITESPACE
+    ('hidden_weights', 'hidden_bias', 'hidden2_weights', 'hidden2_bias',
+     'output_weights', 'output_bias')
+    """
+    inner = [f"hidden{k}_{part}" for k in range(2, depth + 1) for part in ("weights", "bias")]
+    return (*PARAMETER_NAMES[:2], *inner, *PARAMETER_NAMES[2:])
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -79,35 +144,51 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-def parameter_shapes(n_in: int, hidden: int, n_out: int) -> dict[str, tuple[int, int]]:
+def parameter_shapes(
+    n_in: int, hidden: int | tuple[int, ...], n_out: int
+) -> dict[str, tuple[int, int]]:
     """One network's parameter tensors and their shapes, in packing order.
+
+    ``hidden``: one width, or one per hidden layer (names from :func:`parameter_names`).
 
     >>> parameter_shapes(2, 2, 1)["hidden_weights"], n_parameters(2, 2, 1)
     ((2, 2), 9)
+    >>> parameter_shapes(3, (4, 5), 1)["hidden2_weights"], n_parameters(3, (4, 5), 1)
+    ((4, 5), 47)
     """
-    shapes = ((n_in, hidden), (1, hidden), (hidden, n_out), (1, n_out))
-    return dict(zip(PARAMETER_NAMES, shapes, strict=True))
+    sizes = (n_in, *widths_of(hidden), n_out)
+    shapes = [s for a, b in zip(sizes[:-1], sizes[1:], strict=True) for s in ((a, b), (1, b))]
+    return dict(zip(parameter_names(len(sizes) - 2), shapes, strict=True))
 
 
-def n_parameters(n_in: int, hidden: int, n_out: int) -> int:
-    """Numbers in one network's parameters: ``(in + 1) * hidden + (hidden + 1) * out``."""
+def n_parameters(n_in: int, hidden: int | tuple[int, ...], n_out: int) -> int:
+    """Numbers in one network's parameters: ``(in + 1) * hidden + (hidden + 1) * out``
+    for one hidden layer, ``sum_l (n_l + 1) * n_{l+1}`` over the layers for several."""
     return sum(a * b for a, b in parameter_shapes(n_in, hidden, n_out).values())
 
 
 def unpack_parameters(
-    packed: np.ndarray, n_in: int, hidden: int, n_out: int, *, run_last: bool = False
+    packed: np.ndarray,
+    n_in: int,
+    hidden: int | tuple[int, ...],
+    n_out: int,
+    *,
+    run_last: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Views of the four tensors in a packed parameter array.
+    """Views of the parameter tensors in a packed parameter array.
 
-    The packing of one network: its tensors in :data:`PARAMETER_NAMES` order,
-    each row-major, ``n_parameters(n_in, hidden, n_out)`` numbers in all.
+    The packing of one network: its tensors in :func:`parameter_names` order
+    (:data:`PARAMETER_NAMES` for one hidden layer), each row-major,
+    ``n_parameters(n_in, hidden, n_out)`` numbers in all.
 
     Parameters
     ----------
     packed : ndarray, shape (run, n) or, with ``run_last``, (n, run)
         Contiguous along the packing axis for the results to be views.
-    n_in, hidden, n_out : int
-        Layer widths.
+    n_in, n_out : int
+        Inputs and outputs.
+    hidden : int or tuple of int
+        Hidden width, or one per hidden layer.
     run_last : bool
         Whether the run axis is last.
 
@@ -129,19 +210,26 @@ def unpack_parameters(
 
 @dataclass(frozen=True, eq=False)
 class Population:
-    """``run`` independent networks ``in -> hidden -> out`` with sigmoid layers.
+    """``run`` independent feed-forward networks with sigmoid outputs, stacked per layer.
 
-    All four tensors are float64 and finite, and agree on ``run``, ``hidden``
-    and ``out``. They are copied on construction and read-only afterwards, so
-    a population can be trained several times and always starts from the same
-    parameters.
+    One hidden layer (the article's) is the four tensors below. Deeper
+    networks keep the first hidden layer and the output layer in the same
+    fields and the layers between hidden layers in ``inner``. All tensors are
+    float64 and finite and agree on ``run`` and on the widths they share. They
+    are copied on construction and read-only afterwards, so a population can
+    be trained several times and always starts from the same parameters.
 
     Parameters
     ----------
-    hidden_weights : ndarray, shape (run, in, hidden)
-    hidden_bias : ndarray, shape (run, 1, hidden)
-    output_weights : ndarray, shape (run, hidden, out)
+    hidden_weights : ndarray, shape (run, in, h_1)
+    hidden_bias : ndarray, shape (run, 1, h_1)
+    output_weights : ndarray, shape (run, h_L, out)
     output_bias : ndarray, shape (run, 1, out)
+    inner : tuple of (weights, bias) pairs, optional
+        For ``L >= 2`` hidden layers, the ``L - 1`` layers from hidden layer
+        ``k`` to ``k + 1``: weights (run, h_k, h_{k+1}), bias (run, 1, h_{k+1}),
+        named ``hidden{k+1}_weights`` and ``hidden{k+1}_bias`` in
+        :meth:`parameters`. Empty (the default) for one hidden layer.
 
     Examples
     --------
@@ -150,40 +238,67 @@ class Population:
     (3, 2, 2, 1)
     >>> pop[1].hidden_weights.shape
     (1, 2, 2)
+    >>> deep = init_population(3, 0.5, hidden=(4, 5), n_in=3, seed=0)
+    >>> deep.hidden, deep.depth, [w.shape for w, b in deep.layers]
+    ((4, 5), 2, [(3, 3, 4), (3, 4, 5), (3, 5, 1)])
     """
 
     hidden_weights: np.ndarray
     hidden_bias: np.ndarray
     output_weights: np.ndarray
     output_bias: np.ndarray
+    inner: tuple = ()
 
     def __post_init__(self) -> None:
+        if not isinstance(self.inner, (tuple, list)) or len(self.inner) > MAX_DEPTH - 1:
+            raise ValueError(f"inner must be a tuple of 0 to {MAX_DEPTH - 1} (weights, bias) pairs")
+        names = parameter_names(len(self.inner) + 1)
+        given = [self.hidden_weights, self.hidden_bias]
+        for pair in self.inner:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError("inner must be a tuple of (weights, bias) pairs")
+            given += list(pair)
+        given += [self.output_weights, self.output_bias]
         arrays = {}
-        for name in PARAMETER_NAMES:
-            arr = check_real_dtype(getattr(self, name), name)
+        for name, value in zip(names, given, strict=True):
+            arr = check_real_dtype(value, name)
             if arr.ndim != 3:
                 raise ValueError(f"{name} must be 3-D (run, ., .), got shape {arr.shape}")
             arr = check_finite(np.array(arr, dtype=np.float64, copy=True), name)
             arr.setflags(write=False)
             arrays[name] = arr
-        runs, n_in, hidden = arrays["hidden_weights"].shape
+        runs, n_in, first = arrays["hidden_weights"].shape
+        hidden = tuple(arrays[n].shape[2] for n in names[0:-2:2])
         n_out = arrays["output_weights"].shape[2]
-        expected = {
-            name: (runs, *shape) for name, shape in parameter_shapes(n_in, hidden, n_out).items()
-        }
-        if runs < 1 or n_in < 1 or hidden < 1 or n_out < 1:
+        if runs < 1 or n_in < 1 or min(hidden) < 1 or n_out < 1:
             raise ValueError(
                 f"hidden_weights must have shape (run, in, hidden) with every size >= 1, "
                 f"got {arrays['hidden_weights'].shape}"
             )
-        for name, shape in expected.items():
-            if arrays[name].shape != shape:
+        width = hidden[0] if len(hidden) == 1 else hidden
+        for name, shape in parameter_shapes(n_in, width, n_out).items():
+            if arrays[name].shape != (runs, *shape):
                 raise ValueError(
-                    f"{name} must have shape {shape} (run, in, hidden, out = {runs}, {n_in}, "
-                    f"{hidden}, {n_out}), got {arrays[name].shape}"
+                    f"{name} must have shape {(runs, *shape)} (run, in, hidden, out = {runs}, "
+                    f"{n_in}, {width}, {n_out}), got {arrays[name].shape}"
                 )
-        for name, arr in arrays.items():
-            object.__setattr__(self, name, arr)
+        for name in PARAMETER_NAMES:
+            object.__setattr__(self, name, arrays[name])
+        pairs = [(arrays[w], arrays[b]) for w, b in zip(names[2:-2:2], names[3:-2:2], strict=True)]
+        object.__setattr__(self, "inner", tuple(pairs))
+
+    @classmethod
+    def from_parameters(cls, params: Mapping[str, np.ndarray]) -> Population:
+        """A population from its tensors by name (:meth:`parameters`, any depth)."""
+        depth = 1 + sum(1 for name in params if name.endswith("_weights")) - 2
+        names = parameter_names(max(depth, 1))
+        missing = [name for name in names if name not in params]
+        if missing:
+            raise ValueError(f"parameters lack {', '.join(missing)}")
+        inner = tuple(
+            (params[w], params[b]) for w, b in zip(names[2:-2:2], names[3:-2:2], strict=True)
+        )
+        return cls(*(params[name] for name in PARAMETER_NAMES), inner=inner)
 
     @property
     def runs(self) -> int:
@@ -196,18 +311,39 @@ class Population:
         return int(self.hidden_weights.shape[1])
 
     @property
-    def hidden(self) -> int:
-        """Hidden units per network."""
-        return int(self.hidden_weights.shape[2])
+    def depth(self) -> int:
+        """Number of hidden layers."""
+        return 1 + len(self.inner)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """The hidden layers' widths, one per hidden layer."""
+        return tuple(int(w.shape[1]) for w, _ in self.layers[1:])
+
+    @property
+    def hidden(self) -> int | tuple[int, ...]:
+        """Hidden units per network: an int for one hidden layer, else one per layer."""
+        widths = self.widths
+        return widths[0] if len(widths) == 1 else widths
 
     @property
     def n_out(self) -> int:
         """Outputs per network."""
         return int(self.output_weights.shape[2])
 
+    @property
+    def layers(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Each layer's (weights (run, n_l, n_{l+1}), bias (run, 1, n_{l+1})), first to output."""
+        return (
+            (self.hidden_weights, self.hidden_bias),
+            *self.inner,
+            (self.output_weights, self.output_bias),
+        )
+
     def parameters(self) -> dict[str, np.ndarray]:
-        """The four tensors by name, in :data:`PARAMETER_NAMES` order."""
-        return {name: getattr(self, name) for name in PARAMETER_NAMES}
+        """The tensors by name, in :func:`parameter_names` order."""
+        arrays = [a for pair in self.layers for a in pair]
+        return dict(zip(parameter_names(self.depth), arrays, strict=True))
 
     def __len__(self) -> int:
         return self.runs
@@ -218,24 +354,25 @@ class Population:
             if not -self.runs <= int(index) < self.runs:
                 raise IndexError(f"run index {index} out of range for {self.runs} runs")
             index = slice(int(index), int(index) + 1 or None)
-        return Population(**{k: v[index] for k, v in self.parameters().items()})
+        return Population.from_parameters({k: v[index] for k, v in self.parameters().items()})
 
     @classmethod
     def concat(cls, populations: list[Population]) -> Population:
         """Stack populations of the same architecture along ``run``."""
         if not populations:
             raise ValueError("populations must hold at least one Population")
-        return cls(
-            **{
-                name: np.concatenate([getattr(p, name) for p in populations])
-                for name in PARAMETER_NAMES
-            }
+        names = populations[0].parameters()
+        return cls.from_parameters(
+            {name: np.concatenate([p.parameters()[name] for p in populations]) for name in names}
         )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Population):
             return NotImplemented
-        return all(np.array_equal(getattr(self, n), getattr(other, n)) for n in PARAMETER_NAMES)
+        mine, theirs = self.parameters(), other.parameters()
+        return mine.keys() == theirs.keys() and all(
+            np.array_equal(mine[n], theirs[n]) for n in mine
+        )
 
     def __repr__(self) -> str:
         return (
@@ -260,80 +397,104 @@ def glorot_std(fan_in: int, fan_out: int) -> float:
 
 def init_population(
     runs: int,
-    hidden_std: float | np.ndarray = 1.0,
-    output_std: float | np.ndarray | str = ARTICLE_OUTPUT_STD,
+    hidden_std: float | np.ndarray | None = None,
+    output_std: float | np.ndarray | str | None = None,
     *,
-    hidden: int = 2,
+    hidden: int | Sequence[int] = 2,
     n_in: int = 2,
     n_out: int = 1,
     bias: str = "scaled",
+    rule: str | None = None,
+    gain: float | np.ndarray = 1.0,
+    output_gain: float | np.ndarray | None = None,
+    weights: str = "normal",
     seed: int | np.random.SeedSequence | np.random.Generator | None = None,
 ) -> Population:
-    """Draw ``runs`` networks with every weight from N(0, std²).
+    """Draw ``runs`` networks, each layer's weights with a std from raw values or a rule.
 
-    As in the article, the hidden layer's weights and bias use ``hidden_std``
-    and the output layer's use ``output_std``.
+    Raw stds (the article's): every hidden layer's weights and bias use ``hidden_std``, the
+    output layer's ``output_std``. With ``rule``: the rule's std for the fans times ``gain``.
 
     Parameters
     ----------
     runs : int
-        Number of networks, at least 1; no default: a population's size is
-        the caller's choice (:func:`xorsweep.sweep`'s ``runs``, default 10, is
-        runs per grid point, not a population's size).
-    hidden_std, output_std : float or array_like, shape (run,)
-        Standard deviations: one value for all runs or one per run; finite
-        and >= 0 (0 gives all-zero parameters). ``output_std="glorot"`` is
-        ``glorot_std(hidden, n_out)``, Glorot's std of the output layer.
-        Defaults: 1 for the hidden layer (the default of the article's
-        ``train``) and :data:`ARTICLE_OUTPUT_STD` (0.8165) for the output
-        layer, the article's sweep's, as in :func:`xorsweep.sweep`.
-    hidden : int
-        Hidden width, from 1 to :data:`MAX_HIDDEN` (256).
+        Number of networks, at least 1 (a sweep's ``runs`` is per grid point).
+    hidden_std, output_std : float or array_like, shape (run,), optional
+        One value or one per run, finite and >= 0 (0: all-zero parameters);
+        ``output_std="glorot"``: ``glorot_std(last width, n_out)``. Defaults: 1
+        (the article's ``train``) and :data:`ARTICLE_OUTPUT_STD` (0.8165, its
+        sweep's). Not with ``rule``.
+    hidden : int or sequence of int
+        Hidden width from 1 to :data:`MAX_HIDDEN` (256), or one per hidden
+        layer, 1 to :data:`MAX_DEPTH` (16) layers.
     n_in, n_out : int
         Inputs and outputs, each at least 1.
     bias : {"scaled", "zero"}
-        ``"scaled"`` draws the biases like their layer's weights (the
-        article); ``"zero"`` sets them to 0 (Glorot). The weights are the same
-        under both for the same seed: the biases' normals are drawn either way.
+        Biases drawn like their layer's weights (the article's) or the same draw zeroed.
+    rule : {"article", "glorot", "lecun", "he"}, optional
+        Each layer's std from its fans (:data:`xorsweep.model.initialization.RULES`).
+    gain, output_gain : float or array_like, shape (run,)
+        With ``rule``: the factor (> 0) of every layer's std, and of the output
+        layer's if ``output_gain`` is given.
+    weights : {"normal", "orthogonal"}
+        ``"orthogonal"``: each run's and layer's weights a Haar semi-orthogonal
+        matrix made from the same normals, its entries' mean square the std
+        squared (:func:`xorsweep.model.initialization.orthogonal`).
     seed : int, SeedSequence, Generator or None
         Source of randomness; None draws fresh entropy.
 
     Returns
     -------
     Population
-        For run ``r``, the standard normals are drawn in the order
-        hidden_weights, hidden_bias, output_weights, output_bias, each as a
-        ``(runs, ...)`` block, and scaled by the run's std.
+        From standard normals drawn in :func:`parameter_names` order, a ``(runs, ...)`` block each.
 
     Examples
     --------
-    >>> pop = init_population(1000, hidden_std=0.1, output_std=2.0, seed=1)
-    >>> round(float(pop.hidden_weights.std()), 1), round(float(pop.output_weights.std()), 1)
-    (0.1, 2.0)
     >>> zero = init_population(5, 0.5, "glorot", hidden=8, bias="zero", seed=1)
     >>> scaled = init_population(5, 0.5, glorot_std(8, 1), hidden=8, seed=1)
     >>> bool((zero.output_weights == scaled.output_weights).all()), bool(zero.hidden_bias.any())
     (True, False)
+    >>> deep = init_population(2, rule="glorot", gain=2.0, weights="orthogonal",
+    ...                        hidden=(4, 4), n_in=2, seed=0)
+    >>> w = deep.inner[0][0][0]  # run 0's 4 x 4 weights: glorot std 0.5, times 2
+    >>> bool(np.allclose(w.T @ w, 4.0 * np.eye(4)))
+    True
     """
+    from .initialization import check_weights, layer_stds  # the rules read this module
+
     runs = check_count(runs, "runs")
-    hidden = check_hidden(hidden)
-    n_in = check_count(n_in, "n_in")
-    n_out = check_count(n_out, "n_out")
+    hidden = check_widths(hidden)
+    sizes = (check_count(n_in, "n_in"), *widths_of(hidden), check_count(n_out, "n_out"))
     bias = check_choice(bias, "bias", BIASES)
-    h_std = check_std(hidden_std, "hidden_std", runs)
-    o_std = check_std(output_std_for(output_std, hidden, n_out), "output_std", runs)
+    weights = check_weights(weights)
+    if rule is None:
+        stds = _raw_stds(runs, hidden_std, output_std, sizes)
+    elif hidden_std is not None or output_std is not None:
+        raise ValueError("give either hidden_std and output_std or rule and gain, not both")
+    else:
+        stds = layer_stds(rule, sizes, runs, gain, output_gain)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    shapes = parameter_shapes(n_in, hidden, n_out)
+    shapes = parameter_shapes(sizes[0], hidden, sizes[-1])
     normals = {name: rng.standard_normal((runs, *shape)) for name, shape in shapes.items()}
-    return population_from_normals(normals, h_std, o_std, bias=bias)
+    return population_from_normals(normals, stds[:-1], stds[-1], bias=bias, weights=weights)
+
+
+def _raw_stds(runs: int, hidden_std: object, output_std: object, sizes: tuple) -> list:
+    """Each layer's std (run,) from raw stds: ``hidden_std`` for every hidden layer."""
+    raw_h = 1.0 if hidden_std is None else hidden_std
+    raw_o = ARTICLE_OUTPUT_STD if output_std is None else output_std
+    h_std = check_std(raw_h, "hidden_std", runs)
+    o_std = check_std(output_std_for(raw_o, sizes[-2], sizes[-1]), "output_std", runs)
+    return [h_std] * (len(sizes) - 2) + [o_std]
 
 
 def population_from_normals(
     normals: Mapping[str, np.ndarray],
-    hidden_std: np.ndarray,
+    hidden_std: np.ndarray | Sequence[np.ndarray],
     output_std: np.ndarray,
     *,
     bias: str = "scaled",
+    weights: str = "normal",
 ) -> Population:
     """Networks from standard normals: each layer's normals times the run's std for it.
 
@@ -343,32 +504,44 @@ def population_from_normals(
     Parameters
     ----------
     normals : mapping of str to ndarray
-        The four tensors by name, each of shape ``(run, *shape)`` as in
+        The tensors by name, each of shape ``(run, *shape)`` as in
         :func:`parameter_shapes` (e.g. :func:`unpack_parameters` of packed normals).
-    hidden_std, output_std : ndarray, shape (run,)
-        The stds of the hidden and the output layer, checked by the caller.
+    hidden_std : ndarray, shape (run,), or a sequence of them, one per hidden layer
+        The stds of the hidden layers (one array: the same for every hidden layer).
+    output_std : ndarray, shape (run,)
+        The std of the output layer. Both are checked by the caller.
     bias : {"scaled", "zero"}
+        As in :func:`init_population`.
+    weights : {"normal", "orthogonal"}
         As in :func:`init_population`.
 
     Returns
     -------
     Population
     """
-    std = {
-        "hidden_weights": hidden_std,
-        "hidden_bias": hidden_std,
-        "output_weights": output_std,
-        "output_bias": output_std,
-    }
-    params = {name: normals[name] * std[name][:, None, None] for name in PARAMETER_NAMES}
-    if bias == "zero":
-        for name in ("hidden_bias", "output_bias"):
-            params[name][...] = 0.0
-    return Population(**params)
+    names = [name for name in normals if name.endswith("_weights")]
+    depth = len(names) - 1
+    if isinstance(hidden_std, np.ndarray) and hidden_std.ndim == 1:
+        hidden_std = [hidden_std] * depth
+    stds = [*hidden_std, output_std]
+    params = {}
+    for name, std in zip(parameter_names(depth)[::2], stds, strict=True):
+        draw = normals[name]
+        if weights == "orthogonal":
+            from .initialization import orthogonal
+
+            draw = orthogonal(draw) * math.sqrt(max(draw.shape[1:]))
+        bias_name = name.replace("_weights", "_bias")
+        params[name] = draw * std[:, None, None]
+        params[bias_name] = normals[bias_name] * std[:, None, None]
+        if bias == "zero":
+            params[bias_name][...] = 0.0
+    return Population.from_parameters(params)
 
 
 def output_std_for(value: object, hidden: int, n_out: int) -> object:
-    """``output_std`` with ``"glorot"`` replaced by ``glorot_std(hidden, n_out)``.
+    """``output_std`` with ``"glorot"`` replaced by ``glorot_std(hidden, n_out)``,
+    ``hidden`` the last hidden layer's width.
 
     >>> round(output_std_for("glorot", 8, 1), 6), output_std_for(0.5, 8, 1)
     (0.471405, 0.5)

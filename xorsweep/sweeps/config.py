@@ -20,10 +20,12 @@ import numpy as np
 
 from .._core.checks import check_choice, check_count, check_grid
 from ..model.activations import ACTIVATIONS, GRADIENTS
+from ..model.initialization import WEIGHTS, check_weights
 from ..model.network import (
     ARTICLE_OUTPUT_STD,
     BIASES,
     GLOROT,
+    MAX_DEPTH,
     MAX_HIDDEN,
     check_hidden,
     output_std_for,
@@ -56,8 +58,15 @@ SEEDING = (
     "(output_std 'glorot': sqrt(2/(hidden+n_out)) of its width). The width, activation, "
     "gradient and bias are not in the key: every width draws from the same stream, and runs "
     "that differ only in activation, gradient or bias start from the same normals (bias "
-    "'zero' zeroes the biases of that draw); see xorsweep.replay"
+    "'zero' zeroes the biases of that draw); see xorsweep.replay. With depth L > 1 every "
+    "network has L hidden layers of the point's width, n_parameters that of the whole "
+    "network, every hidden layer drawn with h; weights 'orthogonal' turns each run's and "
+    "layer's weight normals into a Haar orthogonal matrix (xorsweep.init_population)"
 )
+
+#: Attributes that results record only where they differ from these, the values of results
+#: made before they existed.
+ARCHITECTURE = {"depth": 1, "weights": WEIGHTS[0]}
 
 
 def article_grid(
@@ -241,6 +250,10 @@ class SweepConfig:
     # hyper-parameters other than PyTorch's defaults: {optimizer name: {name: value}}; kept
     # as pairs with every default filled in, for each optimiser of the sweep
     optimizer_params: Any = ()
+    # hidden layers per network, each of the point's width: 1 (the article's) to 16
+    depth: int = 1
+    # the initial weights: "normal" (the article's) or "orthogonal" (scaled Haar draws)
+    weights: str = "normal"
 
     def __post_init__(self) -> None:
         hidden_std = self.hidden_std
@@ -257,6 +270,8 @@ class SweepConfig:
             "hidden": _widths(self.hidden),
             "engine": check_engine(self.engine),
             **{name: _names(getattr(self, name), name) for name in NAMED_DIMS},
+            "depth": check_count(self.depth, "depth", minimum=1, maximum=MAX_DEPTH),
+            "weights": check_weights(self.weights),
         }
         given = dict(self.optimizer_params)
         unknown = [name for name in given if name not in _values(norm["optimizer"])]
@@ -287,6 +302,15 @@ class SweepConfig:
     def table(self) -> TruthTable:
         """The training data."""
         return truth_table(self.data)
+
+    def architecture(self, width: int) -> int | tuple[int, ...]:
+        """The hidden widths of the networks of a point of width ``width``: an int at
+        depth 1, else ``depth`` times ``width``.
+
+        >>> SweepConfig(hidden_std=[1.0], depth=3).architecture(4)
+        (4, 4, 4)
+        """
+        return width if self.depth == 1 else (width,) * self.depth
 
     @property
     def grid_dims(self) -> tuple[str, ...]:
@@ -344,6 +368,8 @@ class SweepConfig:
             "engine": self.engine,
             **{name: plain(getattr(self, name)) for name in NAMED_DIMS},
             "optimizer_params": json.dumps({k: dict(v) for k, v in self.optimizer_params}),
+            # recorded where not the article's, so results made before keep their identity
+            **{k: getattr(self, k) for k, v in ARCHITECTURE.items() if getattr(self, k) != v},
         }
 
     def attrs(self) -> dict[str, Any]:
@@ -384,7 +410,7 @@ class SweepConfig:
         table = self.table
         chosen = {
             TrainingSettings(activation=activation, engine=engine)
-            .resolved(table.n_in, width, table.n_out)
+            .resolved(table.n_in, self.architecture(width), table.n_out)
             .engine
             for width in _values(self.hidden)
             for activation in _values(self.activation)
@@ -404,7 +430,7 @@ class SweepConfig:
             raise ValueError(f"the results' attributes lack {', '.join(missing)}")
         kwargs = {n: attrs[n] for n in names}
         kwargs["engine"] = recorded(attrs)
-        for name in NAMED_DIMS:
+        for name in (*NAMED_DIMS, *ARCHITECTURE):
             kwargs[name] = attrs.get(name, cls.__dataclass_fields__[name].default)
         for n, value in kwargs.items():
             if isinstance(value, (list, np.ndarray)):

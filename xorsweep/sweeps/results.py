@@ -88,8 +88,12 @@ def replay(
     table = table_of(results.attrs)
     lo = runs.astype(np.int64)
     points = tuple(np.full(lo.size, v) for v in (std, setting.output_std, setting.lr))
-    widths = (table.n_in, setting.hidden, table.n_out)
-    return seeded_population(int(results.attrs["seed"]), points, lo, lo + 1, widths, setting.bias)
+    depth = int(results.attrs.get("depth", 1))
+    arch = setting.hidden if depth == 1 else (setting.hidden,) * depth
+    widths = (table.n_in, arch, table.n_out)
+    weights = str(results.attrs.get("weights", "normal"))
+    seed = int(results.attrs["seed"])
+    return seeded_population(seed, points, lo, lo + 1, widths, setting.bias, weights)
 
 
 def point_setting(

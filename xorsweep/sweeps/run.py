@@ -291,6 +291,8 @@ def sweep(
     engine: str = "auto",
     optimizer: str | Sequence[str] = "gd",
     optimizer_params: dict | None = None,
+    depth: int = 1,
+    weights: str = "normal",
     store: str | os.PathLike | None = None,
     workers: int | None = None,
     client: Any = None,
@@ -342,6 +344,13 @@ def sweep(
     optimizer_params : dict, optional
         Hyper-parameters other than the defaults, by optimiser:
         ``{"adam": {"betas": (0.9, 0.99)}}``.
+    depth : int
+        Hidden layers per network, 1 (the article's) to 16, each of the point's
+        width, every one drawn with the point's hidden std; an attribute of the
+        results (recorded where it is not 1).
+    weights : {"normal", "orthogonal"}
+        The initial weights (as in :func:`xorsweep.init_population`); an
+        attribute of the results (recorded where it is not ``"normal"``).
     store : str or path-like, optional
         A Zarr directory for the results. If it does not exist (or is an empty
         directory) it is created; if it holds results of the same
@@ -433,6 +442,8 @@ def sweep(
         engine=engine,
         optimizer=optimizer,
         optimizer_params=optimizer_params or {},
+        depth=depth,
+        weights=weights,
     )
     results, _ = run_sweep(
         config,

@@ -161,8 +161,9 @@ def seeded_population(
     points: tuple[np.ndarray, np.ndarray, np.ndarray],
     lo: np.ndarray,
     hi: np.ndarray,
-    widths: tuple[int, int, int],
+    widths: tuple[int, int | tuple[int, ...], int],
     bias: str = "scaled",
+    weights: str = "normal",
 ) -> Population:
     """The initial networks of runs of a sweep, by its seeding rule.
 
@@ -174,12 +175,15 @@ def seeded_population(
         The grid points ``(hidden_std, output_std, lr)`` of the entries.
     lo, hi : ndarray of int64, shape (entry,)
         Entry ``k`` holds the runs ``lo[k] <= r < hi[k]``.
-    widths : tuple of int
-        The networks' ``(n_in, hidden, n_out)``: each run draws
-        ``n_parameters(*widths)`` normals from its stream.
+    widths : tuple
+        The networks' ``(n_in, hidden, n_out)``, ``hidden`` a width or one per
+        hidden layer: each run draws ``n_parameters(*widths)`` normals from its
+        stream, and every hidden layer is drawn with the run's hidden std.
     bias : {"scaled", "zero"}
         As in :func:`xorsweep.init_population`: ``"zero"`` zeroes the biases
         of the same draw (runs differing only in ``bias`` share their weights).
+    weights : {"normal", "orthogonal"}
+        As in :func:`xorsweep.init_population`.
 
     Returns
     -------
@@ -200,6 +204,7 @@ def seeded_population(
         np.repeat(np.asarray(h_std, dtype=np.float64), counts),
         np.repeat(np.asarray(o_std, dtype=np.float64), counts),
         bias=bias,
+        weights=weights,
     )
 
 
@@ -211,8 +216,9 @@ def block_population(task: BlockTask) -> tuple[Population, np.ndarray]:
     table = task.config.table
     lo, hi = np.asarray(task.lo, dtype=np.int64), np.asarray(task.hi, dtype=np.int64)
     points = (task.hidden_std, task.output_std, task.lr)
-    widths = (table.n_in, task.hidden, table.n_out)
-    pop = seeded_population(task.config.seed, points, lo, hi, widths, task.bias)
+    config = task.config
+    widths = (table.n_in, config.architecture(task.hidden), table.n_out)
+    pop = seeded_population(config.seed, points, lo, hi, widths, task.bias, config.weights)
     return pop, np.repeat(np.asarray(task.lr, dtype=np.float64), hi - lo)
 
 

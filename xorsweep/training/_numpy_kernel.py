@@ -35,7 +35,14 @@ import numpy as np
 
 from .._core.compat import clip
 from ..model.activations import Activation
-from ..model.network import CLIP, Population, n_parameters, sigmoid, unpack_parameters
+from ..model.network import (
+    CLIP,
+    Population,
+    n_parameters,
+    sigmoid,
+    unpack_parameters,
+    widths_of,
+)
 from ..model.truth_tables import TruthTable
 
 __all__ = [
@@ -55,40 +62,58 @@ _PRODUCT_CHUNK = 16
 class ParameterBlock:
     """Parameters of ``B`` networks in the block layout, in one flat buffer.
 
-    ``params`` holds ``wh`` then ``wo`` (both views of it), so that one NumPy
-    call can update every parameter of the block.
+    ``params`` holds each layer's matrix in turn, first to output (all views
+    of it), so that one NumPy call can update every parameter of the block.
     """
 
-    params: np.ndarray  # (n,) with n = ((i+1) * h + (h+1) * o) * r
-    wh: np.ndarray  # (i+1, h, r)
-    wo: np.ndarray  # (h+1, o, r)
+    params: np.ndarray  # (n,) with n = n_parameters(i, hidden, o) * r
+    wh: np.ndarray  # (i+1, h, r): the first hidden layer, bias row last
+    wo: np.ndarray  # (h_L+1, o, r): the output layer, bias row last
+    layers: tuple[np.ndarray, ...] = ()  # every layer (n_l+1, n_{l+1}, r), wh first, wo last
 
     @classmethod
-    def empty(cls, n_in: int, hidden: int, n_out: int, runs: int) -> ParameterBlock:
+    def empty(
+        cls, n_in: int, hidden: int | tuple[int, ...], n_out: int, runs: int
+    ) -> ParameterBlock:
         """A block of uninitialised parameters (also used for gradients)."""
+        sizes = (n_in, *widths_of(hidden), n_out)
         params = np.empty(n_parameters(n_in, hidden, n_out) * runs)
-        n_h = (n_in + 1) * hidden * runs  # the hidden layer: weights, then the bias row
-        wh = params[:n_h].reshape(n_in + 1, hidden, runs)
-        wo = params[n_h:].reshape(hidden + 1, n_out, runs)
-        return cls(params, wh, wo)
+        layers, start = [], 0
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+            stop = start + (fan_in + 1) * fan_out * runs  # the weights, then the bias row
+            layers.append(params[start:stop].reshape(fan_in + 1, fan_out, runs))
+            start = stop
+        return cls(params, layers[0], layers[-1], tuple(layers))
 
     @classmethod
     def from_population(cls, pop: Population, start: int, stop: int) -> ParameterBlock:
         """The networks ``start`` to ``stop - 1`` of ``pop``."""
         blk = cls.empty(pop.n_in, pop.hidden, pop.n_out, stop - start)
+        params = pop.parameters()
         for name, view in blk.tensors().items():
-            view[...] = getattr(pop, name)[start:stop].transpose(1, 2, 0)
+            view[...] = params[name][start:stop].transpose(1, 2, 0)
         return blk
 
+    @property
+    def depth(self) -> int:
+        """Number of hidden layers."""
+        return len(self.layers) - 1
+
+    @property
+    def hidden(self) -> int | tuple[int, ...]:
+        """The hidden width (one layer) or widths, as :attr:`Population.hidden`."""
+        widths = tuple(layer.shape[1] for layer in self.layers[:-1])
+        return widths[0] if len(widths) == 1 else widths
+
     def tensors(self) -> dict[str, np.ndarray]:
-        """Views of the four tensors, run last: (i, h, r), (1, h, r), (h, o, r), (1, o, r)."""
-        i1, h, r = self.wh.shape
+        """Views of the tensors, run last: (i, h, r), (1, h, r), ..., (h, o, r), (1, o, r)."""
+        i1, _, r = self.wh.shape
         return unpack_parameters(
-            self.params.reshape(-1, r), i1 - 1, h, self.wo.shape[1], run_last=True
+            self.params.reshape(-1, r), i1 - 1, self.hidden, self.wo.shape[1], run_last=True
         )
 
     def parameters(self) -> dict[str, np.ndarray]:
-        """Copies of the four tensors in the public layout (run first)."""
+        """Copies of the tensors in the public layout (run first)."""
         return {name: view.transpose(2, 0, 1).copy() for name, view in self.tensors().items()}
 
 
@@ -134,7 +159,7 @@ class Workspace:
             z=np.empty((s, o, r)),
             prob=np.empty((s, o, r)),
             err=np.empty((s, o, r)),
-            grads=ParameterBlock.empty(i1 - 1, h, o, r),
+            grads=ParameterBlock.empty(i1 - 1, blk.hidden, o, r),
         )
 
     def predictions(self) -> np.ndarray:
@@ -145,34 +170,43 @@ class Workspace:
 class Descent:
     """The optimiser's step on a block, a layer's rows at a time, with its state.
 
-    Called with ``"output"``, ``"hidden"`` or ``"all"`` once those rows'
-    gradients are in ``grads``: steps the rows of ``blk`` by the optimiser of
-    ``settings`` (:data:`xorsweep.training.optimizers.TABLE`) at learning rates ``lr``
+    Called with a layer's index (0 the first hidden layer, ``depth`` the
+    output layer; ``"hidden"`` and ``"output"`` name the first and the last)
+    or ``"all"`` once those rows' gradients are in ``grads``: steps the rows
+    of ``blk`` by the optimiser of ``settings``
+    (:data:`xorsweep.training.optimizers.TABLE`) at learning rates ``lr``
     (r,). The state is one array (n, r) per name of the optimiser's
     ``state``, zero at epoch 0 or ``moments`` (r, k, n) from a carry; the
-    step's number counts from ``first_epoch + 1``.
+    step's number counts from ``first_epoch + 1`` and goes up once the first
+    layer's rows (the last stepped in either order) are stepped.
     """
 
     def __init__(self, blk, grads, settings, lr, moments, first_epoch: int) -> None:
         entry, r = settings.optimizer_entry, blk.wh.shape[2]
         params, grad = blk.params.reshape(-1, r), grads.params.reshape(-1, r)
-        n_h = blk.wh.size // r  # the hidden layer's rows, then the output layer's
         if moments is None or moments.shape[1] == 0:
             self.state = np.zeros((len(entry.state), *params.shape))
         else:
             self.state = np.ascontiguousarray(moments.transpose(1, 2, 0))  # (k, n, r)
-        rows = {"hidden": slice(0, n_h), "output": slice(n_h, None), "all": slice(None)}
+        bounds = np.cumsum([0] + [layer.size // r for layer in blk.layers])
+        rows: dict[object, slice] = {
+            k: slice(int(a), int(b))
+            for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
+        }
+        rows["all"] = slice(None)
         self.views = {
             part: (params[sl], grad[sl], tuple(s[sl] for s in self.state))
             for part, sl in rows.items()
         }
+        self.names = {"hidden": 0, "output": len(blk.layers) - 1}
         self.update, self.lr, self.hyper = entry.update, lr, settings.hyper
         self.step = first_epoch + 1
 
-    def __call__(self, part: str) -> None:
+    def __call__(self, part: object) -> None:
+        part = self.names.get(part, part)  # type: ignore[call-overload]
         theta, grad, state = self.views[part]
         self.update(theta, grad, state, self.lr, self.hyper, self.step)
-        if part != "output":  # the hidden layer's rows come last in each epoch
+        if part in (0, "all"):  # the first layer's rows come last in each epoch
             self.step += 1
 
     def saved(self) -> np.ndarray:

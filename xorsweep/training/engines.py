@@ -21,6 +21,8 @@ of workers or the scheduler.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -45,7 +47,7 @@ ENGINES = ("auto", "numpy", "numba")
 COMPUTING = ("numpy", "numba")
 
 # (in, hidden, out, activation) -> why the numba engine cannot train those networks, or None
-_PROBLEMS: dict[tuple[int, int, int, str], str | None] = {}
+_PROBLEMS: dict[tuple[int, int | tuple[int, ...], int, str], str | None] = {}
 _warned = False  # the fallback's warning is given once per process
 
 #: Called with one line before the numba kernel is compiled for a shape not in the cache
@@ -83,13 +85,33 @@ def _compile_numba(n_in: int, hidden: int, n_out: int, activation: str) -> None:
         _numba_cache.mark_compiled(shape, time.perf_counter() - start)
 
 
-def numba_problem(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> str | None:
+def _deep_problem() -> str | None:
+    """Why the numba engine cannot train networks of several hidden layers here, or None."""
+    name = f"{__package__}.fused_deep"
+    if importlib.util.find_spec(name) is None:
+        return f"no numba kernel for networks of several hidden layers ({name})"
+    try:
+        importlib.import_module(name)  # imports numba
+    except ImportError as err:
+        return f"{type(err).__name__}: {(str(err).strip().splitlines() or [''])[0]}"
+    return None
+
+
+def numba_problem(
+    n_in: int, hidden: int | tuple[int, ...], n_out: int, activation: str = "sigmoid"
+) -> str | None:
     """Why the numba engine cannot train networks ``n_in -> hidden -> n_out`` here, or None.
 
     The first call for a shape compiles the kernel (seconds, then cached on
-    disk by numba); the answer is kept for the rest of the process.
+    disk by numba); the answer is kept for the rest of the process. ``hidden``
+    a tuple (several hidden layers): whether
+    :mod:`xorsweep.training.fused_deep` imports.
     """
     key = (n_in, hidden, n_out, activation)
+    if isinstance(hidden, tuple):
+        if key not in _PROBLEMS:
+            _PROBLEMS[key] = _deep_problem()
+        return _PROBLEMS[key]
     if key not in _PROBLEMS:
         try:
             _compile_numba(*key)
@@ -101,7 +123,13 @@ def numba_problem(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid
     return _PROBLEMS[key]
 
 
-def resolve(engine: str, n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> str:
+def resolve(
+    engine: str,
+    n_in: int,
+    hidden: int | tuple[int, ...],
+    n_out: int,
+    activation: str = "sigmoid",
+) -> str:
     """The engine that trains networks ``n_in -> hidden -> n_out``: ``"numpy"`` or ``"numba"``.
 
     ``engine`` is one of :data:`ENGINES`. ``"auto"`` is ``"numba"`` at every

@@ -58,7 +58,8 @@ class TrainingSettings:
     # learning rate: one number, or one per run (a tuple), each finite, > 0 and <= MAX_LR
     lr: float | tuple[float, ...] = ARTICLE_LR
     # "article": the output layer's step first, the hidden layer's gradient at its new
-    # weights; "simultaneous": every gradient at the same parameters (textbook backprop)
+    # weights (each layer below at the stepped ones above it, with several hidden layers);
+    # "simultaneous": every gradient at the same parameters (textbook backprop)
     update: str = "article"
     # the hidden layer's, a name of xorsweep.model.activations.ACTIVATIONS; the output is a sigmoid
     activation: str = "sigmoid"
@@ -115,7 +116,7 @@ class TrainingSettings:
         """The hidden activation's entry of :data:`xorsweep.model.activations.TABLE`."""
         return ACTIVATION_TABLE[self.activation]
 
-    def resolved(self, n_in: int, hidden: int, n_out: int) -> TrainingSettings:
+    def resolved(self, n_in: int, hidden: int | tuple[int, ...], n_out: int) -> TrainingSettings:
         """These settings with the engine that trains ``n_in -> hidden -> n_out`` networks.
 
         The one place where ``"auto"`` is settled (:func:`xorsweep.training.engines.resolve`):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._core.checks import check_count
-from ..model.network import PARAMETER_NAMES, Population
+from ..model.network import Population, parameter_names
 from ..model.truth_tables import TruthTable
 from .trainer import (
     ARTICLE_LR,
@@ -142,6 +142,13 @@ class TrainingState:
         >>> state.epoch, state.runs, state.engine
         (0, 3, 'numpy')
         """
+        if isinstance(population, Population) and population.depth > 1:
+            if engine == "numba":  # its kernel for several hidden layers keeps no state
+                raise ValueError(
+                    "engine='numba' trains networks of several hidden layers from epoch 0 only: "
+                    "use engine='numpy' (or 'auto') for a TrainingState"
+                )
+            engine = "numpy" if engine == "auto" else engine
         options = dict(update=update, activation=activation, gradient=gradient, engine=engine)
         options.update(optimizer=optimizer, optimizer_params=optimizer_params or {})
         job = TrainingJob.checked(population, _settings(population, 0, lr, None, options), data, 1)
@@ -226,7 +233,9 @@ def _end_state(state: TrainingState, res: dict[str, np.ndarray], epochs: int) ->
     """The state at ``epochs`` from :func:`~xorsweep.training.trainer.run_training`'s results."""
     return replace(
         state,
-        population=Population(**{name: res[name] for name in PARAMETER_NAMES}),
+        population=Population.from_parameters(
+            {name: res[name] for name in parameter_names(state.population.depth)}
+        ),
         epoch=epochs,
         **{name: res[name] for name in STATE_KEYS},
     )

@@ -19,8 +19,9 @@ import numpy as np
 from .._core.cf_attrs import with_cf_attrs
 from .._core.checks import check_count, check_per_run
 from ..model.activations import gradient_scale
-from ..model.network import PARAMETER_NAMES, Population, check_hidden
+from ..model.network import Population, check_widths, parameter_names
 from ..model.truth_tables import TruthTable, truth_table, xor
+from ._numpy_deep import DeepWorkspace, deep_forward_pass, deep_gradient_step
 from ._numpy_kernel import (
     Descent,
     LossTally,
@@ -42,6 +43,8 @@ __all__ = [
     "run_training",
     "without_state",
     "to_dataset",
+    "parameter_dims",
+    "predict",
     "STATE_KEYS",
     "UPDATES",
     "DEFAULT_BLOCK",
@@ -92,9 +95,11 @@ def train(
         (``"and"``, ``"parity3"``); its inputs and outputs must match the population's.
     update : {"article", "simultaneous"}
         ``"article"``: the output layer first, the hidden layer's error with its
-        new weights, as the article's loop; ``"simultaneous"``: textbook backprop.
+        new weights, as the article's loop (with several hidden layers, each
+        layer stepped as soon as its gradient is taken, from the output layer
+        down, :mod:`xorsweep.training._numpy_deep`); ``"simultaneous"``: textbook backprop.
     activation : {"sigmoid", "tanh", "relu"}
-        The hidden layer's (:mod:`xorsweep.model.activations`); the output stays a sigmoid.
+        The hidden layers' (:mod:`xorsweep.model.activations`); the output stays a sigmoid.
     gradient : {"sum", "mean"}
         ``"sum"``: ``y_hat - y`` summed over the samples (the article);
         ``"mean"``: the gradient of the recorded mean loss (divided by samples * outputs).
@@ -139,7 +144,9 @@ def train(
         ``converged`` (run)
             Whether ``converged_epoch`` is defined.
         ``hidden_weights``, ``hidden_bias``, ``output_weights``, ``output_bias``
-            The trained parameters, shaped as in :class:`Population`.
+            The trained parameters, shaped as in :class:`Population`; with several
+            hidden layers also ``hidden2_weights`` (run, unit, unit2), ``hidden2_bias``
+            (run, unit2), ... (:func:`parameter_dims`).
         ``epoch_loss`` (run, epoch) and ``<parameter>_history``
             Only with ``record_every``.
 
@@ -272,7 +279,8 @@ class TrainingJob:
         if table.n_in != population.n_in or table.n_out != population.n_out:
             raise ValueError(
                 f"data has {table.n_in} inputs and {table.n_out} outputs but the population's "
-                f"networks have {population.n_in} and {population.n_out}"
+                f"networks have {population.n_in} and {population.n_out} (data {table.name!r}; "
+                "init_population's n_in and n_out)"
             )
         settings = settings.resolved(table.n_in, population.hidden, table.n_out)
         return cls(population, settings, lrs, table, block_size)
@@ -284,7 +292,7 @@ def _check_population(population: object) -> Population:
             f"population must be a xorsweep.Population (see init_population), "
             f"got {type(population).__name__}"
         )
-    check_hidden(population.hidden, "population.hidden")
+    check_widths(population.hidden, "population.hidden")
     return population
 
 
@@ -313,7 +321,9 @@ def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
         stop = min(start + size, runs)
         carry = None if job.carry is None else {k: v[start:stop] for k, v in job.carry.items()}
         rates = (folded[start:stop], job.lrs[start:stop])
-        if job.engine == "numba":
+        if job.engine == "numba" and job.population.depth > 1:
+            part = _train_fused_deep(job.population[start:stop], rates, job, carry)
+        elif job.engine == "numba":
             part = _train_fused(job.population[start:stop], rates, job, carry)
         else:
             blk = ParameterBlock.from_population(job.population, start, stop)
@@ -335,6 +345,75 @@ def _train_fused(
     return fused.train_block(population, job.table, rates, job.settings, job.first_epoch, carry)
 
 
+def _train_fused_deep(
+    population: Population, rates: tuple, job: TrainingJob, carry: dict | None
+) -> dict[str, np.ndarray]:
+    """The numba engine's results for networks of several hidden layers, from
+    :func:`xorsweep.training.fused_deep.train_deep` (given the learning rates ``rates[1]``,
+    it reads the gradient's scale and the optimiser from the settings)."""
+    from . import fused_deep  # imports numba: only where it is used
+
+    if carry is not None or job.first_epoch or job.record_every:
+        raise ValueError(
+            "engine='numba' trains networks of several hidden layers from epoch 0 without "
+            "records: use engine='numpy' for record_every or training on"
+        )
+    weights = [np.ascontiguousarray(w) for w, _ in population.layers]
+    biases = [np.ascontiguousarray(b) for _, b in population.layers]
+    table = job.table
+    res = fused_deep.train_deep(
+        weights, biases, table.inputs, table.targets, job.epochs, rates[1], job.settings
+    )
+    pairs = list(zip(res["weights"], res["biases"], strict=True))
+    trained = Population(*pairs[0], *pairs[-1], inner=tuple(pairs[1:-1]))
+    return {
+        "total_loss": np.asarray(res["total_loss"], dtype=np.float64),
+        "final_loss": np.asarray(res["final_loss"], dtype=np.float64),
+        "predictions": predict(trained, table.inputs, job.activation),
+        "converged_epoch": np.asarray(res["converged_epoch"], dtype=np.float64),
+        **{name: np.array(value) for name, value in trained.parameters().items()},
+    }
+
+
+def predict(population: Population, inputs: np.ndarray, activation: str) -> np.ndarray:
+    """The outputs of every network for ``inputs`` (s, i), shape (run, s, o).
+
+    >>> from xorsweep import init_population
+    >>> predict(init_population(3, hidden=(4, 4), seed=0), np.zeros((1, 2)), "tanh").shape
+    (3, 1, 1)
+    """
+    from ..model.activations import activate
+
+    a = np.broadcast_to(inputs, (population.runs, *inputs.shape))
+    for weights, bias in population.layers[:-1]:
+        a = activate(activation, a @ weights + bias)
+    weights, bias = population.layers[-1]
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-(a @ weights + bias)))
+
+
+def parameter_dims(depth: int) -> dict[str, tuple[str, ...]]:
+    """Each parameter's dimensions in :func:`train`'s Dataset, run excluded.
+
+    ``unit`` is the first hidden layer's units, ``unit2`` .. ``unitL`` those of
+    the layers above it (a width is ``hidden``, as in sweep).
+
+    >>> parameter_dims(2)["hidden2_weights"], parameter_dims(2)["output_weights"]
+    (('unit', 'unit2'), ('unit2', 'output'))
+    """
+    units = ["input", "unit", *(f"unit{k}" for k in range(2, depth + 1)), "output"]
+    names = parameter_names(depth)
+    dims = {}
+    for k, (w, b) in enumerate(zip(names[::2], names[1::2], strict=True)):
+        dims[w], dims[b] = (units[k], units[k + 1]), (units[k + 1],)
+    return dims
+
+
+def _deep_epoch(blk: ParameterBlock) -> bool:
+    """Whether ``blk`` trains with the epoch of :mod:`._numpy_deep` (several hidden layers)."""
+    return blk.depth > 1
+
+
 def _train_block(
     blk: ParameterBlock, rates: tuple, job: TrainingJob, carry: dict | None
 ) -> dict[str, np.ndarray]:
@@ -343,14 +422,19 @@ def _train_block(
     (the learning rate for gd, with the gradient's scale) and the optimiser's learning
     rates, each (r,)."""
     epochs, record_every, table, settings = job.epochs, job.record_every, job.table, job.settings
-    ws = Workspace.for_block(blk, table, rates[0])
+    # one hidden layer: the tuned epoch of _numpy_kernel; several: that of _numpy_deep
+    deep = _deep_epoch(blk)
+    ws = (DeepWorkspace if deep else Workspace).for_block(blk, table, rates[0])
     moments = None if carry is None else carry["optimizer_state"]
     descend = Descent(blk, ws.grads, settings, rates[1], moments, job.first_epoch)
-    forward = forward_pass(blk, ws, settings.activation_entry)
-    step = gradient_step(blk, ws, job.update == "article", settings.activation_entry, descend)
+    forward = (deep_forward_pass if deep else forward_pass)(blk, ws, settings.activation_entry)
+    step = (deep_gradient_step if deep else gradient_step)(
+        blk, ws, job.update == "article", settings.activation_entry, descend
+    )
     tally = LossTally(ws.prob)
     record, group = tally.record, tally.group
-    history: dict[str, list[np.ndarray]] = {name: [] for name in ("epoch_loss", *PARAMETER_NAMES)}
+    names = parameter_names(blk.depth)
+    history: dict[str, list[np.ndarray]] = {name: [] for name in ("epoch_loss", *names)}
     # the tally scores a group of epochs at once, the groups starting at multiples of
     # `group`; a start inside a group finds the group's first epochs in carry["pending"]
     begin = job.first_epoch - job.first_epoch % group
@@ -431,13 +515,10 @@ def to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
         job.record_every,
     )
 
-    param_dims = {  # "unit": the hidden units (a width is "hidden", as in sweep)
-        "hidden_weights": ("input", "unit"),
-        "hidden_bias": ("unit",),
-        "output_weights": ("unit", "output"),
-        "output_bias": ("output",),
-    }
-    for name in ("hidden_bias", "output_bias"):  # drop the bias row axis of length 1
+    param_dims = parameter_dims(job.population.depth)
+    for name in param_dims:  # drop the bias row axis of length 1
+        if not name.endswith("_bias"):
+            continue
         res[name] = res[name][:, 0]
         if record_every:
             res[f"{name}_history"] = res[f"{name}_history"][:, :, 0]
