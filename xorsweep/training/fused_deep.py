@@ -42,7 +42,7 @@ from .settings import TrainingSettings
 __all__ = ["train_deep", "LANES"]
 
 #: Runs trained together, one per SIMD lane: a multiple of every SIMD width.
-LANES = 32
+LANES = 64
 
 # rows of ``misc`` (row, lane): the running product as mantissa * 2**exponent, 1 + the last
 # epoch with a probability <= 0.5 (0: none), the output error's factor, the optimiser's lr
