@@ -47,14 +47,14 @@ def deep_population(runs: int, n_in: int, widths: list[int], seed: int = 0) -> t
     """Normal weights and biases (std 1 / sqrt(fan-in)) of ``runs`` networks."""
     rng = np.random.default_rng(seed)
     sizes = [n_in, *widths, 1]
-    weights = [rng.normal(0, a**-0.5, (runs, a, b)) for a, b in zip(sizes, sizes[1:])]
-    biases = [rng.normal(0, a**-0.5, (runs, 1, b)) for a, b in zip(sizes, sizes[1:])]
+    weights = [rng.normal(0, a**-0.5, (runs, a, b)) for a, b in zip(sizes, sizes[1:], strict=False)]
+    biases = [rng.normal(0, a**-0.5, (runs, 1, b)) for a, b in zip(sizes, sizes[1:], strict=False)]
     return weights, biases
 
 
 def multiply_adds(samples: int, sizes: list[int]) -> int:
     """Forward multiply-adds of one network-epoch, the bias counted as one."""
-    return samples * sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    return samples * sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
 def jax_trainer(epochs: int):
@@ -68,19 +68,19 @@ def jax_trainer(epochs: int):
     def epoch(carry, _):
         weights, biases, total, x, sign, lr = carry
         acts = [jnp.broadcast_to(x, (weights[0].shape[0], *x.shape))]  # (run, sample, unit)
-        for w, b in zip(weights[:-1], biases[:-1]):
+        for w, b in zip(weights[:-1], biases[:-1], strict=True):
             acts.append(jax.nn.sigmoid(jnp.einsum("rsi,rij->rsj", acts[-1], w) + b))
         z = jnp.einsum("rsi,rij->rsj", acts[-1], weights[-1]) + biases[-1]
         p = jax.nn.sigmoid(sign * z)
         total = total - jnp.mean(jnp.log(jnp.clip(p, CLIP, 1.0 - CLIP)), axis=(1, 2))
         delta = lr[:, None, None] * sign * (p - 1.0)  # lr * (y_hat - y)
         new_w, new_b = list(weights), list(biases)
-        for l in range(len(weights) - 1, -1, -1):  # each layer stepped before the one below
-            new_w[l] = weights[l] - jnp.einsum("rsi,rsj->rij", acts[l], delta)
-            new_b[l] = biases[l] - jnp.sum(delta, axis=1, keepdims=True)
-            if l:
-                h = acts[l]
-                delta = jnp.einsum("rsj,rij->rsi", delta, new_w[l]) * h * (1.0 - h)
+        for k in range(len(weights) - 1, -1, -1):  # each layer stepped before the one below
+            new_w[k] = weights[k] - jnp.einsum("rsi,rsj->rij", acts[k], delta)
+            new_b[k] = biases[k] - jnp.sum(delta, axis=1, keepdims=True)
+            if k:
+                h = acts[k]
+                delta = jnp.einsum("rsj,rij->rsi", delta, new_w[k]) * h * (1.0 - h)
         return (new_w, new_b, total, x, sign, lr), None
 
     @jax.jit
@@ -114,8 +114,10 @@ def main() -> None:
     pin_to_one_core()
     simd = numpy_simd()
     print(f"# {cpu_model()}; numpy SIMD baseline {simd['baseline']}, found {simd['found']}")
-    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, runs {args.runs}, "
-          f"epochs {args.epochs}, medians of {args.repeats}, CPU time, one core")
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, runs {args.runs}, "
+        f"epochs {args.epochs}, medians of {args.repeats}, CPU time, one core"
+    )
     data, runs, epochs = xs.xor(), args.runs, args.epochs
     x, y, rates = data.inputs, data.targets, np.full(runs, 0.1)
     settings = TrainingSettings(epochs, engine="numba")
@@ -136,17 +138,31 @@ def main() -> None:
         jax_sec = None
         if train is not None:
             train(w, b, x, y, rates)[0].block_until_ready()  # compile for this depth
-            run = lambda: train(w, b, x, y, rates)[0].block_until_ready()  # noqa: E731
-            jax_sec = median_seconds(args.repeats, run)
-        rows.append((f"deep 2-{args.width}x{depth}-1", depth, multiply_adds(4, sizes), sec, jax_sec))
-    print("| kernel | depth | multiply-adds / net-epoch | net-epochs/s | ns / multiply-add "
-          "| / 2-2-1's | JAX net-epochs/s | deep / JAX |")
+            jax_sec = median_seconds(
+                args.repeats, lambda w=w, b=b: train(w, b, x, y, rates)[0].block_until_ready()
+            )
+        rows.append(
+            (f"deep 2-{args.width}x{depth}-1", depth, multiply_adds(4, sizes), sec, jax_sec)
+        )
+    print(
+        "| kernel | depth | multiply-adds / net-epoch | net-epochs/s | ns / multiply-add "
+        "| / 2-2-1's | JAX net-epochs/s | deep / JAX |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, depth, macs, sec, jax_sec in rows:
         per = sec / (work * macs)
-        jax_cells = ["", ""] if jax_sec is None else [f"{work / jax_sec:.3g}", f"{jax_sec / sec:.2f}"]
-        cells = [name, str(depth), str(macs), f"{work / sec:.3g}", f"{per * 1e9:.3f}",
-                 f"{per / base:.2f}", *jax_cells]
+        jax_cells = (
+            ["", ""] if jax_sec is None else [f"{work / jax_sec:.3g}", f"{jax_sec / sec:.2f}"]
+        )
+        cells = [
+            name,
+            str(depth),
+            str(macs),
+            f"{work / sec:.3g}",
+            f"{per * 1e9:.3f}",
+            f"{per / base:.2f}",
+            *jax_cells,
+        ]
         print("| " + " | ".join(cells) + " |")
 
 

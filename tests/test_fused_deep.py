@@ -60,7 +60,7 @@ def reference(ws, bs, x, y, epochs, lr, settings):
 
     def forward():
         acts = [x]
-        for w, b in zip(ws[:-1], bs[:-1]):
+        for w, b in zip(ws[:-1], bs[:-1], strict=True):
             acts.append(f(acts[-1] @ w + b))
         z = acts[-1] @ ws[-1] + bs[-1]
         p = np.clip(_sigmoid(np.where(y == 1, z, -z)), 1e-15, 1 - 1e-15)
@@ -72,17 +72,25 @@ def reference(ws, bs, x, y, epochs, lr, settings):
         last_wrong = epoch if np.any(p <= 0.5) else last_wrong
         d = scale * (y_hat - y)
         grads = []
-        for l in range(len(ws) - 1, -1, -1):
-            g_w, g_b = acts[l].T @ d, d.sum(0, keepdims=True)
+        for k in range(len(ws) - 1, -1, -1):
+            g_w, g_b = acts[k].T @ d, d.sum(0, keepdims=True)
             if settings.update == "article":  # this layer first, the ones below see it
-                ws[l] = _optimizer_step(settings.optimizer, ws[l], g_w, states[l][0], lr, epoch + 1, hyper)
-                bs[l] = _optimizer_step(settings.optimizer, bs[l], g_b, states[l][1], lr, epoch + 1, hyper)
+                ws[k] = _optimizer_step(
+                    settings.optimizer, ws[k], g_w, states[k][0], lr, epoch + 1, hyper
+                )
+                bs[k] = _optimizer_step(
+                    settings.optimizer, bs[k], g_b, states[k][1], lr, epoch + 1, hyper
+                )
             else:
-                grads.append((l, g_w, g_b))
-            d = (d @ ws[l].T) * slope(acts[l])
-        for l, g_w, g_b in grads:
-            ws[l] = _optimizer_step(settings.optimizer, ws[l], g_w, states[l][0], lr, epoch + 1, hyper)
-            bs[l] = _optimizer_step(settings.optimizer, bs[l], g_b, states[l][1], lr, epoch + 1, hyper)
+                grads.append((k, g_w, g_b))
+            d = (d @ ws[k].T) * slope(acts[k])
+        for k, g_w, g_b in grads:
+            ws[k] = _optimizer_step(
+                settings.optimizer, ws[k], g_w, states[k][0], lr, epoch + 1, hyper
+            )
+            bs[k] = _optimizer_step(
+                settings.optimizer, bs[k], g_b, states[k][1], lr, epoch + 1, hyper
+            )
     _, y_hat, p = forward()
     last_wrong = epochs if np.any(p <= 0.5) else last_wrong
     return {
@@ -101,10 +109,16 @@ def reference(ws, bs, x, y, epochs, lr, settings):
 def population(runs, sizes, gain=1.0, seed=0):
     """Weights and biases of ``runs`` networks, std ``gain / sqrt(fan-in)``."""
     rng = np.random.default_rng(seed)
-    pairs = list(zip(sizes[:-1], sizes[1:]))
+    pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
     ws = [rng.normal(0, gain / np.sqrt(a), (runs, a, b)) for a, b in pairs]
     bs = [rng.normal(0, gain / np.sqrt(a), (runs, 1, b)) for a, b in pairs]
     return ws, bs
+
+
+def layers(pop):
+    """A one-hidden-layer Population as train_deep's lists of weights and biases."""
+    p = pop.parameters()
+    return [p["hidden_weights"], p["output_weights"]], [p["hidden_bias"], p["output_bias"]]
 
 
 def rel_err(a, b):
@@ -140,7 +154,7 @@ def check_against_reference(sizes, data, settings, runs=3, gain=1.5, lr=0.05):
     theirs = {k: np.array([ref[k] for ref in refs]) for k in ("total_loss", "final_loss",
               "converged_epoch", "predictions")}  # fmt: skip
     for key in ("weights", "biases"):
-        theirs[key] = [np.stack([ref[key][l] for ref in refs]) for l in range(len(ws))]
+        theirs[key] = [np.stack([ref[key][k] for ref in refs]) for k in range(len(ws))]
     assert_agrees(ours, theirs)
     return ours
 
@@ -224,9 +238,7 @@ def test_one_hidden_layer_matches_the_engines(
     options["optimizer_params"] = params
     theirs = train_arrays(pop, EPOCHS, rates, data=table, engine=engine, **options)
     settings = TrainingSettings(EPOCHS, **options)
-    p = pop.parameters()
-    ours = train_deep([p["hidden_weights"], p["output_weights"]], [p["hidden_bias"],
-                      p["output_bias"]], table.inputs, table.targets, EPOCHS, rates, settings)  # fmt: skip
+    ours = train_deep(*layers(pop), table.inputs, table.targets, EPOCHS, rates, settings)
     theirs["weights"] = [theirs["hidden_weights"], theirs["output_weights"]]
     theirs["biases"] = [theirs["hidden_bias"], theirs["output_bias"]]
     assert_agrees(ours, theirs)
@@ -236,10 +248,8 @@ def test_one_hidden_layer_converges_as_the_engines_do():
     """The article's case, where some runs converge and some do not."""
     pop = xs.init_population(200, 1.0, seed=2)
     theirs = train_arrays(pop, 2000, engine="numpy")
-    p = pop.parameters()
-    ours = train_deep([p["hidden_weights"], p["output_weights"]], [p["hidden_bias"],
-                      p["output_bias"]], xs.xor().inputs, xs.xor().targets, 2000,
-                      np.full(200, 0.1), TrainingSettings())  # fmt: skip
+    x, y = xs.xor().inputs, xs.xor().targets
+    ours = train_deep(*layers(pop), x, y, 2000, np.full(200, 0.1), TrainingSettings())
     np.testing.assert_array_equal(ours["converged_epoch"], theirs["converged_epoch"])
     assert 0 < np.isnan(ours["converged_epoch"]).sum() < 200
     assert rel_err(ours["total_loss"], theirs["total_loss"]) < RTOL
@@ -259,15 +269,15 @@ def test_a_run_does_not_depend_on_the_others():
                        table.targets, 300, rates[picked], settings)  # fmt: skip
     for key in ("total_loss", "final_loss", "converged_epoch", "predictions"):
         np.testing.assert_array_equal(together[key][picked], alone[key])
-    for l in range(3):
-        np.testing.assert_array_equal(together["weights"][l][picked], alone["weights"][l])
+    for k in range(3):
+        np.testing.assert_array_equal(together["weights"][k][picked], alone["weights"][k])
 
 
 def test_inputs_are_not_modified_and_zero_epochs_score_the_initial_networks():
     ws, bs = population(5, [2, 3, 3, 1])
     kept = [w.copy() for w in ws]
     res = train_deep(ws, bs, xs.xor().inputs, xs.xor().targets, 0, np.ones(5), TrainingSettings())
-    for w, k, t in zip(ws, kept, res["weights"]):
+    for w, k, t in zip(ws, kept, res["weights"], strict=True):
         np.testing.assert_array_equal(w, k)
         np.testing.assert_array_equal(t, k)
     np.testing.assert_array_equal(res["total_loss"], 0.0)

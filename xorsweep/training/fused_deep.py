@@ -85,12 +85,12 @@ def _activate_row(a, row, kind):
 def _forward(par, a, sizes, w_at, a_at, kind):
     """One sample's hidden outputs and output logits, every layer's rows of ``a``."""
     depth = w_at.size
-    for l in range(depth):
-        n_a, n_b = sizes[l], sizes[l + 1]
+    for k in range(depth):
+        n_a, n_b = sizes[k], sizes[k + 1]
         for j in range(n_b):
-            _affine(par, a, n_a, n_b, w_at[l], a_at[l], a_at[l + 1], j)
-            if l < depth - 1:
-                _activate_row(a, a_at[l + 1] + j, kind)
+            _affine(par, a, n_a, n_b, w_at[k], a_at[k], a_at[k + 1], j)
+            if k < depth - 1:
+                _activate_row(a, a_at[k + 1] + j, kind)
 
 
 @_jit
@@ -200,14 +200,14 @@ def _epoch(par, grad, opt, misc, act, tmp, sign, sizes, w_at, a_at, codes, epoch
         _loss(act[s], misc, sign, s, a_at[depth], epoch, none)
     t = epoch + 1.0  # the step's number, for Adam's bias corrections
     c1, c2 = 1.0 - hp[0] ** t, math.sqrt(1.0 - hp[1] ** t)
-    for l in range(depth - 1, -1, -1):
-        n_a, n_b, w = sizes[l], sizes[l + 1], w_at[l]
-        _gradient(grad, act, n_a, n_b, w, a_at[l], a_at[l + 1])
+    for k in range(depth - 1, -1, -1):
+        n_a, n_b, w = sizes[k], sizes[k + 1], w_at[k]
+        _gradient(grad, act, n_a, n_b, w, a_at[k], a_at[k + 1])
         if article:  # this layer first: the layers below see its new weights
             _step(par, grad, opt, misc, w, w + (n_a + 1) * n_b, optimizer, hp, c1, c2)
-        if l > 0:
+        if k > 0:
             for s in range(act.shape[0]):
-                _delta(par, act[s], tmp, n_a, n_b, w, a_at[l], a_at[l + 1], kind)
+                _delta(par, act[s], tmp, n_a, n_b, w, a_at[k], a_at[k + 1], kind)
     if not article:
         _step(par, grad, opt, misc, 0, par.shape[0], optimizer, hp, c1, c2)
 
@@ -361,14 +361,13 @@ def _checked(weights, biases, x, y, rates, settings) -> tuple:
     runs, sizes = rates.shape[0], [x.shape[1]]
     weights = [np.asarray(w, dtype=float) for w in weights]
     biases = [np.asarray(b, dtype=float) for b in biases]
-    for l, (w, b) in enumerate(zip(weights, biases, strict=True)):
+    for k, (w, b) in enumerate(zip(weights, biases, strict=True)):
         if w.ndim != 3 or w.shape[:2] != (runs, sizes[-1]) or w.shape[2] == 0:
             raise ValueError(
-                f"weights[{l}] must have shape (run={runs}, {sizes[-1]}, units >= 1), "
-                f"got {w.shape}"
+                f"weights[{k}] must have shape (run={runs}, {sizes[-1]}, units >= 1), got {w.shape}"
             )
         if b.shape != (runs, 1, w.shape[2]):
-            raise ValueError(f"biases[{l}] must have shape {(runs, 1, w.shape[2])}, got {b.shape}")
+            raise ValueError(f"biases[{k}] must have shape {(runs, 1, w.shape[2])}, got {b.shape}")
         sizes.append(w.shape[2])
     if sizes[-1] != y.shape[1]:
         raise ValueError(f"the output layer has {sizes[-1]} units but y has {y.shape[1]} columns")
