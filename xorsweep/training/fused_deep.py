@@ -56,18 +56,6 @@ _MANTISSA, _EXPONENT, _LAST_WRONG, _FACTOR, _LR = range(5)
 
 
 @_jit(inline="always")
-def _affine(par, a, n_a, n_b, w, lo, hi, j):
-    """Unit ``j`` of the layer from rows ``lo`` (n_a of them) into row ``hi + j``: its logit."""
-    bias = w + n_a * n_b + j
-    for r in range(LANES):
-        a[hi + j, r] = par[bias, r]
-    for i in range(n_a):
-        row = w + i * n_b + j
-        for r in range(LANES):
-            a[hi + j, r] += a[lo + i, r] * par[row, r]
-
-
-@_jit(inline="always")
 def _activate_row(a, row, kind):
     """``f`` of row ``row`` in place; the branch outside the lanes' loop."""
     if kind == 1:
@@ -86,11 +74,18 @@ def _forward(par, a, sizes, w_at, a_at, kind):
     """One sample's hidden outputs and output logits, every layer's rows of ``a``."""
     depth = w_at.size
     for k in range(depth):
-        n_a, n_b = sizes[k], sizes[k + 1]
-        for j in range(n_b):
-            _affine(par, a, n_a, n_b, w_at[k], a_at[k], a_at[k + 1], j)
-            if k < depth - 1:
-                _activate_row(a, a_at[k + 1] + j, kind)
+        n_a, n_b, w, lo, hi = sizes[k], sizes[k + 1], w_at[k], a_at[k], a_at[k + 1]
+        for j in range(n_b):  # the biases, then the inputs' terms in the parameters' order
+            for r in range(LANES):
+                a[hi + j, r] = par[w + n_a * n_b + j, r]
+        for i in range(n_a):
+            for j in range(n_b):
+                row = w + i * n_b + j
+                for r in range(LANES):
+                    a[hi + j, r] += a[lo + i, r] * par[row, r]
+        if k < depth - 1:
+            for j in range(n_b):
+                _activate_row(a, hi + j, kind)
 
 
 @_jit
@@ -127,13 +122,14 @@ def _gradient(grad, act, n_a, n_b, w, lo, hi):
             grad[q, r] = 0.0
     for s in range(act.shape[0]):
         a = act[s]
-        for j in range(n_b):
-            for r in range(LANES):
-                grad[bias + j, r] += a[hi + j, r]
-            for i in range(n_a):
+        for i in range(n_a):
+            for j in range(n_b):
                 row = w + i * n_b + j
                 for r in range(LANES):
                     grad[row, r] += a[lo + i, r] * a[hi + j, r]
+        for j in range(n_b):
+            for r in range(LANES):
+                grad[bias + j, r] += a[hi + j, r]
 
 
 @_jit
