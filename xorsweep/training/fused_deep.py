@@ -290,45 +290,70 @@ def train_deep(
     w_at = np.cumsum([0] + [(a + 1) * b for a, b in zip(sizes[:-2], sizes[1:-1], strict=True)])
     a_at = np.cumsum([0, *sizes[:-1]])
     chunks = -(-runs // LANES)
-    lanes = np.zeros((n_par, chunks * LANES))  # (row, run); padding lanes zero, rates 0
-    for w, b, at in zip(weights, biases, w_at, strict=True):
-        both = np.concatenate([w, b], axis=1)  # (run, n_a + 1, n_b), the bias last
-        lanes[at : at + both[0].size, :runs] = both.reshape(runs, -1).T
     entry = settings.optimizer_entry
-    scale = gradient_scale(settings.gradient, samples, n_out)
-    misc = np.zeros((5, chunks * LANES))
-    misc[_MANTISSA] = 1.0
-    misc[_FACTOR, :runs] = rates * scale if entry.folds_lr else scale
-    misc[_LR, :runs] = rates
     act = np.zeros((samples, int(a_at[-1]) + n_out, LANES))
     act[:, : x.shape[1]] = x[:, :, None]  # the inputs: rows no pass writes
     opt = np.zeros((chunks, 0 if entry.folds_lr else 2 * n_par, LANES))
     final = np.empty((chunks, samples, 2 * n_out, LANES))
-    par, misc_c = _chunked(lanes), _chunked(misc)
+    par = _chunked(_packed(weights, biases, w_at, n_par, chunks))
+    misc_c = _chunked(_misc(rates, settings, samples, n_out, chunks))
     codes = np.array([settings.activation_entry.code, entry.code], dtype=np.int64)
     _train_chunks(
         par, opt, misc_c, act, 2.0 * y - 1.0, np.asarray(sizes, dtype=np.int64), w_at, a_at,
         codes, epochs, settings.update == "article", entry.vector(settings.hyper), final,
     )  # fmt: skip
-    trained, misc = _unchunked(par, runs), _unchunked(misc_c, runs)
-    scored = _unchunked(final.reshape(chunks, samples * 2 * n_out, LANES), runs)
-    scored = scored.reshape(samples, 2, n_out, runs)  # (sample, logit | clipped, out, run)
-    with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
-        y_hat = 1.0 / (1.0 + np.exp(-scored[:, 0]))
-    res = {
-        "total_loss": -(np.log(misc[_MANTISSA]) + misc[_EXPONENT] * math.log(2.0))
-        / (samples * n_out),
-        "final_loss": mean_loss(scored[:, 1].reshape(samples * n_out, runs)),
-        "converged_epoch": converged(misc[_LAST_WRONG], epochs),
-        "predictions": np.ascontiguousarray(y_hat.transpose(2, 0, 1)),
-        "weights": [],
-        "biases": [],
-    }
+    res = _results(_unchunked(misc_c, runs), _unchunked(final.reshape(chunks, -1, LANES), runs),
+                   epochs, n_out)  # fmt: skip
+    res["weights"], res["biases"] = _unpacked(_unchunked(par, runs), w_at, sizes)
+    return res
+
+
+def _misc(rates, settings, samples: int, n_out: int, chunks: int) -> np.ndarray:
+    """The rows of ``misc`` (row, run) at epoch 0, padded to whole chunks (rates 0)."""
+    entry, runs = settings.optimizer_entry, rates.shape[0]
+    scale = gradient_scale(settings.gradient, samples, n_out)
+    misc = np.zeros((5, chunks * LANES))
+    misc[_MANTISSA] = 1.0
+    misc[_FACTOR, :runs] = rates * scale if entry.folds_lr else scale
+    misc[_LR, :runs] = rates
+    return misc
+
+
+def _packed(weights, biases, w_at, n_par: int, chunks: int) -> np.ndarray:
+    """Every layer's weights, then its bias, as rows (parameter, run) padded to whole chunks
+    (padding lanes zero)."""
+    runs = weights[0].shape[0]
+    rows = np.zeros((n_par, chunks * LANES))
+    for w, b, at in zip(weights, biases, w_at, strict=True):
+        both = np.concatenate([w, b], axis=1)  # (run, n_a + 1, n_b), the bias last
+        rows[at : at + both[0].size, :runs] = both.reshape(runs, -1).T
+    return rows
+
+
+def _unpacked(trained: np.ndarray, w_at, sizes) -> tuple[list, list]:
+    """Every layer's weights (run, n_a, n_b) and bias (run, 1, n_b) from the rows (row, run)."""
+    weights, biases, runs = [], [], trained.shape[1]
     for at, n_a, n_b in zip(w_at, sizes[:-1], sizes[1:], strict=False):
         both = trained[at : at + (n_a + 1) * n_b].T.reshape(runs, n_a + 1, n_b)
-        res["weights"].append(np.ascontiguousarray(both[:, :n_a]))
-        res["biases"].append(np.ascontiguousarray(both[:, n_a:]))
-    return res
+        weights.append(np.ascontiguousarray(both[:, :n_a]))
+        biases.append(np.ascontiguousarray(both[:, n_a:]))
+    return weights, biases
+
+
+def _results(misc: np.ndarray, scored: np.ndarray, epochs: int, n_out: int) -> dict:
+    """The losses, convergence and predictions from ``misc`` (row, run) and the trained
+    networks' logits and clipped probabilities ``scored`` (sample * 2 * out, run)."""
+    runs = misc.shape[1]
+    scored = scored.reshape(-1, 2, n_out, runs)  # (sample, logit | clipped, out, run)
+    terms = scored.shape[0] * n_out
+    with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
+        y_hat = 1.0 / (1.0 + np.exp(-scored[:, 0]))
+    return {
+        "total_loss": -(np.log(misc[_MANTISSA]) + misc[_EXPONENT] * math.log(2.0)) / terms,
+        "final_loss": mean_loss(scored[:, 1].reshape(terms, runs)),
+        "converged_epoch": converged(misc[_LAST_WRONG], epochs),
+        "predictions": np.ascontiguousarray(y_hat.transpose(2, 0, 1)),
+    }
 
 
 def _check_epochs(epochs: object) -> int:
