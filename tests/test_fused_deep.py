@@ -311,6 +311,7 @@ def test_inputs_are_not_modified_and_zero_epochs_score_the_initial_networks():
         (lambda a: a.update(x=np.zeros((4, 3))), r"weights\[0\] must"),
         (lambda a: a.update(rates=np.array([0.1, 0.1, 0.1, -1.0])), "rates must be"),
         (lambda a: a.update(rates=np.full(3, 0.1)), r"weights\[0\] must have shape \(run=3"),
+        (lambda a: a.update(rates=np.ones(0)), "rates must be"),
         (lambda a: a.update(epochs=-1), "epochs must be"),
         (lambda a: a.update(settings={"update": "article"}), "settings must be"),
     ],

@@ -377,8 +377,8 @@ def _checked(weights, biases, x, y, rates, settings) -> tuple:
     if y.shape[:1] != x.shape[:1] or y.ndim != 2 or not np.all((y == 0) | (y == 1)):
         raise ValueError(f"y must be a (sample={x.shape[0]}, out) array of 0s and 1s")
     rates = np.asarray(rates, dtype=float)
-    if rates.ndim != 1 or not np.all(np.isfinite(rates) & (rates > 0)):
-        raise ValueError("rates must be a (run,) array of finite learning rates > 0")
+    if rates.ndim != 1 or rates.size == 0 or not np.all(np.isfinite(rates) & (rates > 0)):
+        raise ValueError("rates must be a (run,) array of finite learning rates > 0, run >= 1")
     runs, sizes = rates.shape[0], [x.shape[1]]
     weights = [np.asarray(w, dtype=float) for w in weights]
     biases = [np.asarray(b, dtype=float) for b in biases]
