@@ -312,6 +312,7 @@ def test_inputs_are_not_modified_and_zero_epochs_score_the_initial_networks():
         (lambda a: a.update(rates=np.array([0.1, 0.1, 0.1, -1.0])), "rates must be"),
         (lambda a: a.update(rates=np.full(3, 0.1)), r"weights\[0\] must have shape \(run=3"),
         (lambda a: a.update(rates=np.ones(0)), "rates must be"),
+        (lambda a: a["biases"].__setitem__(1, np.full((4, 1, 1), np.nan)), "must be finite"),
         (lambda a: a.update(epochs=-1), "epochs must be"),
         (lambda a: a.update(settings={"update": "article"}), "settings must be"),
     ],

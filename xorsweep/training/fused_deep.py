@@ -389,6 +389,8 @@ def _checked(weights, biases, x, y, rates, settings) -> tuple:
             )
         if b.shape != (runs, 1, w.shape[2]):
             raise ValueError(f"biases[{k}] must have shape {(runs, 1, w.shape[2])}, got {b.shape}")
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+            raise ValueError(f"weights[{k}] and biases[{k}] must be finite")
         sizes.append(w.shape[2])
     if sizes[-1] != y.shape[1]:
         raise ValueError(f"the output layer has {sizes[-1]} units but y has {y.shape[1]} columns")
