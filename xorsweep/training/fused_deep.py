@@ -95,8 +95,10 @@ def _loss(a, misc, sign, s, out, epoch, final):
     the logits and the clipped probabilities."""
     for o in range(sign.shape[1]):
         row, sg = out + o, sign[s, o]
-        if final.size:
-            final[o] = a[row]
+        if final.size:  # the trained networks: their logits and clipped probabilities
+            for r in range(LANES):
+                final[o, r] = a[row, r]
+                final[sign.shape[1] + o, r] = min(max(_sigmoid(sg * a[row, r]), CLIP), 1.0 - CLIP)
         for r in range(LANES):
             p = _sigmoid(sg * a[row, r])  # the probability given to the correct target
             clipped = min(max(p, CLIP), 1.0 - CLIP)
@@ -106,8 +108,6 @@ def _loss(a, misc, sign, s, out, epoch, final):
             wrong = misc[_LAST_WRONG, r]
             misc[_LAST_WRONG, r] = wrong if p > 0.5 else epoch + 1.0  # a tie or NaN is wrong
             a[row, r] = (p - 1.0) * (sg * misc[_FACTOR, r])
-            if final.size:
-                final[sign.shape[1] + o, r] = clipped
 
 
 # --- backward and step -----------------------------------------------------------------------
