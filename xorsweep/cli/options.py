@@ -157,7 +157,7 @@ def add_select(parser: argparse.ArgumentParser, what: str) -> None:
 def add_level(parser: argparse.ArgumentParser, default: float | str | None = None) -> None:
     """``--level``: the fit's window, as a fraction of the minimum (``default``: the
     analysis's, or ``argparse.SUPPRESS`` to tell it given)."""
-    from ..studies.article.run import ANALYSIS_DEFAULTS
+    from ..studies.article.plan import ANALYSIS_DEFAULTS
 
     parser.add_argument(
         "--level",

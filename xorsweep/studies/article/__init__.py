@@ -1,3 +1,19 @@
-"""The article's study: the reproduction's scales, analysis and title
-(``run``); the command ``xorsweep reproduce`` writes what comes back.
+"""The article's study: its sweep planned (:mod:`~xorsweep.studies.article.plan`), run
+(:mod:`~xorsweep.studies.article.run`) and reported (:mod:`~xorsweep.studies.article.report`).
+The run's public names are served here, each imported on first use.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_SERVED = "run"  # the module whose public names this package serves
+
+
+def __getattr__(name: str) -> Any:
+    if not name.startswith("_"):
+        module = importlib.import_module(f"{__name__}.{_SERVED}")
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
