@@ -29,7 +29,7 @@ from ..model.network import (
     output_std_for,
 )
 from ..model.truth_tables import TruthTable, truth_table
-from ..training.engines import check_engine, recorded, resume
+from ..training.engines import check_engine, recorded, settle
 from ..training.optimizers import OPTIMIZERS, hyper_parameters
 from ..training.settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
 
@@ -373,19 +373,23 @@ class SweepConfig:
     def settled(self, stored: SweepConfig | None = None, what: str = "the results") -> SweepConfig:
         """This configuration with the engine that computes it, ``"numpy"`` or ``"numba"``.
 
-        New results (``stored`` None) take :func:`xorsweep.training.engines.resolve`'s
-        choice for every network shape and activation of the grid (one engine
-        for all: NumPy if any shape needs it); results being added to
-        (``stored``, the configuration they record) keep theirs: ``"auto"`` is
-        their engine, another is refused with a ValueError naming both and
-        ``what``.
+        Each network shape and activation of the grid is settled by
+        :func:`xorsweep.training.engines.settle` (one engine for all: NumPy if
+        any shape needs it); results being added to (``stored``, the
+        configuration they record) keep theirs: ``"auto"`` is their engine,
+        another is refused with a ValueError naming both and ``what``.
         """
-        engine = self.engine if stored is None else resume(self.engine, stored.engine, what)
-        table = self.table
+        table, recorded_engine = self.table, None if stored is None else stored.engine
+        settings = TrainingSettings(engine=self.engine)
         chosen = {
-            TrainingSettings(activation=activation, engine=engine)
-            .resolved(table.n_in, width, table.n_out)
-            .engine
+            settle(
+                replace(settings, activation=activation),
+                table.n_in,
+                width,
+                table.n_out,
+                recorded_engine,
+                what,
+            ).engine
             for width in _values(self.hidden)
             for activation in _values(self.activation)
         }
