@@ -319,6 +319,21 @@ class SweepConfig:
             value["output_std"] = float(output_std_for(value["output_std"], value["hidden"], n_out))
             yield tuple(int(i) for i in index), PointSetting(**value)
 
+    def training(self, setting: PointSetting, lr: float | None = None) -> TrainingSettings:
+        """The :class:`~xorsweep.training.settings.TrainingSettings` of the grid point
+        ``setting`` (its ``lr``, or ``lr``), with this configuration's epochs, update,
+        hyper-parameters and engine: what travels to the kernels."""
+        return TrainingSettings(
+            epochs=self.epochs,
+            lr=setting.lr if lr is None else lr,
+            update=self.update,
+            activation=setting.activation,
+            gradient=setting.gradient,
+            optimizer=setting.optimizer,
+            optimizer_params=self.hyper(setting.optimizer),
+            engine=self.engine,
+        )
+
     def identity(self) -> dict[str, Any]:
         """The settings that must match to add runs to existing results (JSON-like)."""
 
