@@ -54,7 +54,13 @@ from .results import replay, table_of
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["SELECTIONS", "continue_runs", "state_of", "with_continued"]
+__all__ = [
+    "SELECTIONS",
+    "continuation_work",
+    "continue_runs",
+    "state_of",
+    "with_continued",
+]
 
 #: The attributes of the results that continued runs keep.
 _KEPT = ("seed", "data", "data_table", "n_in", "n_out", "update", "loss")
@@ -158,29 +164,10 @@ def continue_runs(
     >>> bool(again.total_loss[0] == first.total_loss)
     True
     """
-    source = _source(results)
-    if "optimizer" in source.dims or source.attrs.get("optimizer", "gd") != "gd":
-        raise ValueError(
-            "results: continue_runs trains on runs of optimizer 'gd' only (the optimiser's "
-            "state is not stored); select them, e.g. results.sel(optimizer='gd')"
-        )
-    continued = source.attrs.get("schema") == CONTINUED_SCHEMA
-    trained = int(source.attrs["epochs"])
-    epochs = check_count(epochs, "epochs", minimum=0)
-    if epochs <= trained:
-        raise ValueError(
-            f"epochs must be more than the {trained:,} epochs the results have trained, "
-            f"got {epochs}"
-        )
-    if runs_per_std is not None:
-        runs_per_std = check_count(runs_per_std, "runs_per_std")
-    seed = check_count(seed, "seed", minimum=0)
-    engine = check_engine(engine)
-    block_size = check_count(block_size, "block_size")
-    links = sample_links(selected_links(source, select, continued), runs_per_std, seed)
+    request = _checked(results, epochs, select, runs_per_std, seed, engine, block_size)
+    source, continued, trained, epochs, links, computing = request
     if store is not None and continued_path_state(store) == "store":
         return _stored(store, source, epochs, links)
-    computing = recorded(source.attrs) if engine == "auto" else engine
     blocks = _blocks(links, block_size)
     kept = (
         None
@@ -209,6 +196,72 @@ def continue_runs(
         write_continued(out, store)
         kept.remove()
     return out
+
+
+def _checked(
+    results: object,
+    epochs: object,
+    select: object,
+    runs_per_std: object,
+    seed: object,
+    engine: object,
+    block_size: object,
+) -> tuple[xr.Dataset, bool, int, int, pd.DataFrame, str]:
+    """The arguments of :func:`continue_runs` checked: the source, whether it is continued,
+    the epochs it trained and to train to, the runs chosen and the computing engine."""
+    source = _source(results)
+    if "optimizer" in source.dims or source.attrs.get("optimizer", "gd") != "gd":
+        raise ValueError(
+            "results: continue_runs trains on runs of optimizer 'gd' only (the optimiser's "
+            "state is not stored); select them, e.g. results.sel(optimizer='gd')"
+        )
+    continued = source.attrs.get("schema") == CONTINUED_SCHEMA
+    trained = int(source.attrs["epochs"])
+    epochs = check_count(epochs, "epochs", minimum=0)
+    if epochs <= trained:
+        raise ValueError(
+            f"epochs must be more than the {trained:,} epochs the results have trained, "
+            f"got {epochs}"
+        )
+    if runs_per_std is not None:
+        runs_per_std = check_count(runs_per_std, "runs_per_std")
+    seed = check_count(seed, "seed", minimum=0)
+    engine = check_engine(engine)
+    block_size = check_count(block_size, "block_size")
+    links = sample_links(selected_links(source, select, continued), runs_per_std, seed)
+    computing = recorded(source.attrs) if engine == "auto" else engine
+    return source, continued, trained, epochs, links, computing
+
+
+def continuation_work(
+    results: xr.Dataset | str | os.PathLike,
+    epochs: int,
+    *,
+    select: str | xr.DataArray | Mapping[str, Sequence] | pd.DataFrame = "unconverged",
+    runs_per_std: int | None = None,
+    seed: int = 0,
+    engine: str = "auto",
+) -> dict[str, Any]:
+    """What :func:`continue_runs` with these arguments would train, checked as it checks them:
+    ``runs``, ``first_epoch`` (where they are), ``epochs``, ``engine`` (the computing one)
+    and ``network_epochs`` (the epochs rebuilt from a sweep's initial networks included).
+
+    >>> import xorsweep as xs
+    >>> ds = xs.sweep([0.5, 2.0], runs=4, epochs=300, workers=1, progress=False)
+    >>> work = continuation_work(ds, 2000, select="all")
+    >>> work["runs"], work["network_epochs"]
+    (8, 16000)
+    """
+    request = _checked(results, epochs, select, runs_per_std, seed, engine, 1)
+    source, continued, trained, epochs, links, computing = request
+    runs = len(links)
+    return {
+        "runs": runs,
+        "first_epoch": trained,
+        "epochs": epochs,
+        "engine": computing,
+        "network_epochs": runs * (epochs - (trained if continued else 0)),
+    }
 
 
 def with_continued(results: xr.Dataset, continued: xr.Dataset) -> xr.Dataset:
