@@ -10,7 +10,9 @@ import xarray as xr
 
 from ..._core.checks import check_count, check_real
 from ...analysis.basins import MAX_SIDE
-from ...model.network import GLOROT_STD
+from ...model.activations import check_activation
+from ...model.network import GLOROT_STD, check_hidden
+from ...training.optimizers import check_optimizer
 from ...training.trainer import ARTICLE_EPOCHS
 
 __all__ = ["FAILURE_SCALES", "FailureScale", "FailureStudy", "check_scale"]
@@ -27,6 +29,11 @@ class FailureScale:
     side: int = 128  # networks along each axis of the basin map
     map_lengths: tuple[int, ...] = (1_000, 10_000, 100_000)  # the basin map's lengths (epochs)
     map_extent: float = 3.0  # the map spans -extent to extent reference norms on both axes
+    hidden: int = 2  # hidden units of the networks studied (the article's 2)
+    activation: str = "sigmoid"  # their hidden activation, a name of ACTIVATIONS
+    # the optimiser: "gd" only, for the failures are trained on from a saved state, which
+    # holds no optimiser's state (xorsweep.training.state)
+    optimizer: str = "gd"
 
     def __post_init__(self) -> None:
         stds = tuple(check_real(s, "hidden_stds", 0.0, strict=True) for s in self.hidden_stds)
@@ -42,6 +49,13 @@ class FailureScale:
             raise ValueError(f"map_lengths must be strictly increasing, got {self.map_lengths}")
         object.__setattr__(self, "map_lengths", lengths)
         check_real(self.map_extent, "map_extent", 0.0, strict=True)
+        check_hidden(self.hidden)
+        check_activation(self.activation)
+        if check_optimizer(self.optimizer).name != "gd":
+            raise ValueError(
+                f"optimizer must be 'gd' for the failure study (its runs are trained on from a "
+                f"saved state, which holds no optimiser's state), got {self.optimizer!r}"
+            )
 
     def work(self, failures: int) -> dict[str, int]:
         """Network-epochs trained by each stage, ``failures`` the runs followed."""

@@ -76,6 +76,7 @@ def train_stages(
     engine: str,
     workers: int,
     lr: float = ARTICLE_LR,
+    activation: str = "sigmoid",
 ) -> list[dict[str, np.ndarray]]:
     """Train ``population`` to each length in turn, going on from the last, in threads.
 
@@ -93,7 +94,7 @@ def train_stages(
     """
     parts = min(population.runs, 4 * workers)
     bounds = np.linspace(0, population.runs, parts + 1).astype(int)
-    state = TrainingState.start(population, lr, engine=engine)
+    state = TrainingState.start(population, lr, engine=engine, activation=activation)
     pieces = [state[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def one(piece: TrainingState) -> list[dict[str, np.ndarray]]:
@@ -130,11 +131,14 @@ def _failed_runs(results: xr.Dataset) -> tuple[Population, np.ndarray, np.ndarra
 
 
 def _diagnostics(
-    at_article: dict[str, np.ndarray], at_end: dict[str, np.ndarray], between: int
+    at_article: dict[str, np.ndarray], at_end: dict[str, np.ndarray], between: int, activation: str
 ) -> dict[str, tuple[str, np.ndarray]]:
     """The end-state variables of the failures, over ``failure``."""
-    first = diagnose(_trained(at_article))
-    last = diagnose(_trained(at_end), previous=_trained(at_article), epochs_between=between)
+    first = diagnose(_trained(at_article), activation=activation)
+    before = _trained(at_article)
+    last = diagnose(
+        _trained(at_end), previous=before, epochs_between=between, activation=activation
+    )
     out: dict[str, Any] = {}
     for suffix, d in (("article", first), ("end", last)):
         out[f"state_{suffix}"] = d.state.values
@@ -158,7 +162,9 @@ def follow_failures(
     """
     start, stds, runs = _failed_runs(results)
     lengths = [scale.article, scale.longest]
-    at_article, at_end = train_stages(start, lengths, engine=engine, workers=workers)
+    at_article, at_end = train_stages(
+        start, lengths, engine=engine, workers=workers, activation=scale.activation
+    )
     stored = results.sel(hidden_std=xr.DataArray(stds), run=xr.DataArray(runs))
     end_epoch = at_end["converged_epoch"]
     checks = {
@@ -178,7 +184,7 @@ def follow_failures(
         "loss_group": ("failure", loss_group(final)),
         "converged_epoch_end": ("failure", end_epoch),
         "final_loss_end": ("failure", at_end["final_loss"]),
-        **_diagnostics(at_article, at_end, scale.longest - scale.article),
+        **_diagnostics(at_article, at_end, scale.longest - scale.article, scale.activation),
     }
     coords = {
         "failure": np.arange(stds.size),
@@ -279,7 +285,9 @@ def _examples(
     """The first failure of each class at the article's length, trained again to it."""
     state = failures.state_article.values
     picks = [int(np.flatnonzero(state == s)[0]) for s in END_STATES[1:] if np.any(state == s)]
-    trained = train(start[np.array(picks)], scale.article, engine=engine)
+    trained = train(
+        start[np.array(picks)], scale.article, engine=engine, activation=scale.activation
+    )
     chosen = failures.isel(failure=picks)
     return trained.assign_coords(
         failure=("run", chosen.failure.values),
@@ -309,7 +317,9 @@ def basin_stage(
     The plane's rows are cut into parts mapped in threads (each network is
     trained alone: the numbers are those of one :func:`xorsweep.basin_map`).
     """
-    reference = init_population(1, hidden_std=GLOROT_STD, output_std=ARTICLE_OUTPUT_STD, seed=seed)
+    reference = init_population(
+        1, hidden=scale.hidden, hidden_std=GLOROT_STD, output_std=ARTICLE_OUTPUT_STD, seed=seed
+    )
     plane = direction_slice(reference, scale.side, extent=scale.map_extent, seed=seed)
     b = plane.beta.size
     rows = [r for r in np.array_split(np.arange(plane.alpha.size), 4 * workers) if r.size]
@@ -323,7 +333,8 @@ def basin_stage(
             plane.directions,
             plane.labels,
         )
-        return basin_map(part, epochs=list(scale.map_lengths), engine=engine)
+        lengths = list(scale.map_lengths)
+        return basin_map(part, epochs=lengths, engine=engine, activation=scale.activation)
 
     with ThreadPoolExecutor(workers) as pool:
         parts = list(pool.map(one, rows))
@@ -340,7 +351,7 @@ def article_stage(
     stds = list(scale.hidden_stds)
     return sweep(
         stds, scale.runs, epochs=scale.article, seed=seed, engine=engine, workers=workers,
-        progress=progress,
+        progress=progress, hidden=scale.hidden, activation=scale.activation,
     )  # fmt: skip
 
 
@@ -398,7 +409,8 @@ def compute_failures(
     FailureStudy
     """
     workers = default_workers() if workers is None else check_count(workers, "workers")
-    computing = settle(TrainingSettings(engine=engine), 2, 2, 1).engine
+    settings = TrainingSettings(engine=engine, activation=scale.activation)
+    computing = settle(settings, 2, scale.hidden, 1).engine
     stages, work = _Stages(say), scale.work(0)
     options = dict(seed=seed, engine=computing, workers=workers, progress=progress)
     results = stages.run("article", work["article"], lambda: article_stage(scale, **options))
