@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .options import EXIT, MAX_HOURS, add_yes, command, confirm, integer
+from .options import EXIT, add_max_hours, add_yes, command, confirm, integer
 
 __all__ = ["add", "run"]
 
@@ -69,13 +69,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         help="the training engine; auto: the one that computed RESULTS",
     )
     parser.add_argument("--block-size", type=integer, default=DEFAULT_BLOCK, help="runs per block")
-    parser.add_argument(
-        "--max-hours",
-        type=float,
-        default=MAX_HOURS,
-        metavar="H",
-        help="refuse a continuation whose estimated time is longer ('inf' for no limit)",
-    )
+    add_max_hours(parser, "continuation")
     add_yes(parser)
     parser.set_defaults(func=run)
 

@@ -234,17 +234,12 @@ def _checked(
 
 
 def continuation_work(
-    results: xr.Dataset | str | os.PathLike,
-    epochs: int,
-    *,
-    select: str | xr.DataArray | Mapping[str, Sequence] | pd.DataFrame = "unconverged",
-    runs_per_std: int | None = None,
-    seed: int = 0,
-    engine: str = "auto",
+    results: xr.Dataset | str | os.PathLike, epochs: int, **options: Any
 ) -> dict[str, Any]:
-    """What :func:`continue_runs` with these arguments would train, checked as it checks them:
-    ``runs``, ``first_epoch`` (where they are), ``epochs``, ``engine`` (the computing one)
-    and ``network_epochs`` (the epochs rebuilt from a sweep's initial networks included).
+    """What :func:`continue_runs` with these arguments would train, checked as it checks them
+    (``options``: its ``select``, ``runs_per_std``, ``seed`` and ``engine``): ``runs``,
+    ``first_epoch`` (where they are), ``epochs``, ``engine`` (the computing one) and
+    ``network_epochs`` (the epochs rebuilt from a sweep's initial networks included).
 
     >>> import xorsweep as xs
     >>> ds = xs.sweep([0.5, 2.0], runs=4, epochs=300, workers=1, progress=False)
@@ -252,7 +247,14 @@ def continuation_work(
     >>> work["runs"], work["network_epochs"]
     (8, 16000)
     """
-    request = _checked(results, epochs, select, runs_per_std, seed, engine, 1)
+    unknown = set(options) - {"select", "runs_per_std", "seed", "engine"}
+    if unknown:
+        raise TypeError(f"continuation_work got an unexpected argument {sorted(unknown)[0]!r}")
+    given = {"select": "unconverged", "runs_per_std": None, "seed": 0, "engine": "auto"}
+    given.update(options)
+    request = _checked(
+        results, epochs, given["select"], given["runs_per_std"], given["seed"], given["engine"], 1
+    )
     source, continued, trained, epochs, links, computing = request
     runs = len(links)
     return {

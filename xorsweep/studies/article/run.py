@@ -12,7 +12,6 @@ import os
 import time
 from typing import Any
 
-from ...training.trainer import ARTICLE_EPOCHS
 from .plan import (
     ANALYSIS_DEFAULTS,
     SCALES,
@@ -44,16 +43,10 @@ def run_article(
     out: str | os.PathLike,
     scale: str = "quick",
     *,
-    points: int | None = None,
-    runs: int | None = None,
-    epochs: int = ARTICLE_EPOCHS,
-    seed: int = 0,
-    n_boot: int = 1000,
-    level: float = 0.25,
-    engine: str = "auto",
     workers: int | None = None,
     client: Any = None,
     progress: bool = True,
+    **options: Any,
 ) -> ArticleReport:
     """Reproduce the article into ``out``: sweep, fit, claims, figures and report.
 
@@ -66,24 +59,19 @@ def run_article(
     scale : {"quick", "full"}
         The sweep's size (:data:`SCALES`): 80 stds x 2,000 runs, or the
         article's 400 x 10,000.
-    points, runs : int, optional
-        Stds from e^-3 to e^4 and runs per std, instead of the scale's.
-    epochs : int
-        Gradient steps per run.
-    seed : int
-        Root seed of the sweep, the bootstraps and the example networks.
-    n_boot : int
-        Bootstrap replicates of every interval (>= 20).
-    level : float
-        The fit's window (> 0), as :func:`xorsweep.fit_optimum`'s.
-    engine : {"auto", "numpy", "numba"}
-        The training engine (a store keeps its own).
     workers : int, optional
         Local processes; default every core.
     client : distributed.Client, optional
         Runs the sweep's blocks on a Dask cluster instead.
     progress : bool
         The sweep's progress bar.
+    **options
+        Those of :func:`~xorsweep.studies.article.plan.plan_article`: ``points``
+        and ``runs`` (stds from e^-3 to e^4 and runs per std, instead of the
+        scale's), ``epochs``, ``seed`` (of the sweep, the bootstraps and the
+        example networks), ``n_boot`` (bootstrap replicates, >= 20), ``level``
+        (the fit's window, as :func:`xorsweep.fit_optimum`'s) and ``engine``
+        (a store keeps its own).
 
     Returns
     -------
@@ -97,17 +85,7 @@ def run_article(
         directory, or a store of another sweep under ``out``: one line naming
         it, and nothing written.
     """
-    plan = plan_article(
-        out,
-        scale,
-        points=points,
-        runs=runs,
-        epochs=epochs,
-        seed=seed,
-        n_boot=n_boot,
-        level=level,
-        engine=engine,
-    )
+    plan = plan_article(out, scale, **options)
     return run_plan(plan, workers=workers, client=client, progress=progress)
 
 
