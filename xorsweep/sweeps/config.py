@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -33,7 +33,15 @@ from ..training.engines import check_engine, recorded, settle
 from ..training.optimizers import OPTIMIZERS, hyper_parameters
 from ..training.settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
 
-__all__ = ["GRID_DIMS", "NAMED_DIMS", "PointSetting", "SweepConfig", "article_grid"]
+__all__ = [
+    "CONFIG_ATTR",
+    "GRID_DIMS",
+    "NAMED_DIMS",
+    "PointSetting",
+    "SweepConfig",
+    "article_grid",
+    "unpacked_attrs",
+]
 
 #: Grid dimensions in the order they appear in results (before ``run``).
 GRID_DIMS = (
@@ -58,6 +66,11 @@ SEEDING = (
     "that differ only in activation, gradient or bias start from the same normals (bias "
     "'zero' zeroes the biases of that draw); see xorsweep.replay"
 )
+
+
+#: The attribute of a store that holds its configuration, as JSON (written once, when the
+#: store is made; :meth:`SweepConfig.store_attrs`, :func:`unpacked_attrs`).
+CONFIG_ATTR = "config"
 
 
 def article_grid(
@@ -385,6 +398,19 @@ class SweepConfig:
             **_versions(),
         }
 
+    def store_attrs(self) -> dict[str, Any]:
+        """:meth:`attrs` as a store keeps them: the configuration in one attribute,
+        :data:`CONFIG_ATTR` (JSON), beside the seeding rule, shapes and versions.
+        :func:`unpacked_attrs` gives :meth:`attrs` back.
+
+        >>> cfg = SweepConfig(hidden_std=[1.0], epochs=50)
+        >>> unpacked_attrs(cfg.store_attrs()) == cfg.attrs()
+        True
+        """
+        flat, keys = self.attrs(), {*self.identity(), "data_table"}
+        settings = {name: flat.pop(name) for name in list(flat) if name in keys}
+        return {CONFIG_ATTR: json.dumps(settings, sort_keys=True), **flat}
+
     def settled(self, stored: SweepConfig | None = None, what: str = "the results") -> SweepConfig:
         """This configuration with the engine that computes it, ``"numpy"`` or ``"numba"``.
 
@@ -437,6 +463,15 @@ class SweepConfig:
             table = attrs["data_table"]
             kwargs["data"] = TruthTable(table["inputs"], table["targets"], attrs["data"])
         return cls(hidden_std=tuple(np.asarray(hidden_std, dtype=np.float64).tolist()), **kwargs)
+
+
+def unpacked_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """A store's attributes with its configuration (:data:`CONFIG_ATTR`) spread out, as
+    :meth:`SweepConfig.attrs` gives them; those of a store written before the configuration
+    was one attribute are already spread out, and come back as they are."""
+    out = dict(attrs)
+    packed = out.pop(CONFIG_ATTR, None)
+    return out if packed is None else {**json.loads(packed), **out}
 
 
 def _versions() -> dict[str, str]:
