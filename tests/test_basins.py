@@ -168,10 +168,13 @@ def test_summary_shares(small):
     assert np.all(summary.median_converged_epoch <= ds.epochs)
 
 
-def test_tanh_maps_have_no_end_states(reference):
-    ds = basin_map(direction_slice(reference, 2, seed=0), epochs=10, activation="tanh")
-    assert "state" not in ds and "boundary_state" not in basin_summary(ds)
-    assert ds.attrs["activation"] == "tanh"
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_maps_of_every_activation_have_their_end_states(reference, activation):
+    ds = basin_map(direction_slice(reference, 3, seed=0), epochs=[10, 3000], activation=activation)
+    assert ds.attrs["activation"] == activation and "boundary_state" in basin_summary(ds)
+    assert set(np.unique(ds.state.values)) <= set(END_STATES)
+    # converged in the map's sense is converged in the end states' sense, at every length
+    assert np.array_equal(ds.state.values == "converged", ds.converged.values)
 
 
 def test_boundary_share_on_known_pictures():

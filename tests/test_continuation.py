@@ -245,7 +245,45 @@ def test_interrupted_write_leaves_nothing(sweep, tmp_path, monkeypatch):
     monkeypatch.setattr(xr.Dataset, "to_zarr", broken)
     with pytest.raises(KeyboardInterrupt):
         continue_runs(sweep, 500, store=path)
-    assert not path.exists() and list(tmp_path.iterdir()) == []
+    # no store; only its finished blocks, which the same call goes on from
+    assert not path.exists() and [p.name for p in tmp_path.iterdir()] == [".longer.zarr.blocks"]
+
+
+def test_an_interrupted_continuation_resumes_block_by_block_to_the_same_bits(
+    sweep, tmp_path, monkeypatch
+):
+    from xorsweep.sweeps import continuation
+
+    whole = continue_runs(sweep, 900, select="all", block_size=4)
+    assert whole.sizes["run"] == 30  # 8 blocks of at most 4 runs (one width: one setting)
+    path, trained, real = tmp_path / "longer.zarr", [], continuation.train_on_arrays
+
+    def killed_after_three(state, epochs, **options):
+        if epochs == 900:  # a block trained on (not rebuilt to the sweep's 300 epochs)
+            if len(trained) == 3:
+                raise KeyboardInterrupt  # as Ctrl-C, SIGTERM or a kill between two blocks
+            trained.append(state.population.runs)
+        return real(state, epochs, **options)
+
+    monkeypatch.setattr(continuation, "train_on_arrays", killed_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        continue_runs(sweep, 900, select="all", block_size=4, store=path)
+    assert not path.exists() and len(list((tmp_path / ".longer.zarr.blocks").glob("block-*"))) == 3
+    resumed_blocks = []
+
+    def recorded(state, epochs, **options):
+        if epochs == 900:
+            resumed_blocks.append(state.population.runs)
+        return real(state, epochs, **options)
+
+    monkeypatch.setattr(continuation, "train_on_arrays", recorded)
+    resumed = continue_runs(sweep, 900, select="all", block_size=4, store=path)
+    assert trained == [4] * 3 and resumed_blocks == [4, 4, 4, 4, 2]  # only the blocks left
+    assert not (tmp_path / ".longer.zarr.blocks").exists()
+    for name in ("total_loss", "final_loss", "converged_epoch", "hidden_weights", "pending"):
+        assert np.array_equal(resumed[name].values, whole[name].values, equal_nan=True), name
+    stored = continued_store.open_continued(path)
+    assert np.array_equal(stored.total_loss.values, whole.total_loss.values, equal_nan=True)
 
 
 def test_bad_input_is_one_clear_error_and_writes_nothing(sweep, tmp_path):

@@ -211,3 +211,30 @@ def test_loss_group():
 def test_bad_input_names_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("hidden", [1, 2, 5])
+def test_every_width_and_activation_converged_agrees_with_train(hidden, activation):
+    pop = xs.init_population(40, hidden=hidden, hidden_std=1.0, seed=4)
+    trained = xs.train(pop, epochs=2000, lr=0.1, activation=activation)
+    states = diagnose(trained, activation=activation)
+    np.testing.assert_array_equal(states.state == "converged", trained.converged)
+    assert states.sizes["unit"] == hidden and set(states.state.values) <= set(END_STATES)
+    grads = gradient(pop, activation=activation)  # one simultaneous step, for this activation
+    stepped = train_arrays(pop, 1, 0.1, update="simultaneous", activation=activation)
+    for name, value in pop.parameters().items():
+        np.testing.assert_allclose(value - 0.1 * grads[name], stepped[name], rtol=0, atol=1e-13)
+
+
+def test_saturation_and_mirrors_follow_the_activation():
+    # two tanh units computing z and -z mirror each other (tanh(-z) = -tanh(z)): symmetric
+    mirrors = _net([[2, -2], [2, -2]], [-1, 1], [1, -1], 0)
+    assert is_symmetric(measure(mirrors, activation="tanh")).tolist() == [True]
+    # for the sigmoid the same units do not sum to 1: no mirror there (nor for ReLU, which has none)
+    assert measure(mirrors, activation="relu")["duplicate"].tolist() == [False]
+    # a ReLU unit that is off on every sample is saturated (no slope) and dead
+    off = _net([[-5, 1], [-5, 1]], [-1, 0], [1, 1], 0)
+    m = measure(off, activation="relu")
+    assert m["saturated"][0, :, 0].all() and m["dead"][0].tolist() == [True, False]
+    assert not m["saturated"][0, 1:, 1].any()  # the live unit, on where its input is

@@ -1,5 +1,6 @@
 """The failure study's pipeline (xorsweep.studies.failures.run) at its tiny scale."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -13,6 +14,7 @@ from xorsweep.studies.failures.run import (
     FAILURE_SCALES,
     FailureScale,
     basin_stage,
+    compute_failures,
     run_failures,
     train_stages,
 )
@@ -183,3 +185,28 @@ def test_scale_checks(changes, match):
     }
     with pytest.raises(ValueError, match=match):
         FailureScale(**{**sizes, **changes})
+
+
+def test_the_study_of_another_width_and_activation(tmp_path):
+    """Every stage follows the scale's width and activation; the checks still hold."""
+    scale = dataclasses.replace(TINY, hidden=3, activation="tanh", runs=24)
+    study = compute_failures(scale, workers=1, engine="numpy")
+    assert all(study.checks.values())
+    assert study.runs.attrs["hidden"] == 3 and study.runs.attrs["activation"] == "tanh"
+    assert study.maps.attrs["activation"] == "tanh" and study.maps.sizes["parameter"] == 13
+    # the replayed failures are the sweep's, trained again with the same activation
+    assert study.failures.sizes["failure"] == int(study.runs.converged_epoch.isnull().sum())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"optimizer": "adam"}, "optimizer must be 'gd' for the failure study"),
+        ({"optimizer": "lbfgs"}, "optimizer must be one of"),
+        ({"activation": "gelu"}, "activation must be one of"),
+        ({"hidden": 0}, "hidden"),
+    ],
+)
+def test_a_scale_the_study_cannot_follow_is_refused_in_one_line(change, message):
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(TINY, **change)

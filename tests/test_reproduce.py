@@ -232,3 +232,36 @@ def test_stds_that_overflow_are_refused_and_saturated_ones_explained(tmp_path, c
 def test_gitignore_ignores_the_quick_start_report():
     root = Path(__file__).resolve().parents[1]
     assert "/report/" in (root / ".gitignore").read_text().splitlines()
+
+
+def test_run_article_is_what_the_command_does(reproduced, tmp_path):
+    """The Python call writes the same store, claims and fit as ``xorsweep reproduce``."""
+    from xorsweep.studies.article import run_article
+
+    out = tmp_path / "api"
+    done = run_article(out, points=12, runs=40, epochs=1500, n_boot=200, workers=1, progress=False)
+    assert done.report == out / "report.md" and done.sweep.runs == 12 * 40
+    np.testing.assert_array_equal(
+        xs.open_results(out / "results.zarr").total_loss.values,
+        xs.open_results(reproduced / "results.zarr").total_loss.values,
+    )
+    for name in ("claims.csv", "fit.json"):
+        assert (out / name).read_text() == (reproduced / name).read_text()
+    assert sorted(done.figures) == sorted(p.stem for p in (reproduced / "figures").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"scale": "huge"}, "scale must be one of 'quick', 'full', got 'huge'"),
+        ({"n_boot": 5}, "n_boot must be an integer >= 20, got 5"),
+        ({"level": 0.0}, "level must be a finite number > 0, got 0"),
+        ({"engine": "gpu"}, "engine must be"),
+    ],
+)
+def test_run_article_refuses_bad_input_before_writing(option, message, tmp_path):
+    from xorsweep.studies.article import run_article
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run_article(tmp_path / "out", **option)
+    assert not (tmp_path / "out" / "results.zarr").exists()

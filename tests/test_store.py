@@ -346,3 +346,25 @@ def test_a_metadata_write_killed_midway_leaves_a_store_that_opens_and_resumes(tm
     xr.testing.assert_identical(resumed.isel(run=slice(0, 4)), before)
     expected = xs.sweep(stds, runs=6, epochs=30, workers=1, progress=False)
     xr.testing.assert_identical(resumed, expected)
+
+
+def test_the_configuration_is_one_attribute_and_old_stores_still_open_and_resume(
+    tmp_path, reference
+):
+    import json
+
+    from xorsweep.sweeps.config import CONFIG_ATTR, SweepConfig
+
+    path = tmp_path / "r.zarr"
+    _sweep(runs=3, store=path)
+    stored = json.loads((path / "zarr.json").read_text())["attributes"]
+    settings = json.loads(stored[CONFIG_ATTR])
+    config = SweepConfig(hidden_std=STDS, epochs=120).settled()
+    assert settings == {k: v for k, v in config.attrs().items() if k in config.identity()}
+    assert not set(settings) & (set(stored) - {CONFIG_ATTR})  # written once
+    assert xs.open_results(path).attrs == {**reference.attrs, "schema": SCHEMA}
+    # a store written with every setting an attribute of its own opens and resumes alike
+    meta = json.loads((path / "zarr.json").read_text())
+    meta["attributes"].update(json.loads(meta["attributes"].pop(CONFIG_ATTR)))
+    (path / "zarr.json").write_text(json.dumps(meta))
+    xr.testing.assert_identical(_sweep(runs=6, store=path), reference)

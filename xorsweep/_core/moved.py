@@ -14,7 +14,9 @@ import importlib.machinery
 import importlib.util
 import sys
 import warnings
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 #: Old path -> new path, both under ``xorsweep``.
 MOVED = {
@@ -99,3 +101,17 @@ def install() -> None:
         return
     places = [i for i, f in enumerate(sys.meta_path) if f is importlib.machinery.PathFinder]
     sys.meta_path.insert(places[0] + 1 if places else len(sys.meta_path), _MovedFinder())
+
+
+def served(package: str, module: str) -> Callable[[str], Any]:
+    """A ``__getattr__`` for the package ``package`` that serves the public names of its
+    module ``module`` (``from xorsweep.training import train``), importing it on first use."""
+
+    def __getattr__(name: str) -> Any:
+        if not name.startswith("_"):
+            found = importlib.import_module(f"{package}.{module}")
+            if hasattr(found, name):
+                return getattr(found, name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__

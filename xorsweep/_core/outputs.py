@@ -9,12 +9,22 @@ file is made and removed in the directory that would receive the output.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["free_space", "os_error_line", "writable_directory", "writable_file"]
+__all__ = [
+    "free_space",
+    "os_error_line",
+    "save_figures",
+    "staged",
+    "writable_directory",
+    "writable_file",
+]
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -90,3 +100,36 @@ def os_error_line(exc: OSError) -> str:
         return str(exc)
     paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
     return f"{exc.strerror}: {' -> '.join(paths)}" if paths else exc.strerror
+
+
+@contextlib.contextmanager
+def staged(directory: Path) -> Iterator[Path]:
+    """A new folder beside ``directory`` to write into; when the block ends without an
+    error its files move into ``directory`` (made if missing). Either way the folder goes,
+    and so do the missing parents made for it: a failure leaves nothing behind."""
+    directory = Path(os.path.abspath(directory))
+    made = [p for p in (directory, *directory.parents) if not p.exists()]
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        yield temp
+        directory.mkdir(exist_ok=True)
+        for path in sorted(temp.iterdir()):
+            os.replace(path, directory / path.name)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        for path in made:  # the deepest first
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+    temp.rmdir()
+
+
+def save_figures(figures: Mapping[str, Any], directory: Path, fmt: str, dpi: int) -> Iterator[Path]:
+    """Write each figure of ``figures`` (name: a matplotlib Figure) into ``directory`` (made if
+    missing) as NAME.fmt at ``dpi``, yielding each path once it is written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, fig in figures.items():
+        path = directory / f"{name}.{fmt}"
+        fig.savefig(path, format=fmt, dpi=dpi)
+        yield path

@@ -363,7 +363,7 @@ def _check_lengths(epochs: object) -> tuple[list[int], bool]:
 
 
 def _train_stages(
-    pop: Population, lengths: list[int], lr: float, options: dict, states: bool, tol: Tolerances
+    pop: Population, lengths: list[int], lr: float, options: dict, tol: Tolerances
 ) -> dict[str, np.ndarray]:
     """Train ``pop`` to each length in turn, going on from the last (:func:`xorsweep.train_on`:
     the numbers of training to each length in one go, bit for bit); results (length, run)."""
@@ -375,8 +375,10 @@ def _train_stages(
         res, state = train_on_arrays(state, length, block_size=block_size)
         for name in names[:3]:
             out[name].append(res[name])
-        if states:
-            out["state"].append(classify(measure(state.population, options["data"], tol=tol)))
+        measured = measure(
+            state.population, options["data"], tol=tol, activation=options["activation"]
+        )
+        out["state"].append(classify(measured))
     return {name: np.stack(values) for name, values in out.items() if values}
 
 
@@ -417,8 +419,8 @@ def basin_map(
         ``converged_epoch`` (as in :func:`xorsweep.train`: the first epoch from
         which every prediction is right up to the end; NaN if the last is wrong),
         ``converged``, ``total_loss``, ``final_loss`` and ``state`` (the end-state
-        class, :func:`xorsweep.analysis.end_states.classify`; only for the sigmoid hidden
-        layer, which the end states assume). Over ``parameter``: ``origin``,
+        class, :func:`xorsweep.analysis.end_states.classify`, for any activation). Over
+        ``parameter``: ``origin``,
         ``direction_alpha``, ``direction_beta``: the slice.
 
     Notes
@@ -446,10 +448,9 @@ def basin_map(
     table = xor() if data is None else truth_table(data)
     options = dict(data=table, update=update, activation=activation, gradient=gradient)
     pop = slice_.population
-    states = activation == "sigmoid"
     options.update(engine=engine, block_size=block_size)
     parts = [
-        _train_stages(pop[start : start + MAP_CHUNK], lengths, lr, dict(options), states, tol)
+        _train_stages(pop[start : start + MAP_CHUNK], lengths, lr, dict(options), tol)
         for start in range(0, pop.runs, MAP_CHUNK)
     ]
     results = {name: np.concatenate([p[name] for p in parts], axis=1) for name in parts[0]}

@@ -9,7 +9,8 @@ mean of their targets. With ``k`` merged samples of mixed targets the loss
 cannot fall below ``merge_floor``: for XOR, 2 merged samples (one of each
 target) give ``log 2 / 2``, 3 merged (two to one) give ``3 H(1/3) / 4 = 0.477``
 and all 4 give ``log 2`` -- the three final-loss groups of failed runs. When
-every hidden unit is saturated on the merged samples (``4 h (1 - h)`` below
+every hidden unit is saturated on the merged samples (its slope relative to the
+activation's steepest, ``4 h (1 - h)`` for the sigmoid, below
 ``Tolerances.saturation``), the gradient that could pull them apart vanishes,
 and gradient descent only drives the weights outward: the network is stuck.
 
@@ -28,7 +29,13 @@ several; :func:`classify` takes the first in :data:`END_STATES` order):
     units are nearly constant.
 ``symmetric``
     Failing, and two live hidden units compute the same or the mirrored
-    feature: the network has in effect one hidden unit, too few for XOR.
+    feature (``f(-z) = c - f(z)``: ``c`` 1 for the sigmoid, 0 for tanh; ReLU
+    has no mirror): the network has in effect fewer units.
+
+Any width and any hidden activation of :data:`xorsweep.model.activations.TABLE`
+(``activation=``): an activation's steepest slope and its mirror are read from
+its entry's function and slope. The measures are of the parameters and the
+loss's gradient, whatever optimiser trained them.
 ``slow``
     Failing with a gradient that is not tiny: still moving.
 ``other``
@@ -90,8 +97,9 @@ class Tolerances:
         differ by less on every sample compute the same feature; a unit whose
         outputs span less is dead (constant).
     saturation : float
-        A unit is saturated on a sample where ``4 h (1 - h)``, its slope
-        relative to the steepest, is below this (``|z| > 6`` for 0.01).
+        A unit is saturated on a sample where its slope relative to the
+        activation's steepest (``4 h (1 - h)`` for the sigmoid) is below this
+        (``|z| > 6`` for 0.01).
     undecided : float
         An output is undecided where ``|y_hat - 0.5|`` is below this.
     gradient : float
@@ -137,6 +145,20 @@ def _data(population: Population, data: TruthTable | str | None) -> TruthTable:
             f"{population.n_in} and {population.n_out}"
         )
     return table
+
+
+def _shape(activation: str) -> tuple[float, float | None]:
+    """The activation's steepest slope and its mirror ``c`` (``f(-z) = c - f(z)``, or
+    None), read from its table entry on a grid of ``z``.
+
+    >>> _shape("sigmoid"), _shape("tanh"), _shape("relu")
+    ((0.25, 1.0), (1.0, 0.0), (1.0, None))
+    """
+    z = np.linspace(-4.0, 4.0, 81)
+    a, mirrored = activate(activation, z), activate(activation, -z)
+    sums = a + mirrored
+    mirror = float(np.round(sums[0], 12)) if np.ptp(sums) < 1e-12 else None
+    return float(np.max(slope(activation, a))), mirror
 
 
 def _forward(
@@ -213,12 +235,14 @@ def _merges(
     return merged, trapped, floor
 
 
-def _duplicates(hid: np.ndarray, live: np.ndarray, same: float) -> np.ndarray:
-    """Whether two live units compute the same or the mirrored feature, (r,) from (r, s, h)."""
+def _duplicates(hid: np.ndarray, live: np.ndarray, same: float, mirror: float | None) -> np.ndarray:
+    """Whether two live units compute the same or the mirrored feature (their outputs sum
+    to ``mirror``; None: none), (r,) from (r, s, h)."""
     units = hid.shape[2]
-    same_feature = np.abs(hid[:, :, :, None] - hid[:, :, None, :]).max(axis=1) < same
-    mirrored = np.abs(hid[:, :, :, None] + hid[:, :, None, :] - 1.0).max(axis=1) < same
-    pairs = (same_feature | mirrored) & live[:, :, None] & live[:, None, :]
+    pairs = np.abs(hid[:, :, :, None] - hid[:, :, None, :]).max(axis=1) < same
+    if mirror is not None:
+        pairs |= np.abs(hid[:, :, :, None] + hid[:, :, None, :] - mirror).max(axis=1) < same
+    pairs &= live[:, :, None] & live[:, None, :]
     return (pairs & np.triu(np.ones((units, units), bool), k=1)).any(axis=(1, 2))
 
 
@@ -250,6 +274,7 @@ def measure(
     previous: Population | None = None,
     epochs_between: int | None = None,
     tol: Tolerances = Tolerances(),  # noqa: B008 - frozen, so one shared default is safe
+    activation: str = "sigmoid",
 ) -> dict[str, np.ndarray]:
     """The quantities that define the end states, for every network.
 
@@ -266,6 +291,8 @@ def measure(
         Epochs between ``previous`` and ``population``, >= 1.
     tol : Tolerances
         Thresholds.
+    activation : str
+        The hidden layer's, one of :data:`xorsweep.model.activations.ACTIVATIONS`.
 
     Returns
     -------
@@ -287,14 +314,16 @@ def measure(
         raise TypeError(
             f"tol must be a xorsweep.analysis.end_states.Tolerances, got {type(tol).__name__}"
         )
-    hid, z = _forward(pop, table)
+    activation = check_activation(activation)
+    steepest, mirror = _shape(activation)
+    hid, z = _forward(pop, table, activation)
     sign = 2.0 * table.targets - 1.0  # (s, o): +1 where the target is 1
     right = np.clip(sigmoid(sign * z), CLIP, 1.0 - CLIP) > 0.5  # the rule of train
     y_hat = sigmoid(z)
-    saturated = 4.0 * hid * (1.0 - hid) < tol.saturation
+    saturated = slope(activation, hid) / steepest < tol.saturation
     dead = np.ptp(hid, axis=1) < tol.same
     merged, trapped, floor = _merges(hid, table.targets, saturated.all(axis=2), tol.same)
-    theta, grad = _flat(pop.parameters()), _flat(gradient(pop, table))
+    theta, grad = _flat(pop.parameters()), _flat(gradient(pop, table, activation))
     grad_norm, weight_norm = np.linalg.norm(grad, axis=1), np.linalg.norm(theta, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         outward = np.nan_to_num(-np.sum(theta * grad, axis=1) / (grad_norm * weight_norm))
@@ -305,7 +334,7 @@ def measure(
         "weight_norm": weight_norm,
         "outward": outward,
         "merge_floor": floor,
-        "duplicate": _duplicates(hid, ~dead, tol.same),
+        "duplicate": _duplicates(hid, ~dead, tol.same, mirror),
         "growth": growth,
         "speed": speed,
         "wrong": ~right.all(axis=2),
@@ -404,12 +433,13 @@ def diagnose(
     previous: Population | xr.Dataset | None = None,
     epochs_between: int | None = None,
     tol: Tolerances = Tolerances(),  # noqa: B008 - frozen, so one shared default is safe
+    activation: str = "sigmoid",
 ) -> xr.Dataset:
     """Diagnose each network: its end state and the quantities behind it, as a Dataset over ``run``.
 
     Parameters
     ----------
-    population, data, previous, epochs_between, tol
+    population, data, previous, epochs_between, tol, activation
         As in :func:`measure`. Coordinates along ``run`` of a Dataset
         ``population`` (such as a per-run ``hidden_std``) are kept.
 
@@ -429,7 +459,14 @@ def diagnose(
     """
     import xarray as xr  # here: the NumPy functions above do without it
 
-    m = measure(population, data, previous=previous, epochs_between=epochs_between, tol=tol)
+    m = measure(
+        population,
+        data,
+        previous=previous,
+        epochs_between=epochs_between,
+        tol=tol,
+        activation=activation,
+    )
     variables = {name: (("run", *_DIMS.get(name, ())), value) for name, value in m.items()}
     variables["state"] = ("run", classify(m))
     coords: dict[str, Any] = {"run": np.arange(m["grad_norm"].shape[0])}

@@ -1,7 +1,7 @@
 """The ``xorsweep`` command line: the only place that prints.
 
 Each subcommand is a module of this package (:mod:`.sweep`, :mod:`.figures`,
-:mod:`.fit`, :mod:`.reproduce`) with an ``add(subparsers)`` function that
+:mod:`.fit`, :mod:`.reproduce`, :mod:`.continuation`) with an ``add(subparsers)`` function that
 declares its options and sets ``func`` to its ``run(args)``; options that
 several share live in :mod:`.options`, the study axes' values in
 :mod:`.axes` and :mod:`.tables` (``--data``), and the text of fits over a
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._version import VERSION
-from . import figures, fit, reproduce, sweep
+from . import continuation, figures, fit, reproduce, sweep
 
 __all__ = ["BROKEN_PIPE", "build_parser", "main"]
 
@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 #: The subcommands, in the order ``--help`` lists them.
-_SUBCOMMANDS = (sweep, figures, fit, reproduce)
+_SUBCOMMANDS = (sweep, figures, fit, reproduce, continuation)
 
 
 def build_parser() -> argparse.ArgumentParser:

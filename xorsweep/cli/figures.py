@@ -1,16 +1,12 @@
 """``xorsweep figures``: draw the ten figures from a results store.
 
 The figures are drawn into a folder beside ``--out`` and moved into it once all
-are drawn (:func:`staged`): a failure leaves ``--out`` as it was.
+are drawn (:func:`xorsweep._core.outputs.staged`): a failure leaves ``--out`` as it was.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,36 +56,10 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def save_figures(data: Any, directory: Path, fmt: str, dpi: int) -> Iterator[Path]:
     """Draw the ten figures of ``data`` (FigureData) into ``directory`` (made if missing)
     as NAME.fmt, yielding each path once it is written."""
+    from .._core.outputs import save_figures as save
     from ..plots import article_figures
 
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, fig in article_figures(data).items():
-        path = directory / f"{name}.{fmt}"
-        fig.savefig(path, format=fmt, dpi=dpi)
-        yield path
-
-
-@contextlib.contextmanager
-def staged(directory: Path) -> Iterator[Path]:
-    """A new folder beside ``directory`` to write into; when the block ends without an
-    error its files move into ``directory`` (made if missing). Either way the folder goes,
-    and so do the missing parents made for it: a failure leaves nothing behind."""
-    directory = Path(os.path.abspath(directory))
-    made = [p for p in (directory, *directory.parents) if not p.exists()]
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
-        yield temp
-        directory.mkdir(exist_ok=True)
-        for path in sorted(temp.iterdir()):
-            os.replace(path, directory / path.name)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        for path in made:  # the deepest first
-            with contextlib.suppress(OSError):
-                path.rmdir()
-        raise
-    temp.rmdir()
+    yield from save(article_figures(data), directory, fmt, dpi)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     data = figure_data(ds, seed=args.seed, output_std=output_std)
     for note in data.notes:
         print(f"note: {note}")
-    with staged(out) as temp:
+    with outputs.staged(out) as temp:
         names = [path.name for path in save_figures(data, temp, fmt, dpi)]
     for name in names:
         print(f"wrote {out / name}")

@@ -24,6 +24,7 @@ __all__ = [
     "SATURATED_STD",
     "add_execution",
     "add_level",
+    "add_max_hours",
     "add_select",
     "check_std",
     "command",
@@ -95,16 +96,23 @@ def add_execution(parser: argparse.ArgumentParser, max_hours: float | str = MAX_
         help="run the blocks on this Dask scheduler, e.g. tcp://10.0.0.1:8786, instead of "
         "local processes (default: local)",
     )
+    add_max_hours(parser, "sweep", max_hours)
+    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+    add_yes(parser)
+
+
+def add_max_hours(
+    parser: argparse.ArgumentParser, what: str, default: float | str = MAX_HOURS
+) -> None:
+    """``--max-hours``: refuse a ``what`` ("sweep", "continuation") estimated longer."""
     parser.add_argument(
         "--max-hours",
         type=float,
-        default=max_hours,
+        default=default,
         metavar="H",
-        help="refuse a sweep whose estimated compute time is longer (the estimate, from a "
-        "short timed training, is printed before the sweep starts; 'inf' for no limit)",
+        help=f"refuse a {what} whose estimated compute time is longer (the estimate, from a "
+        f"short timed training, is printed before the {what} starts; 'inf' for no limit)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
-    add_yes(parser)
 
 
 def add_yes(parser: argparse.ArgumentParser) -> None:
@@ -157,7 +165,7 @@ def add_select(parser: argparse.ArgumentParser, what: str) -> None:
 def add_level(parser: argparse.ArgumentParser, default: float | str | None = None) -> None:
     """``--level``: the fit's window, as a fraction of the minimum (``default``: the
     analysis's, or ``argparse.SUPPRESS`` to tell it given)."""
-    from ..studies.article.run import ANALYSIS_DEFAULTS
+    from ..studies.article.plan import ANALYSIS_DEFAULTS
 
     parser.add_argument(
         "--level",

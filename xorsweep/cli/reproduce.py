@@ -1,14 +1,17 @@
-"""``xorsweep reproduce``: the article end to end, from sweep to report."""
+"""``xorsweep reproduce``: the article end to end, from sweep to report.
+
+The study is :mod:`xorsweep.studies.article` (and :mod:`~xorsweep.studies.beyond`,
+:mod:`~xorsweep.studies.failures`); this command parses, plans, prints the estimate
+and runs it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
-import time
+from typing import Any
 
-from .figures import save_figures, staged
-from .options import ARTICLE, DPI, EXIT, MAX_HOURS, add_execution, add_level, command, integer
-from .sweep import sweep_into
+from .options import ARTICLE, EXIT, MAX_HOURS, add_execution, add_level, command, integer
+from .sweep import announced
 
 __all__ = ["STUDIES", "add", "run"]
 
@@ -21,7 +24,7 @@ _ARTICLE_ONLY = ("points", "runs", "epochs", "n_boot", "level", "max_hours", "sc
 
 def add(subparsers: argparse._SubParsersAction) -> None:
     """Declare ``reproduce`` and its options."""
-    from ..studies.article.run import ANALYSIS_DEFAULTS, SCALES
+    from ..studies.article.plan import ANALYSIS_DEFAULTS, SCALES
 
     parser = command(
         subparsers,
@@ -93,7 +96,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def _article_options(args: argparse.Namespace) -> argparse.Namespace:
     """``args`` with the article-only options that were not given set to their defaults;
     refused with the other studies if any was given."""
-    from ..studies.article.run import ANALYSIS_DEFAULTS
+    from ..studies.article.plan import ANALYSIS_DEFAULTS
 
     given = [name for name in _ARTICLE_ONLY if name in vars(args)]
     if args.study != "article" and given:
@@ -124,58 +127,27 @@ def run(args: argparse.Namespace) -> int:
     if args.study != "article":
         return _run_study(args)
     from .._core import outputs
-    from ..studies.article import run as reproduction
-    from ..studies.report import json_text, render_report
-    from ..sweeps.config import SweepConfig, article_grid
-    from ..sweeps.store import COMPUTE_SECONDS, read_header
+    from ..studies.article.plan import plan_article
+    from ..studies.article.run import run_plan
 
-    out = outputs.writable_directory(args.out, "--out")
-    scale = reproduction.SCALES[args.scale]
-    points = getattr(args, "points", scale["points"])
-    runs = getattr(args, "runs", scale["runs"])
-    store = out / "results.zarr"
-    # the article's sweep: SweepConfig's defaults but for the grid's size, epochs and seed
-    config = SweepConfig(hidden_std=article_grid(points), epochs=args.epochs, seed=args.seed)
-    start = time.perf_counter()
-    after = reproduction.analysis_seconds(points, runs, args.n_boot, args.epochs)
-    status = sweep_into(config, runs, store, args, after)
+    outputs.writable_directory(args.out, "--out")
+    plan = plan_article(
+        args.out,
+        args.scale,
+        points=getattr(args, "points", None),
+        runs=getattr(args, "runs", None),
+        **{name: getattr(args, name) for name in ("epochs", "seed", "n_boot", "level", "engine")},
+    )
+
+    def work(**execution: Any) -> tuple[Any, Any]:
+        done = run_plan(plan, **execution)
+        return done.sweep, done
+
+    status, done = announced(plan.config, plan.runs, plan.store, args, work, plan.after_seconds())
     if status:
         return status
-    seconds = {"sweep": time.perf_counter() - start}
-    results = args.read_store(str(store), [])
-    options = {name: getattr(args, name) for name in reproduction.ANALYSIS_DEFAULTS}
-    analysis, stages = reproduction.analyse(
-        results, seed=args.seed, epochs=args.epochs, n_boot=args.n_boot, level=args.level
-    )
-    start = time.perf_counter()
-    with staged(out / "figures") as temp:  # all the figures or none
-        saved = list(save_figures(analysis.figures, temp, "png", DPI))
-    figures = {path.stem: f"figures/{path.name}" for path in saved}
-    seconds.update(stages)
-    seconds["figures"] += time.perf_counter() - start
-    fit = analysis.fit
-    report = render_report(
-        results,
-        fit,
-        analysis.claims,
-        figures,
-        scale=reproduction.scale_title(args.scale, points, runs, args.epochs),
-        seconds=seconds,
-        compute_seconds=read_header(store).attrs.get(COMPUTE_SECONDS),
-        notes=analysis.figures.notes,
-        command=reproduction.regenerate_command(args.out, args.scale, points, runs, **options),
-    )
-    texts = {
-        "claims.csv": analysis.claims.to_csv(index=False),
-        "fit.json": json_text(fit.to_dict()) + "\n",
-        "report.md": report,
-    }
-    for name, text in texts.items():  # each whole or not at all: written aside, then renamed
-        temp = out / f".{name}.{os.getpid()}.partial"
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, out / name)
-    print(f"wrote {out / 'report.md'} with {len(figures)} figures in {out / 'figures'}")
-    print(repr(fit))
-    if not fit.ok and "level" in fit.message:
+    print(f"wrote {done.report} with {len(done.figures)} figures in {plan.out / 'figures'}")
+    print(repr(done.fit))
+    if not done.fit.ok and "level" in done.fit.message:
         print(f"note: the fit's window is --level (here {args.level:g}); rerun with another one")
     return 0

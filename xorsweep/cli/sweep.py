@@ -1,15 +1,17 @@
 """``xorsweep sweep``: train a grid of stds into a results store.
 
 :func:`sweep_into` runs any sweep configuration into a store with the
-command line's checks, estimate and messages; ``reproduce`` runs its sweep
-through it too.
+command line's checks, estimate and messages (:func:`announced`), through which
+``reproduce`` runs the article's study too.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ from .options import (
 )
 from .tables import DATA_HELP, read_table
 
-__all__ = ["add", "run", "sweep_into"]
+__all__ = ["add", "announced", "run", "sweep_into"]
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -176,77 +178,95 @@ def run(args: argparse.Namespace) -> int:
     return sweep_into(config, args.runs, Path(args.store), args)
 
 
-def sweep_into(
-    config: Any,
-    runs: int,
-    path: Path,
-    args: argparse.Namespace,
-    after: dict[str, float] | None = None,
-) -> int:
-    """Run ``config``'s sweep to ``runs`` runs per point into the store ``path``: say its
-    size and estimate (and those of the stages ``after`` it, name: seconds), ask before
-    a long one (:func:`.options.confirm`), then run it; returns the exit status."""
-    from .._core.checks import check_count
-    from .._core.interrupts import sigterm_as_interrupt
-    from ..sweeps import budget
-    from ..sweeps.execution import default_workers
+def sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) -> int:
+    """Run ``config``'s sweep to ``runs`` runs per point into the store ``path`` with the
+    command line's estimate, confirmation and messages (:func:`announced`); the exit status."""
     from ..sweeps.run import run_sweep, settle
     from ..training.trainer import DEFAULT_BLOCK
 
-    runs = check_count(runs, "runs")
+    config = settle(replace(config, engine=args.engine), path)  # a store keeps its own
+
+    def work(**execution: Any) -> tuple[Any, None]:
+        block_size = getattr(args, "block_size", DEFAULT_BLOCK)
+        total_runs = getattr(args, "total_runs", None)
+        _, report = run_sweep(
+            config, runs, store=path, block_size=block_size, total_runs=total_runs, **execution
+        )
+        return report, None
+
+    return announced(config, runs, path, args, work)[0]
+
+
+@contextlib.contextmanager
+def _execution(args: argparse.Namespace) -> Iterator[tuple[int | None, Any, int]]:
+    """``--workers``, the ``--scheduler``'s client (closed at the end) and how many
+    workers they make, each checked."""
+    from .._core.checks import check_count
+    from ..sweeps.execution import default_workers
+
     if not args.max_hours > 0:
         raise ValueError(f"--max-hours must be a number > 0, got {args.max_hours}")
     workers = getattr(args, "workers", None)
     scheduler = getattr(args, "scheduler", None)
-    client = None
-    if scheduler is not None:
-        if workers is not None:
-            raise ValueError("give --workers (local processes) or --scheduler (Dask), not both")
-        from distributed import Client
+    if scheduler is None:
+        n_workers = default_workers() if workers is None else check_count(workers, "workers")
+        yield workers, None, n_workers
+        return
+    if workers is not None:
+        raise ValueError("give --workers (local processes) or --scheduler (Dask), not both")
+    from distributed import Client
 
-        try:
-            client = Client(scheduler, timeout=30)
-        except OSError as exc:
-            raise ValueError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
     try:
-        if client is not None:
-            n_workers = max(1, sum(client.nthreads().values()))
-        else:
-            n_workers = default_workers() if workers is None else check_count(workers, "workers")
-        block = getattr(args, "block_size", DEFAULT_BLOCK)
-        total = getattr(args, "total_runs", None)
-        config = settle(replace(config, engine=args.engine), path)  # a store keeps its own
-        said = budget.plan(config, runs, path, n_workers, block, total, args.max_hours)
-        seconds = {"sweep": said[1]} if said else {}
-        if said:
-            print(f"{path}: {said[0]}")
-        seconds.update(after or {})
-        if after:
-            print(stages_line(seconds))
-        if not confirm(sum(seconds.values()), args):
-            print(f"not started; {path} is as it was", file=sys.stderr)
-            return 1
-        with sigterm_as_interrupt():  # SIGTERM cleans up as Ctrl-C does
-            _, report = run_sweep(
-                config,
-                runs,
-                store=path,
-                workers=workers,
-                client=client,
-                progress=not args.no_progress,
-                block_size=getattr(args, "block_size", DEFAULT_BLOCK),
-                total_runs=getattr(args, "total_runs", None),
-            )
+        client = Client(scheduler, timeout=30)
+    except OSError as exc:
+        raise ValueError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+    try:
+        yield None, client, max(1, sum(client.nthreads().values()))
+    finally:
+        client.close()
+
+
+def announced(
+    config: Any,
+    runs: int,
+    path: Path,
+    args: argparse.Namespace,
+    work: Callable[..., tuple[Any, Any]],
+    after: dict[str, float] | None = None,
+) -> tuple[int, Any]:
+    """Say the size and estimate of ``config``'s sweep (settled) to ``runs`` runs per point
+    into the store ``path`` (and of the stages ``after`` it, name: seconds), ask before a
+    long one (:func:`.options.confirm`), then call ``work(workers=, client=, progress=)``,
+    which returns the sweep's report and a value; the exit status and that value."""
+    from .._core.checks import check_count
+    from .._core.interrupts import sigterm_as_interrupt
+    from ..sweeps import budget
+    from ..training.trainer import DEFAULT_BLOCK
+
+    runs = check_count(runs, "runs")
+    try:
+        with _execution(args) as (workers, client, n_workers):
+            block = getattr(args, "block_size", DEFAULT_BLOCK)
+            total = getattr(args, "total_runs", None)
+            said = budget.plan(config, runs, path, n_workers, block, total, args.max_hours)
+            seconds = {"sweep": said[1]} if said else {}
+            if said:
+                print(f"{path}: {said[0]}")
+            seconds.update(after or {})
+            if after:
+                print(stages_line(seconds))
+            if not confirm(sum(seconds.values()), args):
+                print(f"not started; {path} is as it was", file=sys.stderr)
+                return 1, None
+            with sigterm_as_interrupt():  # SIGTERM cleans up as Ctrl-C does
+                report, value = work(workers=workers, client=client, progress=not args.no_progress)
     except KeyboardInterrupt:
         if Path(path, "zarr.json").is_file():
             said = f"the finished blocks are in {path}; run the same command again to resume"
         else:
             said = f"no store was made at {path}"
         print(f"interrupted: {said}", file=sys.stderr)
-        return 130
-    finally:
-        if client is not None:
-            client.close()
+        return 130, None
     if report.runs:
         print(
             f"{path}: computed {report.runs:,} runs in {report.blocks:,} blocks in "
@@ -255,4 +275,4 @@ def sweep_into(
         )
     else:
         print(f"{path}: nothing to compute; the store holds {report.present:,} runs")
-    return 0
+    return 0, value

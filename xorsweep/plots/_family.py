@@ -392,7 +392,7 @@ def plot_optimum_vs(
         fits = fits.sortby(dim)
     values = np.asarray(fits[dim].values)
     x = values.astype(np.float64) if numeric else np.arange(values.size, dtype=np.float64)
-    ax = get_axes(ax, (7.0, 4.5))
+    ax = get_axes(ax, (10.0, 4.5))  # the rules' legend stands beside the axes
     hues = list(fits[hue].values) if hue else [None]
     colors = _palette(np.asarray(hues)) if hue else [COLORS["optimum"]]
     level = f"{100 * fits.attrs.get('confidence', 0.95):g}%"

@@ -287,6 +287,7 @@ def probe_speed(
     turns (the numba kernel releases the GIL): :attr:`Speed.parallel` is how
     many workers they were worth, with whatever else the machine does then.
     """
+    config = config.settled()  # the engine that will compute
     widths = _widths(config)
     small = _probe(config, min(widths), runs, epochs)
     short, trained, spread = small
@@ -336,11 +337,7 @@ def _together(
     (NumPy's: threads would not tell)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from ..training.engines import resolve
-
-    activation = config.activation if isinstance(config.activation, str) else config.activation[0]
-    table = config.table
-    if resolve(config.engine, table.n_in, width, table.n_out, activation) != "numba":
+    if config.engine != "numba":  # settled by probe_speed
         return None
     task = _task(config, width, 1, runs, epochs)
     alone, together = [], []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -31,11 +31,19 @@ from ..model.network import (
     output_std_for,
 )
 from ..model.truth_tables import TruthTable, truth_table
-from ..training.engines import check_engine, recorded, resume
+from ..training.engines import check_engine, recorded, settle
 from ..training.optimizers import OPTIMIZERS, hyper_parameters
 from ..training.settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
 
-__all__ = ["GRID_DIMS", "NAMED_DIMS", "PointSetting", "SweepConfig", "article_grid"]
+__all__ = [
+    "CONFIG_ATTR",
+    "GRID_DIMS",
+    "NAMED_DIMS",
+    "PointSetting",
+    "SweepConfig",
+    "article_grid",
+    "unpacked_attrs",
+]
 
 #: Grid dimensions in the order they appear in results (before ``run``).
 GRID_DIMS = (
@@ -67,6 +75,11 @@ SEEDING = (
 #: Attributes that results record only where they differ from these, the values of results
 #: made before they existed.
 ARCHITECTURE = {"depth": 1, "weights": WEIGHTS[0]}
+
+
+#: The attribute of a store that holds its configuration, as JSON (written once, when the
+#: store is made; :meth:`SweepConfig.store_attrs`, :func:`unpacked_attrs`).
+CONFIG_ATTR = "config"
 
 
 def article_grid(
@@ -343,6 +356,21 @@ class SweepConfig:
             value["output_std"] = float(output_std_for(value["output_std"], value["hidden"], n_out))
             yield tuple(int(i) for i in index), PointSetting(**value)
 
+    def training(self, setting: PointSetting, lr: float | None = None) -> TrainingSettings:
+        """The :class:`~xorsweep.training.settings.TrainingSettings` of the grid point
+        ``setting`` (its ``lr``, or ``lr``), with this configuration's epochs, update,
+        hyper-parameters and engine: what travels to the kernels."""
+        return TrainingSettings(
+            epochs=self.epochs,
+            lr=setting.lr if lr is None else lr,
+            update=self.update,
+            activation=setting.activation,
+            gradient=setting.gradient,
+            optimizer=setting.optimizer,
+            optimizer_params=self.hyper(setting.optimizer),
+            engine=self.engine,
+        )
+
     def identity(self) -> dict[str, Any]:
         """The settings that must match to add runs to existing results (JSON-like)."""
 
@@ -396,22 +424,39 @@ class SweepConfig:
             **_versions(),
         }
 
+    def store_attrs(self) -> dict[str, Any]:
+        """:meth:`attrs` as a store keeps them: the configuration in one attribute,
+        :data:`CONFIG_ATTR` (JSON), beside the seeding rule, shapes and versions.
+        :func:`unpacked_attrs` gives :meth:`attrs` back.
+
+        >>> cfg = SweepConfig(hidden_std=[1.0], epochs=50)
+        >>> unpacked_attrs(cfg.store_attrs()) == cfg.attrs()
+        True
+        """
+        flat, keys = self.attrs(), {*self.identity(), "data_table"}
+        settings = {name: flat.pop(name) for name in list(flat) if name in keys}
+        return {CONFIG_ATTR: json.dumps(settings, sort_keys=True), **flat}
+
     def settled(self, stored: SweepConfig | None = None, what: str = "the results") -> SweepConfig:
         """This configuration with the engine that computes it, ``"numpy"`` or ``"numba"``.
 
-        New results (``stored`` None) take :func:`xorsweep.training.engines.resolve`'s
-        choice for every network shape and activation of the grid (one engine
-        for all: NumPy if any shape needs it); results being added to
-        (``stored``, the configuration they record) keep theirs: ``"auto"`` is
-        their engine, another is refused with a ValueError naming both and
-        ``what``.
+        Each network shape and activation of the grid is settled by
+        :func:`xorsweep.training.engines.settle` (one engine for all: NumPy if
+        any shape needs it); results being added to (``stored``, the
+        configuration they record) keep theirs: ``"auto"`` is their engine,
+        another is refused with a ValueError naming both and ``what``.
         """
-        engine = self.engine if stored is None else resume(self.engine, stored.engine, what)
-        table = self.table
+        table, recorded_engine = self.table, None if stored is None else stored.engine
+        settings = TrainingSettings(engine=self.engine)
         chosen = {
-            TrainingSettings(activation=activation, engine=engine)
-            .resolved(table.n_in, self.architecture(width), table.n_out)
-            .engine
+            settle(
+                replace(settings, activation=activation),
+                table.n_in,
+                self.architecture(width),
+                table.n_out,
+                recorded_engine,
+                what,
+            ).engine
             for width in _values(self.hidden)
             for activation in _values(self.activation)
         }
@@ -444,6 +489,15 @@ class SweepConfig:
             table = attrs["data_table"]
             kwargs["data"] = TruthTable(table["inputs"], table["targets"], attrs["data"])
         return cls(hidden_std=tuple(np.asarray(hidden_std, dtype=np.float64).tolist()), **kwargs)
+
+
+def unpacked_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """A store's attributes with its configuration (:data:`CONFIG_ATTR`) spread out, as
+    :meth:`SweepConfig.attrs` gives them; those of a store written before the configuration
+    was one attribute are already spread out, and come back as they are."""
+    out = dict(attrs)
+    packed = out.pop(CONFIG_ATTR, None)
+    return out if packed is None else {**json.loads(packed), **out}
 
 
 def _versions() -> dict[str, str]:

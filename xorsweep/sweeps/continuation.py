@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,7 @@ from .continued_links import (
 )
 from .continued_store import (
     CONTINUED_SCHEMA,
+    FinishedBlocks,
     continued_path_state,
     holds_continued,
     open_continued,
@@ -53,7 +54,13 @@ from .results import replay, table_of
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["SELECTIONS", "continue_runs", "state_of", "with_continued"]
+__all__ = [
+    "SELECTIONS",
+    "continuation_work",
+    "continue_runs",
+    "state_of",
+    "with_continued",
+]
 
 #: The attributes of the results that continued runs keep.
 _KEPT = ("seed", "data", "data_table", "n_in", "n_out", "update", "loss")
@@ -110,8 +117,11 @@ def continue_runs(
     store : path, optional
         Also write the results there (a new or empty directory), atomically. A
         store that already holds this very request is read, not recomputed.
+        Until it is written, each finished block of ``block_size`` runs waits
+        beside it (``.NAME.blocks``): after an interrupt, the same call goes on
+        from the blocks finished, with the same numbers as in one go.
     block_size : int
-        As in :func:`xorsweep.train`.
+        Runs per block (as in :func:`xorsweep.train`).
 
     Returns
     -------
@@ -154,6 +164,51 @@ def continue_runs(
     >>> bool(again.total_loss[0] == first.total_loss)
     True
     """
+    request = _checked(results, epochs, select, runs_per_std, seed, engine, block_size)
+    source, continued, trained, epochs, links, computing = request
+    if store is not None and continued_path_state(store) == "store":
+        return _stored(store, source, epochs, links)
+    blocks = _blocks(links, block_size)
+    kept = (
+        None
+        if store is None
+        else FinishedBlocks(store, _request(source, epochs, links, computing, block_size))
+    )
+    parts = kept.done() if kept is not None else {}
+    for number, rows in enumerate(blocks):
+        if number in parts:  # finished before an interrupt
+            continue
+        start = time.perf_counter()
+        state = (  # rebuilt (and checked against the stored numbers), then trained on
+            state_of(source.isel(run=links["position"].to_numpy()[rows]))
+            if continued
+            else _rebuilt_state(source, links.iloc[rows], computing)
+        )
+        res, state = train_on_arrays(state, epochs, block_size=block_size)
+        parts[number] = (rows, res, state, time.perf_counter() - start)
+        if kept is not None:
+            kept.keep(number, parts[number])
+    ordered = [parts[number] for number in range(len(blocks))]
+    out = _to_dataset(links, [part[:3] for part in ordered], source.attrs, trained)
+    out.attrs["compute_seconds"] = sum(part[3] for part in ordered)
+    out.attrs.update(selection=describe(select), runs_per_std=runs_per_std or 0, sample_seed=seed)
+    if kept is not None:
+        write_continued(out, store)
+        kept.remove()
+    return out
+
+
+def _checked(
+    results: object,
+    epochs: object,
+    select: object,
+    runs_per_std: object,
+    seed: object,
+    engine: object,
+    block_size: object,
+) -> tuple[xr.Dataset, bool, int, int, pd.DataFrame, str]:
+    """The arguments of :func:`continue_runs` checked: the source, whether it is continued,
+    the epochs it trained and to train to, the runs chosen and the computing engine."""
     source = _source(results)
     if "optimizer" in source.dims or source.attrs.get("optimizer", "gd") != "gd":
         raise ValueError(
@@ -174,26 +229,41 @@ def continue_runs(
     engine = check_engine(engine)
     block_size = check_count(block_size, "block_size")
     links = sample_links(selected_links(source, select, continued), runs_per_std, seed)
-    if store is not None and continued_path_state(store) == "store":
-        return _stored(store, source, epochs, links)
     computing = recorded(source.attrs) if engine == "auto" else engine
-    start = time.perf_counter()
-    groups = _setting_groups(links)
-    states = [  # every group rebuilt (and checked) before any trains on
-        state_of(source.isel(run=links["position"].to_numpy()[rows]))
-        if continued
-        else _rebuilt_state(source, links.iloc[rows], computing)
-        for rows in groups
-    ]
-    parts = []
-    for rows, state in zip(groups, states, strict=True):
-        parts.append((rows, *train_on_arrays(state, epochs, block_size=block_size)))
-    out = _to_dataset(links, parts, source.attrs, trained)
-    out.attrs["compute_seconds"] = time.perf_counter() - start
-    out.attrs.update(selection=describe(select), runs_per_std=runs_per_std or 0, sample_seed=seed)
-    if store is not None:
-        write_continued(out, store)
-    return out
+    return source, continued, trained, epochs, links, computing
+
+
+def continuation_work(
+    results: xr.Dataset | str | os.PathLike, epochs: int, **options: Any
+) -> dict[str, Any]:
+    """What :func:`continue_runs` with these arguments would train, checked as it checks them
+    (``options``: its ``select``, ``runs_per_std``, ``seed`` and ``engine``): ``runs``,
+    ``first_epoch`` (where they are), ``epochs``, ``engine`` (the computing one) and
+    ``network_epochs`` (the epochs rebuilt from a sweep's initial networks included).
+
+    >>> import xorsweep as xs
+    >>> ds = xs.sweep([0.5, 2.0], runs=4, epochs=300, workers=1, progress=False)
+    >>> work = continuation_work(ds, 2000, select="all")
+    >>> work["runs"], work["network_epochs"]
+    (8, 16000)
+    """
+    unknown = set(options) - {"select", "runs_per_std", "seed", "engine"}
+    if unknown:
+        raise TypeError(f"continuation_work got an unexpected argument {sorted(unknown)[0]!r}")
+    given = {"select": "unconverged", "runs_per_std": None, "seed": 0, "engine": "auto"}
+    given.update(options)
+    request = _checked(
+        results, epochs, given["select"], given["runs_per_std"], given["seed"], given["engine"], 1
+    )
+    source, continued, trained, epochs, links, computing = request
+    runs = len(links)
+    return {
+        "runs": runs,
+        "first_epoch": trained,
+        "epochs": epochs,
+        "engine": computing,
+        "network_epochs": runs * (epochs - (trained if continued else 0)),
+    }
 
 
 def with_continued(results: xr.Dataset, continued: xr.Dataset) -> xr.Dataset:
@@ -291,9 +361,31 @@ def _source(results: object) -> xr.Dataset:
     return results
 
 
-def _setting_groups(links: pd.DataFrame) -> list[np.ndarray]:
-    """The rows of ``links`` in each group sharing a :data:`~.continued_links.SETTING`."""
-    return list(links.groupby(list(SETTING), sort=False).indices.values())
+def _blocks(links: pd.DataFrame, block_size: int) -> list[np.ndarray]:
+    """The rows of ``links`` cut into blocks: those sharing a :data:`~.continued_links.SETTING`
+    (a TrainingState's networks), ``block_size`` at most. A run's numbers do not depend
+    on the cut; the blocks are the units an interrupted continuation resumes by."""
+    groups = links.groupby(list(SETTING), sort=False).indices.values()
+    return [rows[i : i + block_size] for rows in groups for i in range(0, len(rows), block_size)]
+
+
+def _request(
+    source: xr.Dataset, epochs: int, links: pd.DataFrame, engine: str, block_size: int
+) -> dict[str, Any]:
+    """What identifies a continuation's blocks: the source's settings, the epochs, the runs,
+    the engine and the cut."""
+    import hashlib
+    import json
+
+    kept = {k: source.attrs[k] for k in ("seed", "data", "update", "epochs") if k in source.attrs}
+    runs = links[list(LINK)].to_csv(index=False).encode()
+    return {
+        "source": json.loads(json.dumps(kept, default=str)),
+        "epochs": epochs,
+        "engine": engine,
+        "block_size": block_size,
+        "runs": hashlib.sha256(runs).hexdigest(),
+    }
 
 
 def _rebuilt_state(source: xr.Dataset, links: pd.DataFrame, engine: str) -> TrainingState:

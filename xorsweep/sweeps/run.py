@@ -197,7 +197,8 @@ def _open_sink(
     if path is None:
         return MemorySink(config.grid_shape, runs, layout)
     if not resume:
-        create_store(path, attrs=config.attrs(), coords=config.coords, runs=runs, layout=layout)
+        attrs = config.store_attrs()  # the configuration as one attribute
+        create_store(path, attrs=attrs, coords=config.coords, runs=runs, layout=layout)
     return ResultsWriter(path)
 
 

@@ -66,6 +66,7 @@ import numpy as np
 
 from .._core.cf_attrs import CF_ATTRS, cf_attrs, with_cf_attrs
 from .._core.interrupts import deferred, uninterrupted
+from .config import unpacked_attrs
 
 if TYPE_CHECKING:  # xarray and Zarr are imported where they are used: workers import VARIABLES
     import xarray as xr
@@ -233,7 +234,7 @@ def read_header(path: str | os.PathLike) -> StoreHeader:
     if path_state(path) != "store":
         raise FileNotFoundError(f"no results store at {path}")
     group = zarr.open_group(path, mode="r", zarr_format=3)
-    attrs = dict(group.attrs)
+    attrs = unpacked_attrs(group.attrs)  # the configuration spread out, as in memory
     missing = [name for name in (*VARIABLES, FILLED, "run") if name not in group]
     if missing:
         raise ValueError(f"the store {path} is damaged: it lacks the array(s) {', '.join(missing)}")
@@ -564,6 +565,7 @@ def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
         ds = xr.open_zarr(
             header.path, consolidated=False, chunks=chunks, drop_variables=[FILLED], zarr_format=3
         )
+    ds.attrs = dict(header.attrs)  # the configuration spread out, as in memory
     ds.attrs.pop(COMPUTE_SECONDS, None)  # not a property of the results
     names = {d: v for d, v in header.coords.items() if v.dtype.kind == "U"}
     ds = ds.assign_coords(names)  # NumPy strings, as in memory, not Zarr's string dtype

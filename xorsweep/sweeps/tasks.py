@@ -41,7 +41,10 @@ class BlockTask:
     ``lo[k] .. hi[k] - 1`` at the point ``(hidden_std[k], output_std[k], lr[k])``
     of the sweep ``config``, which gives the seed, epochs, update and data.
     Arrays have shape (entry,). Every entry of a block has the same width,
-    activation, gradient and bias (a block's networks train together)."""
+    activation, gradient and bias (a block's networks train together), and the
+    same :class:`~xorsweep.training.settings.TrainingSettings` (``settings``,
+    made once with the block by :meth:`SweepConfig.training
+    <xorsweep.sweeps.config.SweepConfig.training>`), which reach the kernel whole."""
 
     config: SweepConfig
     hidden_std: np.ndarray  # float64
@@ -53,18 +56,10 @@ class BlockTask:
     activation: str  # the hidden layer's activation
     gradient: str  # "sum" or "mean"
     bias: str  # "scaled" or "zero"
-    optimizer: str = "gd"  # a name of xorsweep.training.optimizers.OPTIMIZERS
-
-    def settings(self) -> TrainingSettings:
-        """The block's :class:`~xorsweep.training.settings.TrainingSettings`, its engine the sweep's
-        (settled: ``"numpy"`` or ``"numba"``); its ``lr`` the first entry's (the block's
-        runs train at their own, :func:`block_population`)."""
-        config = self.config
-        return TrainingSettings(
-            config.epochs, float(self.lr[0]) if len(self.lr) else 1.0, config.update,
-            self.activation, self.gradient, self.optimizer, config.hyper(self.optimizer),
-            config.engine,
-        )  # fmt: skip
+    optimizer: str  # a name of xorsweep.training.optimizers.OPTIMIZERS
+    # how the block trains, its engine the sweep's (settled: "numpy" or "numba"); its lr
+    # the first entry's (the block's runs train at their own, block_population)
+    settings: TrainingSettings
 
     @property
     def runs(self) -> int:
@@ -106,6 +101,7 @@ def task_of_points(
         gradient=gradient,
         bias=bias,
     ).settled()
+    _, setting = next(config.settings())
     return BlockTask(
         config,
         *(np.asarray(v, dtype=np.float64) for v in (hidden_std, output_std, lr)),
@@ -114,6 +110,8 @@ def task_of_points(
         config.activation,
         config.gradient,
         config.bias,
+        config.optimizer,
+        config.training(setting, float(lr[0]) if len(lr) else None),
     )
 
 
@@ -139,6 +137,7 @@ def setting_task(
         setting.gradient,
         setting.bias,
         setting.optimizer,
+        config.training(setting),
     )
 
 
@@ -231,6 +230,6 @@ def compute_block(task: BlockTask) -> dict[str, np.ndarray]:
     (:meth:`~xorsweep.sweeps.config.SweepConfig.settled`).
     """
     pop, lrs = block_population(task)
-    job = TrainingJob(pop, task.settings(), lrs, task.config.table, block_size=pop.runs)
+    job = TrainingJob(pop, task.settings, lrs, task.config.table, block_size=pop.runs)
     results = run_training(job)
     return {name: results[name] for name in VARIABLES}

@@ -26,9 +26,10 @@ import importlib.util
 import time
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
-from .._core.checks import check_choice
+from .settings import COMPUTING, ENGINES, TrainingSettings, check_engine
 
 __all__ = [
     "ENGINES",
@@ -38,13 +39,8 @@ __all__ = [
     "recorded",
     "resolve",
     "resume",
+    "settle",
 ]
-
-#: The names ``engine=`` accepts; the first is the default.
-ENGINES = ("auto", "numpy", "numba")
-
-#: The engines that compute, as results record them.
-COMPUTING = ("numpy", "numba")
 
 # (in, hidden, out, activation) -> why the numba engine cannot train those networks, or None
 _PROBLEMS: dict[tuple[int, int | tuple[int, ...], int, str], str | None] = {}
@@ -53,15 +49,6 @@ _warned = False  # the fallback's warning is given once per process
 #: Called with one line before the numba kernel is compiled for a shape not in the cache
 #: (seconds of silence otherwise); the command line prints it. None: nothing is said.
 on_compile: Callable[[str], None] | None = None
-
-
-def check_engine(value: object) -> str:
-    """``value`` if it is one of :data:`ENGINES`, else a ValueError naming them.
-
-    >>> check_engine("numba")
-    'numba'
-    """
-    return check_choice(value, "engine", ENGINES)
 
 
 def _compile_numba(n_in: int, hidden: int, n_out: int, activation: str) -> None:
@@ -188,3 +175,27 @@ def resume(requested: str, recorded: str, what: str) -> str:
         f"a store holds one engine's numbers. Use engine {recorded!r} (or 'auto') to add to it, "
         "or choose another store path"
     )
+
+
+def settle(
+    settings: TrainingSettings,
+    n_in: int,
+    hidden: int | tuple[int, ...],
+    n_out: int,
+    stored: str | None = None,
+    what: str = "the results",
+) -> TrainingSettings:
+    """``settings`` with the engine that trains ``n_in -> hidden -> n_out`` networks.
+
+    The one place where ``"auto"`` is settled: results being added to keep
+    ``stored``, the engine they record (:func:`resume`); new ones take
+    :func:`resolve`'s choice (numba where it compiles, else NumPy with a
+    warning; ``"numba"`` where it cannot compile is a ValueError).
+
+    >>> settle(TrainingSettings(engine="auto"), 2, 2, 1, stored="numpy").engine
+    'numpy'
+    """
+    engine = settings.engine if stored is None else resume(settings.engine, stored, what)
+    if engine != "numpy":
+        engine = resolve(engine, n_in, hidden, n_out, settings.activation)
+    return settings if engine == settings.engine else replace(settings, engine=engine)

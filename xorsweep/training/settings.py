@@ -5,14 +5,15 @@ besides the networks and the data: epochs, learning rate, update order,
 hidden activation, gradient convention, optimiser and its hyper-parameters,
 engine and recording. :func:`xorsweep.train` builds one from its keyword
 arguments (or takes one), checks it once, and passes it whole to either
-engine. :meth:`TrainingSettings.resolved` is the one place where
+engine. The engines' names live here with the settings that name them;
+:func:`xorsweep.training.engines.settle` is the one place where
 ``engine="auto"`` becomes the engine that computes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,11 +21,25 @@ import numpy as np
 from .._core.checks import check_choice, check_count
 from ..model.activations import TABLE as ACTIVATION_TABLE
 from ..model.activations import Activation, check_activation, check_gradient
-from .engines import check_engine, resolve
 from .optimizers import TABLE as OPTIMIZER_TABLE
 from .optimizers import Optimizer, check_optimizer, hyper_parameters
 
-__all__ = ["TrainingSettings", "UPDATES", "ARTICLE_EPOCHS", "ARTICLE_LR", "MAX_LR"]
+__all__ = [
+    "ARTICLE_EPOCHS",
+    "ARTICLE_LR",
+    "COMPUTING",
+    "ENGINES",
+    "MAX_LR",
+    "TrainingSettings",
+    "UPDATES",
+    "check_engine",
+]
+
+#: The names ``engine=`` accepts; the first is the default (:mod:`xorsweep.training.engines`).
+ENGINES = ("auto", "numpy", "numba")
+
+#: The engines that compute, as results record them.
+COMPUTING = ("numpy", "numba")
 
 #: The two update orders ``train`` knows.
 UPDATES = ("article", "simultaneous")
@@ -36,6 +51,15 @@ ARTICLE_LR = 0.1
 #: Largest learning rate accepted (gradients are bounded by the number of samples,
 #: so parameters stay finite for any lr up to this over 10**8 epochs).
 MAX_LR = 1e6
+
+
+def check_engine(value: object) -> str:
+    """``value`` if it is one of :data:`ENGINES`, else a ValueError naming them.
+
+    >>> check_engine("numba")
+    'numba'
+    """
+    return check_choice(value, "engine", ENGINES)
 
 
 @dataclass(frozen=True)
@@ -69,7 +93,7 @@ class TrainingSettings:
     optimizer: str = "gd"
     # the optimiser's hyper-parameters: given ones (a dict), kept with every default filled in
     optimizer_params: Mapping[str, Any] | tuple = field(default=())
-    # "auto", "numpy" or "numba" (xorsweep.training.engines); resolved() gives the computing one
+    # "auto", "numpy" or "numba" (xorsweep.training.engines.settle gives the computing one)
     engine: str = "auto"
     # k >= 1: also record the loss and parameters every k epochs; None: no records
     record_every: int | None = None
@@ -115,17 +139,6 @@ class TrainingSettings:
     def activation_entry(self) -> Activation:
         """The hidden activation's entry of :data:`xorsweep.model.activations.TABLE`."""
         return ACTIVATION_TABLE[self.activation]
-
-    def resolved(self, n_in: int, hidden: int | tuple[int, ...], n_out: int) -> TrainingSettings:
-        """These settings with the engine that trains ``n_in -> hidden -> n_out`` networks.
-
-        The one place where ``"auto"`` is settled (:func:`xorsweep.training.engines.resolve`):
-        numba where it compiles, else NumPy with a warning; ``"numba"`` where it
-        cannot compile is a ValueError.
-        """
-        if self.engine == "numpy":
-            return self
-        return replace(self, engine=resolve(self.engine, n_in, hidden, n_out, self.activation))
 
     def attrs(self) -> dict[str, Any]:
         """The settings as results' attributes (JSON-like; not ``lr`` and the recording).

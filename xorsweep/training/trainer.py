@@ -30,6 +30,7 @@ from ._numpy_kernel import (
     forward_pass,
     gradient_step,
 )
+from .engines import settle
 from .settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
 
 if TYPE_CHECKING:  # xarray is imported when results are made: workers do without it
@@ -282,7 +283,7 @@ class TrainingJob:
                 f"networks have {population.n_in} and {population.n_out} (data {table.name!r}; "
                 "init_population's n_in and n_out)"
             )
-        settings = settings.resolved(table.n_in, population.hidden, table.n_out)
+        settings = settle(settings, table.n_in, population.hidden, table.n_out)
         return cls(population, settings, lrs, table, block_size)
 
 

@@ -6,15 +6,6 @@ each imported on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..._core.moved import served
 
-_SERVED = "run"  # the module whose public names this package serves
-
-
-def __getattr__(name: str) -> Any:
-    if not name.startswith("_"):
-        module = importlib.import_module(f"{__name__}.{_SERVED}")
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = served(__name__, "run")

@@ -20,7 +20,7 @@ from ..report import json_text
 from .text import render, summary
 
 if TYPE_CHECKING:
-    from .run import FailureStudy
+    from .plan import FailureStudy
 
 __all__ = ["DATASETS", "STORE", "check_out", "open_study", "write_study"]
 

@@ -31,15 +31,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ..._core.checks import check_count, check_real
-from ...analysis.basins import MAX_SIDE, BasinSlice, basin_map, basin_summary, direction_slice
+from ..._core.checks import check_count
+from ...analysis.basins import BasinSlice, basin_map, basin_summary, direction_slice
 from ...analysis.end_states import END_STATES, LOSS_GROUPS, diagnose, loss_group, state_shares
 from ...analysis.survival import converged_between, epoch_grid, survival_curves
 from ...analysis.tails import tail_test
@@ -53,10 +52,11 @@ from ...model.network import (
 from ...sweeps.execution import default_workers
 from ...sweeps.results import replay
 from ...sweeps.run import sweep
-from ...training.engines import check_engine
+from ...training.engines import check_engine, settle
 from ...training.settings import TrainingSettings
 from ...training.state import TrainingState, train_on_arrays
-from ...training.trainer import ARTICLE_EPOCHS, ARTICLE_LR, train
+from ...training.trainer import ARTICLE_LR, train
+from .plan import FAILURE_SCALES, FailureScale, FailureStudy, check_scale
 
 __all__ = [
     "FAILURE_SCALES",
@@ -69,105 +69,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class FailureScale:
-    """The sizes of a failure study; :data:`FAILURE_SCALES` names three."""
-
-    hidden_stds: tuple[float, ...] = (0.1, 0.5, GLOROT_STD, 2.0, 8.0)  # compared; Glorot's among
-    runs: int = 2_000  # networks per hidden std trained for the article's length
-    article: int = ARTICLE_EPOCHS  # the article's training length (epochs)
-    longest: int = 100_000  # the article's failures are followed to this length (epochs)
-    side: int = 128  # networks along each axis of the basin map
-    map_lengths: tuple[int, ...] = (1_000, 10_000, 100_000)  # the basin map's lengths (epochs)
-    map_extent: float = 3.0  # the map spans -extent to extent reference norms on both axes
-
-    def __post_init__(self) -> None:
-        stds = tuple(check_real(s, "hidden_stds", 0.0, strict=True) for s in self.hidden_stds)
-        if not stds or len(set(stds)) != len(stds):
-            raise ValueError(f"hidden_stds must be distinct stds > 0, got {self.hidden_stds}")
-        object.__setattr__(self, "hidden_stds", tuple(sorted(stds)))
-        check_count(self.runs, "runs")
-        check_count(self.article, "article")
-        check_count(self.longest, "longest", minimum=self.article + 1)
-        check_count(self.side, "side", minimum=2, maximum=MAX_SIDE)
-        lengths = tuple(check_count(e, "map_lengths") for e in self.map_lengths)
-        if not lengths or any(b <= a for a, b in zip(lengths, lengths[1:], strict=False)):
-            raise ValueError(f"map_lengths must be strictly increasing, got {self.map_lengths}")
-        object.__setattr__(self, "map_lengths", lengths)
-        check_real(self.map_extent, "map_extent", 0.0, strict=True)
-
-    def work(self, failures: int) -> dict[str, int]:
-        """Network-epochs trained by each stage, ``failures`` the runs followed."""
-        return {
-            "article": len(self.hidden_stds) * self.runs * self.article,
-            "follow": failures * self.longest,
-            "basin maps": self.side**2 * self.map_lengths[-1],
-        }
-
-
-#: The named scales: "tiny" for tests (seconds); "quick" (about 1e9 network-epochs,
-#: half a minute on two idle cores); "full" (the article's 10,000 runs per std, the
-#: failures followed to 10**6 epochs, a 512 x 512 map to 10**5: about 4.5e10
-#: network-epochs, 11 min on two idle cores at 3.5e7 network-epochs/s each).
-FAILURE_SCALES = {
-    "tiny": FailureScale(
-        hidden_stds=(0.5, 8.0),
-        runs=48,
-        article=300,
-        longest=3_000,
-        side=8,
-        map_lengths=(100, 1_000),
-    ),
-    "quick": FailureScale(map_lengths=(1_000, 10_000, 30_000)),
-    "full": FailureScale(runs=10_000, longest=1_000_000, side=512),
-}
-
-
-def check_scale(scale: object) -> tuple[str, FailureScale]:
-    """The name and sizes of ``scale``: a key of :data:`FAILURE_SCALES` or a FailureScale."""
-    if isinstance(scale, FailureScale):
-        named = [k for k, v in FAILURE_SCALES.items() if v == scale]
-        return (named[0] if named else "custom"), scale
-    if isinstance(scale, str) and scale in FAILURE_SCALES:
-        return scale, FAILURE_SCALES[scale]
-    names = ", ".join(repr(k) for k in FAILURE_SCALES)
-    raise ValueError(f"scale must be one of {names} or a FailureScale, got {scale!r}")
-
-
-@dataclass(frozen=True)
-class FailureStudy:
-    """What :func:`compute_failures` found: Datasets, checks and the seconds of each stage.
-
-    ``runs`` is over (hidden_std, run): every run of the article stage, with
-    ``followed_epoch`` (its convergence epoch, the failures followed to the end)
-    and ``epochs_trained``. ``failures`` is over ``failure``: the article's
-    failures, linked to ``runs`` by their ``hidden_std`` and ``run``
-    coordinates, with their end states and diagnostics at both lengths.
-    ``shares`` is over (``length``, hidden_std, state), among the failures;
-    ``classes`` over state; ``groups`` over (loss_group, state); ``examples``
-    is a :func:`xorsweep.train` result of one failure per class.
-    """
-
-    name: str
-    scale: FailureScale
-    seed: int
-    engine: str
-    workers: int
-    runs: xr.Dataset
-    failures: xr.Dataset
-    survival: xr.Dataset
-    between: xr.Dataset
-    tails: xr.Dataset
-    shares: xr.Dataset
-    classes: xr.Dataset
-    groups: xr.Dataset
-    examples: xr.Dataset
-    maps: xr.Dataset
-    basins: xr.Dataset
-    checks: dict[str, bool]
-    seconds: dict[str, float] = field(default_factory=dict)
-
-
 def train_stages(
     population: Population,
     lengths: list[int],
@@ -175,6 +76,7 @@ def train_stages(
     engine: str,
     workers: int,
     lr: float = ARTICLE_LR,
+    activation: str = "sigmoid",
 ) -> list[dict[str, np.ndarray]]:
     """Train ``population`` to each length in turn, going on from the last, in threads.
 
@@ -192,7 +94,7 @@ def train_stages(
     """
     parts = min(population.runs, 4 * workers)
     bounds = np.linspace(0, population.runs, parts + 1).astype(int)
-    state = TrainingState.start(population, lr, engine=engine)
+    state = TrainingState.start(population, lr, engine=engine, activation=activation)
     pieces = [state[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def one(piece: TrainingState) -> list[dict[str, np.ndarray]]:
@@ -229,11 +131,14 @@ def _failed_runs(results: xr.Dataset) -> tuple[Population, np.ndarray, np.ndarra
 
 
 def _diagnostics(
-    at_article: dict[str, np.ndarray], at_end: dict[str, np.ndarray], between: int
+    at_article: dict[str, np.ndarray], at_end: dict[str, np.ndarray], between: int, activation: str
 ) -> dict[str, tuple[str, np.ndarray]]:
     """The end-state variables of the failures, over ``failure``."""
-    first = diagnose(_trained(at_article))
-    last = diagnose(_trained(at_end), previous=_trained(at_article), epochs_between=between)
+    first = diagnose(_trained(at_article), activation=activation)
+    before = _trained(at_article)
+    last = diagnose(
+        _trained(at_end), previous=before, epochs_between=between, activation=activation
+    )
     out: dict[str, Any] = {}
     for suffix, d in (("article", first), ("end", last)):
         out[f"state_{suffix}"] = d.state.values
@@ -257,7 +162,9 @@ def follow_failures(
     """
     start, stds, runs = _failed_runs(results)
     lengths = [scale.article, scale.longest]
-    at_article, at_end = train_stages(start, lengths, engine=engine, workers=workers)
+    at_article, at_end = train_stages(
+        start, lengths, engine=engine, workers=workers, activation=scale.activation
+    )
     stored = results.sel(hidden_std=xr.DataArray(stds), run=xr.DataArray(runs))
     end_epoch = at_end["converged_epoch"]
     checks = {
@@ -277,7 +184,7 @@ def follow_failures(
         "loss_group": ("failure", loss_group(final)),
         "converged_epoch_end": ("failure", end_epoch),
         "final_loss_end": ("failure", at_end["final_loss"]),
-        **_diagnostics(at_article, at_end, scale.longest - scale.article),
+        **_diagnostics(at_article, at_end, scale.longest - scale.article, scale.activation),
     }
     coords = {
         "failure": np.arange(stds.size),
@@ -378,7 +285,9 @@ def _examples(
     """The first failure of each class at the article's length, trained again to it."""
     state = failures.state_article.values
     picks = [int(np.flatnonzero(state == s)[0]) for s in END_STATES[1:] if np.any(state == s)]
-    trained = train(start[np.array(picks)], scale.article, engine=engine)
+    trained = train(
+        start[np.array(picks)], scale.article, engine=engine, activation=scale.activation
+    )
     chosen = failures.isel(failure=picks)
     return trained.assign_coords(
         failure=("run", chosen.failure.values),
@@ -408,7 +317,9 @@ def basin_stage(
     The plane's rows are cut into parts mapped in threads (each network is
     trained alone: the numbers are those of one :func:`xorsweep.basin_map`).
     """
-    reference = init_population(1, hidden_std=GLOROT_STD, output_std=ARTICLE_OUTPUT_STD, seed=seed)
+    reference = init_population(
+        1, hidden=scale.hidden, hidden_std=GLOROT_STD, output_std=ARTICLE_OUTPUT_STD, seed=seed
+    )
     plane = direction_slice(reference, scale.side, extent=scale.map_extent, seed=seed)
     b = plane.beta.size
     rows = [r for r in np.array_split(np.arange(plane.alpha.size), 4 * workers) if r.size]
@@ -422,7 +333,8 @@ def basin_stage(
             plane.directions,
             plane.labels,
         )
-        return basin_map(part, epochs=list(scale.map_lengths), engine=engine)
+        lengths = list(scale.map_lengths)
+        return basin_map(part, epochs=lengths, engine=engine, activation=scale.activation)
 
     with ThreadPoolExecutor(workers) as pool:
         parts = list(pool.map(one, rows))
@@ -439,7 +351,7 @@ def article_stage(
     stds = list(scale.hidden_stds)
     return sweep(
         stds, scale.runs, epochs=scale.article, seed=seed, engine=engine, workers=workers,
-        progress=progress,
+        progress=progress, hidden=scale.hidden, activation=scale.activation,
     )  # fmt: skip
 
 
@@ -497,7 +409,8 @@ def compute_failures(
     FailureStudy
     """
     workers = default_workers() if workers is None else check_count(workers, "workers")
-    computing = TrainingSettings(engine=engine).resolved(2, 2, 1).engine
+    settings = TrainingSettings(engine=engine, activation=scale.activation)
+    computing = settle(settings, 2, scale.hidden, 1).engine
     stages, work = _Stages(say), scale.work(0)
     options = dict(seed=seed, engine=computing, workers=workers, progress=progress)
     results = stages.run("article", work["article"], lambda: article_stage(scale, **options))

@@ -17,7 +17,7 @@ from ...analysis.end_states import END_STATES
 from ..report import markdown_table
 
 if TYPE_CHECKING:
-    from .run import FailureStudy
+    from .plan import FailureStudy
 
 __all__ = ["CLASS_TEXT", "answer", "render", "summary"]
 
