@@ -215,7 +215,8 @@ def sweep_into(
             n_workers = default_workers() if workers is None else check_count(workers, "workers")
         block = getattr(args, "block_size", DEFAULT_BLOCK)
         total = getattr(args, "total_runs", None)
-        config = settle(replace(config, engine=args.engine), path)  # a store keeps its own
+        precision = getattr(args, "precision", config.precision)
+        config = settle(replace(config, engine=args.engine, precision=precision), path)
         said = budget.plan(config, runs, path, n_workers, block, total, args.max_hours)
         seconds = {"sweep": said[1]} if said else {}
         if said:

@@ -31,7 +31,14 @@ from ..model.network import (
 from ..model.truth_tables import TruthTable, truth_table
 from ..training.engines import check_engine, recorded, resume
 from ..training.optimizers import OPTIMIZERS, hyper_parameters
-from ..training.settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
+from ..training.settings import (
+    ARTICLE_EPOCHS,
+    ARTICLE_LR,
+    MAX_LR,
+    PRECISIONS,
+    UPDATES,
+    TrainingSettings,
+)
 
 __all__ = ["GRID_DIMS", "NAMED_DIMS", "PointSetting", "SweepConfig", "article_grid"]
 
@@ -241,6 +248,9 @@ class SweepConfig:
     # hyper-parameters other than PyTorch's defaults: {optimizer name: {name: value}}; kept
     # as pairs with every default filled in, for each optimiser of the sweep
     optimizer_params: Any = ()
+    # the numba engine's arithmetic, "float64" (the article's) or "float32" (the NumPy engine
+    # refuses it); a store holds one precision's numbers
+    precision: str = "float64"
 
     def __post_init__(self) -> None:
         hidden_std = self.hidden_std
@@ -256,6 +266,7 @@ class SweepConfig:
             "data": _table(self.data),
             "hidden": _widths(self.hidden),
             "engine": check_engine(self.engine),
+            "precision": check_choice(self.precision, "precision", PRECISIONS),
             **{name: _names(getattr(self, name), name) for name in NAMED_DIMS},
         }
         given = dict(self.optimizer_params)
@@ -342,6 +353,7 @@ class SweepConfig:
             "data": data,
             "hidden": plain(self.hidden),
             "engine": self.engine,
+            "precision": self.precision,
             **{name: plain(getattr(self, name)) for name in NAMED_DIMS},
             "optimizer_params": json.dumps({k: dict(v) for k, v in self.optimizer_params}),
         }
@@ -383,7 +395,7 @@ class SweepConfig:
         engine = self.engine if stored is None else resume(self.engine, stored.engine, what)
         table = self.table
         chosen = {
-            TrainingSettings(activation=activation, engine=engine)
+            TrainingSettings(activation=activation, engine=engine, precision=self.precision)
             .resolved(table.n_in, width, table.n_out)
             .engine
             for width in _values(self.hidden)
@@ -396,7 +408,7 @@ class SweepConfig:
         """The configuration recorded in results' attributes and ``hidden_std`` coordinate.
 
         Results made before a setting existed count as its default: the NumPy
-        engine, the sigmoid, the summed gradient and scaled biases.
+        engine, float64, the sigmoid, the summed gradient and scaled biases.
         """
         names = ("output_std", "lr", "epochs", "seed", "update", "data", "hidden")
         missing = [n for n in names if n not in attrs]
@@ -404,6 +416,7 @@ class SweepConfig:
             raise ValueError(f"the results' attributes lack {', '.join(missing)}")
         kwargs = {n: attrs[n] for n in names}
         kwargs["engine"] = recorded(attrs)
+        kwargs["precision"] = attrs.get("precision", "float64")  # before float32 existed
         for name in NAMED_DIMS:
             kwargs[name] = attrs.get(name, cls.__dataclass_fields__[name].default)
         for n, value in kwargs.items():

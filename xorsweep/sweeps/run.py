@@ -291,6 +291,7 @@ def sweep(
     engine: str = "auto",
     optimizer: str | Sequence[str] = "gd",
     optimizer_params: dict | None = None,
+    precision: str = "float64",
     store: str | os.PathLike | None = None,
     workers: int | None = None,
     client: Any = None,
@@ -342,6 +343,9 @@ def sweep(
     optimizer_params : dict, optional
         Hyper-parameters other than the defaults, by optimiser:
         ``{"adam": {"betas": (0.9, 0.99)}}``.
+    precision : {"float64", "float32"}
+        The numba engine's arithmetic (:func:`xorsweep.train`); recorded in the
+        results; a store is only added to in its own precision.
     store : str or path-like, optional
         A Zarr directory for the results. If it does not exist (or is an empty
         directory) it is created; if it holds results of the same
@@ -433,6 +437,7 @@ def sweep(
         engine=engine,
         optimizer=optimizer,
         optimizer_params=optimizer_params or {},
+        precision=precision,
     )
     results, _ = run_sweep(
         config,

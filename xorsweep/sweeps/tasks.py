@@ -63,7 +63,7 @@ class BlockTask:
         return TrainingSettings(
             config.epochs, float(self.lr[0]) if len(self.lr) else 1.0, config.update,
             self.activation, self.gradient, self.optimizer, config.hyper(self.optimizer),
-            config.engine,
+            config.engine, precision=config.precision,
         )  # fmt: skip
 
     @property

@@ -71,6 +71,7 @@ def _as_float32(typingctx, bits):  # noqa: ARG001
 def _like(x, value):
     """``value`` in the floating-point type of ``x`` (float32 or float64), in compiled code:
     a literal such as ``1.0`` is a float64, which would turn float32 arithmetic into float64."""
+    raise NotImplementedError("compiled code only (numba overloads it)")
 
 
 @overload(_like, inline="always")
@@ -130,6 +131,7 @@ def _exp32(x):
 
 def _exp(x):
     """``exp(x)`` in the kernel's precision: :func:`_exp64` or :func:`_exp32` by ``x``'s type."""
+    raise NotImplementedError("compiled code only (numba overloads it)")
 
 
 @overload(_exp, inline="always")
@@ -173,6 +175,7 @@ def _reciprocal(x):
 
 def _seed(x):
     """The reciprocal's first guess from the bits of ``x``."""
+    raise NotImplementedError("compiled code only (numba overloads it)")
 
 
 @overload(_seed, inline="always")
@@ -184,6 +187,7 @@ def _seed_typed(x):
 
 def _fourth(x, y):
     """The fourth Newton step, float64's alone."""
+    raise NotImplementedError("compiled code only (numba overloads it)")
 
 
 @overload(_fourth, inline="always")
@@ -196,6 +200,7 @@ def _fourth_typed(x, y):
 def _inverse(x):
     """``1 / x`` as the kernel takes it: a division in float64 (the article's numbers, bit for
     bit), :func:`_reciprocal` in float32 where :data:`NEWTON_32`."""
+    raise NotImplementedError("compiled code only (numba overloads it)")
 
 
 #: Whether float32 takes its reciprocals by Newton steps rather than by division.
@@ -227,6 +232,7 @@ def _tanh(z):
 
 def _exp_max(x):
     """:data:`_EXP_MAX` or :data:`_EXP_MAX_32`, by ``x``'s type."""
+    raise NotImplementedError("compiled code only (numba overloads it)")
 
 
 @overload(_exp_max, inline="always")
@@ -259,6 +265,7 @@ def _carry32(product):
 
 def _carry(product):
     """:func:`_carry64` or :func:`_carry32`, by ``product``'s type."""
+    raise NotImplementedError("compiled code only (numba overloads it)")
 
 
 @overload(_carry, inline="always")
