@@ -99,3 +99,29 @@ def test_bad_precisions_are_refused_in_one_line():
         xs.train(pop, 10, engine="numpy", precision="float32")
     with pytest.raises(ValueError, match="epochs must be <= 16,777,216 with precision='float32'"):
         TrainingSettings(2**24 + 1, precision="float32")
+
+
+def _features_in_fresh_process(env):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from xorsweep.training import fused\n"
+        "from numba.core import config\n"
+        "from llvmlite import binding\n"
+        "print(config.CPU_FEATURES or '')\n"
+        "print(bool(binding.get_host_cpu_features().get('avx512f')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_CPU")} | env
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    features, avx512 = out.stdout.splitlines()
+    return features, avx512 == "True"
+
+
+def test_wide_vectors_on_avx512_unless_the_build_is_chosen():
+    features, avx512 = _features_in_fresh_process({})
+    assert features.endswith(",-prefer-256-bit") == avx512
+    chosen, _ = _features_in_fresh_process({"NUMBA_CPU_NAME": "haswell"})
+    assert "prefer-256-bit" not in chosen
