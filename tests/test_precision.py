@@ -125,3 +125,23 @@ def test_wide_vectors_on_avx512_unless_the_build_is_chosen():
     assert features.endswith(",-prefer-256-bit") == avx512
     chosen, _ = _features_in_fresh_process({"NUMBA_CPU_NAME": "haswell"})
     assert "prefer-256-bit" not in chosen
+
+
+def test_cli_precision_is_one_line_where_refused(tmp_path, capsys):
+    from xorsweep import cli
+
+    store = str(tmp_path / "r.zarr")
+    argv = ["sweep", "--store", store, "--runs", "2", "--epochs", "10", "--no-progress"]
+    assert cli.main([*argv, "--engine", "numpy", "--precision", "float32", "--yes"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "xorsweep sweep: error: precision='float32' needs the numba engine (the NumPy engine "
+        "computes in float64): use engine='numba' or 'auto' where numba runs, or "
+        "precision='float64'"
+    ]
+    assert cli.main([*argv, "--precision", "float32", "--yes"]) == 0
+    assert xs.open_results(store).attrs["precision"] == "float32"
+    out = str(tmp_path / "study")
+    argv = ["reproduce", "--study", "failures", "--precision", "float32", "--out", out, "--yes"]
+    assert cli.main(argv) == 2
+    assert "the failures study runs in float64 only" in capsys.readouterr().err
