@@ -466,8 +466,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')}, pinned to CPU {cpu}, XOR 2-2-1")
     print("\n".join(describe_cpu()))
     print(f"# load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-    print(f"# numba's build in this process: {binding.get_host_cpu_name()}, "
-          f"{'512-bit vectors' if 'prefer-256-bit' in (config.CPU_FEATURES or '') else 'LLVM default'}")  # fmt: skip
+    wide = "prefer-256-bit" in (config.CPU_FEATURES or "")
+    vectors = "512-bit vectors" if wide else "LLVM's default vectors"
+    print(f"# numba's build in this process: {binding.get_host_cpu_name()}, {vectors}")
     (cold_import, cold_call), (warm_import, warm_call) = compile_times()
     print(
         f"# fused kernel, fresh process: import {cold_import:.2f} s, first call {cold_call:.1f} s "

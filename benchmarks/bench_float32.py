@@ -47,8 +47,9 @@ PRECISIONS = ("float64", "float32")
 
 def _cpu_seconds() -> float:
     """CPU seconds of this process and its ended children (the sweep's worker)."""
-    own, ended = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
-        resource.RUSAGE_CHILDREN
+    own, ended = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
     )
     return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
 
@@ -109,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         found[precision], wall, cpu_s = run(precision, stds, args.runs, args.epochs)
         rate = stds.size * args.runs * args.epochs / cpu_s
         timing[precision] = {"wall_s": wall, "cpu_s": cpu_s, "net_epochs_per_cpu_s": rate}
-        print(f"# {precision}: {wall:.0f} s wall, {cpu_s:.0f} s CPU, {rate / 1e6:.1f}M net-epochs/s")
+        print(
+            f"# {precision}: {wall:.0f} s wall, {cpu_s:.0f} s CPU, {rate / 1e6:.1f}M net-epochs/s"
+        )
     rows = per_std(found["float64"], found["float32"])
     fits = {p: xs.fit_optimum(found[p], errors="ignore") for p in PRECISIONS}
     ci = {p: [float(v) for v in fits[p].optimum_ci] for p in PRECISIONS}
@@ -152,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['max_rel_loss_diff']:.1e} |"
         )
     for p in PRECISIONS:
-        print(f"# optimum {p}: {fits[p].optimum:.4f}, 95% interval {ci[p][0]:.4f} to {ci[p][1]:.4f}")
+        print(
+            f"# optimum {p}: {fits[p].optimum:.4f}, 95% interval {ci[p][0]:.4f} to {ci[p][1]:.4f}"
+        )
     print(f"# intervals overlap: {overlap}; flags differ in {flags:.3%} of runs; passed: {passed}")
     print(f"# written to {args.out}")
     return 0 if passed else 1

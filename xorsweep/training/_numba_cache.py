@@ -7,12 +7,13 @@ that hides a later editable install. :func:`njit` compiles with numba's cache
 in :func:`cache_dir` instead: ``NUMBA_CACHE_DIR`` if the user set it, else
 ``xorsweep/numba`` in the platform's per-user cache folder
 (``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on macOS,
-``%LOCALAPPDATA%`` on Windows). Its first decoration also lets LLVM use
-512-bit vectors where the CPU has them (:func:`prefer_wide_vectors`). numba picks a function's cache folder once,
+``%LOCALAPPDATA%`` on Windows). numba picks a function's cache folder once,
 when the function is decorated (its locators read ``numba.core.config.CACHE_DIR``
 then), so the setting is made for the decoration alone and numba's own
 configuration is left as it was, whenever numba was imported. Where no
 folder can be written, the kernels are compiled without a cache.
+:func:`njit`'s first decoration also lets LLVM use 512-bit vectors where the
+CPU has them (:func:`prefer_wide_vectors`).
 """
 
 from __future__ import annotations

@@ -505,7 +505,9 @@ def train_block(
     sign = (2.0 * data.targets - 1.0).astype(dtype)
     article = settings.update == "article"
     args = (first_epoch, epochs, article, record_every or 0, history, final)
-    _train_chunks(states, data.inputs.astype(dtype), sign, shape, *args, entry.vector(settings.hyper))
+    _train_chunks(
+        states, data.inputs.astype(dtype), sign, shape, *args, entry.vector(settings.hyper)
+    )
     scored = _unchunked(final, runs).astype(np.float64)  # results in float64 either way
     trained = _unchunked(states, runs).astype(np.float64)
     res = scores(scored, epochs, samples, n_out)
