@@ -145,3 +145,24 @@ def test_cli_precision_is_one_line_where_refused(tmp_path, capsys):
     argv = ["reproduce", "--study", "failures", "--precision", "float32", "--out", out, "--yes"]
     assert cli.main(argv) == 2
     assert "the failures study runs in float64 only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("hidden", "options"),
+    [
+        (2, {"optimizer": "adam", "lr": 0.01}),
+        (2, {"activation": "relu"}),
+        (2, {"record_every": 10}),
+        (8, {"activation": "tanh"}),  # wide: the lanes inside the loops over units
+        (8, {"optimizer": "momentum", "lr": 0.01}),
+    ],
+)
+def test_float32_trains_everything_float64_does_within_its_tolerance(hidden, options):
+    pop = xs.init_population(100, seed=1, hidden=hidden)
+    a = train_arrays(pop, 100, engine="numba", **options)
+    b = train_arrays(pop, 100, engine="numba", precision="float32", **options)
+    assert np.max(np.abs(b["total_loss"] / a["total_loss"] - 1)) < LOSS_RTOL
+    for name in PARAMS:
+        assert np.max(np.abs(b[name] - a[name]) / (1 + np.abs(a[name]))) < PARAM_TOL
+    if "record_every" in options:
+        assert np.max(np.abs(b["epoch_loss"] / a["epoch_loss"] - 1)) < LOSS_RTOL
