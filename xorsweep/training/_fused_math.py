@@ -6,6 +6,12 @@ product's carry), and one branch per entry of the activation and optimiser
 tables (:mod:`xorsweep.model.activations`, :mod:`xorsweep.training.optimizers`), selected by
 the entry's ``code``, a constant of each compilation. Adding an activation or
 an optimiser adds its branch here.
+
+Each helper computes in the type of its arguments, float64 or float32: the
+functions that differ (``exp``, the running product's carry, the reciprocal)
+are chosen by type with numba's ``overload``, and :func:`_like` gives a
+constant the arguments' type (a literal such as ``1.0`` is a float64 in numba,
+which would turn float32 arithmetic into float64).
 """
 
 from __future__ import annotations
