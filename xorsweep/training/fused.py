@@ -26,8 +26,9 @@ The state buffer is float64, or float32 with ``settings.precision``: every
 helper computes in its arguments' type (:func:`~xorsweep.training._fused_math._like`
 types the constants), and float32 fills twice the SIMD lanes. In float64 the
 numbers are the NumPy engine's to about 1e-13 (tests: 1e-10 over 10,000
-epochs); float32's are float64's to its tolerance (``tests/test_precision.py``). A probability of exactly 0.5 counts as a wrong prediction, as in
-the reference. The tricks, each in a helper below:
+epochs); float32's are float64's to its tolerance (``tests/test_precision.py``).
+A probability of exactly 0.5 counts as a wrong prediction, as in the reference.
+The tricks, each in a helper below:
 
 * :func:`_exp` is ``exp`` from a Cody-Waite range reduction, a polynomial and
   a power of two built from its bits: numba's ``math.exp`` is a call into
