@@ -67,22 +67,33 @@ from xorsweep.training.trainer import train_arrays  # noqa: E402
 
 JAX_BLOCKS = [64, 128, 256, 512, 1024, 4096]
 
-# A helper process: trains populations with the fused kernel under its own numba target and
-# answers each request "runs epochs" with the CPU seconds of the training alone.
+# A helper process: trains populations under its own numba target or XLA flags and answers
+# each request "kind runs epochs precision block" (kind numba or jax) with the CPU seconds of
+# the training alone (after an untimed call that compiles).
 _SERVER = r"""
 import os, sys, time
-import numpy as np
 os.sched_setaffinity(0, {int(sys.argv[1])})
+sys.path.insert(0, sys.argv[2])
 import xorsweep as xs
-from xorsweep.training import fused
 from xorsweep.training import train_arrays
-train_arrays(xs.init_population(1, seed=0), 1, engine="numba")
+trainers = {}
 print("ready", flush=True)
 for line in sys.stdin:
-    runs, epochs = map(int, line.split())
+    kind, runs, epochs, precision, block = line.split()
+    runs, epochs, block = int(runs), int(epochs), int(block)
     pop = xs.init_population(runs, seed=0)
-    start = time.process_time()
-    train_arrays(pop, epochs, engine="numba")
+    if kind == "jax":
+        from bench_train import JaxTrainer
+        key = (epochs, precision)
+        trainer = trainers.setdefault(key, None) or JaxTrainer(epochs, dtype=precision)
+        trainers[key] = trainer
+        trainer(pop[:block], block)
+        start = time.process_time()
+        trainer(pop, block)
+    else:
+        train_arrays(pop[:64], 1, engine="numba", precision=precision)
+        start = time.process_time()
+        train_arrays(pop, epochs, engine="numba", precision=precision)
     print(time.process_time() - start, flush=True)
 """
 
@@ -100,11 +111,12 @@ print(imported - start, time.perf_counter() - imported)
 
 
 class Server:
-    """A helper process running the fused kernel with extra environment variables."""
+    """A helper process training with numba or JAX under extra environment variables."""
 
-    def __init__(self, cpu: int, env: dict[str, str]):
+    def __init__(self, cpu: int, env: dict[str, str], kind: str = "numba"):
+        self.kind = kind
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _SERVER, str(cpu)],
+            [sys.executable, "-c", _SERVER, str(cpu), str(Path(__file__).parent)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -112,8 +124,8 @@ class Server:
         )
         assert self.proc.stdout.readline().strip() == "ready"
 
-    def rate(self, runs: int, epochs: int) -> float:
-        self.proc.stdin.write(f"{runs} {epochs}\n")
+    def rate(self, runs: int, epochs: int, precision: str = "float64", block: int = 0) -> float:
+        self.proc.stdin.write(f"{self.kind} {runs} {epochs} {precision} {block}\n")
         self.proc.stdin.flush()
         return runs * epochs / float(self.proc.stdout.readline())
 
@@ -122,8 +134,8 @@ class Server:
         self.proc.wait()
 
 
-def _train(pop: xs.Population, epochs: int, engine: str) -> None:
-    train_arrays(pop, epochs, engine=engine)
+def _train(pop: xs.Population, epochs: int, engine: str, precision: str = "float64") -> None:
+    train_arrays(pop, epochs, engine=engine, precision=precision)
 
 
 def cpu_rate(work: float, fn, *args) -> float:
@@ -191,31 +203,53 @@ def best_block(runs: int, rates: dict[int, float]) -> int:
     return max((b for b in rates if b <= cover), key=rates.__getitem__)
 
 
-def time_engines(args, servers: dict[str, Server], jax_trainer, rates) -> list[dict]:
-    """Median net-epochs/s of every engine at every size, timed in turns."""
+def time_engines(args, servers: dict[str, Server], jax_trainers, rates) -> list[dict]:
+    """Median net-epochs/s of every engine, build and precision at every size, timed in turns:
+    each row's keys are ``"<name> <precision>"``."""
     rows = []
     ref_pop = xs.init_population(2, seed=1)
     for runs in args.sizes:
         pop = xs.init_population(runs, seed=0)
         block = best_block(runs, rates)
-        jax_trainer(pop[:block], block)
+        timers = {"NumPy float64": (_train, pop, args.epochs, "numpy")}
+        for precision, trainer in jax_trainers.items():
+            trainer(pop[:block], block)
+            timers[f"numba {precision}"] = (_train, pop, args.epochs, "numba", precision)
+            timers[f"JAX {precision}"] = (trainer, pop, block)
         work = runs * args.epochs
-        timers = {
-            "numba": (_train, pop, args.epochs, "numba"),
-            "NumPy": (_train, pop, args.epochs, "numpy"),
-            "JAX": (jax_trainer, pop, block),
-        }
-        found = {name: [] for name in [*timers, *servers, "reference"]}
+        found = {}
         for _ in range(args.repeats):
             for name, call in timers.items():
-                found[name].append(cpu_rate(work, *call))
+                found.setdefault(name, []).append(cpu_rate(work, *call))
             for name, server in servers.items():
-                found[name].append(server.rate(runs, args.epochs))
-            found["reference"].append(cpu_rate(1000, train_reference, ref_pop, 500))
+                for precision in jax_trainers:
+                    rate = server.rate(runs, args.epochs, precision, block)
+                    found.setdefault(f"{name} {precision}", []).append(rate)
+            found.setdefault("reference float64", []).append(
+                cpu_rate(1000, train_reference, ref_pop, 500)
+            )
         rows.append(
             {"runs": runs, "block": block} | {k: statistics.median(v) for k, v in found.items()}
         )
     return rows
+
+
+def print_table(rows: list[dict], names: list[str]) -> None:
+    """Each implementation's medians in both precisions and its ratios to JAX on its ISA."""
+    print("| runs | implementation | float64 | float32 | float32 / float64 "
+          "| / JAX float64 | / JAX float32 |")  # fmt: skip
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for row in rows:
+        for name in names:
+            f64, f32 = row.get(f"{name} float64"), row.get(f"{name} float32")
+            jax = "JAX AVX2" if "AVX2" in name else "JAX"
+            cells = [f"{v:,.0f}" if v else "" for v in (f64, f32)]
+            ratio = f"{f32 / f64:.2f}" if f64 and f32 else ""
+            to_jax = [
+                f"{v / row[f'{jax} {p}']:.2f}" if v and f"{jax} {p}" in row else ""
+                for v, p in ((f64, "float64"), (f32, "float32"))
+            ]
+            print(f"| {row['runs']:,} | {name} | " + " | ".join([*cells, ratio, *to_jax]) + " |")
 
 
 # --- the roofline ----------------------------------------------------------------------------
@@ -358,8 +392,8 @@ def roofline(rate: float) -> list[str]:
 #: Each trick of the kernel and the source change that undoes it.
 STEPS = {
     "numba's math.exp (libm, one number at a time) instead of the kernel's exp": (
-        "1.0 / (1.0 + _exp(min(",
-        "1.0 / (1.0 + math.exp(min(",
+        "_inverse(_like(z, 1.0) + _exp(min(",
+        "_inverse(_like(z, 1.0) + math.exp(min(",
     ),
     "no fused multiply-adds (without fastmath contract)": (
         ', fastmath={"contract"}',
@@ -417,59 +451,53 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer epochs and repeats")
     parser.add_argument("--repeats", type=int, default=5, help="timed repeats per cell (median)")
     parser.add_argument("--epochs", type=int, default=1000, help="epochs per timing")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--steps", action="store_true", help="also time the kernel's tricks")
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats, args.epochs = 3, 200
-    args.sizes = [1_000, 10_000, 100_000]
     cpu = pin_to_one_core()
 
     import jax
+    from llvmlite import binding
+    from numba.core import config
 
     print(f"# xorsweep {xs.__version__}, numpy {np.__version__}, jax {jax.__version__}")
-    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')}, pinned to CPU {cpu}, float64, XOR 2-2-1")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')}, pinned to CPU {cpu}, XOR 2-2-1")
     print("\n".join(describe_cpu()))
+    print(f"# load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    wide = "prefer-256-bit" in (config.CPU_FEATURES or "")
+    vectors = "512-bit vectors" if wide else "LLVM's default vectors"
+    print(f"# numba's build in this process: {binding.get_host_cpu_name()}, {vectors}")
     (cold_import, cold_call), (warm_import, warm_call) = compile_times()
     print(
         f"# fused kernel, fresh process: import {cold_import:.2f} s, first call {cold_call:.1f} s "
         f"with an empty numba cache (compiling); {warm_import:.2f} s and {warm_call:.2f} s cached"
     )
     print(agreement(10_000))
-    servers = {"numba AVX2": Server(cpu, {"NUMBA_CPU_NAME": "haswell", "NUMBA_CPU_FEATURES": ""})}
-    if has_avx512():
-        features = f"{__import__('llvmlite').binding.get_host_cpu_features().flatten()}"
-        servers["numba 512-bit"] = Server(
-            cpu, {"NUMBA_CPU_FEATURES": features + ",-prefer-256-bit"}
-        )
-    jax_trainer = JaxTrainer(args.epochs)
-    rates = jax_blocks(jax_trainer, args.epochs)
+    xla = os.environ["XLA_FLAGS"]
+    servers = {
+        "numba AVX2": Server(cpu, {"NUMBA_CPU_NAME": "haswell", "NUMBA_CPU_FEATURES": ""}),
+        "JAX AVX2": Server(cpu, {"XLA_FLAGS": f"{xla} --xla_cpu_max_isa=AVX2"}, "jax"),
+    }
+    if has_avx512():  # LLVM's own choice there: 256-bit vectors
+        features = binding.get_host_cpu_features().flatten()
+        servers["numba 256-bit"] = Server(cpu, {"NUMBA_CPU_FEATURES": features})
+    trainers = {p: JaxTrainer(args.epochs, dtype=p) for p in ("float64", "float32")}
+    rates = jax_blocks(trainers["float64"], args.epochs)
     print("# JAX block sizes (M net-epochs/s, median of 3 on 16,384 runs):", end="")
     print("".join(f" {b}: {r / 1e6:.2f}" for b, r in rates.items()))
-    fused.train_block(
-        xs.init_population(64, seed=0), xs.xor(), (np.full(64, 0.1),) * 2, TrainingSettings(2)
-    )
-    rows = time_engines(args, servers, jax_trainer, rates)
+    for precision in trainers:
+        _train(xs.init_population(64, seed=0), 2, "numba", precision)
+    rows = time_engines(args, servers, trainers, rates)
     for server in servers.values():
         server.close()
-    print(f"\nMedians of {args.repeats}, {args.epochs:,} epochs per timing, net-epochs/s:\n")
-    names = ["numba", *servers, "NumPy", "JAX", "reference"]
-    print("| runs | " + " | ".join(names) + " | numba / JAX | numba / NumPy | numba / reference |")
-    print("|---:|" + "---:|" * (len(names) + 3))
-    for row in rows:
-        cells = [f"{row[n]:,.0f}" for n in names]
-        cells[names.index("JAX")] += f" ({row['block']:,})"
-        ratios = [row["numba"] / row[n] for n in ("JAX", "NumPy", "reference")]
-        print(
-            f"| {row['runs']:,} | " + " | ".join(cells) + f" | {ratios[0]:.2f} | {ratios[1]:.2f} "
-            f"| {ratios[2]:,.0f} |"
-        )
-    for name in servers:
-        print(
-            f"# {name} / numba: "
-            + ", ".join(f"{row[name] / row['numba']:.2f} at {row['runs']:,}" for row in rows)
-        )
+    print(f"\nMedians of {args.repeats}, {args.epochs:,} epochs per timing, net-epochs/s "
+          "(JAX at its best block size):\n")  # fmt: skip
+    names = ["numba", *(n for n in servers if n.startswith("numba")), "JAX", "JAX AVX2", "NumPy"]
+    print_table(rows, [*names, "reference"])
     print()
-    print("\n".join(roofline(rows[-1]["numba"])))
+    print("\n".join(roofline(rows[-1]["numba float64"])))
     if args.steps:
         print(f"\nWhat each trick buys (10,000 runs, medians of {args.repeats}):\n")
         print("\n".join(steps(args.repeats, args.epochs)))

@@ -60,15 +60,15 @@ class JaxTrainer:
     the population is cut into blocks of ``block`` runs.
     """
 
-    def __init__(self, epochs: int, lr: float = 0.1):
+    def __init__(self, epochs: int, lr: float = 0.1, dtype: str = "float64"):
         import jax
         import jax.numpy as jnp
 
-        jax.config.update("jax_enable_x64", True)
-        self.jax, self.jnp = jax, jnp
+        jax.config.update("jax_enable_x64", True)  # float32 arrays still compute in float32
+        self.jax, self.jnp, self.dtype = jax, jnp, dtype
         table = xs.xor()
-        x = jnp.asarray(table.inputs)  # (s, i)
-        y = jnp.asarray(table.targets)[:, :, None]  # (s, o, 1)
+        x = jnp.asarray(table.inputs, dtype)  # (s, i)
+        y = jnp.asarray(table.targets, dtype)[:, :, None]  # (s, o, 1)
         clip = 1e-15
 
         def epoch(params, _):
@@ -106,7 +106,7 @@ class JaxTrainer:
                 np.pad(part.output_weights.transpose(1, 2, 0), pad),
                 np.pad(part.output_bias[:, 0].T, pad[1:]),
             )
-            _, total = self._run(*(jnp.asarray(a) for a in args))
+            _, total = self._run(*(jnp.asarray(a, self.dtype) for a in args))
             totals.append(np.asarray(total)[: part.runs])
         return np.concatenate(totals)
 

@@ -13,6 +13,7 @@ import sys
 
 from ..model.network import ARTICLE_OUTPUT_STD
 from ..training.engines import ENGINES
+from ..training.settings import PRECISIONS
 from ..training.trainer import ARTICLE_EPOCHS, ARTICLE_LR
 
 __all__ = [
@@ -83,6 +84,13 @@ def add_execution(parser: argparse.ArgumentParser, max_hours: float | str = MAX_
     """Where, how and how long a sweep runs: options of ``sweep`` and ``reproduce``
     (``max_hours``: ``--max-hours``'s default; ``argparse.SUPPRESS`` to tell it given)."""
     parser.add_argument("--engine", default="auto", choices=ENGINES, help=_ENGINE)
+    parser.add_argument(
+        "--precision",
+        default="float64",
+        choices=PRECISIONS,
+        help="the numba engine's arithmetic: float64 (the article's) or float32 (about twice as "
+        "fast, within float32's rounding; not with --engine numpy). A store keeps its own",
+    )
     parser.add_argument(
         "--workers",
         type=integer,

@@ -118,6 +118,10 @@ def _run_study(args: argparse.Namespace) -> int:
     from .._core import outputs
     from .studies import run_study
 
+    if getattr(args, "precision", "float64") != "float64":
+        raise ValueError(
+            f"--precision {args.precision}: the {args.study} study runs in float64 only"
+        )
     return run_study(args, outputs.writable_directory(args.out, "--out"))
 
 

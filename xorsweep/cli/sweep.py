@@ -184,7 +184,9 @@ def sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) -> 
     from ..sweeps.run import run_sweep, settle
     from ..training.trainer import DEFAULT_BLOCK
 
-    config = settle(replace(config, engine=args.engine), path)  # a store keeps its own
+    precision = getattr(args, "precision", config.precision)
+    # a store keeps its own engine and precision
+    config = settle(replace(config, engine=args.engine, precision=precision), path)
 
     def work(**execution: Any) -> tuple[Any, None]:
         block_size = getattr(args, "block_size", DEFAULT_BLOCK)

@@ -33,7 +33,14 @@ from ..model.network import (
 from ..model.truth_tables import TruthTable, truth_table
 from ..training.engines import check_engine, recorded, settle
 from ..training.optimizers import OPTIMIZERS, hyper_parameters
-from ..training.settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
+from ..training.settings import (
+    ARTICLE_EPOCHS,
+    ARTICLE_LR,
+    MAX_LR,
+    PRECISIONS,
+    UPDATES,
+    TrainingSettings,
+)
 
 __all__ = [
     "CONFIG_ATTR",
@@ -267,6 +274,9 @@ class SweepConfig:
     depth: int = 1
     # the initial weights: "normal" (the article's) or "orthogonal" (scaled Haar draws)
     weights: str = "normal"
+    # the numba engine's arithmetic, "float64" (the article's) or "float32" (the NumPy engine
+    # refuses it); a store holds one precision's numbers
+    precision: str = "float64"
 
     def __post_init__(self) -> None:
         hidden_std = self.hidden_std
@@ -282,6 +292,7 @@ class SweepConfig:
             "data": _table(self.data),
             "hidden": _widths(self.hidden),
             "engine": check_engine(self.engine),
+            "precision": check_choice(self.precision, "precision", PRECISIONS),
             **{name: _names(getattr(self, name), name) for name in NAMED_DIMS},
             "depth": check_count(self.depth, "depth", minimum=1, maximum=MAX_DEPTH),
             "weights": check_weights(self.weights),
@@ -369,6 +380,7 @@ class SweepConfig:
             optimizer=setting.optimizer,
             optimizer_params=self.hyper(setting.optimizer),
             engine=self.engine,
+            precision=self.precision,
         )
 
     def identity(self) -> dict[str, Any]:
@@ -394,6 +406,7 @@ class SweepConfig:
             "data": data,
             "hidden": plain(self.hidden),
             "engine": self.engine,
+            "precision": self.precision,
             **{name: plain(getattr(self, name)) for name in NAMED_DIMS},
             "optimizer_params": json.dumps({k: dict(v) for k, v in self.optimizer_params}),
             # recorded where not the article's, so results made before keep their identity
@@ -447,7 +460,7 @@ class SweepConfig:
         another is refused with a ValueError naming both and ``what``.
         """
         table, recorded_engine = self.table, None if stored is None else stored.engine
-        settings = TrainingSettings(engine=self.engine)
+        settings = TrainingSettings(engine=self.engine, precision=self.precision)
         chosen = {
             settle(
                 replace(settings, activation=activation),
@@ -467,7 +480,7 @@ class SweepConfig:
         """The configuration recorded in results' attributes and ``hidden_std`` coordinate.
 
         Results made before a setting existed count as its default: the NumPy
-        engine, the sigmoid, the summed gradient and scaled biases.
+        engine, float64, the sigmoid, the summed gradient and scaled biases.
         """
         names = ("output_std", "lr", "epochs", "seed", "update", "data", "hidden")
         missing = [n for n in names if n not in attrs]
@@ -475,6 +488,7 @@ class SweepConfig:
             raise ValueError(f"the results' attributes lack {', '.join(missing)}")
         kwargs = {n: attrs[n] for n in names}
         kwargs["engine"] = recorded(attrs)
+        kwargs["precision"] = attrs.get("precision", "float64")  # before float32 existed
         for name in (*NAMED_DIMS, *ARCHITECTURE):
             kwargs[name] = attrs.get(name, cls.__dataclass_fields__[name].default)
         for n, value in kwargs.items():

@@ -294,6 +294,7 @@ def sweep(
     optimizer_params: dict | None = None,
     depth: int = 1,
     weights: str = "normal",
+    precision: str = "float64",
     store: str | os.PathLike | None = None,
     workers: int | None = None,
     client: Any = None,
@@ -352,6 +353,9 @@ def sweep(
     weights : {"normal", "orthogonal"}
         The initial weights (as in :func:`xorsweep.init_population`); an
         attribute of the results (recorded where it is not ``"normal"``).
+    precision : {"float64", "float32"}
+        The numba engine's arithmetic (:func:`xorsweep.train`); recorded in the
+        results; a store is only added to in its own precision.
     store : str or path-like, optional
         A Zarr directory for the results. If it does not exist (or is an empty
         directory) it is created; if it holds results of the same
@@ -445,6 +449,7 @@ def sweep(
         optimizer_params=optimizer_params or {},
         depth=depth,
         weights=weights,
+        precision=precision,
     )
     results, _ = run_sweep(
         config,

@@ -17,6 +17,14 @@
 
 Within one engine a run's numbers never depend on the block size, the number
 of workers or the scheduler.
+
+``precision="float32"`` (:data:`xorsweep.training.settings.PRECISIONS`) makes the numba
+engine compute in float32: twice the SIMD lanes, 1.7 to 2 times the float64
+kernel's speed, statistics equivalent to float64's (BENCHMARKS.md). The NumPy
+engine refuses it (one line): it computes in float64 only. On a CPU with
+AVX-512 the numba kernel is compiled with 512-bit vectors
+(:func:`xorsweep.training._numba_cache.prefer_wide_vectors`): the same numbers,
+faster than LLVM's 256-bit default and than an AVX2 build on the machine measured.
 """
 
 from __future__ import annotations
@@ -198,4 +206,16 @@ def settle(
     engine = settings.engine if stored is None else resume(settings.engine, stored, what)
     if engine != "numpy":
         engine = resolve(engine, n_in, hidden, n_out, settings.activation)
+    deep = isinstance(hidden, tuple) and len(hidden) > 1
+    if deep and settings.precision != "float64":  # the kernel of several layers is float64
+        raise ValueError(
+            f"precision={settings.precision!r} is for networks of one hidden layer; networks "
+            f"of {len(hidden)} hidden layers train in precision='float64'"
+        )
+    if engine == "numpy" and settings.precision != "float64":
+        raise ValueError(
+            f"precision={settings.precision!r} needs the numba engine (the NumPy engine "
+            "computes in float64): use engine='numba' or 'auto' where numba runs, or "
+            "precision='float64'"
+        )
     return settings if engine == settings.engine else replace(settings, engine=engine)

@@ -22,9 +22,13 @@ optimiser of the tables (:mod:`xorsweep.model.activations`, :mod:`xorsweep.train
 their arithmetic in :mod:`xorsweep.training._fused_math`, selected by each entry's
 ``code``) and either gradient (``"mean"`` scales the output error).
 
-The numbers are the NumPy engine's to about 1e-13 (tests: 1e-10 over 10,000
-epochs). A probability of exactly 0.5 counts as a wrong prediction, as in
-the reference. The tricks, each in a helper below:
+The state buffer is float64, or float32 with ``settings.precision``: every
+helper computes in its arguments' type (:func:`~xorsweep.training._fused_math._like`
+types the constants), and float32 fills twice the SIMD lanes. In float64 the
+numbers are the NumPy engine's to about 1e-13 (tests: 1e-10 over 10,000
+epochs); float32's are float64's to its tolerance (``tests/test_precision.py``).
+A probability of exactly 0.5 counts as a wrong prediction, as in the reference.
+The tricks, each in a helper below:
 
 * :func:`_exp` is ``exp`` from a Cody-Waite range reduction, a polynomial and
   a power of two built from its bits: numba's ``math.exp`` is a call into
@@ -47,7 +51,7 @@ import numpy as np
 
 from ..model.network import CLIP, Population
 from ..model.truth_tables import TruthTable
-from ._fused_math import _activate, _carry, _delta, _jit, _sigmoid, _updated, exp
+from ._fused_math import _activate, _carry, _delta, _jit, _like, _sigmoid, _updated, exp
 from .fused_results import converged, mean_loss, parameters, scores
 from .settings import TrainingSettings
 
@@ -197,22 +201,23 @@ def _loss(st, sign, s, shape, epoch):
     """The clipped probabilities, into the running product; a wrong one; the errors."""
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
+    carry = 16 if st.itemsize == 8 else 2  # factors in the product: 1e-240 or 1e-30 at least
     for r in range(LANES):
         product = st[_at(lay.mantissa, r)]
         right = True
         for o in range(n_out):
             p = _sigmoid(sign[s, o] * st[_at(lay.z + o, r)])
             right &= p > 0.5  # a tie (or NaN) is wrong, as in the reference
-            clipped = min(max(p, CLIP), 1.0 - CLIP)
+            clipped = min(max(p, _like(p, CLIP)), _like(p, 1.0 - CLIP))  # float32: 1 on top
             st[_at(lay.prob + o, r)] = clipped
-            st[_at(lay.err + o, r)] = (p - 1.0) * (sign[s, o] * st[_at(lay.lr, r)])
+            st[_at(lay.err + o, r)] = (p - _like(p, 1.0)) * (sign[s, o] * st[_at(lay.lr, r)])
             product *= clipped
-            if o % 16 == 15 or o == n_out - 1:  # <= 16 factors >= 1e-15 each: no underflow
+            if o % carry == carry - 1 or o == n_out - 1:  # factors >= 1e-15: no underflow
                 product, exponent = _carry(product)
                 st[_at(lay.exponent, r)] += exponent
         st[_at(lay.mantissa, r)] = product
         last_wrong = st[_at(lay.last_wrong, r)]
-        st[_at(lay.last_wrong, r)] = last_wrong if right else epoch + 1.0
+        st[_at(lay.last_wrong, r)] = last_wrong if right else _like(product, epoch + 1.0)
 
 
 @_jit
@@ -388,7 +393,7 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
     block = n_out * LANES
-    no_record = np.empty(0)
+    no_record = states[0, :0]  # empty, of the states' type
     skipped = -(-first // record_every) if record_every > 0 else 0  # records before `first`
     for c in range(states.shape[0]):
         st = states[c]
@@ -476,7 +481,8 @@ def train_block(
     extra = 0 if entry.code == 0 else 1 + 2 * n_par  # the optimiser's lr and state rows
     chunks = -(-runs // LANES)
     # (row, run); padding lanes: all zero, lr 0
-    lanes = np.zeros((lay.rows + extra, chunks * LANES))
+    dtype = np.dtype(settings.precision)  # the kernel computes in the state's type
+    lanes = np.zeros((lay.rows + extra, chunks * LANES), dtype)
     lanes[: lay.wo, :runs] = _to_rows(population.hidden_weights, population.hidden_bias)
     lanes[lay.wo : lay.acc_h, :runs] = _to_rows(population.output_weights, population.output_bias)
     lanes[lay.mantissa] = 1.0
@@ -494,18 +500,20 @@ def train_block(
     records = 0  # the multiples of record_every from first_epoch to epochs - 1
     if record_every:
         records = -(-epochs // record_every) - -(-first_epoch // record_every)
-    history = np.empty((chunks, records, (lay.acc_h + samples * n_out) * LANES))
-    final = np.empty((chunks, (3 + 2 * samples * n_out) * LANES))
+    history = np.empty((chunks, records, (lay.acc_h + samples * n_out) * LANES), dtype)
+    final = np.empty((chunks, (3 + 2 * samples * n_out) * LANES), dtype)
     shape = (
         (0,) * n_in, (0,) * hidden, (0,) * n_out,
         (0,) * settings.activation_entry.code, (0,) * entry.code,
     )  # fmt: skip
-    sign = 2.0 * data.targets - 1.0
+    sign = (2.0 * data.targets - 1.0).astype(dtype)
     article = settings.update == "article"
     args = (first_epoch, epochs, article, record_every or 0, history, final)
-    _train_chunks(states, data.inputs, sign, shape, *args, entry.vector(settings.hyper))
-    scored = _unchunked(final, runs)
-    trained = _unchunked(states, runs)
+    _train_chunks(
+        states, data.inputs.astype(dtype), sign, shape, *args, entry.vector(settings.hyper)
+    )
+    scored = _unchunked(final, runs).astype(np.float64)  # results in float64 either way
+    trained = _unchunked(states, runs).astype(np.float64)
     res = scores(scored, epochs, samples, n_out)
     res["converged_epoch"] = converged(trained[lay.last_wrong], epochs)
     res.update(parameters(trained[: lay.acc_h], n_in, hidden))
@@ -515,7 +523,7 @@ def train_block(
     moments = trained[lay.rows + 1 : lay.rows + 1 + n_state * n_par]  # (k * parameter, run)
     res["optimizer_state"] = np.ascontiguousarray(moments.T.reshape(runs, n_state, n_par))
     if record_every:
-        rec = _unchunked(history, runs)  # (record, row, run)
+        rec = _unchunked(history, runs).astype(np.float64)  # (record, row, run)
         loss = mean_loss(np.moveaxis(rec[:, lay.acc_h :], 1, 0))  # (record, run)
         res["epoch_loss"] = np.ascontiguousarray(loss.T)
         for name, value in parameters(rec[:, : lay.acc_h], n_in, hidden).items():

@@ -30,6 +30,7 @@ __all__ = [
     "COMPUTING",
     "ENGINES",
     "MAX_LR",
+    "PRECISIONS",
     "TrainingSettings",
     "UPDATES",
     "check_engine",
@@ -43,6 +44,14 @@ COMPUTING = ("numpy", "numba")
 
 #: The two update orders ``train`` knows.
 UPDATES = ("article", "simultaneous")
+
+#: The floating-point types the numba engine computes in; the first, the article's, is the
+#: default and the only one of the NumPy engine. float32 doubles the SIMD lanes; its numbers
+#: differ from float64's by its rounding (docs: the engines guide; BENCHMARKS.md).
+PRECISIONS = ("float64", "float32")
+
+#: Most epochs float32 trains: its running epoch counts stay exact integers up to 2**24.
+MAX_EPOCHS_32 = 2**24
 
 #: The article's training: 10,000 epochs of full-batch gradient descent at learning rate 0.1.
 ARTICLE_EPOCHS = 10_000
@@ -97,6 +106,8 @@ class TrainingSettings:
     engine: str = "auto"
     # k >= 1: also record the loss and parameters every k epochs; None: no records
     record_every: int | None = None
+    # the numba engine's arithmetic, one of PRECISIONS: "float64" (the article's) or "float32"
+    precision: str = "float64"
 
     def __post_init__(self) -> None:
         lr = self.lr
@@ -119,7 +130,10 @@ class TrainingSettings:
             "record_every": None
             if self.record_every is None
             else check_count(self.record_every, "record_every"),
+            "precision": check_choice(self.precision, "precision", PRECISIONS),
         }
+        if norm["precision"] == "float32" and norm["epochs"] > MAX_EPOCHS_32:
+            raise ValueError(f"epochs must be <= {MAX_EPOCHS_32:,} with precision='float32'")
         hyper = hyper_parameters(norm["optimizer"], given)
         norm["optimizer_params"] = tuple(hyper.items())
         for name, value in norm.items():
@@ -156,4 +170,5 @@ class TrainingSettings:
             "optimizer": self.optimizer,
             "optimizer_params": json.dumps(self.hyper),
             "engine": self.engine,
+            "precision": self.precision,
         }

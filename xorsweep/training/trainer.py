@@ -77,6 +77,7 @@ def train(
     engine: str = "auto",
     optimizer: str = "gd",
     optimizer_params: dict | None = None,
+    precision: str = "float64",
     settings: TrainingSettings | None = None,
 ) -> xr.Dataset:
     """Train every network of ``population`` at once by full-batch gradient descent.
@@ -118,8 +119,11 @@ def train(
         article's gradient descent; the others keep their state per parameter and run.
     optimizer_params : dict, optional
         Hyper-parameters other than PyTorch's defaults, e.g. ``{"betas": (0.9, 0.99)}``.
+    precision : {"float64", "float32"}
+        The numba engine's arithmetic: ``"float64"``, the article's; ``"float32"``, about twice
+        as fast, within float32's rounding of it (the NumPy engine refuses it).
     settings : TrainingSettings, optional
-        All of ``epochs`` to ``optimizer_params`` but ``data`` and ``block_size`` in one
+        All of ``epochs`` to ``precision`` but ``data`` and ``block_size`` in one
         value (:class:`~xorsweep.training.settings.TrainingSettings`); given, those
         arguments are ignored.
 
@@ -128,8 +132,8 @@ def train(
     xarray.Dataset
         Dimensions ``run``, ``sample`` and the parameter axes ``input``, ``unit``
         (the hidden units) and ``output``; attributes ``epochs``, ``update``,
-        ``activation``, ``gradient``, ``optimizer``, ``optimizer_params``, ``data``
-        and ``engine`` (the one that computed: ``"numpy"`` or ``"numba"``). Variables:
+        ``activation``, ``gradient``, ``optimizer``, ``optimizer_params``, ``data``,
+        ``engine`` (the one that computed: ``"numpy"`` or ``"numba"``) and ``precision``. Variables:
 
         ``total_loss`` (run)
             Sum over epochs 0..epochs-1 of the mean clipped BCE over samples and
@@ -170,6 +174,7 @@ def train(
     if settings is None:
         options = dict(update=update, activation=activation, gradient=gradient, engine=engine)
         options.update(optimizer=optimizer, optimizer_params=optimizer_params or {})
+        options.update(precision=precision)
         settings = _settings(population, epochs, lr, record_every, options)
     job = TrainingJob.checked(population, settings, data, block_size)
     return to_dataset(without_state(run_training(job)), job)
@@ -189,6 +194,7 @@ def train_arrays(
     engine: str = "auto",
     optimizer: str = "gd",
     optimizer_params: dict | None = None,
+    precision: str = "float64",
     settings: TrainingSettings | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`train` without xarray: the same numbers as plain NumPy arrays.
@@ -199,7 +205,7 @@ def train_arrays(
     Parameters
     ----------
     population, epochs, lr, data, update, activation, gradient, record_every, block_size, engine
-    optimizer, optimizer_params, settings
+    optimizer, optimizer_params, precision, settings
         As in :func:`train`.
 
     Returns
@@ -215,6 +221,7 @@ def train_arrays(
     if settings is None:
         options = dict(update=update, activation=activation, gradient=gradient, engine=engine)
         options.update(optimizer=optimizer, optimizer_params=optimizer_params or {})
+        options.update(precision=precision)
         settings = _settings(population, epochs, lr, record_every, options)
     job = TrainingJob.checked(population, settings, data, block_size)
     return {**without_state(run_training(job)), "lr": job.lrs}
@@ -555,6 +562,7 @@ def to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
         optimizer_params=job.settings.attrs()["optimizer_params"],
         data=table.name,
         engine=job.engine,
+        precision=job.settings.precision,
         loss="mean binary cross-entropy over samples, predictions clipped to [1e-15, 1-1e-15]",
     )
     return with_cf_attrs(ds)
