@@ -86,6 +86,7 @@ def plot_optimum_vs_depth(optima: Sequence[Mapping[str, Any]], ax: Axes | None =
     matplotlib.axes.Axes
     """
     ax = get_axes(ax, (6.0, 4.0))
+    floor = 0.1  # where a configuration without an optimum is drawn
     series: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for row in optima:
         series.setdefault((row["activation"], row["weights"]), []).append(row)
@@ -103,11 +104,16 @@ def plot_optimum_vs_depth(optima: Sequence[Mapping[str, Any]], ax: Axes | None =
                         label=f"{activation}, {weights}")  # fmt: skip
         missing = [r["depth"] * shift for r in rows if not r["ok"]]
         if missing:
-            ax.plot(missing, [0.1] * len(missing), "x", color=color,
+            ax.plot(missing, [floor] * len(missing), "x", color=color, ms=8,
                     label=None if found else f"{activation}, {weights}")  # fmt: skip
     ax.axhline(1.0, color=COLORS["glorot"], lw=1, label="Glorot")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_ylim(floor / 1.5, None)
+    depths = sorted({int(r["depth"]) for r in optima})
+    ax.set_xticks(depths, [str(d) for d in depths])
+    ax.minorticks_off()
+    ax.text(0.01, 0.01, "x: no optimum", transform=ax.transAxes, fontsize="x-small")
     ax.set_xlabel("hidden layers")
     ax.set_ylabel("optimum gain over Glorot's std")
     ax.legend(fontsize="x-small")

@@ -72,6 +72,22 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+def _diverged(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A sentence on the configurations with diverged runs (non-finite loss), if any."""
+    parts = [
+        f"{_setting(r)}: {r['diverged_runs']:,} of {r['runs']:,}"
+        for r in rows
+        if r["diverged_runs"]
+    ]
+    if not parts:
+        return []
+    return [
+        "",
+        "Runs whose loss overflowed to a non-finite value (diverged) count as unsolved and "
+        "are left out of the mean loss: " + "; ".join(parts) + ".",
+    ]
+
+
 def _rules_text() -> str:
     return (
         "Every gain multiplies Glorot's std sqrt(2 / (fan_in + fan_out)) of every layer, the "
@@ -100,8 +116,11 @@ def render_report(
         f"Glorot's std, {size.epochs:,} epochs at lr {size.lr:g} (every optimiser), "
         f"{len(optima)} configurations, seed {context['seed']}, engine {context['engine']}. "
         f"Training took {seconds['training']:.0f} s"
-        + (" (resumed: some configurations were read from the store)" if _resumed(context,
-           optima) else "")  # fmt: skip
+        + (
+            " (resumed: some configurations were read from the store)"
+            if _resumed(context, optima)
+            else ""
+        )  # fmt: skip
         + f", the fits {seconds['analysis']:.0f} s ({size.n_boot:,} bootstrap replicates).",
         "",
         _rules_text(),
@@ -114,7 +133,7 @@ def render_report(
         rows = [r for r in optima if r["line"] == line]
         if not rows:
             continue
-        text += ["", f"## {LINE_TITLES[line]}", "", *_table(rows)]
+        text += ["", f"## {LINE_TITLES[line]}", "", *_table(rows), *_diverged(rows)]
         if f"loss_{line}" in figures:
             text += ["", f"![Mean total loss against the gain, {line} line]"
                      f"({figures[f'loss_{line}']})"]  # fmt: skip
@@ -159,7 +178,7 @@ def _figures(
             optimum = (row["optimum"], row["low"], row["high"]) if row["ok"] else None
             plot_gain_loss(points.sel(config=row["config"]), row["rules"], optimum,
                            title=_setting(row), ax=ax)  # fmt: skip
-        for ax in axes[len(rows):]:
+        for ax in axes[len(rows) :]:
             ax.set_visible(False)
         axes[0].legend(fontsize="xx-small")
         paths[f"loss_{line}"] = _save(fig, directory / f"loss_{line}.png")

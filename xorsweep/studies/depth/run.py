@@ -61,7 +61,8 @@ def _train_point(
         weights=config.weights,
         seed=seed,
     )
-    with warnings.catch_warnings():
+    # ReLU networks at large gains overflow: their loss becomes NaN, counted as diverged
+    with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
         warnings.filterwarnings("ignore", message=_FALLBACK, category=RuntimeWarning)
         return train(
             population,
@@ -130,24 +131,45 @@ def _write_group(ds: xr.Dataset, store: Path, name: str) -> None:
     os.replace(temp, store / name)
 
 
-def _read_group(store: Path, name: str) -> xr.Dataset | None:
-    """Group ``name`` of ``store`` loaded, or None if the configuration has not finished."""
+#: The attributes a stored configuration must share with the scale to be reused.
+_SIZES = ("epochs", "lr", "seed")
+
+
+def _read_group(store: Path, name: str, scale: DepthScale, seed: int) -> xr.Dataset | None:
+    """Group ``name`` of ``store`` loaded, or None if the configuration has not finished.
+
+    A group of another scale or seed is refused (ValueError): results of different
+    sizes would be mixed in one report.
+    """
     if not (store / name).is_dir():
         return None
-    return xr.open_zarr(str(store), group=name, consolidated=False).load()
+    ds = xr.open_zarr(str(store), group=name, consolidated=False).load()
+    recorded = (ds.sizes.get("run"), ds.sizes.get("gain"), *(ds.attrs.get(k) for k in _SIZES))
+    same = recorded == (scale.runs, scale.points, scale.epochs, scale.lr, seed) and np.allclose(
+        ds.gain.values, scale.gains()
+    )
+    if not same:
+        raise ValueError(
+            f"{store} holds {name} of another scale or seed (runs, gains, epochs, lr or seed "
+            "differ): pass another out, or remove the store to start again"
+        )
+    return ds
 
 
 def estimate_seconds(scale: DepthScale | str, engine: str = "auto") -> float:
     """Seconds to train ``scale``, from a probe timed now (a depth-4 XOR population).
 
-    The probe trains ``scale.runs`` 2-4-4-4-4-1 networks for 100 epochs; the
+    The probe trains ``scale.runs`` 2-4-4-4-4-1 networks for 100 epochs (timed
+    the second time: the first warms the imports and caches); the
     work of :meth:`DepthScale.network_epochs` is divided by its speed.
     """
     scale = check_scale(scale) if isinstance(scale, str) else scale
     probe = DepthConfig("depth", 2, 4)
     short = DepthScale(scale.runs, 1, 100, 20)
+    engine = check_engine(engine)
+    _train_point(probe, short, 1.0, point_seed(0, 0, 0), engine)  # imports and caches warm
     start = time.perf_counter()
-    _train_point(probe, short, 1.0, point_seed(0, 0, 0), check_engine(engine))
+    _train_point(probe, short, 1.0, point_seed(0, 0, 1), engine)
     seconds = time.perf_counter() - start
     weights = (2 + 1) * 4 + 3 * (4 + 1) * 4 + (4 + 1)  # 2-4-4-4-4-1: 77 parameters
     per_unit = seconds / (scale.runs * 100 * weights / 17)
@@ -155,22 +177,28 @@ def estimate_seconds(scale: DepthScale | str, engine: str = "auto") -> float:
 
 
 def _point_stats(ds: xr.Dataset) -> xr.Dataset:
-    """Mean total loss, its sem, the share solved (Wilson 95%) and median epochs, over (gain,)."""
-    loss = ds.total_loss
-    runs = loss.count("run")
-    solved = ds.converged.sum("run").astype(int)
-    low, high = wilson_interval(solved.values, runs.values)
-    epochs = ds.converged_epoch.where(ds.converged)
+    """Per gain: mean total loss and sem, shares solved (Wilson 95%) and diverged, median epochs.
+
+    A run whose total loss is not finite diverged: it counts as unsolved and is
+    left out of the mean loss. Shares are over all runs.
+    """
+    runs = ds.sizes["run"]
+    finite = np.isfinite(ds.total_loss)
+    loss = ds.total_loss.where(finite)
+    solved = (ds.converged & finite).sum("run")
+    low, high = wilson_interval(solved.values, runs)
+    epochs = ds.converged_epoch.where(ds.converged & finite)
     with warnings.catch_warnings():  # a gain where no run solved has no median
         warnings.simplefilter("ignore", RuntimeWarning)
         median = epochs.median("run")
     return xr.Dataset(
         {
             "mean_loss": loss.mean("run"),
-            "sem_loss": loss.std("run", ddof=1) / np.sqrt(runs),
+            "sem_loss": loss.std("run", ddof=1) / np.sqrt(loss.count("run")),
             "solved": solved / runs,
             "solved_low": ("gain", low),
             "solved_high": ("gain", high),
+            "diverged": (~finite).sum("run") / runs,
             "median_epochs": median,
         }
     )
@@ -238,6 +266,8 @@ def analyse_depth(
                 "rules_inside": inside,
                 "solved_at_optimum": at_opt,
                 "solved_at_glorot": float(point.solved[_nearest(grid, 1.0)]),
+                "diverged_runs": int((~np.isfinite(ds.total_loss)).sum()),
+                "runs": int(ds.total_loss.size),
                 "median_epochs_at_glorot": float(point.median_epochs[_nearest(grid, 1.0)]),
                 "engine": ds.attrs.get("engine", ""),
             }
@@ -299,7 +329,7 @@ def run_depth(
     selected = size.selected()
     results, start, trained = {}, time.perf_counter(), []
     for n, (place, config) in enumerate(selected, 1):
-        done = _read_group(store, config.name)
+        done = _read_group(store, config.name, size, seed)
         if done is None:
             begun = time.perf_counter()
             done = config_results(config, place, size, seed=seed, engine=engine)
