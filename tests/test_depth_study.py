@@ -81,7 +81,7 @@ def test_a_killed_study_resumes_without_retraining_finished_configs(tiny, tmp_pa
     again = json.loads((out / "summary.json").read_text())["optima"]
     first = json.loads((tiny / "summary.json").read_text())["optima"]
     assert [r["solved_at_glorot"] for r in again] == [r["solved_at_glorot"] for r in first]
-    assert "resumed" in (out / "report.md").read_text()
+    assert "this run trained 1 of them and read the others" in (out / "report.md").read_text()
 
 
 def test_a_store_of_another_seed_is_refused_in_one_line(tiny, tmp_path):
@@ -100,15 +100,16 @@ def test_no_optimum_shows_the_reason_and_no_number():
         "low": math.nan, "high": math.nan, "reason": "the smoothed means are lowest at the end",
         "rules": rule_gains(DepthConfig("depth", 2, 3, "relu")), "rules_inside": [],
         "solved_at_optimum": math.nan, "solved_at_glorot": 0.25,
+        "median_epochs_at_optimum": math.nan,
         "median_epochs_at_glorot": math.nan, "diverged_runs": 0, "runs": 10,
     }  # fmt: skip
     context = {"scale": "tiny", "seed": 0, "engine": "numpy", "trained": ["c"],
-               "seconds": {"training": 1.0, "analysis": 1.0}}  # fmt: skip
+               "seconds": {"training": 1.0, "training recorded": 1.0, "analysis": 1.0}}  # fmt: skip
     text = report.render_report(TINY, [row], context, {})
     line = next(t for t in text.splitlines() if t.startswith("| depth 3, relu"))
     cells = [c.strip() for c in line.strip("|").split("|")]
     assert cells[1] == "no optimum: the smoothed means are lowest at the end"
-    assert cells[2] == "-" and cells[3] == "n/a" and cells[4] == "25%"
+    assert cells[2] == "-" and cells[3] == "n/a" and cells[4] == "25%" and cells[5] == "n/a"
     assert "nan" not in text.lower()
 
 

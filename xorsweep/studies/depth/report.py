@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,18 @@ def optimum_text(row: Mapping[str, Any]) -> str:
 
 
 def _share(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{100 * value:.0f}%"
+    """A share in percent, with a decimal below 1% so that a few solved runs do not read 0%.
+
+    >>> _share(1 / 256), _share(0.0), _share(0.976), _share(math.nan)
+    ('0.4%', '0%', '98%', 'n/a')
+    """
+    if math.isnan(value):
+        return "n/a"
+    return f"{100 * value:.1f}%" if 0 < value < 0.01 else f"{100 * value:.0f}%"
+
+
+def _epochs(value: float) -> str:
+    return "none solved" if math.isnan(value) else f"{value:,.0f}"
 
 
 def _setting(row: Mapping[str, Any]) -> str:
@@ -58,16 +70,16 @@ def _setting(row: Mapping[str, Any]) -> str:
 def _table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = [
         "| configuration | optimum gain [95% interval] | rules inside | solved at optimum "
-        "| solved at Glorot | Glorot's median epochs to solve |",
-        "|---|---|---|---|---|---|",
+        "| solved at Glorot | median epochs to solve at optimum | at Glorot |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         inside = ", ".join(row["rules_inside"]) or ("none" if row["ok"] else "-")
-        epochs = row["median_epochs_at_glorot"]
+        at_optimum = _epochs(row["median_epochs_at_optimum"]) if row["ok"] else "n/a"
         lines.append(
             f"| {_setting(row)} | {optimum_text(row)} | {inside} "
             f"| {_share(row['solved_at_optimum'])} | {_share(row['solved_at_glorot'])} "
-            f"| {'none solved' if math.isnan(epochs) else f'{epochs:,.0f}'} |"
+            f"| {at_optimum} | {_epochs(row['median_epochs_at_glorot'])} |"
         )
     return lines
 
@@ -115,13 +127,16 @@ def render_report(
         f"log-spaced gains from {size.gain_range[0]:g} to {size.gain_range[1]:g} times "
         f"Glorot's std, {size.epochs:,} epochs at lr {size.lr:g} (every optimiser), "
         f"{len(optima)} configurations, seed {context['seed']}, engine {context['engine']}. "
-        f"Training took {seconds['training']:.0f} s"
+        f"Training took {seconds['training recorded']:.0f} s of computing (the sum over "
+        "configurations recorded in the store)"
         + (
-            " (resumed: some configurations were read from the store)"
+            f"; this run trained {len(context['trained'])} of them and read the others"
             if _resumed(context, optima)
             else ""
-        )  # fmt: skip
-        + f", the fits {seconds['analysis']:.0f} s ({size.n_boot:,} bootstrap replicates).",
+        )
+        + f"; the fits {seconds['analysis']:.0f} s ({size.n_boot:,} bootstrap replicates). "
+        f"The budget is {size.epochs:,} epochs: a network not right at the end of it is "
+        "unsolved.",
         "",
         _rules_text(),
         "",
@@ -145,6 +160,7 @@ def render_report(
         "## Regenerate",
         "",
         f"`xorsweep reproduce --study depth --scale {context['scale']} --out DIR"
+        + (f" --engine {context['engine']}" if context["engine"] != "auto" else "")
         + (f" --seed {context['seed']}" if context["seed"] else "")
         + "` (a killed run resumes at the first configuration not in DIR/stores/depth.zarr).",
         "",
@@ -215,7 +231,9 @@ def write_report(
     """
     import pandas as pd
 
+    start = time.perf_counter()
     figures = _figures(points, optima, out / "figures")
+    context = {**context, "seconds": {**context["seconds"], "figures": time.perf_counter() - start}}
     _write(out / "summary.csv", points.to_dataframe().to_csv())
     table = pd.DataFrame([{**{k: v for k, v in r.items() if k != "rules"},
                            **{f"gain_{k}": v for k, v in r["rules"].items()}}

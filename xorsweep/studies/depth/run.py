@@ -94,9 +94,10 @@ def config_results(
     -------
     xarray.Dataset
         ``total_loss``, ``converged`` and ``converged_epoch`` over (gain, run);
-        the configuration's fields, the scale's epochs and lr and the engine in ``attrs``.
+        the configuration's fields, the scale's epochs and lr, the engine and the
+        seconds of training (``train_seconds``) in ``attrs``.
     """
-    parts, engines = [], set()
+    parts, engines, start = [], set(), time.perf_counter()
     for k, gain in enumerate(scale.gains()):
         ds = _train_point(config, scale, float(gain), point_seed(seed, place, k), engine)
         engines.add(ds.attrs["engine"])
@@ -116,6 +117,7 @@ def config_results(
         "lr": scale.lr,
         "seed": seed,
         "engine": ",".join(sorted(engines)),
+        "train_seconds": time.perf_counter() - start,
     }
     return out
 
@@ -208,8 +210,9 @@ def _fit(ds: xr.Dataset, n_boot: int, seed: np.random.SeedSequence) -> dict[str,
     """The optimum gain of one configuration, or no number and the reason."""
     along = ds[["total_loss"]].rename(gain="hidden_std")
     fit = fit_optimum(along, n_boot=n_boot, rng=np.random.default_rng(seed), errors="ignore")
-    if not fit.ok:
-        return {"ok": False, "reason": fit.reason, "optimum": math.nan, "low": math.nan,
+    if not fit.ok:  # the fit speaks of hidden_std, which carried the gain
+        reason = fit.reason.replace("hidden_std", "gain")
+        return {"ok": False, "reason": reason, "optimum": math.nan, "low": math.nan,
                 "high": math.nan}  # fmt: skip
     low, high = fit.optimum_ci
     return {"ok": True, "reason": "", "optimum": fit.optimum, "low": low, "high": high}
@@ -245,7 +248,7 @@ def analyse_depth(
         95% interval ``low``/``high`` in gains over Glorot (NaN without an
         optimum), the rules' gains, ``rules_inside`` (the rules whose gain lies
         in the interval), and the share solved at the grid gain nearest the
-        optimum and at Glorot (gain 1).
+        optimum and at Glorot (gain 1), and the median epochs to solve there.
     """
     stats, optima = [], []
     for k, config in enumerate(configs):
@@ -256,7 +259,9 @@ def analyse_depth(
         gains = rule_gains(config)
         inside = [r for r in RULE_NAMES if fit["ok"] and fit["low"] <= gains[r] <= fit["high"]]
         grid = ds.gain.values
-        at_opt = float(point.solved[_nearest(grid, fit["optimum"])]) if fit["ok"] else math.nan
+        near = _nearest(grid, fit["optimum"]) if fit["ok"] else None
+        at_opt = float(point.solved[near]) if near is not None else math.nan
+        epochs_opt = float(point.median_epochs[near]) if near is not None else math.nan
         optima.append(
             {
                 "config": config.name,
@@ -265,6 +270,7 @@ def analyse_depth(
                 "rules": gains,
                 "rules_inside": inside,
                 "solved_at_optimum": at_opt,
+                "median_epochs_at_optimum": epochs_opt,
                 "solved_at_glorot": float(point.solved[_nearest(grid, 1.0)]),
                 "diverged_runs": int((~np.isfinite(ds.total_loss)).sum()),
                 "runs": int(ds.total_loss.size),
@@ -339,7 +345,12 @@ def run_depth(
                 took = time.perf_counter() - begun
                 print(f"[{n}/{len(selected)}] {config.name}: {took:.1f} s", file=sys.stderr)
         results[config.name] = done
-    seconds = {"training": time.perf_counter() - start}
+    seconds = {
+        "training": time.perf_counter() - start,
+        "training recorded": sum(
+            float(r.attrs.get("train_seconds", 0.0)) for r in results.values()
+        ),
+    }
     configs = [c for _, c in selected]
     begun = time.perf_counter()
     points, optima = analyse_depth(results, configs, size.n_boot, seed)
