@@ -95,16 +95,34 @@ def test_a_store_of_another_seed_is_refused_in_one_line(tiny, tmp_path):
 
 def test_no_optimum_shows_the_reason_and_no_number():
     row = {
-        "config": "c", "line": "depth", "task": "xor", "depth": 3, "activation": "relu",
-        "weights": "normal", "optimizer": "gd", "ok": False, "optimum": math.nan,
-        "low": math.nan, "high": math.nan, "reason": "the smoothed means are lowest at the end",
-        "rules": rule_gains(DepthConfig("depth", 2, 3, "relu")), "rules_inside": [],
-        "solved_at_optimum": math.nan, "solved_at_glorot": 0.25,
+        "config": "c",
+        "line": "depth",
+        "task": "xor",
+        "depth": 3,
+        "activation": "relu",
+        "weights": "normal",
+        "optimizer": "gd",
+        "ok": False,
+        "optimum": math.nan,
+        "low": math.nan,
+        "high": math.nan,
+        "reason": "the smoothed means are lowest at the end",
+        "rules": rule_gains(DepthConfig("depth", 2, 3, "relu")),
+        "rules_inside": [],
+        "solved_at_optimum": math.nan,
+        "solved_at_glorot": 0.25,
         "median_epochs_at_optimum": math.nan,
-        "median_epochs_at_glorot": math.nan, "diverged_runs": 0, "runs": 10,
-    }  # fmt: skip
-    context = {"scale": "tiny", "seed": 0, "engine": "numpy", "trained": ["c"],
-               "seconds": {"training": 1.0, "training recorded": 1.0, "analysis": 1.0}}  # fmt: skip
+        "median_epochs_at_glorot": math.nan,
+        "diverged_runs": 0,
+        "runs": 10,
+    }
+    context = {
+        "scale": "tiny",
+        "seed": 0,
+        "engine": "numpy",
+        "trained": ["c"],
+        "seconds": {"training": 1.0, "training recorded": 1.0, "analysis": 1.0},
+    }
     text = report.render_report(TINY, [row], context, {})
     line = next(t for t in text.splitlines() if t.startswith("| depth 3, relu"))
     cells = [c.strip() for c in line.strip("|").split("|")]

@@ -62,11 +62,25 @@ def test_the_loss_figure_refuses_data_without_means():
 
 def test_the_depth_figure_draws_optima_with_intervals_and_crosses_where_none():
     rows = [
-        {"depth": 1, "activation": "tanh", "weights": "normal", "ok": True,
-         "optimum": 1.5, "low": 1.2, "high": 1.9},
-        {"depth": 4, "activation": "tanh", "weights": "normal", "ok": False,
-         "optimum": math.nan, "low": math.nan, "high": math.nan},
-    ]  # fmt: skip
+        {
+            "depth": 1,
+            "activation": "tanh",
+            "weights": "normal",
+            "ok": True,
+            "optimum": 1.5,
+            "low": 1.2,
+            "high": 1.9,
+        },
+        {
+            "depth": 4,
+            "activation": "tanh",
+            "weights": "normal",
+            "ok": False,
+            "optimum": math.nan,
+            "low": math.nan,
+            "high": math.nan,
+        },
+    ]
     _, ax = plt.subplots()
     assert plots.plot_optimum_vs_depth(rows, ax=ax) is ax
     drawn = [line for line in ax.get_lines() if line.get_marker() == "o"]

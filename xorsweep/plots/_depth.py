@@ -97,15 +97,32 @@ def plot_optimum_vs_depth(optima: Sequence[Mapping[str, Any]], ax: Axes | None =
         if found:
             d = np.array([r["depth"] for r in found], dtype=float) * shift
             y = np.array([r["optimum"] for r in found])
-            err = np.array([[r["optimum"] - r["low"] for r in found],
-                            [r["high"] - r["optimum"] for r in found]])  # fmt: skip
-            ax.errorbar(d, y, yerr=err, color=color, marker="o", capsize=2,
-                        ls="-" if weights == "normal" else "--",
-                        label=f"{activation}, {weights}")  # fmt: skip
+            err = np.array(
+                [
+                    [r["optimum"] - r["low"] for r in found],
+                    [r["high"] - r["optimum"] for r in found],
+                ]
+            )
+            ax.errorbar(
+                d,
+                y,
+                yerr=err,
+                color=color,
+                marker="o",
+                capsize=2,
+                ls="-" if weights == "normal" else "--",
+                label=f"{activation}, {weights}",
+            )
         missing = [r["depth"] * shift for r in rows if not r["ok"]]
         if missing:
-            ax.plot(missing, [floor] * len(missing), "x", color=color, ms=8,
-                    label=None if found else f"{activation}, {weights}")  # fmt: skip
+            ax.plot(
+                missing,
+                [floor] * len(missing),
+                "x",
+                color=color,
+                ms=8,
+                label=None if found else f"{activation}, {weights}",
+            )
     ax.axhline(1.0, color=COLORS["glorot"], lw=1, label="Glorot")
     ax.set_xscale("log")
     ax.set_yscale("log")

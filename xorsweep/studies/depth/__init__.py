@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+__all__ = ["run_depth"]  # with the run module's other public names, served on first use
+
 _SERVED = "run"  # the module whose public names this package serves
 
 

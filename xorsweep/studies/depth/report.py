@@ -129,11 +129,7 @@ def render_report(
         f"{len(optima)} configurations, seed {context['seed']}, engine {context['engine']}. "
         f"Training took {seconds['training recorded']:.0f} s of computing (the sum over "
         "configurations recorded in the store)"
-        + (
-            f"; this run trained {len(context['trained'])} of them and read the others"
-            if _resumed(context, optima)
-            else ""
-        )
+        + (_resumed_text(len(context["trained"])) if _resumed(context, optima) else "")
         + f"; the fits {seconds['analysis']:.0f} s ({size.n_boot:,} bootstrap replicates). "
         f"The budget is {size.epochs:,} epochs: a network not right at the end of it is "
         "unsolved.",
@@ -150,11 +146,17 @@ def render_report(
             continue
         text += ["", f"## {LINE_TITLES[line]}", "", *_table(rows), *_diverged(rows)]
         if f"loss_{line}" in figures:
-            text += ["", f"![Mean total loss against the gain, {line} line]"
-                     f"({figures[f'loss_{line}']})"]  # fmt: skip
+            text += [
+                "",
+                f"![Mean total loss against the gain, {line} line]({figures[f'loss_{line}']})",
+            ]
     if "optimum_vs_depth" in figures:
-        text += ["", "## Optimum gain against depth", "",
-                 f"![Optimum gain against depth]({figures['optimum_vs_depth']})"]  # fmt: skip
+        text += [
+            "",
+            "## Optimum gain against depth",
+            "",
+            f"![Optimum gain against depth]({figures['optimum_vs_depth']})",
+        ]
     text += [
         "",
         "## Regenerate",
@@ -166,6 +168,13 @@ def render_report(
         "",
     ]
     return "\n".join(text)
+
+
+def _resumed_text(trained: int) -> str:
+    """What a resumed run did, e.g. '; this run trained 1 of them and read the others'."""
+    if not trained:
+        return "; this run read them all from the store"
+    return f"; this run trained {trained} of them and read the others"
 
 
 def _resumed(context: Mapping[str, Any], optima: Sequence[Mapping[str, Any]]) -> bool:
@@ -192,8 +201,9 @@ def _figures(
         axes = fig.subplots(nrows, cols, squeeze=False).ravel()
         for ax, row in zip(axes, rows, strict=False):
             optimum = (row["optimum"], row["low"], row["high"]) if row["ok"] else None
-            plot_gain_loss(points.sel(config=row["config"]), row["rules"], optimum,
-                           title=_setting(row), ax=ax)  # fmt: skip
+            plot_gain_loss(
+                points.sel(config=row["config"]), row["rules"], optimum, title=_setting(row), ax=ax
+            )
         for ax in axes[len(rows) :]:
             ax.set_visible(False)
         axes[0].legend(fontsize="xx-small")
@@ -235,9 +245,15 @@ def write_report(
     figures = _figures(points, optima, out / "figures")
     context = {**context, "seconds": {**context["seconds"], "figures": time.perf_counter() - start}}
     _write(out / "summary.csv", points.to_dataframe().to_csv())
-    table = pd.DataFrame([{**{k: v for k, v in r.items() if k != "rules"},
-                           **{f"gain_{k}": v for k, v in r["rules"].items()}}
-                          for r in optima])  # fmt: skip
+    table = pd.DataFrame(
+        [
+            {
+                **{k: v for k, v in r.items() if k != "rules"},
+                **{f"gain_{k}": v for k, v in r["rules"].items()},
+            }
+            for r in optima
+        ]
+    )
     table["rules_inside"] = table["rules_inside"].map(" ".join)
     _write(out / "optima.csv", table.to_csv(index=False))
     summary = {"context": dict(context), "sizes": _sizes(size), "optima": list(optima)}

@@ -212,8 +212,13 @@ def _fit(ds: xr.Dataset, n_boot: int, seed: np.random.SeedSequence) -> dict[str,
     fit = fit_optimum(along, n_boot=n_boot, rng=np.random.default_rng(seed), errors="ignore")
     if not fit.ok:  # the fit speaks of hidden_std, which carried the gain
         reason = fit.reason.replace("hidden_std", "gain")
-        return {"ok": False, "reason": reason, "optimum": math.nan, "low": math.nan,
-                "high": math.nan}  # fmt: skip
+        return {
+            "ok": False,
+            "reason": reason,
+            "optimum": math.nan,
+            "low": math.nan,
+            "high": math.nan,
+        }
     low, high = fit.optimum_ci
     return {"ok": True, "reason": "", "optimum": fit.optimum, "low": low, "high": high}
 
@@ -355,6 +360,11 @@ def run_depth(
     begun = time.perf_counter()
     points, optima = analyse_depth(results, configs, size.n_boot, seed)
     seconds["analysis"] = time.perf_counter() - begun
-    context = {"scale": scale, "seed": seed, "engine": engine, "trained": trained,
-               "seconds": seconds}  # fmt: skip
+    context = {
+        "scale": scale,
+        "seed": seed,
+        "engine": engine,
+        "trained": trained,
+        "seconds": seconds,
+    }
     return write_report(out, size, points, optima, context)
