@@ -183,3 +183,12 @@ def test_the_command_runs_the_tiny_study_and_refuses_a_bad_scale(tmp_path, capsy
     assert cli.main(["reproduce", "--scale", "tiny", "--out", str(tmp_path / "a")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "quick and full" in err
+
+
+def test_the_command_refuses_workers_for_the_depth_study_in_one_line(tmp_path, capsys):
+    out = tmp_path / "o"
+    argv = ["reproduce", "--study", "depth", "--scale", "tiny", "--out", str(out)]
+    assert cli.main([*argv, "--workers", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--workers: the depth study trains in one process" in err
+    assert not (out / "report.md").exists()

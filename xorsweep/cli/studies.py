@@ -85,11 +85,13 @@ def run_study(args: argparse.Namespace, out: Any) -> int:
 
 
 def _run_depth(args: argparse.Namespace, out: Any) -> int:
-    """Run ``--study depth`` into ``out`` (one process: ``--workers`` does not apply)."""
+    """Run ``--study depth`` into ``out``; it trains in one process, so ``--workers`` is refused."""
     from ..studies.depth.plan import check_scale
     from ..studies.depth.run import estimate_seconds, run_depth
     from .options import stages_line
 
+    if "workers" in vars(args):
+        raise ValueError("--workers: the depth study trains in one process; leave it out")
     size = check_scale(args.scale)
     seconds = {"training": estimate_seconds(size, args.engine), "fits and report": _DEPTH_AFTER}
     print(
