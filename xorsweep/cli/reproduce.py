@@ -15,8 +15,8 @@ from .sweep import announced
 
 __all__ = ["STUDIES", "add", "run"]
 
-#: The studies ``--study`` runs: the article's, and the two beyond it (:mod:`xorsweep.studies`).
-STUDIES = ("article", "beyond", "failures")
+#: The studies ``--study`` runs: the article's, and those beyond it (:mod:`xorsweep.studies`).
+STUDIES = ("article", "beyond", "failures", "depth")
 #: Options of the article's study alone, with their defaults; the other studies' sizes are
 #: their ``--scale``'s, and they refuse these options rather than ignore them.
 _ARTICLE_ONLY = ("points", "runs", "epochs", "n_boot", "level", "max_hours", "scheduler")
@@ -42,8 +42,10 @@ def add(subparsers: argparse._SubParsersAction) -> None:
             "the sweep where it stopped. The sweep's estimate and limits are those of "
             "`xorsweep sweep`. --study beyond runs the study beyond the article's line "
             "(widths, output stds, activations, gradient conventions, bias init: "
-            "xorsweep.studies.beyond.run) and --study failures the anatomy of the runs that never "
-            "learn (xorsweep.studies.failures.run), each writing DIR/report.md at its --scale; "
+            "xorsweep.studies.beyond.run), --study failures the anatomy of the runs that never "
+            "learn (xorsweep.studies.failures.run) and --study depth where Glorot's rule "
+            "holds over depth, fan-in and optimisers (xorsweep.studies.depth.run), each writing "
+            "DIR/report.md at its --scale (tiny, quick or full; the article's: quick or full); "
             "--points, --runs, --epochs, --n-boot, --level, "
             f"--max-hours (default {MAX_HOURS:g}) and --scheduler belong to the article's "
             f"study and are refused with the others. {EXIT}"
@@ -59,7 +61,9 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         default=argparse.SUPPRESS,
         help="output directory (created if missing)",
     )
-    parser.add_argument("--scale", default="quick", choices=tuple(SCALES), help="size of the sweep")
+    parser.add_argument(
+        "--scale", default="quick", choices=(*SCALES, "tiny"), help="size of the sweep"
+    )
     parser.add_argument(
         "--points",
         type=integer,
@@ -96,8 +100,10 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def _article_options(args: argparse.Namespace) -> argparse.Namespace:
     """``args`` with the article-only options that were not given set to their defaults;
     refused with the other studies if any was given."""
-    from ..studies.article.plan import ANALYSIS_DEFAULTS
+    from ..studies.article.plan import ANALYSIS_DEFAULTS, SCALES
 
+    if args.study == "article" and args.scale not in SCALES:
+        raise ValueError(f"--scale {args.scale}: the article's study has the scales quick and full")
     given = [name for name in _ARTICLE_ONLY if name in vars(args)]
     if args.study != "article" and given:
         names = ", ".join("--" + name.replace("_", "-") for name in given)

@@ -1,4 +1,4 @@
-"""``xorsweep reproduce --study beyond | failures``: their size, estimate and stages, then the run.
+"""``xorsweep reproduce --study beyond | failures | depth``: size, estimate, stages, then the run.
 
 Before a study starts, one line says its work in network-epochs, about how long
 it takes on this machine (a probe timed just now, :func:`xorsweep.sweeps.budget.probe_speed`)
@@ -21,6 +21,9 @@ _FAILING = 0.38
 #: Seconds of the beyond study's fits, figures and files (5.7 s at its full scale,
 #: docs/beyond/summary.json); the failure study's end states, survival and figures (6.7 s).
 _AFTER = {"beyond": 6.0, "failures": 7.0}
+#: Seconds of the depth study's fits and figures at its quick scale (1.2 s and 4.3 s,
+#: docs/depth/summary.json).
+_DEPTH_AFTER = 6.0
 
 
 def study_work(study: str, scale: str, seed: int, engine: str) -> dict[str, float]:
@@ -61,6 +64,8 @@ def run_study(args: argparse.Namespace, out: Any) -> int:
     from ..sweeps.execution import default_workers
     from .options import stages_line
 
+    if args.study == "depth":
+        return _run_depth(args, out)
     if args.study == "beyond":
         from ..studies.beyond.run import run_beyond as run
     else:
@@ -75,5 +80,30 @@ def run_study(args: argparse.Namespace, out: Any) -> int:
     if "workers" in vars(args):
         options["workers"] = args.workers
     report = run(out, args.scale, **options)
+    print(f"wrote {report}")
+    return 0
+
+
+def _run_depth(args: argparse.Namespace, out: Any) -> int:
+    """Run ``--study depth`` into ``out``; it trains in one process, so ``--workers`` is refused."""
+    from ..studies.depth.plan import check_scale
+    from ..studies.depth.run import estimate_seconds, run_depth
+    from .options import stages_line
+
+    if "workers" in vars(args):
+        raise ValueError("--workers: the depth study trains in one process; leave it out")
+    size = check_scale(args.scale)
+    seconds = {"training": estimate_seconds(size, args.engine), "fits and report": _DEPTH_AFTER}
+    print(
+        f"the depth study at the {args.scale} scale: {len(size.selected())} configurations x "
+        f"{size.points} gains x {size.runs:,} runs x {size.epochs:,} epochs, about "
+        f"{size.network_epochs():.3g} network-epochs (weighted by parameters; timed just now)"
+    )
+    print(stages_line(seconds))
+    if not confirm(sum(seconds.values()), args):
+        print(f"not started; {out} is as it was", file=sys.stderr)
+        return 1
+    progress = not args.no_progress
+    report = run_depth(out, args.scale, engine=args.engine, progress=progress, seed=args.seed)
     print(f"wrote {report}")
     return 0

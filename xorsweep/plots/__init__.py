@@ -44,6 +44,11 @@ grey); survival curves go from light to dark as the hidden std grows (seaborn's
 ``never`` (light grey) for networks not converged and a white star (``reference``)
 on the reference network.
 
+The depth study's figures (:func:`plot_gain_loss`, :func:`plot_optimum_vs_depth`)
+draw :func:`xorsweep.studies.depth.run.analyse_depth`'s points and optima on a
+gain-over-Glorot axis, each rule's gain a vertical line styled by
+:data:`DEPTH_RULE_STYLES`.
+
 The figures beyond the article's line (:func:`plot_loss_map`,
 :func:`plot_optimum_vs_width`, :func:`plot_gradient_conventions`,
 :func:`plot_optimum_by_setting`) draw summaries and fits over the study's
@@ -95,6 +100,7 @@ from ._beyond import (
     plot_optimum_by_setting,
     plot_optimum_vs_width,
 )
+from ._depth import DEPTH_RULE_STYLES, plot_gain_loss, plot_optimum_vs_depth
 from ._failure import plot_basin_growth, plot_basin_map, plot_end_states, plot_survival
 from ._family import plot_loss_family, plot_optimum_vs
 from ._formulas import plot_bce, plot_bernoulli, plot_sigmoid
@@ -107,6 +113,7 @@ __all__ = [
     "BEYOND_FIGURE_TITLES",
     "BeyondFigureData",
     "COLORS",
+    "DEPTH_RULE_STYLES",
     "FIGURE_NAMES",
     "FORMATS",
     "GLOROT_STD",
@@ -125,12 +132,14 @@ __all__ = [
     "plot_converged_epoch",
     "plot_end_states",
     "plot_failure_rate",
+    "plot_gain_loss",
     "plot_gradient_conventions",
     "plot_loss_map",
     "plot_loss_family",
     "plot_loss_vs_std",
     "plot_optimum_by_setting",
     "plot_optimum_vs",
+    "plot_optimum_vs_depth",
     "plot_optimum_vs_width",
     "plot_sigmoid",
     "plot_survival",
