@@ -392,3 +392,17 @@ def test_loss_clip_matches_the_reference_where_some_samples_saturate(engine):
     assert ds.epoch_loss.values.max() > -np.log(1e-15) / 4  # a sample at the clip
     assert ds.epoch_loss.values.max() <= -np.log(1e-15) + 1e-9  # and none beyond it
     assert_matches_reference(ds, train_reference(pop, 10))
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("hidden", [2, (4, 4)])
+def test_a_diverged_network_never_converged(engine, hidden):
+    """Runs whose loss overflows (ReLU at a huge learning rate) have no converged epoch,
+    whatever their non-finite predictions compare as."""
+    pop = xs.init_population(64, hidden_std=8.0, output_std=8.0, hidden=hidden, seed=0)
+    with np.errstate(all="ignore"):
+        ds = xs.train(pop, epochs=200, lr=50.0, activation="relu", engine=engine)
+    diverged = ~np.isfinite(ds.total_loss.values)
+    assert diverged.sum() >= 16
+    assert not ds.converged.values[diverged].any()
+    assert np.isnan(ds.converged_epoch.values[diverged]).all()

@@ -340,6 +340,9 @@ def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
             if name not in merged:
                 merged[name] = np.empty((runs, *value.shape[1:]), value.dtype)
             merged[name][start:stop] = value
+    # a network whose loss overflowed (NaN or inf) diverged: it never converged, whatever
+    # its non-finite predictions compared as
+    merged["converged_epoch"][~np.isfinite(merged["total_loss"])] = np.nan
     return merged
 
 
@@ -372,14 +375,16 @@ def _train_fused_deep(
     res = fused_deep.train_deep(
         weights, biases, table.inputs, table.targets, job.epochs, rates[1], job.settings
     )
+    # the trained tensors as they are: a diverged network's are not finite, which a
+    # Population refuses
     pairs = list(zip(res["weights"], res["biases"], strict=True))
-    trained = Population(*pairs[0], *pairs[-1], inner=tuple(pairs[1:-1]))
+    arrays = [np.array(a) for pair in pairs for a in pair]
     return {
         "total_loss": np.asarray(res["total_loss"], dtype=np.float64),
         "final_loss": np.asarray(res["final_loss"], dtype=np.float64),
-        "predictions": predict(trained, table.inputs, job.activation),
+        "predictions": _forward(pairs, table.inputs, job.activation),
         "converged_epoch": np.asarray(res["converged_epoch"], dtype=np.float64),
-        **{name: np.array(value) for name, value in trained.parameters().items()},
+        **dict(zip(parameter_names(population.depth), arrays, strict=True)),
     }
 
 
@@ -390,13 +395,18 @@ def predict(population: Population, inputs: np.ndarray, activation: str) -> np.n
     >>> predict(init_population(3, hidden=(4, 4), seed=0), np.zeros((1, 2)), "tanh").shape
     (3, 1, 1)
     """
+    return _forward(population.layers, inputs, activation)
+
+
+def _forward(layers: list | tuple, inputs: np.ndarray, activation: str) -> np.ndarray:
+    """:func:`predict` from the (weights (r, i, o), bias (r, 1, o)) pairs of every layer."""
     from ..model.activations import activate
 
-    a = np.broadcast_to(inputs, (population.runs, *inputs.shape))
-    for weights, bias in population.layers[:-1]:
+    a = np.broadcast_to(inputs, (layers[0][0].shape[0], *inputs.shape))
+    for weights, bias in layers[:-1]:
         a = activate(activation, a @ weights + bias)
-    weights, bias = population.layers[-1]
-    with np.errstate(over="ignore"):
+    weights, bias = layers[-1]
+    with np.errstate(over="ignore", invalid="ignore"):
         return 1.0 / (1.0 + np.exp(-(a @ weights + bias)))
 
 
