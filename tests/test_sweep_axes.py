@@ -34,7 +34,9 @@ AXES["bias"] = ["scaled", "zero"]
 #: the dimensions of the stores in these tests (sigmoid kernels only: fewer to load)
 STORE_AXES = dict(hidden=[2, 3], gradient=["sum", "mean"], bias=["scaled", "zero"])
 #: the attributes a store made before the study axes lacks
-NEW_ATTRS = ("activation", "gradient", "bias", "seeding", "optimizer", "optimizer_params")
+NEW_ATTRS = (
+    "activation", "gradient", "bias", "seeding", "optimizer", "optimizer_params", "precision"
+)
 
 
 def _sweep(**kw):
