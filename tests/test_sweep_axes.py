@@ -35,7 +35,13 @@ AXES["bias"] = ["scaled", "zero"]
 STORE_AXES = dict(hidden=[2, 3], gradient=["sum", "mean"], bias=["scaled", "zero"])
 #: the attributes a store made before the study axes lacks
 NEW_ATTRS = (
-    "activation", "gradient", "bias", "seeding", "optimizer", "optimizer_params", "precision"
+    "activation",
+    "gradient",
+    "bias",
+    "seeding",
+    "optimizer",
+    "optimizer_params",
+    "precision",
 )
 
 
