@@ -102,7 +102,7 @@ _SOURCES = {
     "PARAMETER_NAMES": "model.network",
     "Population": "model.network",
     "glorot_std": "model.network",
-    "init_population": "model.network",
+    "init_population": "model.initialization",
     "init_rules": "model.initialization",
     "MEAN_FIELD_ACTIVATIONS": "model.meanfield",
     "MeanField": "model.meanfield",
@@ -169,7 +169,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from .analysis.surface import SurfaceFit, fit_surface
     from .analysis.survival import converged_between, survival_curves
     from .analysis.tails import tail_test
-    from .model.initialization import init_rules
+    from .model.initialization import init_population, init_rules
     from .model.meanfield import (
         MEAN_FIELD_ACTIVATIONS,
         MeanField,
@@ -182,7 +182,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         length_map,
         mean_field,
     )
-    from .model.network import PARAMETER_NAMES, Population, glorot_std, init_population
+    from .model.network import PARAMETER_NAMES, Population, glorot_std
     from .model.truth_tables import TruthTable, and_, or_, parity, truth_table, xnor, xor
     from .sweeps.combining import combine
     from .sweeps.config import SweepConfig, article_grid

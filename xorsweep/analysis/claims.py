@@ -43,7 +43,8 @@ import pandas as pd
 import xarray as xr
 
 from .._core.checks import check_choice, check_confidence, check_count, check_real
-from ..model.network import GLOROT_STD, init_population, output_std_for
+from ..model.initialization import init_population
+from ..model.network import GLOROT_STD, output_std_for
 from ..model.truth_tables import truth_table
 from ..sweeps.config import SweepConfig
 from ..sweeps.results import table_of

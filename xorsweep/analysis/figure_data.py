@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._core.checks import check_choice, check_count, check_real
-from ..model.network import glorot_std, init_population, output_std_for
+from ..model.initialization import init_population
+from ..model.network import glorot_std, output_std_for
 from ..training.trainer import ARTICLE_EPOCHS, ARTICLE_LR, train
 
 if TYPE_CHECKING:

@@ -43,19 +43,33 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._core.checks import check_choice, check_count, check_per_run
+from .._core.checks import check_choice, check_count, check_per_run, check_std
 from .activations import check_activation, gain, torch_gain
-from .network import ARTICLE_OUTPUT_STD, GLOROT_STD, check_hidden, glorot_std
+from .network import (
+    ARTICLE_OUTPUT_STD,
+    BIASES,
+    GLOROT_STD,
+    Population,
+    check_hidden,
+    check_widths,
+    glorot_std,
+    output_std_for,
+    parameter_names,
+    parameter_shapes,
+    widths_of,
+)
 
 if TYPE_CHECKING:  # xarray is imported when a table is made
     import xarray as xr
 
 __all__ = [
+    "init_population",
+    "population_from_normals",
     "INIT_RULES",
     "init_rules",
     "init_rules_by_layer",
@@ -296,3 +310,143 @@ def init_rules_by_layer(
         attrs={"activation": activation, "n_in": n_in, "n_out": n_out},
     )
     return table.isel(hidden=0) if scalar else table
+
+
+def init_population(
+    runs: int,
+    hidden_std: float | np.ndarray | None = None,
+    output_std: float | np.ndarray | str | None = None,
+    *,
+    hidden: int | Sequence[int] = 2,
+    n_in: int = 2,
+    n_out: int = 1,
+    bias: str = "scaled",
+    rule: str | None = None,
+    gain: float | np.ndarray = 1.0,
+    output_gain: float | np.ndarray | None = None,
+    weights: str = "normal",
+    seed: int | np.random.SeedSequence | np.random.Generator | None = None,
+) -> Population:
+    """Draw ``runs`` networks, each layer's weights with a std from raw values or a rule.
+
+    Raw stds (the article's): every hidden layer's weights and bias use ``hidden_std``, the
+    output layer's ``output_std``. With ``rule``: the rule's std for the fans times ``gain``.
+
+    Parameters
+    ----------
+    runs : int
+        Number of networks, at least 1 (a sweep's ``runs`` is per grid point).
+    hidden_std, output_std : float or array_like, shape (run,), optional
+        One value or one per run, finite and >= 0 (0: all-zero parameters);
+        ``output_std="glorot"``: ``glorot_std(last width, n_out)``. Defaults: 1
+        (the article's ``train``) and :data:`ARTICLE_OUTPUT_STD` (0.8165, its
+        sweep's). Not with ``rule``.
+    hidden : int or sequence of int
+        Hidden width from 1 to :data:`MAX_HIDDEN` (256), or one per hidden
+        layer, 1 to :data:`MAX_DEPTH` (16) layers.
+    n_in, n_out : int
+        Inputs and outputs, each at least 1.
+    bias : {"scaled", "zero"}
+        Biases drawn like their layer's weights (the article's) or the same draw zeroed.
+    rule : {"article", "glorot", "lecun", "he"}, optional
+        Each layer's std from its fans (:data:`xorsweep.model.initialization.RULES`).
+    gain, output_gain : float or array_like, shape (run,)
+        With ``rule``: the factor (> 0) of every layer's std, and of the output
+        layer's if ``output_gain`` is given.
+    weights : {"normal", "orthogonal"}
+        ``"orthogonal"``: each run's and layer's weights a Haar semi-orthogonal
+        matrix made from the same normals, its entries' mean square the std
+        squared (:func:`xorsweep.model.initialization.orthogonal`).
+    seed : int, SeedSequence, Generator or None
+        Source of randomness; None draws fresh entropy.
+
+    Returns
+    -------
+    Population
+        From standard normals drawn in :func:`parameter_names` order, a ``(runs, ...)`` block each.
+
+    Examples
+    --------
+    >>> zero = init_population(5, 0.5, "glorot", hidden=8, bias="zero", seed=1)
+    >>> scaled = init_population(5, 0.5, glorot_std(8, 1), hidden=8, seed=1)
+    >>> bool((zero.output_weights == scaled.output_weights).all()), bool(zero.hidden_bias.any())
+    (True, False)
+    >>> deep = init_population(2, rule="glorot", gain=2.0, weights="orthogonal",
+    ...                        hidden=(4, 4), n_in=2, seed=0)
+    >>> w = deep.inner[0][0][0]  # run 0's 4 x 4 weights: glorot std 0.5, times 2
+    >>> bool(np.allclose(w.T @ w, 4.0 * np.eye(4)))
+    True
+    """
+    runs = check_count(runs, "runs")
+    hidden = check_widths(hidden)
+    sizes = (check_count(n_in, "n_in"), *widths_of(hidden), check_count(n_out, "n_out"))
+    bias = check_choice(bias, "bias", BIASES)
+    weights = check_weights(weights)
+    if rule is None:
+        stds = _raw_stds(runs, hidden_std, output_std, sizes)
+    elif hidden_std is not None or output_std is not None:
+        raise ValueError("give either hidden_std and output_std or rule and gain, not both")
+    else:
+        stds = layer_stds(rule, sizes, runs, gain, output_gain)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    shapes = parameter_shapes(sizes[0], hidden, sizes[-1])
+    normals = {name: rng.standard_normal((runs, *shape)) for name, shape in shapes.items()}
+    return population_from_normals(normals, stds[:-1], stds[-1], bias=bias, weights=weights)
+
+
+def _raw_stds(runs: int, hidden_std: object, output_std: object, sizes: tuple) -> list:
+    """Each layer's std (run,) from raw stds: ``hidden_std`` for every hidden layer."""
+    raw_h = 1.0 if hidden_std is None else hidden_std
+    raw_o = ARTICLE_OUTPUT_STD if output_std is None else output_std
+    h_std = check_std(raw_h, "hidden_std", runs)
+    o_std = check_std(output_std_for(raw_o, sizes[-2], sizes[-1]), "output_std", runs)
+    return [h_std] * (len(sizes) - 2) + [o_std]
+
+
+def population_from_normals(
+    normals: Mapping[str, np.ndarray],
+    hidden_std: np.ndarray | Sequence[np.ndarray],
+    output_std: np.ndarray,
+    *,
+    bias: str = "scaled",
+    weights: str = "normal",
+) -> Population:
+    """Networks from standard normals: each layer's normals times the run's std for it.
+
+    The one way initial networks are made from their normals, however these
+    were drawn (:func:`init_population`, or a sweep's seeding rule).
+
+    Parameters
+    ----------
+    normals : mapping of str to ndarray
+        The tensors by name, each of shape ``(run, *shape)`` as in
+        :func:`parameter_shapes` (e.g. :func:`unpack_parameters` of packed normals).
+    hidden_std : ndarray, shape (run,), or a sequence of them, one per hidden layer
+        The stds of the hidden layers (one array: the same for every hidden layer).
+    output_std : ndarray, shape (run,)
+        The std of the output layer. Both are checked by the caller.
+    bias : {"scaled", "zero"}
+        As in :func:`init_population`.
+    weights : {"normal", "orthogonal"}
+        As in :func:`init_population`.
+
+    Returns
+    -------
+    Population
+    """
+    names = [name for name in normals if name.endswith("_weights")]
+    depth = len(names) - 1
+    if isinstance(hidden_std, np.ndarray) and hidden_std.ndim == 1:
+        hidden_std = [hidden_std] * depth
+    stds = [*hidden_std, output_std]
+    params = {}
+    for name, std in zip(parameter_names(depth)[::2], stds, strict=True):
+        draw = normals[name]
+        if weights == "orthogonal":
+            draw = orthogonal(draw) * math.sqrt(max(draw.shape[1:]))
+        bias_name = name.replace("_weights", "_bias")
+        params[name] = draw * std[:, None, None]
+        params[bias_name] = normals[bias_name] * std[:, None, None]
+        if bias == "zero":
+            params[bias_name][...] = 0.0
+    return Population.from_parameters(params)

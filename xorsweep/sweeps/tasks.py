@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..model.network import Population, n_parameters, population_from_normals, unpack_parameters
+from ..model.initialization import population_from_normals
+from ..model.network import Population, n_parameters, unpack_parameters
 from ..model.truth_tables import TruthTable
 from ..training.settings import TrainingSettings
 from ..training.trainer import TrainingJob, run_training

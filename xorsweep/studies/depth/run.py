@@ -34,7 +34,7 @@ import xarray as xr
 
 from ...analysis.fit import fit_optimum
 from ...analysis.stats import wilson_interval
-from ...model.network import init_population
+from ...model.initialization import init_population
 from ...training.engines import check_engine
 from ...training.trainer import train
 from .plan import RULE_NAMES, DepthConfig, DepthScale, check_scale, point_seed, rule_gains

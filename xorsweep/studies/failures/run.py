@@ -42,12 +42,12 @@ from ...analysis.basins import BasinSlice, basin_map, basin_summary, direction_s
 from ...analysis.end_states import END_STATES, LOSS_GROUPS, diagnose, loss_group, state_shares
 from ...analysis.survival import converged_between, epoch_grid, survival_curves
 from ...analysis.tails import tail_test
+from ...model.initialization import init_population
 from ...model.network import (
     ARTICLE_OUTPUT_STD,
     GLOROT_STD,
     PARAMETER_NAMES,
     Population,
-    init_population,
 )
 from ...sweeps.execution import default_workers
 from ...sweeps.results import replay
