@@ -11,7 +11,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import NullFormatter
 
 from ..analysis.beyond_figure_data import (
     MARKED_STDS,
@@ -27,10 +27,18 @@ from ..analysis.stats import only_dims
 from ..model.network import GLOROT_STD
 from ._family import plot_optimum_vs
 from ._labels import axis_label, draw_rule_marks, title
-from ._layout import detached_figure, epochs_label, get_axes, legend_below, require
+from ._layout import (
+    NOTE_WIDTH,
+    detached_figure,
+    epochs_label,
+    get_axes,
+    legend_below,
+    note,
+    plain_log,
+    require,
+)
 from ._style import COLORS, DEEP, RULE_STYLES, SIZES, theme, themed
 
-_NOTE_WIDTH = 40  # characters per line of a note beside the axes
 _FIT_HINT = "pass the Dataset returned by xorsweep.fit_slices"
 _GRADIENT_COLORS = {"sum": DEEP[0], "mean": DEEP[3]}  # others take the palette in turn
 _OPTIMUM_STAR = dict(marker="*", ms=16, mfc=COLORS["optimum"], mec="white", mew=1.2)
@@ -52,26 +60,6 @@ def _log_edges(x: np.ndarray) -> np.ndarray:
         return np.exp(logs + np.array([-0.5, 0.5]))
     mid = (logs[1:] + logs[:-1]) / 2
     return np.exp(np.concatenate([[2 * logs[0] - mid[0]], mid, [2 * logs[-1] - mid[-1]]]))
-
-
-def _plain_log(axis: Any) -> None:
-    """Log ticks written as plain numbers (0.2, 0.5, 1, 2), minor ones at 2 and 5 times a power."""
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    axis.set_major_formatter(plain)
-    axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
-    axis.set_minor_formatter(plain)
-
-
-def _note(ax: Axes, text: str) -> None:
-    """``text`` beside the axes, under the legend, wrapped to about its width."""
-    ax.annotate(
-        "\n".join(textwrap.fill(line, _NOTE_WIDTH) for line in text.split("\n")),
-        xy=(1.02, 0.0),
-        xycoords="axes fraction",
-        ha="left",
-        va="bottom",
-        fontsize="small",
-    )
 
 
 def _fit_slices(slices: object, dims: tuple[str, ...]) -> xr.Dataset:
@@ -173,15 +161,15 @@ def plot_loss_map(
     bar_label = axis_label(summary, "mean", units_note=epochs_label(summary))
     bar = ax.figure.colorbar(mesh, ax=ax, label=bar_label)
     if isinstance(norm, LogNorm):
-        _plain_log(bar.ax.yaxis)
+        plain_log(bar.ax.yaxis)
     contours = ax.contour(h, o, mean, levels=lines, colors="white", linewidths=0.8)
     ax.clabel(contours, fmt="%.4g", fontsize="x-small")
     failed = _map_fit(ax, fit) if fit is not None else None
     _map_rules(ax, summary, (he[0], he[-1]), (oe[0], oe[-1]))
     ax.set_xscale("log")
     ax.set_yscale("log")
-    _plain_log(ax.xaxis)
-    _plain_log(ax.yaxis)
+    plain_log(ax.xaxis)
+    plain_log(ax.yaxis)
     ax.set_xlim(he[0], he[-1])
     ax.set_ylim(oe[0], oe[-1])
     ax.set_xlabel(_std_label(summary))
@@ -190,7 +178,7 @@ def plot_loss_map(
     )
     main = "Mean total loss over both layers' initial stds"
     ax.set_title(title(main, summary, skip=("output_std",)))
-    heading = textwrap.fill(failed, 2 * _NOTE_WIDTH) if failed else None
+    heading = textwrap.fill(failed, 2 * NOTE_WIDTH) if failed else None
     legend_below(ax, fontsize="small", title=heading, title_fontsize="small")
     return ax
 
@@ -221,7 +209,7 @@ def plot_optimum_vs_width(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
     width = np.asarray(slices.hidden.values, dtype=np.int64)
     ax.set_xticks(width, [str(w) for w in width])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    _plain_log(ax.yaxis)
+    plain_log(ax.yaxis)
     ax.set_xlabel("hidden width (units, log scale)")
     ax.set_ylabel("hidden-layer std (log scale)")
     main = "The optimal hidden std against the width, and the rules"
@@ -312,8 +300,8 @@ def plot_gradient_conventions(
         ax.axvline(GLOROT_STD, color="0.45", ls=":", lw=1.4, label="1/sqrt(2) (the article's)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    _plain_log(ax.xaxis)
-    _plain_log(ax.yaxis)
+    plain_log(ax.xaxis)
+    plain_log(ax.yaxis)
     ax.set_xlabel(_std_label(summary))
     ax.set_ylabel(
         axis_label(summary, "mean", units_note=epochs_label(summary), scale="log scale", wrap=True)
@@ -321,7 +309,7 @@ def plot_gradient_conventions(
     main = "Does 1/sqrt(2) beat 1 whether the gradient is summed or averaged?"
     ax.set_title(title(main, summary, skip=("gradient",)))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    _note(ax, _ranking_text(ranking))
+    note(ax, _ranking_text(ranking))
     return ax
 
 
@@ -383,9 +371,9 @@ def plot_optimum_by_setting(slices: xr.Dataset, ax: Axes | None = None) -> Axes:
             label=RULE_LABELS.get(rule, rule),
         )
     if not ok.all():
-        _note(ax, f"no fitted optimum for {'; '.join(table.label.values[~ok])}")
+        note(ax, f"no fitted optimum for {'; '.join(table.label.values[~ok])}")
     ax.set_yscale("log")
-    _plain_log(ax.yaxis)
+    plain_log(ax.yaxis)
     ax.set_xticks(
         x, list(table.label.values), rotation=20 if n > 4 else 0, ha="right" if n > 4 else "center"
     )

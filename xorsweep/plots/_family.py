@@ -10,7 +10,6 @@ initialization rules. Both read :func:`xorsweep.fit_slices`' Dataset.
 
 from __future__ import annotations
 
-import textwrap
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,17 +18,15 @@ import numpy as np
 import seaborn as sns
 import xarray as xr
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, LogLocator
 
 from ..analysis.beyond_figure_data import RULE_LABELS, rule_curves, rule_groups
 from ..analysis.slices import slice_rules
 from ..analysis.stats import only_dims
-from ._layout import epochs_label, get_axes, require
+from ._layout import epochs_label, get_axes, note, plain_log, require
 from ._style import COLORS, DEEP, RULE_STYLES, themed
 
 __all__ = ["plot_loss_family", "plot_optimum_vs", "one_fit", "axis_label"]
 
-_NOTE_WIDTH = 40
 _FIT_HINT = "pass the Dataset returned by xorsweep.fit_slices"
 #: Words for a dimension without a ``long_name`` attribute.
 _WORDS = {
@@ -198,14 +195,14 @@ def plot_loss_family(
                 missing.append(f"{where}: {fits.sel(at).reason.values}")
         _glorot_lines(panel, summary, at_col={col: c} if col else {}, hue=hue, colors=colors)
         panel.set_xscale("log")
-        _plain_log(panel.xaxis)
+        plain_log(panel.xaxis)
         panel.set_xlabel(axis_label(summary, "hidden_std") + ", log scale")
         if col:
             panel.set_title(_said(summary, col, c))
     axes[0].set_ylabel(f"mean total loss\n(nats {epochs_label(summary)})")
     axes[-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     if missing:
-        _note(axes[-1], "no optimum at " + "\n".join(missing))
+        note(axes[-1], "no optimum at " + "\n".join(missing))
     return np.array(axes, dtype=object) if col else axes[0]
 
 
@@ -241,26 +238,6 @@ def _glorot_lines(
         return
     for std, color in zip(stds, colors, strict=True):
         ax.axvline(std, color=color, ls="--", lw=1.2, zorder=1)
-
-
-def _plain_log(axis: Any) -> None:
-    """Log ticks written as plain numbers (0.2, 0.5, 1, 2)."""
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    axis.set_major_formatter(plain)
-    axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
-    axis.set_minor_formatter(plain)
-
-
-def _note(ax: Axes, text: str) -> None:
-    """``text`` beside the axes, under the legend, wrapped."""
-    ax.annotate(
-        "\n".join(textwrap.fill(line, _NOTE_WIDTH) for line in text.split("\n")),
-        xy=(1.02, 0.0),
-        xycoords="axes fraction",
-        ha="left",
-        va="bottom",
-        fontsize="small",
-    )
 
 
 def _as_fits(results_or_fits: object) -> xr.Dataset:
@@ -406,14 +383,14 @@ def plot_optimum_vs(
         missing += [prefix + _shown(v) for v in _optima(ax, part, at, color, label)]
     _rule_lines(ax, fits.isel({hue: 0}) if hue else fits, dim, x)
     if missing:
-        _note(
+        note(
             ax, f"no fitted optimum at {axis_label(fits, dim).split(' (')[0]} {', '.join(missing)}"
         )
     if numeric and values.min() > 0 and values.max() / values.min() >= 4:
         ax.set_xscale("log")
     ax.set_xticks(x, [f"{v:g}" if numeric else str(v) for v in values])
     ax.set_yscale("log")
-    _plain_log(ax.yaxis)
+    plain_log(ax.yaxis)
     ax.set_xlabel(axis_label(fits, dim) + (", log scale" if ax.get_xscale() == "log" else ""))
     ax.set_ylabel("hidden-layer std (log scale)")
     ax.set_title(f"The optimal hidden std against the {axis_label(fits, dim).split(' (')[0]}")

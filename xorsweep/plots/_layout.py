@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import matplotlib as mpl
@@ -11,6 +12,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.ticker import FuncFormatter, LogLocator
 from matplotlib.transforms import offset_copy
 
 
@@ -87,4 +89,27 @@ def legend_below(ax: Axes, **kwargs: Any) -> None:
         bbox_transform=anchor,
         borderaxespad=0,
         **kwargs,
+    )
+
+
+NOTE_WIDTH = 40  # characters per line of a note beside the axes
+
+
+def plain_log(axis: Any) -> None:
+    """Log ticks written as plain numbers (0.2, 0.5, 1, 2), minor ones at 2 and 5 times a power."""
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    axis.set_major_formatter(plain)
+    axis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+    axis.set_minor_formatter(plain)
+
+
+def note(ax: Axes, text: str) -> None:
+    """``text`` beside the axes, under the legend, wrapped to about its width."""
+    ax.annotate(
+        "\n".join(textwrap.fill(line, NOTE_WIDTH) for line in text.split("\n")),
+        xy=(1.02, 0.0),
+        xycoords="axes fraction",
+        ha="left",
+        va="bottom",
+        fontsize="small",
     )
