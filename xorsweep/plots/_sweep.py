@@ -12,10 +12,8 @@ from matplotlib.axes import Axes
 from ..analysis.stats import along_hidden_std
 from ._family import one_fit, plot_loss_family
 from ._labels import axis_label, draw_rule_marks, title
-from ._layout import epochs_label, get_axes, get_axes_pair, require
+from ._layout import NOTE_WIDTH, epochs_label, get_axes, get_axes_pair, require
 from ._style import COLORS, SIZES, themed
-
-_NOTE_WIDTH = 40  # characters per line of figure 8's note on a failed fit
 
 
 def _std_label(ds: xr.Dataset) -> str:
@@ -132,7 +130,7 @@ def plot_loss_vs_std(
         else:  # in the legend's column, wrapped to about its width
             note = f"no fitted minimum: {getattr(fit, 'reason', '')}"
             ax.annotate(
-                textwrap.fill(note, _NOTE_WIDTH),
+                textwrap.fill(note, NOTE_WIDTH),
                 xy=(1.02, 0.0),
                 xycoords="axes fraction",
                 ha="left",
