@@ -221,7 +221,7 @@ def stored_runs(config: SweepConfig, path: str | os.PathLike) -> tuple[np.ndarra
     if store.path_state(path) != "store":
         return None, 0
     header = store.read_header(path)
-    stored = SweepConfig.from_attrs(header.attrs, header.coords["hidden_std"])
+    stored = SweepConfig.from_attrs(header.attrs, header.coords[header.grid_dims[0]])
     store.check_compatible(stored.identity(), config.identity(), path)
     return store.finished_runs(path), header.runs
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from .._core.checks import check_choice, check_count, check_grid
 from ..model.activations import ACTIVATIONS, GRADIENTS
-from ..model.initialization import WEIGHTS, check_weights
+from ..model.initialization import RULES, WEIGHTS, check_rule, check_weights
 from ..model.network import (
     ARTICLE_OUTPUT_STD,
     BIASES,
@@ -44,8 +44,10 @@ from ..training.settings import (
 
 __all__ = [
     "CONFIG_ATTR",
+    "GAIN_GRID",
     "GRID_DIMS",
     "NAMED_DIMS",
+    "SWEPT_DIMS",
     "PointSetting",
     "SweepConfig",
     "article_grid",
@@ -78,6 +80,23 @@ SEEDING = (
     "network, every hidden layer drawn with h; weights 'orthogonal' turns each run's and "
     "layer's weight normals into a Haar orthogonal matrix (xorsweep.init_population)"
 )
+
+#: The seeding rule's words for a gain sweep (``rule`` given), added to :data:`SEEDING`.
+GAIN_SEEDING = (
+    "; in a gain sweep (attribute rule) h and o are both the point's gain g, and every "
+    "layer's std, output layer's included, is the rule's std for its fans times g "
+    "(xorsweep.init_population(rule=rule, gain=g))"
+)
+
+#: What the first grid dimension can sweep: the hidden layer's raw std (the article's), or
+#: a gain multiplying a rule's std of every layer (a sweep given ``rule``).
+SWEPT_DIMS = ("hidden_std", "gain")
+
+#: The gains a gain sweep takes by default: 25 log-spaced from 0.1 to 10.
+GAIN_GRID = tuple(np.geomspace(0.1, 10.0, 25).tolist())
+
+#: A gain sweep's ``output_std``: the output layer's std is the rule's times the gain.
+RULE_OUTPUT = "rule"
 
 #: Attributes that results record only where they differ from these, the values of results
 #: made before they existed.
@@ -133,8 +152,17 @@ def _axis(value: Any, name: str, upper: float = np.inf) -> float | tuple[float, 
     return float(arr) if arr.ndim == 0 else tuple(float(v) for v in arr)
 
 
-def _output_axis(value: Any) -> float | str | tuple[float, ...]:
-    """``output_std``: as :func:`_axis`, or ``"glorot"``."""
+def _output_axis(value: Any, rule: str | None = None) -> float | str | tuple[float, ...]:
+    """``output_std``: as :func:`_axis`, or ``"glorot"``; in a gain sweep (``rule``)
+    :data:`RULE_OUTPUT`, which the default (0.8165, not given) becomes."""
+    if rule is not None:
+        default = isinstance(value, float) and value == ARTICLE_OUTPUT_STD
+        if default or (isinstance(value, str) and value == RULE_OUTPUT):
+            return RULE_OUTPUT
+        raise ValueError(
+            f"output_std cannot be given with rule={rule!r}: every layer's std, the output "
+            f"layer's too, is the rule's times the gain; got {value!r}"
+        )
     if isinstance(value, str):
         if value != GLOROT:
             raise ValueError(
@@ -148,6 +176,27 @@ def _output_axis(value: Any) -> float | str | tuple[float, ...]:
             f"got {list(value)!r}"
         )
     return _axis(value, "output_std")
+
+
+def _swept(hidden_std: Any, rule: Any, gain: Any) -> dict[str, Any]:
+    """The first grid dimension's fields: raw ``hidden_std`` (the article's grid where None),
+    or a ``rule`` of :data:`RULES` and its ``gain`` values (:data:`GAIN_GRID` where None)."""
+    if rule is None:
+        if gain is not None:
+            raise ValueError(f"gain needs a rule, one of {', '.join(map(repr, RULES))}")
+        values = article_grid().tolist() if hidden_std is None else hidden_std
+        if np.ndim(values) == 0 and not isinstance(values, (str, bytes)):
+            values = [values]
+        return {"hidden_std": _axis(values, "hidden_std"), "rule": None, "gain": None}
+    rule = check_rule(rule)
+    if hidden_std is not None:
+        raise ValueError(
+            "give hidden_std (raw stds) or rule and gain (a rule's std times a gain), not both"
+        )
+    values = GAIN_GRID if gain is None else gain
+    if np.ndim(values) == 0 and not isinstance(values, (str, bytes)):
+        values = [values]
+    return {"hidden_std": None, "rule": rule, "gain": _axis(values, "gain")}
 
 
 def _is_list(value: Any) -> bool:
@@ -168,6 +217,12 @@ def _widths(value: Any) -> int | tuple[int, ...]:
     """``hidden``: one width, or a tuple of distinct widths (a grid dimension)."""
     if _is_list(value):
         widths = tuple(check_hidden(v) for v in value)
+        if len(widths) > 1 and len(set(widths)) == 1:  # one width per layer, as elsewhere
+            raise ValueError(
+                f"hidden lists distinct widths (a grid dimension), got {widths}: for "
+                f"{len(widths)} hidden layers of width {widths[0]} give hidden={widths[0]}, "
+                f"depth={len(widths)}"
+            )
         return _distinct(widths, "hidden", f"an integer from 1 to {MAX_HIDDEN}")
     return check_hidden(value)
 
@@ -238,8 +293,9 @@ class SweepConfig:
     """
 
     # hidden layer's weight and bias std at each grid point (the article's x axis):
-    # distinct, finite, > 0; the default is the article's exp(linspace(-3, 4, 400))
-    hidden_std: tuple[float, ...] = field(default_factory=lambda: tuple(article_grid().tolist()))
+    # distinct, finite, > 0; the default is the article's exp(linspace(-3, 4, 400)); None in
+    # a gain sweep (rule given), whose first dimension is gain
+    hidden_std: tuple[float, ...] | None = None
     # output layer's weight and bias std: one value (the article's 0.8165), a tuple of
     # values (an output_std dimension), or "glorot": sqrt(2 / (hidden + n_out)) at each width
     output_std: float | str | tuple[float, ...] = ARTICLE_OUTPUT_STD
@@ -277,14 +333,17 @@ class SweepConfig:
     # the numba engine's arithmetic, "float64" (the article's) or "float32" (the NumPy engine
     # refuses it); a store holds one precision's numbers
     precision: str = "float64"
+    # None (the article's): the first dimension sweeps the hidden layer's raw std; a rule of
+    # xorsweep.model.initialization.RULES ("article", "glorot", "lecun", "he"): it sweeps
+    # gain, every layer's std (the output layer's too) the rule's for its fans times the gain
+    rule: str | None = None
+    # a gain sweep's gains (dimension gain): distinct, finite, > 0; default GAIN_GRID
+    gain: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        hidden_std = self.hidden_std
-        if np.ndim(hidden_std) == 0 and not isinstance(hidden_std, (str, bytes)):
-            hidden_std = [hidden_std]
         norm = {
-            "hidden_std": _axis(hidden_std, "hidden_std"),
-            "output_std": _output_axis(self.output_std),
+            **_swept(self.hidden_std, self.rule, self.gain),
+            "output_std": _output_axis(self.output_std, self.rule),
             "lr": _axis(self.lr, "lr", upper=MAX_LR),
             "epochs": check_count(self.epochs, "epochs", minimum=1),
             "seed": check_count(self.seed, "seed", minimum=0),
@@ -337,9 +396,20 @@ class SweepConfig:
         return width if self.depth == 1 else (width,) * self.depth
 
     @property
+    def axis(self) -> str:
+        """The first grid dimension: ``"hidden_std"``, or ``"gain"`` in a gain sweep."""
+        return SWEPT_DIMS[self.rule is not None]
+
+    @property
+    def swept(self) -> tuple[float, ...]:
+        """The values of the first grid dimension (:attr:`axis`): stds or gains."""
+        return getattr(self, self.axis)
+
+    @property
     def grid_dims(self) -> tuple[str, ...]:
-        """``hidden_std``, then each other dimension of :data:`GRID_DIMS` given as a tuple."""
-        return tuple(d for d in GRID_DIMS if isinstance(getattr(self, d), tuple))
+        """:attr:`axis`, then each other dimension of :data:`GRID_DIMS` given as a tuple."""
+        rest = (d for d in GRID_DIMS[1:] if isinstance(getattr(self, d), tuple))
+        return (self.axis, *rest)
 
     @property
     def coords(self) -> dict[str, np.ndarray]:
@@ -355,8 +425,9 @@ class SweepConfig:
         return tuple(len(getattr(self, d)) for d in self.grid_dims)
 
     def settings(self) -> Iterator[tuple[tuple[int, ...], PointSetting]]:
-        """Each point of the grid dimensions after ``hidden_std``: its index along them
-        (C order, the last fastest) and its :class:`PointSetting`."""
+        """Each point of the grid dimensions after the first: its index along them
+        (C order, the last fastest) and its :class:`PointSetting` (its ``output_std`` NaN
+        in a gain sweep: the output layer's std is then the rule's times the point's gain)."""
         others, n_out = self.grid_dims[1:], self.table.n_out
         for index in np.ndindex(*self.grid_shape[1:]):
             where = dict(zip(others, index, strict=True))
@@ -364,7 +435,11 @@ class SweepConfig:
                 d: getattr(self, d)[where[d]] if d in where else getattr(self, d)
                 for d in GRID_DIMS[1:]
             }
-            value["output_std"] = float(output_std_for(value["output_std"], value["hidden"], n_out))
+            value["output_std"] = (
+                math.nan
+                if self.rule is not None
+                else float(output_std_for(value["output_std"], value["hidden"], n_out))
+            )
             yield tuple(int(i) for i in index), PointSetting(**value)
 
     def training(self, setting: PointSetting, lr: float | None = None) -> TrainingSettings:
@@ -397,7 +472,7 @@ class SweepConfig:
                 "targets": data.targets.tolist(),
             }
         return {
-            "hidden_std": list(self.hidden_std),
+            self.axis: list(self.swept),
             "output_std": plain(self.output_std),
             "lr": plain(self.lr),
             "epochs": self.epochs,
@@ -411,6 +486,7 @@ class SweepConfig:
             "optimizer_params": json.dumps({k: dict(v) for k, v in self.optimizer_params}),
             # recorded where not the article's, so results made before keep their identity
             **{k: getattr(self, k) for k, v in ARCHITECTURE.items() if getattr(self, k) != v},
+            **({} if self.rule is None else {"rule": self.rule}),  # a gain sweep's rule
         }
 
     def attrs(self) -> dict[str, Any]:
@@ -422,7 +498,7 @@ class SweepConfig:
         """
         table = self.table
         ident = self.identity()
-        del ident["hidden_std"]  # it is the coordinate
+        del ident[self.axis]  # it is the coordinate
         if isinstance(ident["data"], dict):
             custom = ident.pop("data")
             ident["data"] = custom.pop("name")
@@ -433,7 +509,7 @@ class SweepConfig:
             "n_out": table.n_out,
             "loss": "mean binary cross-entropy over samples, predictions clipped to "
             "[1e-15, 1-1e-15]",
-            "seeding": SEEDING,
+            "seeding": SEEDING if self.rule is None else SEEDING + GAIN_SEEDING,
             **_versions(),
         }
 
@@ -477,7 +553,8 @@ class SweepConfig:
 
     @classmethod
     def from_attrs(cls, attrs: dict[str, Any], hidden_std: Sequence[float]) -> SweepConfig:
-        """The configuration recorded in results' attributes and ``hidden_std`` coordinate.
+        """The configuration recorded in results' attributes and first coordinate
+        (``hidden_std``, or the gains where the attributes record a ``rule``).
 
         Results made before a setting existed count as its default: the NumPy
         engine, float64, the sigmoid, the summed gradient and scaled biases.
@@ -502,7 +579,10 @@ class SweepConfig:
         if "data_table" in attrs:
             table = attrs["data_table"]
             kwargs["data"] = TruthTable(table["inputs"], table["targets"], attrs["data"])
-        return cls(hidden_std=tuple(np.asarray(hidden_std, dtype=np.float64).tolist()), **kwargs)
+        swept = tuple(np.asarray(hidden_std, dtype=np.float64).tolist())
+        if attrs.get("rule") is not None:
+            return cls(rule=attrs["rule"], gain=swept, **kwargs)
+        return cls(hidden_std=swept, **kwargs)
 
 
 def unpacked_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:

@@ -142,7 +142,7 @@ def plan_blocks(
     consecutive chunks of the same points until it holds about ``target`` runs.
     """
     lo, hi = run_ranges(requested, filled, layout, runs)
-    hidden_std = config.coords["hidden_std"]
+    hidden_std = config.coords[config.axis]  # a gain sweep's gains
     blocks: list[PlannedBlock] = []
     for points in point_chunks(config, layout):
         where = (points.hidden, *points.index[1:])

@@ -207,7 +207,7 @@ def _stored_config(path: Path | None) -> SweepConfig | None:
     if path is None or path_state(path) != "store":
         return None
     header = read_header(path)
-    return SweepConfig.from_attrs(header.attrs, header.coords["hidden_std"])
+    return SweepConfig.from_attrs(header.attrs, header.coords[header.grid_dims[0]])
 
 
 def settle(config: SweepConfig, store: str | os.PathLike | None = None) -> SweepConfig:
@@ -295,6 +295,8 @@ def sweep(
     depth: int = 1,
     weights: str = "normal",
     precision: str = "float64",
+    rule: str | None = None,
+    gain: Any = None,
     store: str | os.PathLike | None = None,
     workers: int | None = None,
     client: Any = None,
@@ -356,6 +358,15 @@ def sweep(
     precision : {"float64", "float32"}
         The numba engine's arithmetic (:func:`xorsweep.train`); recorded in the
         results; a store is only added to in its own precision.
+    rule : {"article", "glorot", "lecun", "he"}, optional
+        Sweep a gain instead of the raw hidden std: every layer's std, the
+        output layer's too, is the rule's std for its fans times the point's
+        gain (:func:`xorsweep.init_population` ``(rule=, gain=)``); the first
+        dimension is then ``gain``, the rule an attribute (``hidden_std`` and
+        ``output_std`` are not given). See :func:`xorsweep.swept_axis`.
+    gain : array_like, shape (point,), optional
+        With ``rule``: the gains, distinct, finite, > 0; default 25 log-spaced
+        from 0.1 to 10 (:data:`~xorsweep.sweeps.config.GAIN_GRID`).
     store : str or path-like, optional
         A Zarr directory for the results. If it does not exist (or is an empty
         directory) it is created; if it holds results of the same
@@ -427,13 +438,22 @@ def sweep(
     ...               output_std="glorot", activation="tanh", workers=1, progress=False)
     >>> dict(ds.sizes), ds.attrs["activation"], ds.attrs["output_std"]
     ({'hidden_std': 1, 'hidden': 2, 'bias': 2, 'run': 2}, 'tanh', 'glorot')
+
+    A gain axis: every layer's std is Glorot's for its fans times the gain.
+
+    >>> ds = xs.sweep(gain=[0.5, 1.0, 2.0], rule="glorot", hidden=4, depth=2, data="parity3",
+    ...               runs=2, epochs=50, workers=1, progress=False)
+    >>> dict(ds.sizes), ds.attrs["rule"], ds.attrs["depth"], ds.attrs["output_std"]
+    ({'gain': 3, 'run': 2}, 'glorot', 2, 'rule')
     """
     if not isinstance(load, (bool, np.bool_)):
         raise TypeError(f"load must be True or False, got {load!r}")
     if store is None and not load:
         raise ValueError("load=False needs a store: without one the results are in memory")
+    if hidden_std is None and rule is None:
+        hidden_std = article_grid()
     config = SweepConfig(
-        hidden_std=article_grid() if hidden_std is None else hidden_std,
+        hidden_std=hidden_std,
         output_std=output_std,
         lr=lr,
         epochs=epochs,
@@ -450,6 +470,8 @@ def sweep(
         depth=depth,
         weights=weights,
         precision=precision,
+        rule=rule,
+        gain=gain,
     )
     results, _ = run_sweep(
         config,

@@ -66,7 +66,7 @@ import numpy as np
 
 from .._core.cf_attrs import CF_ATTRS, cf_attrs, with_cf_attrs
 from .._core.interrupts import deferred, uninterrupted
-from .config import unpacked_attrs
+from .config import SWEPT_DIMS, unpacked_attrs
 
 if TYPE_CHECKING:  # xarray and Zarr are imported where they are used: workers import VARIABLES
     import xarray as xr
@@ -241,7 +241,8 @@ def read_header(path: str | os.PathLike) -> StoreHeader:
     first = group[VARIABLES[0]]
     dims = tuple(first.metadata.dimension_names)
     grid_dims = dims[:-1]
-    if "hidden_std" not in grid_dims or any(dim not in group for dim in grid_dims):
+    swept = bool(grid_dims) and grid_dims[0] in SWEPT_DIMS  # hidden_std, or a gain sweep's gain
+    if not swept or any(dim not in group for dim in grid_dims):
         raise ValueError(f"the store {path} is damaged: its grid coordinates are missing")
     coords = {dim: _coordinate(group[dim][...]) for dim in grid_dims}
     chunks = first.chunks

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..model.initialization import population_from_normals
-from ..model.network import Population, n_parameters, unpack_parameters
+from ..model.initialization import layer_stds, population_from_normals
+from ..model.network import Population, n_parameters, unpack_parameters, widths_of
 from ..model.truth_tables import TruthTable
 from ..training.settings import TrainingSettings
 from ..training.trainer import TrainingJob, run_training
@@ -124,12 +124,14 @@ def setting_task(
     hi: np.ndarray,
 ) -> BlockTask:
     """The block of runs ``lo[k] .. hi[k] - 1`` at the hidden stds ``hidden_std[k]``
-    (arrays of shape (entry,)) and the rest of the grid point ``setting``."""
+    (arrays of shape (entry,)) and the rest of the grid point ``setting``. In a gain
+    sweep ``hidden_std`` holds the gains, and the output layer's gains are the same."""
     n = len(hidden_std)
+    gains = config.rule is not None
     return BlockTask(
         config,
         np.asarray(hidden_std, dtype=np.float64),
-        np.full(n, setting.output_std),
+        np.array(hidden_std, dtype=np.float64) if gains else np.full(n, setting.output_std),
         np.full(n, setting.lr),
         np.asarray(lo, dtype=np.int64),
         np.asarray(hi, dtype=np.int64),
@@ -147,7 +149,7 @@ def warm_up_task(config: SweepConfig) -> BlockTask:
     computes before its first block, so that its engine is compiled and loaded."""
     _, setting = next(config.settings())
     start = np.zeros(1, dtype=np.int64)
-    first = np.array(config.hidden_std[:1], dtype=np.float64)
+    first = np.array(config.swept[:1], dtype=np.float64)
     return setting_task(replace(config, epochs=1), setting, first, start, start + 1)
 
 
@@ -164,6 +166,7 @@ def seeded_population(
     widths: tuple[int, int | tuple[int, ...], int],
     bias: str = "scaled",
     weights: str = "normal",
+    rule: str | None = None,
 ) -> Population:
     """The initial networks of runs of a sweep, by its seeding rule.
 
@@ -184,6 +187,10 @@ def seeded_population(
         of the same draw (runs differing only in ``bias`` share their weights).
     weights : {"normal", "orthogonal"}
         As in :func:`xorsweep.init_population`.
+    rule : {"article", "glorot", "lecun", "he"}, optional
+        A gain sweep's rule: ``points`` then holds each entry's gain twice (hidden
+        and output layers') and every layer's std is the rule's times the gain, as
+        ``xorsweep.init_population(rule=rule, gain=g)`` draws it.
 
     Returns
     -------
@@ -199,13 +206,14 @@ def seeded_population(
     ]
     z = standard_normals(seed, keys, lo, hi, n_parameters(*widths))  # (run, parameter)
     counts = hi - lo
-    return population_from_normals(
-        unpack_parameters(z, *widths),
-        np.repeat(np.asarray(h_std, dtype=np.float64), counts),
-        np.repeat(np.asarray(o_std, dtype=np.float64), counts),
-        bias=bias,
-        weights=weights,
-    )
+    hidden = np.repeat(np.asarray(h_std, dtype=np.float64), counts)
+    output = np.repeat(np.asarray(o_std, dtype=np.float64), counts)
+    if rule is not None:  # each layer's std from its fans: the rule's times the gain
+        sizes = (widths[0], *widths_of(widths[1]), widths[2])
+        stds = layer_stds(rule, sizes, hidden.size, gain=hidden, output_gain=output)
+        hidden, output = stds[:-1], stds[-1]
+    normals = unpack_parameters(z, *widths)
+    return population_from_normals(normals, hidden, output, bias=bias, weights=weights)
 
 
 def block_population(task: BlockTask) -> tuple[Population, np.ndarray]:
@@ -218,7 +226,9 @@ def block_population(task: BlockTask) -> tuple[Population, np.ndarray]:
     points = (task.hidden_std, task.output_std, task.lr)
     config = task.config
     widths = (table.n_in, config.architecture(task.hidden), table.n_out)
-    pop = seeded_population(config.seed, points, lo, hi, widths, task.bias, config.weights)
+    pop = seeded_population(
+        config.seed, points, lo, hi, widths, task.bias, config.weights, config.rule
+    )
     return pop, np.repeat(np.asarray(task.lr, dtype=np.float64), hi - lo)
 
 
