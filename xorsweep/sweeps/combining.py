@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .config import GRID_DIMS
+from .config import GRID_DIMS, SWEPT_DIMS
 
 __all__ = ["combine", "check_configuration", "SETTINGS"]
 
@@ -45,6 +45,7 @@ SETTINGS = (
     "n_in",
     "n_out",
     "seeding",
+    "rule",  # a gain sweep's rule (raw-std results record none)
 )
 
 
@@ -141,7 +142,7 @@ def combine(*results: xr.Dataset, dim: str = "run") -> xr.Dataset:
     ...
     ValueError: combine: the results disagree on epochs: 100 (results 0), 50 (results 1)
     """
-    allowed = ("run", *GRID_DIMS)
+    allowed = ("run", *SWEPT_DIMS, *GRID_DIMS[1:])
     if dim not in allowed:
         raise ValueError(f"dim must be one of {', '.join(allowed)}; got {dim!r}")
     parts = list(results)
@@ -150,6 +151,10 @@ def combine(*results: xr.Dataset, dim: str = "run") -> xr.Dataset:
     for i, part in enumerate(parts):
         if not isinstance(part, xr.Dataset):
             raise TypeError(f"results {i} must be an xarray.Dataset, got {type(part).__name__}")
+    axes = [next((d for d in SWEPT_DIMS if d in p.dims), "(none)") for p in parts]
+    if len(set(axes)) > 1:
+        each = ", ".join(f"{a} (results {i})" for i, a in enumerate(axes))
+        raise ValueError(f"combine: the results sweep different axes: {each}")
     differ = _differences(parts, (dim,))
     if differ:
         raise ValueError(f"combine: the results disagree on {'; '.join(differ)}")
@@ -159,7 +164,7 @@ def combine(*results: xr.Dataset, dim: str = "run") -> xr.Dataset:
     else:
         out = _combine_grid(parts, dim)
     attrs = dict(parts[0].attrs)
-    if dim not in ("run", "hidden_std"):  # the stds are the coordinate alone, as in a sweep
+    if dim not in ("run", *SWEPT_DIMS):  # the stds are the coordinate alone, as in a sweep
         attrs[dim] = out.attrs[dim]  # the list of the parts' values
     if len({_key(s) for s in seeds}) > 1:
         attrs["seed"] = [_plain(s) for s in seeds]
@@ -207,7 +212,7 @@ def check_configuration(ds: xr.Dataset, what: str = "results") -> None:
     attribute does not list, or a label repeated along a dimension (see the
     module's docstring for what can and cannot be detected).
     """
-    for name in (*GRID_DIMS, "run"):
+    for name in (*SWEPT_DIMS, *GRID_DIMS[1:], "run"):
         if name in ds.dims:
             labels = ds[name].values
             if np.unique(labels).size < labels.size:
