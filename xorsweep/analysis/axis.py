@@ -98,8 +98,9 @@ def swept_axis(results: xr.Dataset | xr.DataArray) -> SweptAxis:
     Parameters
     ----------
     results : xarray.Dataset or DataArray
-        With a ``hidden_std`` or a ``gain`` dimension (or scalar coordinate); a gain
-        sweep's attributes record its ``rule`` and architecture.
+        With a ``hidden_std`` or a ``gain`` dimension (or scalar coordinate), or
+        :func:`xorsweep.fit_slices`' numbers (attribute ``swept``); a gain sweep's
+        attributes record its ``rule`` and architecture.
 
     Returns
     -------
@@ -120,6 +121,8 @@ def swept_axis(results: xr.Dataset | xr.DataArray) -> SweptAxis:
     ('gain', "gain x Glorot's std", {'Glorot': 1.0, 'LeCun': 1.1067, 'He': 1.5651, '4x Glorot': 4.0, 'critical': 1.1067})
     """  # noqa: E501
     found = [d for d in SWEPT_DIMS if d in results.dims or d in results.coords]
+    if not found and results.attrs.get("swept") in SWEPT_DIMS:  # fit_slices' numbers
+        found = [results.attrs["swept"]]
     if len(found) != 1:
         raise ValueError(
             "results must vary along hidden_std (the hidden layer's std) or gain (a rule's "

@@ -27,6 +27,7 @@ from ._window_fit import (
     usable_points,
     window_around_minimum,
 )
+from .axis import SweptAxis, swept_axis, to_hidden_std
 from .fit_result import FitResult, _tuple2, plain_value
 from .stats import along_hidden_std, check_results, make_rng, percentile_interval
 
@@ -70,7 +71,7 @@ def fit_optimum(
     rng: int | np.random.Generator = 0,
     errors: str = "raise",
 ) -> FitResult:
-    """Fit the minimum of the mean total loss over ``log(hidden_std)``.
+    """Fit the minimum of the mean total loss over ``log(hidden_std)`` (or ``log(gain)``).
 
     The means over runs at the grid points are smoothed (Gaussian kernel of
     width ``smooth`` in ``log(hidden_std)``, each mean also weighted by
@@ -96,7 +97,9 @@ def fit_optimum(
     Parameters
     ----------
     ds : xarray.Dataset
-        A sweep's results: ``total_loss`` over (hidden_std, run). Other
+        A sweep's results: ``total_loss`` over (hidden_std, run), or over
+        (gain, run) for a gain sweep (:func:`xorsweep.swept_axis`: the result's
+        stds are then gains, Glorot's the gain of Glorot's rule). Other
         dimensions must have length 1: select one slice of a larger grid.
     degree : {2, 3}
         Degree of the polynomial in ``log(hidden_std)``.
@@ -152,11 +155,15 @@ def fit_optimum(
     """
     ds = check_results(ds, "ds", ("total_loss",))
     check_configuration(ds, "ds")
-    ds = along_hidden_std(ds, "ds", hint=" (or fit every slice at once with xorsweep.fit_slices)")
+    ds, axis = to_hidden_std(ds)
+    try:
+        ds = along_hidden_std(ds, "ds", " (or fit every slice at once with xorsweep.fit_slices)")
+    except ValueError as exc:
+        raise ValueError(axis.say(str(exc))) from None
     settings = check_settings(degree, level, smooth, min_runs, min_points, n_boot, confidence)
     generator = make_rng(rng)
     errors = check_choice(errors, "errors", ("raise", "ignore"))
-    result = fit_slice(ds, settings, generator)
+    result = fit_slice(ds, settings, generator, axis)
     if not result.ok and errors == "raise":
         raise ValueError(f"fit_optimum: {result.reason}")
     return result
@@ -207,13 +214,18 @@ def check_settings(
     return FitSettings(degree, level, smooth, min_runs, min_points, n_boot, confidence)
 
 
-def fit_slice(ds: xr.Dataset, settings: FitSettings, rng: np.random.Generator) -> FitResult:
+def fit_slice(
+    ds: xr.Dataset, settings: FitSettings, rng: np.random.Generator, axis: SweptAxis | None = None
+) -> FitResult:
     """:func:`fit_optimum` of results along ``hidden_std`` only, failing into ``ok=False``.
 
     ``ds`` is as :func:`xorsweep.analysis.stats.along_hidden_std` returns it; the
-    bootstrap draws from ``rng``.
+    bootstrap draws from ``rng``. ``axis``: what ``hidden_std`` carries (a gain sweep's
+    gains renamed by :func:`~xorsweep.analysis.axis.to_hidden_std`); the result is
+    named after it. Default: the hidden std.
     """
     s = settings
+    axis = swept_axis(ds) if axis is None else axis
     try:
         points = usable_points(ds, s.min_runs, s.min_points, s.degree)
         lo, hi = window_around_minimum(points, s.level, s.smooth, s.min_points)
@@ -221,15 +233,27 @@ def fit_slice(ds: xr.Dataset, settings: FitSettings, rng: np.random.Generator) -
         boot = bootstrap_windows(points, fitted, s.level, s.smooth, s.min_points, s.n_boot, rng)
     except FitError as exc:
         return FitResult(
-            ok=False, reason=str(exc), degree=s.degree, n_boot=s.n_boot, confidence=s.confidence
+            ok=False,
+            reason=axis.say(str(exc)),
+            degree=s.degree,
+            n_boot=s.n_boot,
+            confidence=s.confidence,
+            axis=axis.name,
+            axis_words=axis.words,
+            glorot_name=axis.glorot_name,
         )
-    return _result(points, fitted, boot, s.n_boot, s.confidence)
+    return _result(points, fitted, boot, s.n_boot, s.confidence, axis)
 
 
 def _result(
-    points: Points, fitted: WindowFit, boot: BootWindows, n_boot: int, confidence: float
+    points: Points,
+    fitted: WindowFit,
+    boot: BootWindows,
+    n_boot: int,
+    confidence: float,
+    axis: SweptAxis,
 ) -> FitResult:
-    """The FitResult of a fitted window and its bootstrap replicates."""
+    """The FitResult of a fitted window and its bootstrap replicates, named after ``axis``."""
     center, scale, coefs, sl = fitted.center, fitted.scale, fitted.coefs, fitted.window
     degree = coefs.size - 1
     t_opt, loss_opt, edge = argmin_on_window(coefs[None, :])
@@ -258,9 +282,9 @@ def _result(
         value = float(np.polynomial.polynomial.polyval(tx, coefs))
         return value, ci(np.polynomial.polynomial.polyval(tx, boot.coefs.T))
 
-    loss_glorot, loss_glorot_ci = at(GLOROT_STD, "1/sqrt(2)")
+    loss_glorot, loss_glorot_ci = at(axis.glorot, axis.glorot_name)
     loss_one, loss_one_ci = at(1.0, "1")
-    model = model_text(degree)
+    model = axis.say(model_text(degree))
     return FitResult(
         optimum=optimum,
         optimum_ci=optimum_ci,
@@ -270,11 +294,11 @@ def _result(
         loss_at_glorot_ci=loss_glorot_ci,
         loss_at_one=loss_one,
         loss_at_one_ci=loss_one_ci,
-        glorot_distance=_glorot_distance(optimum, optimum_ci),
-        curve=_curve(fitted, window, model),
+        glorot_distance=rule_distance(axis.glorot, optimum, optimum_ci),
+        curve=_curve(fitted, window, model, axis.name),
         ok=found,
-        reason=reason,
-        notes=tuple(notes),
+        reason=axis.say(reason),
+        notes=tuple(axis.say(note) for note in notes),
         model=model,
         degree=degree,
         coefficients=tuple(float(c) for c in coefs),
@@ -292,6 +316,9 @@ def _result(
         boot_optimum=boot_opt,
         boot_coefficients=boot.coefs,
         boot_loss=boot.loss,
+        axis=axis.name,
+        axis_words=axis.words,
+        glorot_name=axis.glorot_name,
     )
 
 
@@ -342,11 +369,6 @@ def _notes(fitted: WindowFit) -> list[str]:
     return notes
 
 
-def _glorot_distance(optimum: float, optimum_ci: tuple[float, float]) -> float:
-    """Distance from the optimum to 1/sqrt(2) in CI half-widths on its side (see FitResult)."""
-    return rule_distance(GLOROT_STD, optimum, optimum_ci)
-
-
 def model_text(degree: int) -> str:
     """The model of :func:`fit_optimum` in words, e.g. 'weighted cubic in log(hidden_std)'."""
     return f"weighted {MODEL_NAMES[degree]} in log(hidden_std)"
@@ -371,14 +393,16 @@ def rule_distance(std: float, optimum: float, optimum_ci: tuple[float, float]) -
     return float((std - optimum) / (optimum - lo_ci) if optimum > lo_ci else -math.inf)
 
 
-def _curve(fitted: WindowFit, window: tuple[float, float], model: str) -> xr.DataArray:
-    """The fitted curve at ``CURVE_POINTS`` log-spaced stds across the window."""
+def _curve(
+    fitted: WindowFit, window: tuple[float, float], model: str, dim: str = "hidden_std"
+) -> xr.DataArray:
+    """The fitted curve at ``CURVE_POINTS`` log-spaced values of ``dim`` across the window."""
     grid = np.geomspace(window[0], window[1], CURVE_POINTS)
     curve_t = (np.log(grid) - fitted.center) / fitted.scale
     return xr.DataArray(
         np.polynomial.polynomial.polyval(curve_t, fitted.coefs),
-        dims="hidden_std",
-        coords={"hidden_std": grid},
+        dims=dim,
+        coords={dim: grid},
         name="fitted_loss",
         attrs={"long_name": "fitted mean total loss", "model": model},
     )

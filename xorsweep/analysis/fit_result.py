@@ -44,6 +44,8 @@ class FitResult:
     NaN. The interval of a quantity ``x_ci`` is also ``x_low`` / ``x_high``
     for ``optimum`` and ``loss_at_optimum``, the names of
     :func:`xorsweep.fit_slices`' variables and of :meth:`to_dict`'s keys.
+    On a gain sweep's results (``axis`` ``"gain"``) every std below is a gain,
+    and "1/sqrt(2)" is Glorot's gain on that axis (``glorot_name``).
 
     Attributes
     ----------
@@ -108,6 +110,9 @@ class FitResult:
         The bootstrap replicates of ``coefficients`` (in the fit's ``t``).
     boot_loss : ndarray, shape (n_boot,)
         Each replicate's lowest value on its window.
+    axis, axis_words, glorot_name : str
+        The dimension fitted (``"hidden_std"`` or ``"gain"``), it in words, and
+        how Glorot's value on it is named (:func:`xorsweep.swept_axis`).
     """
 
     optimum: float = math.nan
@@ -144,6 +149,10 @@ class FitResult:
     boot_optimum: np.ndarray = field(default_factory=lambda: np.zeros(0))
     boot_coefficients: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     boot_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # the axis fitted (xorsweep.swept_axis): its dimension, its words, Glorot's name on it
+    axis: str = "hidden_std"
+    axis_words: str = "hidden-layer std"
+    glorot_name: str = "1/sqrt(2)"
 
     def __post_init__(self) -> None:
         if not self.ok:  # no optimum: no optimum number, however the result was made
@@ -243,7 +252,7 @@ class FitResult:
             else:
                 out[name] = value
         out["curve"] = {
-            "hidden_std": plain_value(self.curve["hidden_std"].values),
+            self.axis: plain_value(self.curve[self.axis].values),
             "fitted_loss": plain_value(self.curve.values),
         }
         return out
@@ -255,7 +264,9 @@ class FitResult:
             lines.append(f"  no optimum: {self.reason}")
         if math.isfinite(self.optimum):
             lo, hi = self.optimum_ci
-            lines.append(f"  optimal hidden std {self.optimum:.4g} ({pct} CI {lo:.4g} to {hi:.4g})")
+            lines.append(
+                f"  optimal {self.axis_words} {self.optimum:.4g} ({pct} CI {lo:.4g} to {hi:.4g})"
+            )
         if self.model:
             lines.append(
                 f"  model: {self.model}, window {self.window[0]:.4g} to {self.window[1]:.4g} "
@@ -264,14 +275,15 @@ class FitResult:
         if math.isfinite(self.loss_at_optimum):
             parts = [f"{self.loss_at_optimum:,.6g} at the optimum"]
             if math.isfinite(self.loss_at_glorot):
-                parts.append(f"{self.loss_at_glorot:,.6g} at 1/sqrt(2)")
+                parts.append(f"{self.loss_at_glorot:,.6g} at {self.glorot_name}")
             if math.isfinite(self.loss_at_one):
                 parts.append(f"{self.loss_at_one:,.6g} at 1")
             lines.append("  fitted mean total loss: " + ", ".join(parts))
         if math.isfinite(self.glorot_distance):
             side = "above" if self.glorot_distance >= 0 else "below"
             lines.append(
-                f"  1/sqrt(2) is {abs(self.glorot_distance):.3g} CI half-widths {side} the optimum"
+                f"  {self.glorot_name} is {abs(self.glorot_distance):.3g} CI half-widths {side} "
+                "the optimum"
             )
         if math.isfinite(self.chi2):
             lines.append(

@@ -30,6 +30,7 @@ from .._core.cf_attrs import with_cf_attrs
 from .._core.checks import check_choice
 from ..model.initialization import INIT_RULES, init_rules_by_layer
 from ..sweeps.combining import check_configuration
+from .axis import MARKS, SweptAxis, swept_axis, to_hidden_std
 from .fit import (
     CURVE_POINTS,
     FitResult,
@@ -134,6 +135,11 @@ def fit_slices(
     Generator is drawn from slice after slice in the grid's order, as a loop
     over the slices would. The rules' stds are those of the hidden layer
     (fans ``n_in`` and ``hidden``) of the slice's network (:func:`slice_rules`).
+    A gain sweep's results (dimension ``gain``) are fitted along the gain, and
+    ``rule`` is then ``glorot``, ``lecun``, ``he``, ``4x`` and ``critical``, each
+    ``rule_std`` the rule's gain on the axis (:func:`xorsweep.swept_axis`; NaN
+    where the mean-field theory does not cover the activation); the attribute
+    ``swept`` names the axis.
 
     Parameters
     ----------
@@ -198,10 +204,11 @@ def fit_slices(
     """
     results = check_results(results, "results", ("total_loss",))
     check_configuration(results, "results")
-    if "hidden_std" not in results.dims:
+    if not {"hidden_std", "gain"} & set(results.dims):
         raise ValueError(
-            f"results must have a hidden_std dimension, got dims {tuple(results.dims)}"
+            f"results must have a hidden_std or a gain dimension, got dims {tuple(results.dims)}"
         )
+    results, axis = to_hidden_std(results)
     settings = check_settings(degree, level, smooth, min_runs, min_points, n_boot, confidence)
     make_rng(rng)  # checked before any work
     errors = check_choice(errors, "errors", ("raise", "ignore"))
@@ -210,12 +217,25 @@ def fit_slices(
     rows = []
     for index in np.ndindex(*shape):
         part = along_hidden_std(results.isel(dict(zip(dims, index, strict=True))), "results")
-        fit = fit_slice(part, settings, make_rng(rng))
+        here = _slice_axis(part, axis)
+        fit = fit_slice(part, settings, make_rng(rng), here)
         if not fit.ok and errors == "raise":
             where = ", ".join(f"{d}={part[d].values.item()!r}" for d in dims if d in part.coords)
             raise ValueError(f"fit_slices: at {where or index}: {fit.reason}")
-        rows.append(_slice_values(fit, slice_rules(part).sel(layer="hidden").values))
-    return _dataset(results, dims, shape, rows, settings)
+        rows.append(_slice_values(fit, _rule_places(part, here)))
+    return _dataset(results, dims, shape, rows, settings, axis)
+
+
+def _slice_axis(part: xr.Dataset, axis: SweptAxis) -> SweptAxis:
+    """The axis of one slice (a gain axis's rules sit where the slice's network puts them)."""
+    return axis if axis.rule is None else swept_axis(part.rename(hidden_std=axis.name))
+
+
+def _rule_places(part: xr.Dataset, axis: SweptAxis) -> np.ndarray:
+    """Where the rules sit on a slice's axis, shape (rule,): stds, or gains (NaN: undefined)."""
+    if axis.rule is None:
+        return slice_rules(part).sel(layer="hidden").values
+    return np.array([axis.marks.get(words, np.nan) for words in MARKS.values()])
 
 
 def _slice_values(fit: FitResult, rule_stds: np.ndarray) -> dict[str, Any]:
@@ -289,8 +309,9 @@ def _dataset(
     shape: tuple[int, ...],
     rows: list[dict[str, Any]],
     settings: FitSettings,
+    axis: SweptAxis,
 ) -> xr.Dataset:
-    """The slices' numbers as a Dataset over ``dims`` (and ``rule``)."""
+    """The slices' numbers as a Dataset over ``dims`` (and ``rule``), along ``axis``."""
 
     def stack(name: str, dtype: Any = np.float64) -> np.ndarray:
         values = np.array([r[name] for r in rows], dtype=dtype)
@@ -305,7 +326,8 @@ def _dataset(
     coords: dict[str, Any] = {
         name: c for name, c in loss.coords.items() if not {"hidden_std", "run"} & set(c.dims)
     }
-    coords["rule"] = list(INIT_RULES)
+    coords["rule"] = list(INIT_RULES) if axis.rule is None else list(MARKS)
     out = xr.Dataset(data, coords=coords, attrs=dict(results.attrs))
-    out.attrs.update(model=model_text(settings.degree), **dataclasses.asdict(settings))
+    out.attrs.update(model=axis.say(model_text(settings.degree)), **dataclasses.asdict(settings))
+    out.attrs["swept"] = axis.name
     return with_cf_attrs(out)
