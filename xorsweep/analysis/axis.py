@@ -61,10 +61,10 @@ class SweptAxis:
 
     @property
     def words(self) -> str:
-        """The axis in words, for labels and messages: ``"hidden-layer std"`` or
+        """The axis in words, for labels and messages: ``"hidden std"`` or
         ``"gain x Glorot's std"``."""
         if self.rule is None:
-            return "hidden-layer std"
+            return "hidden std"
         return f"gain x {RULE_NAMES[self.rule]} std" + ("s" if self.rule == "article" else "")
 
     @property

@@ -151,7 +151,7 @@ class FitResult:
     boot_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # the axis fitted (xorsweep.swept_axis): its dimension, its words, Glorot's name on it
     axis: str = "hidden_std"
-    axis_words: str = "hidden-layer std"
+    axis_words: str = "hidden std"
     glorot_name: str = "1/sqrt(2)"
 
     def __post_init__(self) -> None:

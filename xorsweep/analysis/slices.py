@@ -206,7 +206,8 @@ def fit_slices(
     check_configuration(results, "results")
     if not {"hidden_std", "gain"} & set(results.dims):
         raise ValueError(
-            f"results must have a hidden_std or a gain dimension, got dims {tuple(results.dims)}"
+            f"results must have a hidden_std dimension (or a gain sweep's gain), got dims "
+            f"{tuple(results.dims)}"
         )
     results, axis = to_hidden_std(results)
     settings = check_settings(degree, level, smooth, min_runs, min_points, n_boot, confidence)
