@@ -22,7 +22,7 @@ import numpy as np
 from ..model.network import n_parameters
 from ..training.trainer import ARTICLE_LR
 from .store import VARIABLES
-from .tasks import compute_block, task_of_points
+from .tasks import compute_block, setting_task
 
 if TYPE_CHECKING:
     from .config import SweepConfig
@@ -187,9 +187,11 @@ def relative_sizes(config: SweepConfig) -> np.ndarray:
     smallest width), shape (grid...)."""
     table, dims = config.table, config.grid_dims
     widths = np.array(_widths(config), dtype=np.int64)
-    params = np.array([n_parameters(table.n_in, int(w), table.n_out) for w in widths])
+    params = np.array(
+        [n_parameters(table.n_in, config.architecture(int(w)), table.n_out) for w in widths]
+    )
     shape = [len(widths) if d == "hidden" else 1 for d in dims]
-    rel = params.reshape(shape) / n_parameters(table.n_in, int(widths.min()), table.n_out)
+    rel = params.reshape(shape) / params.min()
     return np.broadcast_to(rel, config.grid_shape)
 
 
@@ -311,22 +313,32 @@ def probe_speed(
 
 
 def _task(config: SweepConfig, width: int, points: int, runs: int, epochs: int) -> Any:
-    """A probe's block: ``runs`` networks of ``width`` over ``points`` points."""
-    activation = config.activation if isinstance(config.activation, str) else config.activation[0]
-    return task_of_points(
-        hidden_std=np.geomspace(0.5, 2.0, points),
-        output_std=np.ones(points),
-        lr=np.full(points, ARTICLE_LR),
-        lo=np.zeros(points, dtype=np.int64),
-        hi=np.full(points, runs // points, dtype=np.int64),
-        seed=0,
-        epochs=epochs,
-        update=config.update,
-        data=config.data,
+    """A probe's block: ``runs`` networks of ``config``'s data, depth, weights, engine and
+    precision, of ``width`` and its first activation, gradient and optimiser, over ``points``
+    points: what its blocks cost."""
+    first = {
+        name: value if isinstance(value, str) else value[0]
+        for name in ("activation", "gradient", "optimizer")
+        for value in (getattr(config, name),)
+    }
+    stds = np.geomspace(0.5, 2.0, points)
+    probe = replace(
+        config,
+        hidden_std=tuple(stds.tolist()),
+        rule=None,
+        gain=None,
+        output_std=1.0,
+        lr=ARTICLE_LR,
         hidden=width,
-        engine=config.engine,
-        activation=activation,
+        bias="scaled",
+        epochs=epochs,
+        seed=0,
+        optimizer_params={first["optimizer"]: config.hyper(first["optimizer"])},
+        **first,
     )
+    _, setting = next(probe.settings())
+    lo = np.zeros(points, dtype=np.int64)
+    return setting_task(probe, setting, stds, lo, np.full(points, runs // points, dtype=np.int64))
 
 
 def _together(
