@@ -94,7 +94,8 @@ def numbers(
 
 
 def widths(value: object, option: str = "--hidden") -> int | tuple[int, ...]:
-    """Hidden widths: one integer from 1 to 256, or a tuple of distinct ones.
+    """Hidden widths: one integer from 1 to 256, or a tuple of distinct ones (a grid
+    dimension; the same width repeated is refused with the ``--depth`` that gives it).
 
     Examples
     --------
@@ -116,6 +117,11 @@ def widths(value: object, option: str = "--hidden") -> int | tuple[int, ...]:
         if not (width.is_integer() and 1 <= width <= MAX_HIDDEN):
             raise ValueError(f"{option} must be whole numbers from 1 to {MAX_HIDDEN}, got {item!r}")
         out.append(int(width))
+    if len(out) > 1 and len(set(out)) == 1:  # one width per layer: that is --depth
+        raise ValueError(
+            f"{option} lists distinct widths (a grid dimension), got {value!r}: for {len(out)} "
+            f"hidden layers of width {out[0]} give {option} {out[0]} --depth {len(out)}"
+        )
     return _distinct(out, option)
 
 

@@ -56,7 +56,9 @@ def add(subparsers: argparse._SubParsersAction) -> None:
             "machine could not hold in memory or read back to fit (xorsweep fit reads the "
             "whole store into memory). Stds are at most 1e300 (larger "
             f"ones can overflow); from about {SATURATED_STD:g} up, results no longer change "
-            f"with the std (the sigmoids start saturated). {EXIT}"
+            f"with the std (the sigmoids start saturated). With --rule the grid is of gains "
+            "instead (--gains, default 25 from 0.1 to 10), every layer's std the rule's times "
+            f"the gain, for networks of --depth hidden layers. {EXIT}"
         ),
     )
     parser.add_argument(
@@ -75,6 +77,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
         "--std-max", type=float, default=math.exp(4.0), help="largest hidden std (e^4)"
     )
     _add_axes(parser)
+    _add_init(parser)
     parser.add_argument(
         "--epochs", type=integer, default=ARTICLE_EPOCHS, help="gradient steps per run"
     )
@@ -136,6 +139,72 @@ def _add_axes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="TABLE", default="xor", help=DATA_HELP)
 
 
+#: ``--gains``' default with ``--rule``: 25 gains log-spaced from 0.1 to 10.
+GAINS = "0.1:10:25"
+
+
+def _add_init(parser: argparse.ArgumentParser) -> None:
+    """The networks' depth and initial weights, and the gain axis (``--rule``, ``--gains``)."""
+    from ..model.initialization import RULES, WEIGHTS
+    from ..model.network import MAX_DEPTH
+
+    parser.add_argument(
+        "--depth",
+        type=integer,
+        default=1,
+        help=f"hidden layers per network, each of the --hidden width, 1 to {MAX_DEPTH}",
+    )
+    parser.add_argument(
+        "--weights",
+        default=WEIGHTS[0],
+        help=f"initial weights: {' or '.join(WEIGHTS)} (scaled Haar draws, per run and layer)",
+    )
+    parser.add_argument(
+        "--rule",
+        default=None,
+        help=f"sweep a gain instead of the hidden std: every layer's std, the output layer's "
+        f"too, is this rule's for its fans times the gain: {', '.join(RULES)} (the store's "
+        "dimension is then gain; not with --points, --std-min, --std-max, --output-std)",
+    )
+    parser.add_argument(
+        "--gains",
+        default=None,
+        help=f"with --rule: the gains, {LIST_HELP.format(example='0.5,1,2')}, or {RANGE_HELP} "
+        f"(default {GAINS})",
+    )
+
+
+def _swept(args: argparse.Namespace) -> dict[str, Any]:
+    """The first dimension's fields of the configuration: the hidden stds of ``--points``,
+    ``--std-min`` and ``--std-max``, or ``--rule`` and its ``--gains``, each checked."""
+    from .._core.checks import check_choice
+    from ..model.initialization import RULES, WEIGHTS
+    from ..model.network import MAX_DEPTH
+    from ..sweeps.config import article_grid
+
+    if not 1 <= args.depth <= MAX_DEPTH:
+        raise ValueError(f"--depth must be from 1 to {MAX_DEPTH} hidden layers, got {args.depth}")
+    common = {"depth": args.depth, "weights": check_choice(args.weights, "--weights", WEIGHTS)}
+    if args.rule is None:
+        if args.gains is not None:
+            raise ValueError(f"--gains needs --rule, one of {', '.join(RULES)}")
+        for option in ("std_min", "std_max"):
+            check_std(getattr(args, option), f"--{option.replace('_', '-')}")
+        return {**common, "hidden_std": article_grid(args.points, args.std_min, args.std_max)}
+    rule = check_choice(args.rule, "--rule", RULES)
+    stds = {"--points": (args.points, 400), "--std-min": (args.std_min, math.exp(-3.0))}
+    stds |= {"--std-max": (args.std_max, math.exp(4.0))}
+    stds |= {"--output-std": (args.output_std, ARTICLE_OUTPUT_STD)}
+    given = [option for option, (value, default) in stds.items() if value != default]
+    if given:
+        raise ValueError(
+            f"{given[0]} cannot be given with --rule: every layer's std is the rule's times "
+            "the gain; give the gains with --gains"
+        )
+    gains = axes.numbers(GAINS if args.gains is None else args.gains, "--gains")
+    return {**common, "rule": rule, "gain": gains if isinstance(gains, tuple) else (gains,)}
+
+
 def _grid(args: argparse.Namespace) -> dict[str, Any]:
     """The sweep's study settings from their options, each checked (one line naming it)."""
     from ..model.activations import ACTIVATIONS, GRADIENTS
@@ -158,22 +227,22 @@ def _grid(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Run ``xorsweep sweep``; returns the exit status."""
     from ..sweeps import budget
-    from ..sweeps.config import SweepConfig, article_grid
+    from ..sweeps.config import SweepConfig
 
     grid = _grid(args)
-    budget.check_grid(args.points * axes.size(*grid.values()), budget.available_memory())
-    for option in ("std_min", "std_max"):
-        check_std(getattr(args, option), f"--{option.replace('_', '-')}")
+    swept = _swept(args)
+    points = args.points if args.rule is None else len(swept["gain"])
+    budget.check_grid(points * axes.size(*grid.values()), budget.available_memory())
     output_std = grid["output_std"]
     for value in output_std if isinstance(output_std, tuple) else (output_std,):
         if value != axes.GLOROT:
             check_std(value, "--output-std")
     config = SweepConfig(
-        hidden_std=article_grid(args.points, args.std_min, args.std_max),
         epochs=args.epochs,
         seed=args.seed,
         update=args.update,
         **grid,
+        **swept,
     )
     return sweep_into(config, args.runs, Path(args.store), args)
 
