@@ -272,7 +272,7 @@ def curve_band(fit: FitResult) -> dict[str, np.ndarray]:
     """
     if fit.curve.size == 0:
         return {name: np.full(CURVE_POINTS, np.nan) for name in CURVE_VARIABLES}
-    stds = fit.curve["hidden_std"].values
+    stds = fit.curve[fit.axis].values
     with np.errstate(invalid="ignore"):
         low, high = percentile_interval(fit.predict_boot(stds), fit.confidence)
     return {

@@ -76,6 +76,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``xorsweep fit``; returns the exit status."""
     from .._core import outputs
+    from ..analysis.axis import swept_axis
     from ..analysis.claims import claims
     from ..analysis.fit import fit_optimum
     from ..studies.report import claims_text, fit_json
@@ -87,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
     ds = args.read_store(args.store, selections, None)
     if args.surface:
         return _surface(args, ds, path)
-    if any(ds.sizes[d] > 1 for d in ds.dims if d not in ("hidden_std", "run")):
+    axis = swept_axis(ds)  # a gain axis: its fit and the rules' gains (no article's claims)
+    if axis.rule is not None or any(
+        ds.sizes[d] > 1 for d in ds.dims if d not in (axis.name, "run")
+    ):
         return _slices(args, ds, path)
     fit = fit_optimum(
         ds,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..analysis.axis import swept_axis
 from ..analysis.fit import plain_value
 from ..analysis.slices import RULE_VARIABLES, SLICE_VARIABLES
 from ..studies.report import markdown_table
@@ -90,10 +91,12 @@ def slices_text(fits: xr.Dataset) -> str:
             said = ", ".join(
                 f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in where.items()
             )
-            failed.append(f"  {said}: {record['reason']}")
+            failed.append(f"  {said or 'the store'}: {record['reason']}")
+    axis = swept_axis(fits)
+    place = "the hidden layer's std" if axis.rule is None else f"its gain on the {axis.words} axis"
     lines = [
-        f"Optimal hidden std of each slice ({fits.attrs['model']}); for each rule, the hidden "
-        f"layer's std, whether it lies in the {pct} CI, and the loss penalty of using it "
+        f"Optimal {axis.words} of each slice ({fits.attrs['model']}); for each rule, {place}, "
+        f"whether it lies in the {pct} CI, and the loss penalty of using it "
         "instead of the optimum (%, on the fitted curve; – outside its window):",
         "",
         markdown_table(pd.DataFrame(rows), index=False),
