@@ -25,7 +25,10 @@ def add(subparsers: argparse._SubParsersAction) -> None:
             "(output_std, lr, hidden, activation, gradient, bias) is fitted slice by slice "
             "(xorsweep.fit_slices), unless --select chooses one: a row per slice with the "
             "optimum, each initialization rule's std, whether it lies in the interval and the "
-            "loss penalty of using it. --surface fits the joint optimum of the hidden and "
+            "loss penalty of using it. A gain sweep's store (xorsweep sweep --rule) is fitted "
+            "along its gain the same way, with the rules' gains on that axis (Glorot, LeCun, "
+            "He, 4x Glorot, the mean-field critical gain) instead of the article's claims. "
+            "--surface fits the joint optimum of the hidden and "
             "output stds (xorsweep.fit_surface). A fit without an optimum (a minimum on the "
             "grid's or window's edge, too few runs) says so in words and shows no optimum; "
             "the exit status is 0 whenever the fits ran, whatever they found. " + EXIT
