@@ -22,8 +22,9 @@ from ..model.initialization import check_rule, rule_std
 from ..model.meanfield import MEAN_FIELD_ACTIVATIONS, critical_sigma_w
 from ..model.network import GLOROT_STD
 from ..sweeps.config import SWEPT_DIMS
+from .stats import only_dims
 
-__all__ = ["RULE_NAMES", "SweptAxis", "rule_gains", "swept_axis", "to_hidden_std"]
+__all__ = ["RULE_NAMES", "SweptAxis", "along_swept", "rule_gains", "swept_axis", "to_hidden_std"]
 
 #: How each rule of :data:`xorsweep.model.initialization.RULES` is named in words.
 RULE_NAMES = {"article": "the article's", "glorot": "Glorot's", "lecun": "LeCun's", "he": "He's"}
@@ -92,7 +93,7 @@ class SweptAxis:
         return text.replace("hidden stds", "gains").replace("hidden std", "gain")
 
 
-def swept_axis(results: xr.Dataset | xr.DataArray) -> SweptAxis:
+def swept_axis(results: xr.Dataset | xr.DataArray, what: str = "results") -> SweptAxis:
     """The axis that ``results`` (a sweep's results, a slice or a summary) vary along.
 
     Parameters
@@ -101,6 +102,8 @@ def swept_axis(results: xr.Dataset | xr.DataArray) -> SweptAxis:
         With a ``hidden_std`` or a ``gain`` dimension (or scalar coordinate), or
         :func:`xorsweep.fit_slices`' numbers (attribute ``swept``); a gain sweep's
         attributes record its ``rule`` and architecture.
+    what : str
+        How the error message names ``results``.
 
     Returns
     -------
@@ -125,8 +128,8 @@ def swept_axis(results: xr.Dataset | xr.DataArray) -> SweptAxis:
         found = [results.attrs["swept"]]
     if len(found) != 1:
         raise ValueError(
-            "results must vary along hidden_std (the hidden layer's std) or gain (a rule's "
-            f"std times a gain), one of them; got dims {tuple(results.dims)}"
+            f"{what} must have a hidden_std dimension (the hidden layer's std) or a gain one "
+            f"(a rule's std times a gain), not both; got dims {tuple(results.dims)}"
         )
     if found[0] == "hidden_std":
         return SweptAxis("hidden_std", None, {"Glorot": GLOROT_STD})
@@ -191,6 +194,19 @@ def rule_gains(rule: str, sizes: tuple[int, ...], activation: str = "sigmoid") -
         sigma_w = critical_sigma_w(activation, 0.0)
         out["critical"] = mean_ratio(lambda a, b: sigma_w / math.sqrt(a))
     return out
+
+
+def along_swept(ds: xr.Dataset, what: str = "ds", hint: str = "") -> tuple[xr.Dataset, SweptAxis]:
+    """``ds`` along its swept dimension (and ``run``) only, sorted along it, and its axis.
+
+    As :func:`xorsweep.analysis.stats.along_hidden_std` for either axis: other
+    dimensions of length 1 are dropped, longer ones refused (``hint`` ends the message).
+    """
+    axis = swept_axis(ds, what)
+    ds = only_dims(ds, (axis.name,), what, hint)
+    if axis.name not in ds.dims:
+        raise ValueError(f"{what} must have a {axis.name} dimension, got dims {tuple(ds.dims)}")
+    return ds.sortby(axis.name), axis
 
 
 def to_hidden_std(results: xr.Dataset) -> tuple[xr.Dataset, SweptAxis]:

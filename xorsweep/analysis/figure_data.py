@@ -17,6 +17,7 @@ import numpy as np
 from .._core.checks import check_choice, check_count, check_real
 from ..model.initialization import init_population
 from ..model.network import glorot_std, output_std_for
+from ..sweeps.config import RULE_OUTPUT
 from ..training.trainer import ARTICLE_EPOCHS, ARTICLE_LR, train
 
 if TYPE_CHECKING:
@@ -180,7 +181,8 @@ def figure_data(
     candidates = check_count(candidates, "candidates")
     if output_std is None:
         # the example networks are the article's 2-2-1 networks: "glorot" is its value at width 2
-        attr = output_std_for(results.attrs.get("output_std"), 2, 1)
+        attr = results.attrs.get("output_std")
+        attr = None if attr == RULE_OUTPUT else output_std_for(attr, 2, 1)  # a gain sweep's: none
         output_std = float(attr) if np.ndim(attr) == 0 and attr is not None else glorot_std(2, 1)
     seeds = np.random.SeedSequence(check_count(seed, "seed", minimum=0)).spawn(3)
     notes = []

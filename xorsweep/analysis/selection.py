@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from ..sweeps.config import SWEPT_DIMS
+
 __all__ = ["select_slice"]
 
 
@@ -47,7 +49,8 @@ def select_slice(
 ) -> xr.Dataset:
     """The slice of ``ds`` that ``--select DIM=VALUE`` options choose.
 
-    Each ``DIM`` is a grid dimension besides ``hidden_std``. Raises
+    Each ``DIM`` is a grid dimension besides ``hidden_std`` (or a gain sweep's
+    ``gain``: :data:`~xorsweep.sweeps.config.SWEPT_DIMS`). Raises
     ValueError, naming ``--select``, for a bad item, or when a grid
     dimension longer than 1 is left unselected, unless it is in ``keep``
     (None: every dimension may be left).
@@ -64,17 +67,18 @@ def select_slice(
     """
     for item in selections:
         dim, sep, text = item.partition("=")
-        if not sep or dim not in ds.dims or dim in ("hidden_std", "run"):
-            others = [d for d in ds.dims if d not in ("hidden_std", "run")]
+        if not sep or dim not in ds.dims or dim in (*SWEPT_DIMS, "run"):
+            others = [d for d in ds.dims if d not in (*SWEPT_DIMS, "run")]
             allowed = f"one of {', '.join(others)}" if others else "none: it has no such dimension"
             raise ValueError(
                 f"--select must be DIM=VALUE with DIM a grid dimension of this store besides "
-                f"hidden_std ({allowed}), got {item!r}"
+                f"{next((d for d in SWEPT_DIMS if d in ds.dims), SWEPT_DIMS[0])} ({allowed}), "
+                f"got {item!r}"
             )
         ds = _select_one(ds, dim, text)
     if keep is None:
         return ds
-    longer = [d for d in ds.dims if d not in ("hidden_std", "run", *keep) and ds.sizes[d] > 1]
+    longer = [d for d in ds.dims if d not in (*SWEPT_DIMS, "run", *keep) and ds.sizes[d] > 1]
     if longer:
         dim = longer[0]
         raise ValueError(

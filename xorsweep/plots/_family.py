@@ -19,11 +19,12 @@ import seaborn as sns
 import xarray as xr
 from matplotlib.axes import Axes
 
+from ..analysis.axis import MARKS, swept_axis
 from ..analysis.beyond_figure_data import RULE_LABELS, rule_curves, rule_groups
 from ..analysis.slices import slice_rules
 from ..analysis.stats import only_dims
 from ._layout import epochs_label, get_axes, note, plain_log, require
-from ._style import COLORS, DEEP, RULE_STYLES, themed
+from ._style import COLORS, DEEP, GAIN_STYLES, RULE_STYLES, themed
 
 __all__ = ["plot_loss_family", "plot_optimum_vs", "one_fit", "axis_label"]
 
@@ -174,7 +175,8 @@ def plot_loss_family(
     require(summary, ("mean", "sem"), "summary", "pass the Dataset returned by xorsweep.summarize")
     dims = [d for d in (col, hue) if d is not None]
     _check_dims(summary, dims, "summary")
-    summary = only_dims(summary, ("hidden_std", *dims), "summary")
+    axis = swept_axis(summary, "summary")  # the hidden std, or a gain sweep's gain
+    summary = only_dims(summary, (axis.name, *dims), "summary")
     if fits is not None:
         require(fits, ("optimum", "fitted_loss", "curve_std"), "fits", _FIT_HINT)
         _check_dims(fits, dims, "fits")
@@ -196,7 +198,8 @@ def plot_loss_family(
         _glorot_lines(panel, summary, at_col={col: c} if col else {}, hue=hue, colors=colors)
         panel.set_xscale("log")
         plain_log(panel.xaxis)
-        panel.set_xlabel(axis_label(summary, "hidden_std") + ", log scale")
+        words = axis_label(summary, "hidden_std") if axis.rule is None else axis.long_words
+        panel.set_xlabel(words + ", log scale")
         if col:
             panel.set_title(_said(summary, col, c))
     axes[0].set_ylabel(f"mean total loss\n(nats {epochs_label(summary)})")
@@ -207,7 +210,7 @@ def plot_loss_family(
 
 
 def _means(ax: Axes, part: xr.Dataset, color: str, label: str) -> None:
-    x = np.asarray(part.hidden_std.values, dtype=np.float64)
+    x = np.asarray(part[swept_axis(part).name].values, dtype=np.float64)
     mean, sem = (np.asarray(part[v].values, dtype=np.float64) for v in ("mean", "sem"))
     shown = np.isfinite(mean) & (x > 0)
     ax.errorbar(
@@ -232,7 +235,9 @@ def _glorot_lines(
     stds = []
     for h in hues:
         part = summary.sel({**at_col, **({hue: h} if hue else {})})
-        stds.append(float(slice_rules(part).sel(layer="hidden", rule="glorot_normal")))
+        axis = swept_axis(part)  # on a gain axis, Glorot's gain for the slice's network
+        glorot = slice_rules(part).sel(layer="hidden", rule="glorot_normal")
+        stds.append(float(glorot) if axis.rule is None else axis.glorot)
     if np.allclose(stds, stds[0]):
         ax.axvline(stds[0], color=COLORS["glorot"], lw=1.5, label=f"Glorot {stds[0]:.3g}", zorder=1)
         return
@@ -257,15 +262,17 @@ def _rule_lines(ax: Axes, fits: xr.Dataset, dim: str, x: np.ndarray) -> None:
     """Each group of rules with the same stds: a line where they change along ``dim``, marks
     where they do not (or where ``dim`` is not a number)."""
     numeric = np.issubdtype(fits[dim].dtype, np.number)
-    if dim == "hidden":
+    gains = swept_axis(fits).rule is not None  # the rules' gains, at the slices' networks
+    if dim == "hidden" and not gains:
         stds, positions = rule_curves(fits), None  # every width from the least to the largest
     else:
         stds, positions = fits.rule_std.transpose(dim, "rule"), x
     for names, values in rule_groups(stds):
-        style = RULE_STYLES.get(names[0], {})
+        style = RULE_STYLES.get(GAIN_STYLES[names[0]] if gains else names[0], {})
         xs = stds[dim].values if positions is None else positions
         varies = not np.allclose(values, values[0], rtol=1e-9, atol=0.0)
-        label = " = ".join(RULE_LABELS.get(n, n) for n in names)
+        words = MARKS if gains else RULE_LABELS
+        label = " = ".join(words.get(n, n) for n in names)
         if varies and numeric:
             ax.plot(xs, values, color=style.get("color"), lw=1.6, label=label)
         else:
@@ -392,7 +399,8 @@ def plot_optimum_vs(
     ax.set_yscale("log")
     plain_log(ax.yaxis)
     ax.set_xlabel(axis_label(fits, dim) + (", log scale" if ax.get_xscale() == "log" else ""))
-    ax.set_ylabel("hidden-layer std (log scale)")
-    ax.set_title(f"The optimal hidden std against the {axis_label(fits, dim).split(' (')[0]}")
+    swept = swept_axis(fits)
+    ax.set_ylabel(f"{'hidden-layer std' if swept.rule is None else swept.words} (log scale)")
+    ax.set_title(f"The optimal {swept.words} against the {axis_label(fits, dim).split(' (')[0]}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax

@@ -25,12 +25,13 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from .._core.cf_attrs import CF_ATTRS, cf_attrs
+from ..analysis.axis import MARKS, rule_gains, swept_axis
 from ..analysis.beyond_figure_data import RULE_LABELS
 from ..analysis.slices import slice_setting
 from ..model.initialization import init_rules_by_layer
 from ..model.network import output_std_for
 from ..model.truth_tables import truth_table
-from ._style import RULE_STYLES
+from ._style import GAIN_STYLES, RULE_STYLES
 
 #: How the subtitle names the truth tables it knows; others by their own name.
 TASK_NAMES = {"xor": "XOR", "and": "AND", "or": "OR", "xnor": "XNOR"}
@@ -135,7 +136,15 @@ def subtitle(ds: xr.Dataset, skip: Sequence[str] = ()) -> str:
     activation = setting(ds, "activation")
     if activation is not None and "activation" not in skip:
         parts.append(str(activation))
+    depth = setting(ds, "depth")
+    if depth is not None and int(depth) > 1 and "depth" not in skip:
+        parts.append(f"{int(depth)} hidden layers")
+    weights = setting(ds, "weights")
+    if weights is not None and weights != "normal" and "weights" not in skip:
+        parts.append(f"{weights} weights")
     output_std = setting(ds, "output_std")
+    if output_std == "rule":  # a gain sweep: the axis says what every layer's std is
+        output_std = None
     if output_std is not None and "output_std" not in skip:
         if isinstance(output_std, str):
             known = width is not None and "hidden" not in skip
@@ -227,6 +236,8 @@ def rule_marks(ds: xr.Dataset, rules: Sequence[str] = ("glorot_normal",)) -> lis
     [(0.5774, 'Glorot $\\\\sqrt{2/(2+4)} \\\\approx 0.577$ (width 4, tanh)')]
     """
     nets = _networks(ds)
+    if _gain_rule(ds) is not None:
+        return _gain_marks(ds, nets)
     marks = []
     for net in nets:
         table = init_rules_by_layer(net.width, net.activation, n_in=net.n_in, n_out=net.n_out)
@@ -234,6 +245,28 @@ def rule_marks(ds: xr.Dataset, rules: Sequence[str] = ("glorot_normal",)) -> lis
             value = float(table.sel(layer="hidden", rule=rule))
             several = len(nets) > 1
             marks.append(Mark(value, _mark_label(rule, net, value, several), rule, net))
+    return marks
+
+
+def _gain_rule(ds: xr.Dataset) -> str | None:
+    """The rule of a gain sweep's data, or None (raw stds, or data of no sweep)."""
+    try:
+        return swept_axis(ds).rule
+    except ValueError:
+        return None
+
+
+def _gain_marks(ds: xr.Dataset, nets: list[Network]) -> list[Mark]:
+    """Each rule's gain on a gain sweep's axis (:func:`xorsweep.analysis.axis.rule_gains`),
+    for each network of ``ds``: Glorot, LeCun, He, 4x Glorot and the critical gain."""
+    rule, depth = _gain_rule(ds), int(setting(ds, "depth") or 1)
+    marks = []
+    for net in nets:
+        gains = rule_gains(str(rule), (net.n_in, *(net.width,) * depth), net.activation)
+        where = f", width {net.width}, {net.activation}" if len(nets) > 1 else ""
+        for key, gain in gains.items():
+            label = f"{MARKS[key]}{' (mean field)' if key == 'critical' else ''}: gain {gain:.3g}"
+            marks.append(Mark(gain, label + where, GAIN_STYLES[key], net))
     return marks
 
 
@@ -248,7 +281,8 @@ def draw_rule_marks(
     """Draw :func:`rule_marks` of ``ds`` as vertical lines on ``ax``; returns the marks.
 
     Each rule in its colour (:data:`~xorsweep.plots.RULE_STYLES`); several
-    networks take a line style each, in order.
+    networks take a line style each, in order. On a gain sweep's axis every rule's
+    gain is marked, whatever ``rules`` says.
     """
     marks = rule_marks(ds, rules)
     styles = {

@@ -48,6 +48,17 @@ RULE_STYLES: dict[str, dict[str, str]] = {
     "lecun": {"color": DEEP[4], "marker": "^"},
     "glorot_slope_gain": {"color": DEEP[5], "marker": "v"},
     "glorot_torch_gain": {"color": DEEP[9], "marker": "P"},
+    "critical": {"color": DEEP[3], "marker": "X"},  # the mean-field critical gain
+}
+
+#: The style (a key of :data:`RULE_STYLES`) of each rule marked on a gain sweep's axis
+#: (the keys of :func:`xorsweep.analysis.axis.rule_gains`).
+GAIN_STYLES = {
+    "glorot": "glorot_normal",
+    "lecun": "lecun",
+    "he": "he",
+    "4x": "glorot_slope_gain",
+    "critical": "critical",
 }
 
 #: Size (inches) of each figure when a plot function makes its own.

@@ -1,4 +1,4 @@
-"""Figures 8 to 10: the sweep, against the hidden layer's initial std."""
+"""Figures 8 to 10: the sweep, against the hidden layer's initial std (or a gain sweep's gain)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,23 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
-from ..analysis.stats import along_hidden_std
+from ..analysis.axis import SweptAxis, along_swept
 from ._family import one_fit, plot_loss_family
 from ._labels import axis_label, draw_rule_marks, title
 from ._layout import NOTE_WIDTH, epochs_label, get_axes, get_axes_pair, require
 from ._style import COLORS, SIZES, themed
 
 
-def _std_label(ds: xr.Dataset) -> str:
-    """The x axis of figures 8 to 10: the hidden std, on a log scale."""
+def _std_label(ds: xr.Dataset, axis: SweptAxis) -> str:
+    """The x axis of figures 8 to 10: the hidden std (or the gain), on a log scale."""
+    if axis.rule is not None:
+        return f"{axis.long_words} $g$ (log scale)"
     return axis_label(ds, "hidden_std", symbol=r"$\sigma_h$", scale="log scale")
+
+
+def _against(axis: SweptAxis) -> str:
+    """What figures 8 to 10 are drawn against, for their titles."""
+    return "the hidden layer's initial std" if axis.rule is None else f"the {axis.words}"
 
 
 @themed
@@ -31,6 +38,10 @@ def plot_loss_vs_std(
     col: str | None = None,
 ) -> Any:
     """Figure 8: mean total loss against the hidden std, with the fitted minimum.
+
+    A gain sweep's summary (dimension ``gain``, :func:`xorsweep.swept_axis`) is drawn
+    against the gain, with the rules' gains marked (Glorot, LeCun, He, 4x Glorot and
+    the mean-field critical gain where defined).
 
     With ``hue`` or ``col`` (dimensions of ``summary`` besides hidden_std),
     every slice is drawn, by colour or in panels, with ``fit`` the
@@ -67,16 +78,16 @@ def plot_loss_vs_std(
     if hue is not None or col is not None:
         return plot_loss_family(summary, fit, hue=hue, col=col, ax=ax)
     require(summary, ("mean", "sem"), "summary", "pass the Dataset returned by xorsweep.summarize")
-    summary = along_hidden_std(
+    summary, axis = along_swept(
         summary, "summary", hint=" (or draw every slice with hue=DIM or col=DIM)"
     )
     fit = one_fit(fit)
-    x = summary.hidden_std.values
+    x = summary[axis.name].values
     mean = summary["mean"].values
     sem = summary["sem"].values
     shown = np.isfinite(mean) & (x > 0)
     if not shown.any():
-        raise ValueError("summary has no hidden_std > 0 with a finite mean: nothing to plot")
+        raise ValueError(f"summary has no {axis.name} > 0 with a finite mean: nothing to plot")
     ax = get_axes(ax, SIZES["fig08_loss_vs_std"])
     bars = shown & np.isfinite(sem)
     ax.errorbar(
@@ -123,7 +134,7 @@ def plot_loss_vs_std(
                 label=f"fitted minimum {fit.optimum:.3f} ({lo:.3f} to {hi:.3f})",
             )
             curve = fit.curve
-            cx = curve["hidden_std"].values
+            cx = curve[curve.dims[0]].values
             cy = np.asarray(curve.values, dtype=float)
             ok = np.isfinite(cy) & (cx > 0)
             ax.plot(cx[ok], cy[ok], color=COLORS["fit"], lw=2.5, label="fitted curve", zorder=3)
@@ -138,9 +149,9 @@ def plot_loss_vs_std(
                 fontsize="small",
             )
     ax.set_xscale("log")
-    ax.set_xlabel(_std_label(summary))
+    ax.set_xlabel(_std_label(summary, axis))
     ax.set_ylabel(axis_label(summary, "mean", units_note=epochs_label(summary), wrap=True))
-    ax.set_title(title("Total loss against the hidden layer's initial std", summary))
+    ax.set_title(title(f"Total loss against {_against(axis)}", summary))
     # beside the axes: inside, it would cover the top of the vertical lines
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax
@@ -170,12 +181,12 @@ def plot_failure_rate(summary: xr.Dataset, axes: Any = None) -> tuple[Axes, Axes
     """
     names = ("failure_rate", "failure_low", "failure_high", "median", "q25", "q75", "mean")
     require(summary, names, "summary", "pass the Dataset returned by xorsweep.summarize")
-    summary = along_hidden_std(summary, "summary")
-    x = summary.hidden_std.values
+    summary, axis = along_swept(summary, "summary")
+    x = summary[axis.name].values
     keep = (x > 0) & np.isfinite(summary.failure_rate.values)
     if not keep.any():
         raise ValueError(
-            "summary has no hidden_std > 0 with a finite failure_rate: nothing to plot"
+            f"summary has no {axis.name} > 0 with a finite failure_rate: nothing to plot"
         )
     ax_fail, ax_loss = get_axes_pair(axes, SIZES["fig09_failure_rate"], 2, 1, sharex=True)
     x = x[keep]
@@ -203,7 +214,7 @@ def plot_failure_rate(summary: xr.Dataset, axes: Any = None) -> tuple[Axes, Axes
     ax_loss.plot(x, get["mean"], color=COLORS["fit"], lw=1.2, ls="--", label="mean")
     draw_rule_marks(ax_loss, summary, label=False)
     ax_loss.set_xscale("log")
-    ax_loss.set_xlabel(_std_label(summary))
+    ax_loss.set_xlabel(_std_label(summary, axis))
     ax_loss.set_ylabel(f"total loss\n(nats {epochs_label(summary)})")
     ax_loss.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return ax_fail, ax_loss
@@ -231,14 +242,14 @@ def plot_converged_epoch(results: xr.Dataset, ax: Axes | None = None) -> Axes:
         figure 8.
     """
     require(results, ("converged_epoch",), "results", "pass the sweep's results (xorsweep.sweep)")
-    results = along_hidden_std(results, "results")
+    results, axis = along_swept(results, "results")
     if "run" not in results.dims:
         raise ValueError(f"results must have a run dimension, got dims {tuple(results.dims)}")
-    x = results.hidden_std.values
-    epochs = results.converged_epoch.transpose("hidden_std", "run").values
+    x = results[axis.name].values
+    epochs = results.converged_epoch.transpose(axis.name, "run").values
     has = np.isfinite(epochs).any(axis=1) & (x > 0)
     if not has.any():
-        raise ValueError("no run converged at any hidden_std > 0: nothing to plot")
+        raise ValueError(f"no run converged at any {axis.name} > 0: nothing to plot")
     x = x[has]
     q = np.array(
         [np.quantile(row[np.isfinite(row)], [0.1, 0.25, 0.5, 0.75, 0.9]) for row in epochs[has]]
@@ -258,7 +269,7 @@ def plot_converged_epoch(results: xr.Dataset, ax: Axes | None = None) -> Axes:
     draw_rule_marks(ax, results)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(_std_label(results))
+    ax.set_xlabel(_std_label(results, axis))
     ax.set_ylabel("epoch from which every prediction is right")
     ax.set_title(title("How long learning takes, among runs that converged", results))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
