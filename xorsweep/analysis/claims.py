@@ -49,6 +49,7 @@ from ..model.truth_tables import truth_table
 from ..sweeps.config import SweepConfig
 from ..sweeps.results import table_of
 from ..training.trainer import train
+from .axis import swept_axis
 from .fit import FitResult, fit_optimum
 from .stats import (
     along_hidden_std,
@@ -333,6 +334,9 @@ def claims(
         dimensions or attributes needed.
     """
     ds = check_results(ds, "ds", ("total_loss", "converged_epoch"))
+    if "gain" in ds.dims or "gain" in ds.coords:  # xorsweep.fit_optimum fits them
+        words = swept_axis(ds, "ds").words
+        raise ValueError(f"claims are the article's, of the hidden std; ds sweep the {words}")
     ds = along_hidden_std(ds, "ds")
     if fit is not None and not isinstance(fit, FitResult):
         raise TypeError(f"fit must be a FitResult from fit_optimum, got {type(fit).__name__}")
