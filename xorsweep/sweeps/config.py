@@ -88,13 +88,10 @@ GAIN_SEEDING = (
     "(xorsweep.init_population(rule=rule, gain=g))"
 )
 
-#: What the first grid dimension can sweep: the hidden layer's raw std (the article's), or
-#: a gain multiplying a rule's std of every layer (a sweep given ``rule``).
+#: What the first grid dimension sweeps: the hidden layer's raw std, or a rule's gain.
 SWEPT_DIMS = ("hidden_std", "gain")
-
 #: The gains a gain sweep takes by default: 25 log-spaced from 0.1 to 10.
 GAIN_GRID = tuple(np.geomspace(0.1, 10.0, 25).tolist())
-
 #: A gain sweep's ``output_std``: the output layer's std is the rule's times the gain.
 RULE_OUTPUT = "rule"
 
@@ -181,22 +178,18 @@ def _output_axis(value: Any, rule: str | None = None) -> float | str | tuple[flo
 def _swept(hidden_std: Any, rule: Any, gain: Any) -> dict[str, Any]:
     """The first grid dimension's fields: raw ``hidden_std`` (the article's grid where None),
     or a ``rule`` of :data:`RULES` and its ``gain`` values (:data:`GAIN_GRID` where None)."""
-    if rule is None:
-        if gain is not None:
-            raise ValueError(f"gain needs a rule, one of {', '.join(map(repr, RULES))}")
-        values = article_grid().tolist() if hidden_std is None else hidden_std
-        if np.ndim(values) == 0 and not isinstance(values, (str, bytes)):
-            values = [values]
-        return {"hidden_std": _axis(values, "hidden_std"), "rule": None, "gain": None}
-    rule = check_rule(rule)
-    if hidden_std is not None:
-        raise ValueError(
-            "give hidden_std (raw stds) or rule and gain (a rule's std times a gain), not both"
-        )
-    values = GAIN_GRID if gain is None else gain
+    if rule is None and gain is not None:
+        raise ValueError(f"gain needs a rule, one of {', '.join(map(repr, RULES))}")
+    if rule is not None and hidden_std is not None:
+        raise ValueError("give hidden_std (raw stds) or rule and gain (a rule's gains), not both")
+    name = "hidden_std" if rule is None else "gain"
+    default = article_grid().tolist() if rule is None else GAIN_GRID
+    values = {"hidden_std": hidden_std, "gain": gain}[name]
+    values = default if values is None else values
     if np.ndim(values) == 0 and not isinstance(values, (str, bytes)):
         values = [values]
-    return {"hidden_std": None, "rule": rule, "gain": _axis(values, "gain")}
+    swept = {"hidden_std": None, "gain": None, name: _axis(values, name)}
+    return {**swept, "rule": None if rule is None else check_rule(rule)}
 
 
 def _is_list(value: Any) -> bool:
@@ -280,7 +273,7 @@ class SweepConfig:
     a single value stays an attribute. The configuration is written into the
     results' attributes, so a store describes itself, and adding runs to a
     store requires the same configuration. Two configurations are equal when
-    their :meth:`identity` is.
+    their :meth:`identity` is. Given ``rule``, the first dimension is ``gain`` (:attr:`axis`).
 
     Examples
     --------
