@@ -8,6 +8,7 @@ at a grid point whose values :func:`point_setting` gives,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +37,7 @@ def replay(
     activation: str | None = None,
     gradient: str | None = None,
     bias: str | None = None,
+    gain: float | None = None,
 ) -> Population:
     """The initial networks of runs of a sweep, rebuilt from the seeding rule.
 
@@ -52,6 +54,9 @@ def replay(
         ``results.sel(hidden_std=x, method="nearest")``) or if it is not a
         dimension. ``activation`` and ``gradient`` do not change the initial
         networks (runs that differ only in them start alike) but are checked.
+    gain : float, optional
+        A gain sweep's point (its results' ``gain``, instead of ``hidden_std``):
+        its networks are ``init_population(rule=..., gain=gain)`` draws.
 
     Returns
     -------
@@ -81,19 +86,21 @@ def replay(
         "gradient": gradient,
         "bias": bias,
     }
-    std, setting = point_setting(results, **point)
+    std, setting = point_setting(results, **point, gain=gain)
     runs = np.atleast_1d(np.asarray(run))
     if runs.dtype.kind not in "iu" or runs.ndim != 1 or runs.size == 0 or np.any(runs < 0):
         raise ValueError(f"run must be an integer >= 0 or a sequence of them, got {run!r}")
     table = table_of(results.attrs)
     lo = runs.astype(np.int64)
-    points = tuple(np.full(lo.size, v) for v in (std, setting.output_std, setting.lr))
+    rule = results.attrs.get("rule")  # a gain sweep: std is the gain of every layer
+    output = setting.output_std if rule is None else std
+    points = tuple(np.full(lo.size, v) for v in (std, output, setting.lr))
     depth = int(results.attrs.get("depth", 1))
     arch = setting.hidden if depth == 1 else (setting.hidden,) * depth
     widths = (table.n_in, arch, table.n_out)
     weights = str(results.attrs.get("weights", "normal"))
     seed = int(results.attrs["seed"])
-    return seeded_population(seed, points, lo, lo + 1, widths, setting.bias, weights)
+    return seeded_population(seed, points, lo, lo + 1, widths, setting.bias, weights, rule)
 
 
 def point_setting(
@@ -106,6 +113,7 @@ def point_setting(
     activation: str | None = None,
     gradient: str | None = None,
     bias: str | None = None,
+    gain: float | None = None,
 ) -> tuple[float, PointSetting]:
     """The values of one grid point of a sweep's results: its hidden std and the rest.
 
@@ -126,8 +134,10 @@ def point_setting(
     Returns
     -------
     hidden_std : float
+        The point's hidden std, or a gain sweep's gain (``gain``).
     setting : PointSetting
-        The width, activation, gradient, bias, the output std (a number) and lr.
+        The width, activation, gradient, bias, the output std (a number; NaN in a
+        gain sweep) and lr.
 
     Examples
     --------
@@ -145,8 +155,12 @@ def point_setting(
             f"results lack the attribute(s) {', '.join(missing)}: pass a "
             "sweep's results (xorsweep.sweep or xorsweep.open_results)"
         )
+    swept = "gain" if attrs.get("rule") is not None else "hidden_std"
+    if {"hidden_std": gain, "gain": hidden_std}[swept] is not None:
+        other = "hidden_std" if swept == "gain" else "gain"
+        raise ValueError(f"{other} is not a dimension of these results: give {swept}")
     given = {
-        "hidden_std": hidden_std,
+        swept: gain if swept == "gain" else hidden_std,
         "output_std": output_std,
         "lr": lr,
         "hidden": hidden,
@@ -156,7 +170,8 @@ def point_setting(
     }
     point = _grid_point(results, given)
     width = int(point["hidden"])
-    resolved = output_std_for(point["output_std"], width, table_of(attrs).n_out)
+    n_out = table_of(attrs).n_out
+    resolved = math.nan if swept == "gain" else output_std_for(point["output_std"], width, n_out)
     setting = PointSetting(
         output_std=float(resolved),
         lr=float(point["lr"]),
@@ -165,7 +180,7 @@ def point_setting(
         gradient=str(point["gradient"]),
         bias=str(point["bias"]),
     )
-    return float(point["hidden_std"]), setting
+    return float(point[swept]), setting
 
 
 def table_of(attrs: dict) -> TruthTable:
