@@ -161,16 +161,17 @@ def _add_init(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--rule",
-        default=None,
+        default=argparse.SUPPRESS,
         help=f"sweep a gain instead of the hidden std: every layer's std, the output layer's "
         f"too, is this rule's for its fans times the gain: {', '.join(RULES)} (the store's "
-        "dimension is then gain; not with --points, --std-min, --std-max, --output-std)",
+        "dimension is then gain; not with --points, --std-min, --std-max, --output-std) "
+        "(default: none, the hidden std is swept)",
     )
     parser.add_argument(
         "--gains",
-        default=None,
+        default=argparse.SUPPRESS,
         help=f"with --rule: the gains, {LIST_HELP.format(example='0.5,1,2')}, or {RANGE_HELP} "
-        f"(default {GAINS})",
+        f"(default: {GAINS})",
     )
 
 
@@ -182,16 +183,17 @@ def _swept(args: argparse.Namespace) -> dict[str, Any]:
     from ..model.network import MAX_DEPTH
     from ..sweeps.config import article_grid
 
+    rule, gains = getattr(args, "rule", None), getattr(args, "gains", None)
     if not 1 <= args.depth <= MAX_DEPTH:
         raise ValueError(f"--depth must be from 1 to {MAX_DEPTH} hidden layers, got {args.depth}")
     common = {"depth": args.depth, "weights": check_choice(args.weights, "--weights", WEIGHTS)}
-    if args.rule is None:
-        if args.gains is not None:
+    if rule is None:
+        if gains is not None:
             raise ValueError(f"--gains needs --rule, one of {', '.join(RULES)}")
         for option in ("std_min", "std_max"):
             check_std(getattr(args, option), f"--{option.replace('_', '-')}")
         return {**common, "hidden_std": article_grid(args.points, args.std_min, args.std_max)}
-    rule = check_choice(args.rule, "--rule", RULES)
+    rule = check_choice(rule, "--rule", RULES)
     stds = {"--points": (args.points, 400), "--std-min": (args.std_min, math.exp(-3.0))}
     stds |= {"--std-max": (args.std_max, math.exp(4.0))}
     stds |= {"--output-std": (args.output_std, ARTICLE_OUTPUT_STD)}
@@ -201,8 +203,8 @@ def _swept(args: argparse.Namespace) -> dict[str, Any]:
             f"{given[0]} cannot be given with --rule: every layer's std is the rule's times "
             "the gain; give the gains with --gains"
         )
-    gains = axes.numbers(GAINS if args.gains is None else args.gains, "--gains")
-    return {**common, "rule": rule, "gain": gains if isinstance(gains, tuple) else (gains,)}
+    values = axes.numbers(GAINS if gains is None else gains, "--gains")
+    return {**common, "rule": rule, "gain": values if isinstance(values, tuple) else (values,)}
 
 
 def _grid(args: argparse.Namespace) -> dict[str, Any]:
@@ -231,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
 
     grid = _grid(args)
     swept = _swept(args)
-    points = args.points if args.rule is None else len(swept["gain"])
+    points = args.points if swept.get("rule") is None else len(swept["gain"])
     budget.check_grid(points * axes.size(*grid.values()), budget.available_memory())
     output_std = grid["output_std"]
     for value in output_std if isinstance(output_std, tuple) else (output_std,):
