@@ -29,6 +29,7 @@ __all__ = [
     "Population",
     "SurfaceFit",
     "SweepConfig",
+    "SweptAxis",
     "TrainingState",
     "TruthTable",
     "UPDATES",
@@ -64,10 +65,12 @@ __all__ = [
     "parity",
     "reference",
     "replay",
+    "rule_gains",
     "summarize",
     "state_shares",
     "survival_curves",
     "sweep",
+    "swept_axis",
     "tail_test",
     "to_article_frame",
     "train",
@@ -95,6 +98,9 @@ _SOURCES = {
     "diagnose": "analysis.end_states",
     "state_shares": "analysis.end_states",
     "FitResult": "analysis.fit",
+    "SweptAxis": "analysis.axis",
+    "rule_gains": "analysis.axis",
+    "swept_axis": "analysis.axis",
     "fit_optimum": "analysis.fit",
     "fit_slices": "analysis.slices",
     "SurfaceFit": "analysis.surface",
@@ -154,6 +160,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from .analysis.axis import SweptAxis, rule_gains, swept_axis
     from .analysis.basins import (
         BasinSlice,
         basin_map,
