@@ -81,6 +81,9 @@ def test_a_gain_store_resumes_and_refuses_another_rule(tmp_path):
     with pytest.raises(ValueError, match="rule is 'he' in the store but 'glorot'"):
         _gain_sweep("glorot", store=path, runs=6)
     np.testing.assert_array_equal(xs.open_results(path).total_loss.values, before)
+    with pytest.raises(ValueError, match="results of a gain sweep .* cannot be continued yet"):
+        xs.continue_runs(path, 400, store=tmp_path / "more.zarr")
+    assert not (tmp_path / "more.zarr").exists()
 
 
 def test_combine_refuses_mixing_axes_and_rules():

@@ -52,6 +52,11 @@ def grid_dims(source: xr.Dataset) -> tuple[str, ...]:
     """The grid dimensions of a sweep's results (``converged_epoch``'s but ``run``)."""
     dims = tuple(d for d in source["converged_epoch"].dims if d != "run")
     extra = [d for d in dims if d not in GRID_DIMS]
+    if "gain" in extra or "gain" in source.coords:
+        raise ValueError(
+            "results of a gain sweep (dimension gain) cannot be continued yet: continue a "
+            "sweep of the hidden std"
+        )
     if extra:
         raise ValueError(
             f"results have the dimension(s) {extra}, which are not a sweep's grid "
