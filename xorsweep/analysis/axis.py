@@ -101,7 +101,8 @@ def swept_axis(results: xr.Dataset | xr.DataArray, what: str = "results") -> Swe
     results : xarray.Dataset or DataArray
         With a ``hidden_std`` or a ``gain`` dimension (or scalar coordinate), or
         :func:`xorsweep.fit_slices`' numbers (attribute ``swept``); a gain sweep's
-        attributes record its ``rule`` and architecture.
+        attributes record its ``rule`` and architecture (a ``gain`` without a ``rule``
+        attribute, as the depth study records its results, is of Glorot's std).
     what : str
         How the error message names ``results``.
 
