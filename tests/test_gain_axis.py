@@ -255,3 +255,9 @@ def test_cli_gain_sweep_then_fit_says_the_axis(tmp_path, capsys):
     assert cli.main(["fit", str(store), "--n-boot", "50"]) == 0
     out = capsys.readouterr().out
     assert "Optimal gain x Glorot's std" in out and "| glorot | lecun | he | 4x | critical |" in out
+    assert cli.main(["figures", str(store), "--out", str(tmp_path / "figures")]) == 0
+    out = capsys.readouterr().out
+    assert "note: figures 8 to 10 are drawn against the gain x Glorot's std" in out
+    assert (tmp_path / "figures" / "fig08_loss_vs_std.png").is_file()
+    with pytest.raises(ValueError, match="the article's table is of hidden stds"):
+        xs.to_article_frame(ds)

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``xorsweep figures``; returns the exit status."""
     from .._core import outputs
     from .._core.checks import check_count
+    from ..analysis.axis import swept_axis
     from ..analysis.figure_data import check_format, figure_data
 
     fmt = check_format(args.format)
@@ -74,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
     ds = args.read_store(args.store, getattr(args, "select", []))
     output_std = float(ds["output_std"]) if "output_std" in ds.coords else None
     data = figure_data(ds, seed=args.seed, output_std=output_std)
+    axis = swept_axis(ds)
+    if axis.rule is not None:
+        print(
+            f"note: figures 8 to 10 are drawn against the {axis.words}; 1 to 7 show the "
+            "article's 2-2-1 networks"
+        )
     for note in data.notes:
         print(f"note: {note}")
     with outputs.staged(out) as temp:

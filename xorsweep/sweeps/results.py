@@ -384,6 +384,11 @@ def to_article_frame(results: xr.Dataset) -> pd.DataFrame:
     [3, 3]
     """
     grid = _grid_dims_of(results)
+    if "gain" in grid:
+        raise ValueError(
+            "the article's table is of hidden stds and these results sweep a gain: use "
+            "results.to_dataframe()"
+        )
     names = [v for v in VARIABLES if v in results]
     frame = results[names].reset_coords(drop=True).to_dataframe().reset_index()
     frame = frame[np.isfinite(frame["total_loss"].to_numpy())]
