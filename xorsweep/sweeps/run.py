@@ -27,7 +27,7 @@ from .._core.checks import check_count
 from ..model.network import ARTICLE_OUTPUT_STD
 from ..model.truth_tables import TruthTable
 from ..training.trainer import ARTICLE_EPOCHS, ARTICLE_LR, DEFAULT_BLOCK
-from .config import SweepConfig, article_grid
+from .config import SweepConfig
 from .execution import default_workers, run_dask, run_here, run_processes
 from .planning import PlannedBlock, block_target, choose_layout, pending_runs, plan_blocks
 from .results import allocate
@@ -312,7 +312,7 @@ def sweep(
     hidden_std : array_like, shape (point,), optional
         Hidden-layer stds: distinct, finite, > 0; kept as exact float64
         coordinates. Default: the article's ``exp(linspace(-3, 4, 400))``
-        (:func:`article_grid`).
+        (:func:`article_grid`); not with ``rule``.
     runs : int or array_like of int, shape (grid...)
         Runs every point should hold: one number (>= 1), or one per point
         (>= 0; e.g. from :func:`allocate`). Point ``p`` gets every run index
@@ -402,7 +402,7 @@ def sweep(
     Returns
     -------
     xarray.Dataset
-        Dimensions ``hidden_std``, then ``output_std``, ``lr``, ``hidden``,
+        Dimensions ``hidden_std`` (``gain`` with ``rule``), then ``output_std``, ``lr``, ``hidden``,
         ``activation``, ``gradient`` and ``bias`` where given as sequences
         (``hidden`` int64, the names strings), then ``run`` (0 .. R-1).
         Variables ``total_loss`` (the article's metric), ``final_loss`` and
@@ -450,10 +450,8 @@ def sweep(
         raise TypeError(f"load must be True or False, got {load!r}")
     if store is None and not load:
         raise ValueError("load=False needs a store: without one the results are in memory")
-    if hidden_std is None and rule is None:
-        hidden_std = article_grid()
     config = SweepConfig(
-        hidden_std=hidden_std,
+        hidden_std=hidden_std,  # None: the article's grid, or with rule the gains
         output_std=output_std,
         lr=lr,
         epochs=epochs,
