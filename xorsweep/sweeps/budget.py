@@ -175,7 +175,9 @@ def sweep_cost(
         runs=todo + extra,
         points=int(np.count_nonzero(have < capped)),
         epochs=config.epochs,
-        store_bytes=RUN_BYTES * (todo + extra) + new_coords + 8 * grid_points * run_chunks,
+        store_bytes=(RUN_BYTES + 16 * len(config.budgets or ())) * (todo + extra)  # 2 float64 a budget
+        + new_coords
+        + 8 * grid_points * run_chunks,
         memory_bytes=bookkeeping,
         analysis_bytes=analysis_bytes(grid_points, length, shape[0]),
         sizes=sizes,
