@@ -180,3 +180,24 @@ def test_a_sweep_refuses_budgets_out_of_range_in_one_line(budgets):
         ValueError, match=r"^budgets must be strictly increasing integers from 1 to epochs=50"
     ):
         xs.sweep([1.0], runs=2, epochs=50, budgets=budgets, workers=1, progress=False)
+
+
+def test_fits_of_results_with_budgets_read_their_own_epochs(swept, shorter):
+    fits = xs.fit_slices(swept, n_boot=50)
+    assert "budget" not in fits.dims
+    alone = xs.fit_slices(shorter[EPOCHS], n_boot=50)
+    np.testing.assert_array_equal(fits.optimum.values, alone.optimum.values)
+    assert "budget" not in xs.summarize(swept).dims
+
+
+def test_select_budget_reads_the_results_at_that_budget(swept):
+    from xorsweep.analysis.selection import select_slice
+
+    chosen = select_slice(swept, ["lr=0.5", "budget=45"])
+    expected = xs.at_budget(swept.sel(lr=0.5), 45)
+    np.testing.assert_array_equal(chosen.total_loss.values, expected.total_loss.values)
+    assert chosen.attrs["epochs"] == 45
+    own = select_slice(swept, ["lr=0.5"])
+    assert "budget" not in own.dims and own.attrs["epochs"] == EPOCHS
+    with pytest.raises(ValueError, match=r"--select budget=46: the store's budget values are 10"):
+        select_slice(swept, ["budget=46"])

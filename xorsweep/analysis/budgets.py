@@ -21,7 +21,7 @@ from .._core.cf_attrs import with_cf_attrs
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["at_budget", "along_budget", "BUDGET_VARIABLES"]
+__all__ = ["at_budget", "along_budget", "without_budgets", "BUDGET_VARIABLES"]
 
 #: The per-run variables over ``budget``, and the variables they stand in for.
 BUDGET_VARIABLES = {
@@ -42,6 +42,16 @@ def _checked(results: object) -> xr.Dataset:
             "(e.g. xorsweep sweep --budgets 1000,2000,5000)"
         )
     return results
+
+
+def without_budgets(results: xr.Dataset) -> xr.Dataset:
+    """``results`` without the budgets' variables and ``budget`` axis where they hold them
+    beside their own ``total_loss`` (a training's or sweep's results, as made): what the
+    fits read, the training's own epochs, is then the only answer, and no dimension of
+    other variables stands beside it. Anything else comes back as it is."""
+    if "budget" not in results.dims or "budget" in results.get("total_loss", results).dims:
+        return results
+    return results.drop_vars([*BUDGET_VARIABLES, "budget"], errors="ignore")
 
 
 def _replaced(results: xr.Dataset, pick) -> xr.Dataset:
