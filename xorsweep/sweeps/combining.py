@@ -46,6 +46,7 @@ SETTINGS = (
     "n_out",
     "seeding",
     "rule",  # a gain sweep's rule (raw-std results record none)
+    "budgets",
 )
 
 

@@ -40,6 +40,7 @@ from ..training.settings import (
     PRECISIONS,
     UPDATES,
     TrainingSettings,
+    check_budgets,
 )
 
 __all__ = [
@@ -332,6 +333,9 @@ class SweepConfig:
     rule: str | None = None
     # a gain sweep's gains (dimension gain): distinct, finite, > 0; default GAIN_GRID
     gain: tuple[float, ...] | None = None
+    # epochs at which every run is also scored as if trained that long (xorsweep.train's
+    # budgets): strictly increasing, each from 1 to epochs; None: none (not recorded)
+    budgets: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         norm = {
@@ -349,6 +353,7 @@ class SweepConfig:
             "depth": check_count(self.depth, "depth", minimum=1, maximum=MAX_DEPTH),
             "weights": check_weights(self.weights),
         }
+        norm["budgets"] = check_budgets(self.budgets, norm["epochs"])
         given = dict(self.optimizer_params)
         unknown = [name for name in given if name not in _values(norm["optimizer"])]
         if unknown:
@@ -449,6 +454,7 @@ class SweepConfig:
             optimizer_params=self.hyper(setting.optimizer),
             engine=self.engine,
             precision=self.precision,
+            budgets=self.budgets,
         )
 
     def identity(self) -> dict[str, Any]:
@@ -480,6 +486,7 @@ class SweepConfig:
             # recorded where not the article's, so results made before keep their identity
             **{k: getattr(self, k) for k, v in ARCHITECTURE.items() if getattr(self, k) != v},
             **({} if self.rule is None else {"rule": self.rule}),  # a gain sweep's rule
+            **({"budgets": list(self.budgets)} if self.budgets else {}),  # where given
         }
 
     def attrs(self) -> dict[str, Any]:
@@ -559,6 +566,7 @@ class SweepConfig:
         kwargs = {n: attrs[n] for n in names}
         kwargs["engine"] = recorded(attrs)
         kwargs["precision"] = attrs.get("precision", "float64")  # before float32 existed
+        kwargs["budgets"] = attrs.get("budgets")  # None: recorded none
         for name in (*NAMED_DIMS, *ARCHITECTURE):
             kwargs[name] = attrs.get(name, cls.__dataclass_fields__[name].default)
         for n, value in kwargs.items():

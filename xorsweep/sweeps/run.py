@@ -195,10 +195,11 @@ def _open_sink(
 ) -> Sink:
     """Where the results go: memory, a new store, or the store being resumed."""
     if path is None:
-        return MemorySink(config.grid_shape, runs, layout)
+        return MemorySink(config.grid_shape, runs, layout, len(config.budgets or ()))
     if not resume:
         attrs = config.store_attrs()  # the configuration as one attribute
-        create_store(path, attrs=attrs, coords=config.coords, runs=runs, layout=layout)
+        create_store(path, attrs=attrs, coords=config.coords, runs=runs, layout=layout,
+                     budgets=config.budgets)  # fmt: skip
     return ResultsWriter(path)
 
 
@@ -297,6 +298,7 @@ def sweep(
     precision: str = "float64",
     rule: str | None = None,
     gain: Any = None,
+    budgets: Sequence[int] | None = None,
     store: str | os.PathLike | None = None,
     workers: int | None = None,
     client: Any = None,
@@ -367,6 +369,13 @@ def sweep(
     gain : array_like, shape (point,), optional
         With ``rule``: the gains, distinct, finite, > 0; default 25 log-spaced
         from 0.1 to 10 (:data:`~xorsweep.sweeps.config.GAIN_GRID`).
+    budgets : sequence of int, optional
+        Strictly increasing epochs from 1 to ``epochs`` at which every run is also
+        scored as if trained that long (as in :func:`xorsweep.train`): variables
+        ``budget_total_loss`` and ``budget_converged_epoch`` over (grid..., run,
+        budget); read them with :func:`xorsweep.at_budget` or
+        :func:`xorsweep.along_budget`. Recorded in the results; a store is only
+        added to with its own budgets.
     store : str or path-like, optional
         A Zarr directory for the results. If it does not exist (or is an empty
         directory) it is created; if it holds results of the same
@@ -470,6 +479,7 @@ def sweep(
         precision=precision,
         rule=rule,
         gain=gain,
+        budgets=budgets,
     )
     results, _ = run_sweep(
         config,
