@@ -328,6 +328,7 @@ def _task(config: SweepConfig, width: int, points: int, runs: int, epochs: int) 
         hidden_std=tuple(stds.tolist()),
         rule=None,
         gain=None,
+        budgets=None,
         output_std=1.0,
         lr=ARTICLE_LR,
         hidden=width,
