@@ -183,11 +183,15 @@ def test_probe_never_claims_an_impossible_speed_when_its_timings_are_noise(monke
     """When training the long block looks no slower than the short one (other work on the
     machine, a kernel loading meanwhile), the cost per network-epoch is bounded by the long
     block's whole time instead of dividing noise (it once printed 1e15 network-epochs/s)."""
-    import time
+    import types
+
+    clock = [0.0]  # a fake clock: every block takes 0.01 s, whatever its epochs
 
     def same_time_whatever_the_epochs(task):
-        time.sleep(0.01)
+        clock[0] += 0.01
 
+    fake_time = types.SimpleNamespace(perf_counter=lambda: clock[0])
+    monkeypatch.setattr(budget, "time", fake_time)
     monkeypatch.setattr(budget, "compute_block", same_time_whatever_the_epochs)
     speed = budget.probe_speed(_config(), runs=4096, epochs=256)
     assert speed.per_net_epoch >= 0.01 / (4096 * 256)
