@@ -34,18 +34,29 @@ def test_the_tiny_study_writes_its_report_figures_and_summaries(tiny):
     for name in ("report.md", "summary.csv", "optima.csv", "summary.json"):
         assert (tiny / name).stat().st_size > 0
     figures = sorted(p.name for p in (tiny / "figures").iterdir())
-    assert figures == ["loss_depth.png", "loss_optimizer.png", "optimum_vs_depth.png"]
+    assert figures == [
+        "loss_depth.png",
+        "loss_optimizer.png",
+        "lr_map.png",
+        "optimum_vs_depth.png",
+    ]
     text = (tiny / "report.md").read_text()
     assert text.count("| configuration | optimum gain") == 2  # depth and optimiser lines
     assert "--study depth --scale tiny" in text
+    for heading in ("## Optimum at each budget", "## Which rule each regime's optimum follows"):
+        assert text.count(heading) == 1
     summary = json.loads((tiny / "summary.json").read_text())
-    assert [r["config"] for r in summary["optima"]] == list(TINY.configs)
+    assert list(dict.fromkeys(r["config"] for r in summary["optima"])) == list(TINY.configs)
+    mapped = [r for r in summary["optima"] if r["line"] == "lr_map"]
+    assert len(mapped) == 2 * len(TINY.map_lrs)  # gd and adam at each lr
 
 
 def test_the_shares_in_the_summary_are_those_of_the_stored_runs(tiny):
     summary = json.loads((tiny / "summary.json").read_text())
     for row in summary["optima"]:
         ds = _group(tiny, row["config"])
+        if row["line"] == "lr_map":
+            ds = ds.sel(lr=row["lr"])
         assert ds.total_loss.shape == (TINY.points, TINY.runs)
         at_one = int(np.argmin(np.abs(np.log(ds.gain.values))))
         solved = ds.converged[at_one] & np.isfinite(ds.total_loss[at_one])
@@ -115,7 +126,13 @@ def test_no_optimum_shows_the_reason_and_no_number():
         "median_epochs_at_glorot": math.nan,
         "diverged_runs": 0,
         "runs": 10,
+        "lr": 0.1,
+        "epochs": TINY.epochs,
     }
+    row["budgets"] = [
+        {**{k: row[k] for k in ("ok", "reason", "optimum", "low", "high")}, "budget": b}
+        for b in TINY.budgets
+    ]
     context = {
         "scale": "tiny",
         "seed": 0,
@@ -154,7 +171,7 @@ def test_the_rules_gains_agree_with_the_mean_field_where_they_should():
 
 def test_the_configurations_are_unique_and_the_full_scale_is_the_issues():
     names = [c.name for c in plan.all_configs()]
-    assert len(names) == len(set(names)) == 50
+    assert len(names) == len(set(names)) == 52
     full = SCALES["full"]
     assert full.runs >= 1024 and full.points >= 25 and full.gain_range == (0.1, 10.0)
     assert set(SCALES["quick"].configs) < set(names)
@@ -175,8 +192,10 @@ def test_the_command_runs_the_tiny_study_and_refuses_a_bad_scale(tmp_path, capsy
     argv = ["reproduce", "--study", "depth", "--scale", "tiny", "--out", str(out)]
     assert cli.main([*argv, "--engine", "numpy", "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "the depth study at the tiny scale: 3 configurations" in printed
-    assert "stages: training ~" in printed and (out / "report.md").exists()
+    assert "the depth study at the tiny scale: 5 configurations" in printed
+    assert "of which the lr map: 2 configurations x 3 lrs (0.01, 0.1, 1)" in printed
+    assert "stages: training: depth ~" in printed and "training: lr_map ~" in printed
+    assert (out / "report.md").exists()
     with pytest.raises(SystemExit) as exit_:
         cli.main(["reproduce", "--study", "depth", "--scale", "huge", "--out", str(out)])
     assert exit_.value.code == 2 and "invalid choice: 'huge'" in capsys.readouterr().err
