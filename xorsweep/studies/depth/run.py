@@ -16,6 +16,7 @@ resumes at the first configuration without a group. The statistics and fits are
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import sys
@@ -73,19 +74,39 @@ def _train_point(
         weights=config.weights,
         seed=seed,
     )
+    options = dict(data=config.task, activation=config.activation, optimizer=config.optimizer)
+    lr = scale.lr if lr is None else lr
     # ReLU networks at large gains overflow: their loss becomes NaN, counted as diverged
     with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
         warnings.filterwarnings("ignore", message=_FALLBACK, category=RuntimeWarning)
-        return train(
-            population,
-            scale.epochs,
-            scale.lr if lr is None else lr,
-            data=config.task,
-            activation=config.activation,
-            optimizer=config.optimizer,
-            engine=engine,
-            budgets=scale.budgets,
-        )
+        if _TRAIN_SCORES_BUDGETS:
+            return train(
+                population, scale.epochs, lr, engine=engine, budgets=scale.budgets, **options
+            )
+        return _retrained_budgets(population, scale, lr, engine, options)
+
+
+#: Whether :func:`xorsweep.train` scores the runs at several budgets in one training.
+_TRAIN_SCORES_BUDGETS = "budgets" in inspect.signature(train).parameters
+
+
+def _retrained_budgets(
+    population, scale: DepthScale, lr: float, engine: str, options
+) -> xr.Dataset:
+    """:func:`xorsweep.train` at ``scale.epochs`` with the budgets' variables over (run, budget),
+    each budget's from a training of that many epochs (the same networks; what a training
+    that scores every budget in one pass gives, at the cost of the shorter trainings)."""
+    whole = train(population, scale.epochs, lr, engine=engine, **options)
+    parts = [
+        whole if b == scale.epochs else train(population, b, lr, engine=engine, **options)
+        for b in scale.budgets
+    ]
+    names = {"total_loss": "budget_total_loss", "converged": "budget_converged"}
+    names["converged_epoch"] = "budget_converged_epoch"
+    for name, budget_name in names.items():
+        stacked = xr.concat([part[name] for part in parts], dim="budget")
+        whole[budget_name] = stacked.transpose("run", "budget").drop_attrs()
+    return whole.assign_coords(budget=list(scale.budgets))
 
 
 def config_results(
