@@ -222,7 +222,9 @@ def estimate_seconds(scale: DepthScale | str, engine: str = "auto") -> dict[str,
 
     The probe trains ``scale.runs`` 2-4-4-4-4-1 networks for 100 epochs (timed
     the second time: the first warms the imports and caches); the work of
-    :meth:`DepthScale.network_epochs` of each line is divided by its speed.
+    :meth:`DepthScale.network_epochs` of each line is divided by its speed (and
+    multiplied by the budgets' sum over the epochs where each budget is a training
+    of its own).
     Returns line name -> seconds, for the lines the scale runs.
     """
     scale = check_scale(scale) if isinstance(scale, str) else scale
@@ -235,6 +237,8 @@ def estimate_seconds(scale: DepthScale | str, engine: str = "auto") -> dict[str,
     seconds = time.perf_counter() - start
     weights = (2 + 1) * 4 + 3 * (4 + 1) * 4 + (4 + 1)  # 2-4-4-4-4-1: 77 parameters
     per_unit = seconds / (scale.runs * 100 * weights / 17)
+    if not _TRAIN_SCORES_BUDGETS:  # each shorter budget is a training of its own
+        per_unit *= sum(scale.budgets) / scale.epochs
     lines = dict.fromkeys(c.line for _, c in scale.selected())
     return {line: scale.network_epochs(line) * per_unit for line in lines}
 
