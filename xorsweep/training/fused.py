@@ -52,6 +52,7 @@ import numpy as np
 from ..model.network import CLIP, Population
 from ..model.truth_tables import TruthTable
 from ._fused_math import _activate, _carry, _delta, _jit, _like, _sigmoid, _updated, exp
+from .budgets import fused_marks, inside, with_last
 from .fused_results import converged, mean_loss, parameters, scores
 from .settings import TrainingSettings
 
@@ -379,7 +380,9 @@ def _epoch(st, x, sign, shape, epoch, article, record, hp):
 
 
 @_jit
-def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, history, final, hp):
+def _train_chunks(
+    states, x, sign, shape, first, epochs, article, record_every, history, final, hp, budgets, marks
+):
     """Train every chunk from epoch ``first`` to ``epochs``, then score the trained networks.
 
     ``states`` (chunk, rows * LANES); ``x`` (sample, in); ``sign`` (sample,
@@ -388,7 +391,9 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
     record_every`` (0 for none); ``final`` (chunk, (3 + 2 * sample * out) *
     LANES) the running product (mantissa, exponent) over the epochs and
     ``last_wrong``, then each sample's logits and clipped probabilities of the
-    trained networks.
+    trained networks. At each epoch of ``budgets`` (ascending, from ``first``, < epochs),
+    ``marks`` (chunk, budget, 3 * LANES) receives the running product before it and
+    ``last_wrong`` after its forward pass (:mod:`xorsweep.training.budgets`).
     """
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
@@ -397,10 +402,17 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
     skipped = -(-first // record_every) if record_every > 0 else 0  # records before `first`
     for c in range(states.shape[0]):
         st = states[c]
+        k = 0
         for epoch in range(first, epochs):
             recording = record_every > 0 and epoch % record_every == 0
             record = history[c, epoch // record_every - skipped] if recording else no_record
+            marking = k < budgets.size and epoch == budgets[k]
+            if marking:  # the losses of the epochs before: a training of `epoch` epochs
+                marks[c, k, : 2 * LANES] = st[lay.mantissa * LANES : lay.last_wrong * LANES]
             _epoch(st, x, sign, shape, epoch, article, record, hp)
+            if marking:  # and whether the networks of `epoch` updates are right
+                marks[c, k, 2 * LANES :] = st[lay.last_wrong * LANES : (lay.last_wrong + 1) * LANES]
+                k += 1
         out = final[c]
         out[: 3 * LANES] = st[lay.mantissa * LANES : (lay.last_wrong + 1) * LANES]
         for s in range(x.shape[0]):  # the trained networks, right or wrong at epoch `epochs`
@@ -452,7 +464,9 @@ def train_block(
         ``total_loss``, ``final_loss``, ``converged_epoch`` (run,),
         ``predictions`` (run, sample, out), the four parameters shaped as in
         :class:`Population`, and with ``record_every`` also ``epoch_loss``
-        (run, epoch) and ``<parameter>_history`` (run, epoch, ...). A run's
+        (run, epoch) and ``<parameter>_history`` (run, epoch, ...), with
+        ``budgets`` ``budget_total_loss`` and ``budget_converged_epoch`` (run,
+        budget). A run's
         numbers do not depend on the other runs of the block. Also the
         bookkeeping to train on from ``epochs``: ``last_wrong`` (run,), int64,
         ``loss_sum`` (run, 2), the running product of the clipped probabilities
@@ -502,6 +516,8 @@ def train_block(
         records = -(-epochs // record_every) - -(-first_epoch // record_every)
     history = np.empty((chunks, records, (lay.acc_h + samples * n_out) * LANES), dtype)
     final = np.empty((chunks, (3 + 2 * samples * n_out) * LANES), dtype)
+    marked = inside(settings.budgets, epochs)
+    marks = np.empty((chunks, marked.size, 3 * LANES), dtype)
     shape = (
         (0,) * n_in, (0,) * hidden, (0,) * n_out,
         (0,) * settings.activation_entry.code, (0,) * entry.code,
@@ -510,8 +526,9 @@ def train_block(
     article = settings.update == "article"
     args = (first_epoch, epochs, article, record_every or 0, history, final)
     _train_chunks(
-        states, data.inputs.astype(dtype), sign, shape, *args, entry.vector(settings.hyper)
-    )
+        states, data.inputs.astype(dtype), sign, shape, *args, entry.vector(settings.hyper),
+        marked, marks,
+    )  # fmt: skip
     scored = _unchunked(final, runs).astype(np.float64)  # results in float64 either way
     trained = _unchunked(states, runs).astype(np.float64)
     res = scores(scored, epochs, samples, n_out)
@@ -522,6 +539,9 @@ def train_block(
     res["pending"] = np.empty((runs, 0, samples, n_out))
     moments = trained[lay.rows + 1 : lay.rows + 1 + n_state * n_par]  # (k * parameter, run)
     res["optimizer_state"] = np.ascontiguousarray(moments.T.reshape(runs, n_state, n_par))
+    if settings.budgets:
+        rows = _unchunked(marks.reshape(chunks, -1, LANES), runs).reshape(marked.size, 3, runs)
+        res.update(with_last(fused_marks(rows, marked, samples * n_out), res, settings.budgets))
     if record_every:
         rec = _unchunked(history, runs).astype(np.float64)  # (record, row, run)
         loss = mean_loss(np.moveaxis(rec[:, lay.acc_h :], 1, 0))  # (record, run)

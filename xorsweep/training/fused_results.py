@@ -13,7 +13,7 @@ import numpy as np
 
 from ..model.network import PARAMETER_NAMES
 
-__all__ = ["parameters", "scores", "converged", "mean_loss"]
+__all__ = ["parameters", "scores", "converged", "mean_loss", "summed_loss"]
 
 
 def parameters(rows: np.ndarray, n_in: int, hidden: int) -> dict[str, np.ndarray]:
@@ -42,10 +42,16 @@ def scores(final: np.ndarray, epochs: int, samples: int, n_out: int) -> dict[str
     with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
         y_hat = 1.0 / (1.0 + np.exp(-per_sample[:, 0]))  # (sample, out, run)
     return {
-        "total_loss": -(np.log(mantissa) + exponent * math.log(2.0)) / terms,
+        "total_loss": summed_loss(mantissa, exponent, terms),
         "final_loss": mean_loss(per_sample[:, 1].reshape(terms, -1)),
         "predictions": np.ascontiguousarray(y_hat.transpose(2, 0, 1)),
     }
+
+
+def summed_loss(mantissa: np.ndarray, exponent: np.ndarray, terms: int) -> np.ndarray:
+    """The total loss, the mean clipped BCE summed over epochs, from the running product of
+    the clipped probabilities ``mantissa * 2**exponent`` over ``terms`` samples x outputs."""
+    return -(np.log(mantissa) + exponent * math.log(2.0)) / terms
 
 
 def converged(last_wrong: np.ndarray, epochs: int) -> np.ndarray:
