@@ -211,3 +211,20 @@ def test_the_command_refuses_workers_for_the_depth_study_in_one_line(tmp_path, c
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--workers: the depth study trains in one process" in err
     assert not (out / "report.md").exists()
+
+
+def test_each_budget_is_the_stored_networks_trained_for_that_many_epochs(tiny):
+    place, config = TINY.selected()[1]  # two hidden layers: the deep kernel's budgets
+    stored = _group(tiny, config.name)
+    assert list(stored.budget.values) == list(TINY.budgets)
+    k = 3
+    budget = TINY.budgets[0]
+    short = plan.DepthScale(TINY.runs, TINY.points, budget, TINY.n_boot, budgets=(budget,))
+    alone = run._train_point(
+        config, short, float(TINY.gains()[k]), plan.point_seed(0, place, k), "numpy"
+    )
+    at = stored.isel(gain=k).sel(budget=budget)
+    np.testing.assert_array_equal(at.budget_total_loss.values, alone.total_loss.values)
+    np.testing.assert_array_equal(at.budget_converged.values, alone.converged.values)
+    last = stored.sel(budget=TINY.epochs)
+    np.testing.assert_array_equal(last.budget_total_loss.values, stored.total_loss.values)

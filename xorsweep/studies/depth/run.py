@@ -16,7 +16,6 @@ resumes at the first configuration without a group. The statistics and fits are
 
 from __future__ import annotations
 
-import inspect
 import os
 import shutil
 import sys
@@ -79,34 +78,7 @@ def _train_point(
     # ReLU networks at large gains overflow: their loss becomes NaN, counted as diverged
     with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
         warnings.filterwarnings("ignore", message=_FALLBACK, category=RuntimeWarning)
-        if _TRAIN_SCORES_BUDGETS:
-            return train(
-                population, scale.epochs, lr, engine=engine, budgets=scale.budgets, **options
-            )
-        return _retrained_budgets(population, scale, lr, engine, options)
-
-
-#: Whether :func:`xorsweep.train` scores the runs at several budgets in one training.
-_TRAIN_SCORES_BUDGETS = "budgets" in inspect.signature(train).parameters
-
-
-def _retrained_budgets(
-    population, scale: DepthScale, lr: float, engine: str, options
-) -> xr.Dataset:
-    """:func:`xorsweep.train` at ``scale.epochs`` with the budgets' variables over (run, budget),
-    each budget's from a training of that many epochs (the same networks; what a training
-    that scores every budget in one pass gives, at the cost of the shorter trainings)."""
-    whole = train(population, scale.epochs, lr, engine=engine, **options)
-    parts = [
-        whole if b == scale.epochs else train(population, b, lr, engine=engine, **options)
-        for b in scale.budgets
-    ]
-    names = {"total_loss": "budget_total_loss", "converged": "budget_converged"}
-    names["converged_epoch"] = "budget_converged_epoch"
-    for name, budget_name in names.items():
-        stacked = xr.concat([part[name] for part in parts], dim="budget")
-        whole[budget_name] = stacked.transpose("run", "budget").drop_attrs()
-    return whole.assign_coords(budget=list(scale.budgets))
+        return train(population, scale.epochs, lr, engine=engine, budgets=scale.budgets, **options)
 
 
 def config_results(
@@ -222,9 +194,7 @@ def estimate_seconds(scale: DepthScale | str, engine: str = "auto") -> dict[str,
 
     The probe trains ``scale.runs`` 2-4-4-4-4-1 networks for 100 epochs (timed
     the second time: the first warms the imports and caches); the work of
-    :meth:`DepthScale.network_epochs` of each line is divided by its speed (and
-    multiplied by the budgets' sum over the epochs where each budget is a training
-    of its own).
+    :meth:`DepthScale.network_epochs` of each line is divided by its speed.
     Returns line name -> seconds, for the lines the scale runs.
     """
     scale = check_scale(scale) if isinstance(scale, str) else scale
@@ -237,8 +207,6 @@ def estimate_seconds(scale: DepthScale | str, engine: str = "auto") -> dict[str,
     seconds = time.perf_counter() - start
     weights = (2 + 1) * 4 + 3 * (4 + 1) * 4 + (4 + 1)  # 2-4-4-4-4-1: 77 parameters
     per_unit = seconds / (scale.runs * 100 * weights / 17)
-    if not _TRAIN_SCORES_BUDGETS:  # each shorter budget is a training of its own
-        per_unit *= sum(scale.budgets) / scale.epochs
     lines = dict.fromkeys(c.line for _, c in scale.selected())
     return {line: scale.network_epochs(line) * per_unit for line in lines}
 
