@@ -235,3 +235,13 @@ def test_the_full_scale_runs_everything_with_the_issues_budgets():
     share = full.network_epochs("lr_map") / full.network_epochs()
     assert 0 < share < 0.25  # the map's cost stays a small part of the study
     assert rule_gains(DepthConfig("lr_map", 2, 1))["4x"] == 4.0
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_a_scale_of_one_budget_scores_the_whole_training_in_either_engine(depth):
+    one = DepthScale(runs=5, points=2, epochs=30, n_boot=20)
+    assert one.budgets == (30,)
+    ds = run.config_results(DepthConfig("depth", 2, depth), 0, one, engine="auto")
+    assert ds.budget_total_loss.dims == ("gain", "run", "budget")
+    np.testing.assert_array_equal(ds.budget_total_loss.sel(budget=30), ds.total_loss)
+    np.testing.assert_array_equal(ds.budget_converged.sel(budget=30), ds.converged)
