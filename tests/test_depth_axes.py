@@ -245,3 +245,21 @@ def test_a_scale_of_one_budget_scores_the_whole_training_in_either_engine(depth)
     assert ds.budget_total_loss.dims == ("gain", "run", "budget")
     np.testing.assert_array_equal(ds.budget_total_loss.sel(budget=30), ds.total_loss)
     np.testing.assert_array_equal(ds.budget_converged.sel(budget=30), ds.converged)
+
+
+def test_both_engines_mark_the_same_relu_runs_diverged():
+    """The fused kernel's loss of an overflowed network can be any number, even negative;
+    the study counts it diverged, as the NumPy engine's NaN does."""
+    config = DepthConfig("depth", 2, 3, "relu")
+    scale = DepthScale(runs=32, points=1, epochs=400, n_boot=20, budgets=(200, 400))
+    seed = plan.point_seed(0, _place(config.name), 0)
+    both = [run._train_point(config, scale, 3.16, seed, engine) for engine in ("numpy", "numba")]
+    diverged = [np.isnan(ds.total_loss.values) for ds in both]
+    assert diverged[0].sum() >= 3  # the test needs diverged runs
+    np.testing.assert_array_equal(diverged[0], diverged[1])
+    for name in ("total_loss", "budget_total_loss", "converged_epoch"):
+        np.testing.assert_allclose(both[0][name].values, both[1][name].values, rtol=1e-9)
+    for name in ("converged", "budget_converged"):
+        np.testing.assert_array_equal(both[0][name].values, both[1][name].values)
+    assert not both[1].converged.values[diverged[1]].any()
+    assert (both[1].total_loss.values[~diverged[1]] > 0).all()
