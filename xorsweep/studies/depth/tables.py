@@ -96,8 +96,8 @@ def diverged_text(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         return []
     return [
         "",
-        "Runs whose loss overflowed to a non-finite value (diverged) count as unsolved and "
-        "are left out of the mean loss: " + "; ".join(parts) + ".",
+        "Runs whose loss or parameters overflowed to non-finite values (diverged) count as "
+        "unsolved at every budget and are left out of the mean loss: " + "; ".join(parts) + ".",
     ]
 
 
