@@ -182,7 +182,7 @@ def plot_lr_gain_map(
             x, [r["lr"] for r in found], xerr=xerr, color="white", marker="o", ms=4,
             capsize=2, lw=1.5, label="optimum gain",
         )  # fmt: skip
-        ax.legend(fontsize="x-small", loc="upper right")
+        ax.legend(fontsize="x-small", loc="lower left")
     for row in optima:
         if not row["ok"]:
             ax.text(
