@@ -13,7 +13,7 @@ import xarray as xr
 
 from xorsweep import cli
 from xorsweep.model.meanfield import critical_sigma_w
-from xorsweep.studies.depth import plan, report, run
+from xorsweep.studies.depth import analysis, plan, report, run, tables
 from xorsweep.studies.depth.plan import SCALES, DepthConfig, rule_gains
 
 TINY = SCALES["tiny"]
@@ -228,3 +228,19 @@ def test_each_budget_is_the_stored_networks_trained_for_that_many_epochs(tiny):
     np.testing.assert_array_equal(at.budget_converged.values, alone.converged.values)
     last = stored.sel(budget=TINY.epochs)
     np.testing.assert_array_equal(last.budget_total_loss.values, stored.total_loss.values)
+
+
+def test_the_tiny_report_answers_each_new_question_without_a_nan(tiny):
+    text = (tiny / "report.md").read_text()
+    summary = json.loads((tiny / "summary.json").read_text())
+    rules = text[text.index("## Which rule each regime") :]
+    for row in summary["optima"]:
+        expected = f"| {row['line']} | {tables.setting(row)} |"
+        line = next(t for t in rules.splitlines() if t.startswith(expected))
+        assert line.rstrip(" |").endswith(analysis.rules_followed(row))
+    for optimizer in ("gd", "adam"):
+        assert f"{optimizer} at {TINY.epochs:,} epochs" in text  # the lr map's answer
+    assert "| configuration | 50 epochs | 100 epochs | 200 epochs | a longer budget |" in text
+    assert "nan" not in text.lower()
+    budgets = {r["config"]: [b["budget"] for b in r["budgets"]] for r in summary["optima"]}
+    assert all(found == list(TINY.budgets) for found in budgets.values())
