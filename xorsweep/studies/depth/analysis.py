@@ -167,7 +167,7 @@ def _rows(
         for i, b in enumerate(at.budget.values):
             view = budget_view(at, int(b))
             if view.total_loss.equals(at.total_loss):  # the whole training: the same fit
-                fit = {k: v for k, v in row.items() if k in _REGIME_KEYS}
+                fit = {name: row[name] for name in _REGIME_KEYS}
             else:
                 boot = np.random.SeedSequence(seed, spawn_key=(k, j, i))
                 fit = _regime(view, gains, n_boot, boot)
