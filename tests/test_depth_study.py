@@ -13,7 +13,7 @@ import xarray as xr
 
 from xorsweep import cli
 from xorsweep.model.meanfield import critical_sigma_w
-from xorsweep.studies.depth import plan, report, run
+from xorsweep.studies.depth import analysis, plan, report, run, tables
 from xorsweep.studies.depth.plan import SCALES, DepthConfig, rule_gains
 
 TINY = SCALES["tiny"]
@@ -34,18 +34,29 @@ def test_the_tiny_study_writes_its_report_figures_and_summaries(tiny):
     for name in ("report.md", "summary.csv", "optima.csv", "summary.json"):
         assert (tiny / name).stat().st_size > 0
     figures = sorted(p.name for p in (tiny / "figures").iterdir())
-    assert figures == ["loss_depth.png", "loss_optimizer.png", "optimum_vs_depth.png"]
+    assert figures == [
+        "loss_depth.png",
+        "loss_optimizer.png",
+        "lr_map.png",
+        "optimum_vs_depth.png",
+    ]
     text = (tiny / "report.md").read_text()
     assert text.count("| configuration | optimum gain") == 2  # depth and optimiser lines
     assert "--study depth --scale tiny" in text
+    for heading in ("## Optimum at each budget", "## Which rule each regime's optimum follows"):
+        assert text.count(heading) == 1
     summary = json.loads((tiny / "summary.json").read_text())
-    assert [r["config"] for r in summary["optima"]] == list(TINY.configs)
+    assert list(dict.fromkeys(r["config"] for r in summary["optima"])) == list(TINY.configs)
+    mapped = [r for r in summary["optima"] if r["line"] == "lr_map"]
+    assert len(mapped) == 2 * len(TINY.map_lrs)  # gd and adam at each lr
 
 
 def test_the_shares_in_the_summary_are_those_of_the_stored_runs(tiny):
     summary = json.loads((tiny / "summary.json").read_text())
     for row in summary["optima"]:
         ds = _group(tiny, row["config"])
+        if row["line"] == "lr_map":
+            ds = ds.sel(lr=row["lr"])
         assert ds.total_loss.shape == (TINY.points, TINY.runs)
         at_one = int(np.argmin(np.abs(np.log(ds.gain.values))))
         solved = ds.converged[at_one] & np.isfinite(ds.total_loss[at_one])
@@ -115,7 +126,13 @@ def test_no_optimum_shows_the_reason_and_no_number():
         "median_epochs_at_glorot": math.nan,
         "diverged_runs": 0,
         "runs": 10,
+        "lr": 0.1,
+        "epochs": TINY.epochs,
     }
+    row["budgets"] = [
+        {**{k: row[k] for k in ("ok", "reason", "optimum", "low", "high")}, "budget": b}
+        for b in TINY.budgets
+    ]
     context = {
         "scale": "tiny",
         "seed": 0,
@@ -154,7 +171,7 @@ def test_the_rules_gains_agree_with_the_mean_field_where_they_should():
 
 def test_the_configurations_are_unique_and_the_full_scale_is_the_issues():
     names = [c.name for c in plan.all_configs()]
-    assert len(names) == len(set(names)) == 50
+    assert len(names) == len(set(names)) == 52
     full = SCALES["full"]
     assert full.runs >= 1024 and full.points >= 25 and full.gain_range == (0.1, 10.0)
     assert set(SCALES["quick"].configs) < set(names)
@@ -175,8 +192,10 @@ def test_the_command_runs_the_tiny_study_and_refuses_a_bad_scale(tmp_path, capsy
     argv = ["reproduce", "--study", "depth", "--scale", "tiny", "--out", str(out)]
     assert cli.main([*argv, "--engine", "numpy", "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "the depth study at the tiny scale: 3 configurations" in printed
-    assert "stages: training ~" in printed and (out / "report.md").exists()
+    assert "the depth study at the tiny scale: 5 configurations" in printed
+    assert "of which the lr map: 2 configurations x 3 lrs (0.01, 0.1, 1)" in printed
+    assert "stages: training: depth ~" in printed and "training: lr_map ~" in printed
+    assert (out / "report.md").exists()
     with pytest.raises(SystemExit) as exit_:
         cli.main(["reproduce", "--study", "depth", "--scale", "huge", "--out", str(out)])
     assert exit_.value.code == 2 and "invalid choice: 'huge'" in capsys.readouterr().err
@@ -192,3 +211,36 @@ def test_the_command_refuses_workers_for_the_depth_study_in_one_line(tmp_path, c
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--workers: the depth study trains in one process" in err
     assert not (out / "report.md").exists()
+
+
+def test_each_budget_is_the_stored_networks_trained_for_that_many_epochs(tiny):
+    place, config = TINY.selected()[1]  # two hidden layers: the deep kernel's budgets
+    stored = _group(tiny, config.name)
+    assert list(stored.budget.values) == list(TINY.budgets)
+    k = 3
+    budget = TINY.budgets[0]
+    short = plan.DepthScale(TINY.runs, TINY.points, budget, TINY.n_boot, budgets=(budget,))
+    alone = run._train_point(
+        config, short, float(TINY.gains()[k]), plan.point_seed(0, place, k), "numpy"
+    )
+    at = stored.isel(gain=k).sel(budget=budget)
+    np.testing.assert_array_equal(at.budget_total_loss.values, alone.total_loss.values)
+    np.testing.assert_array_equal(at.budget_converged.values, alone.converged.values)
+    last = stored.sel(budget=TINY.epochs)
+    np.testing.assert_array_equal(last.budget_total_loss.values, stored.total_loss.values)
+
+
+def test_the_tiny_report_answers_each_new_question_without_a_nan(tiny):
+    text = (tiny / "report.md").read_text()
+    summary = json.loads((tiny / "summary.json").read_text())
+    rules = text[text.index("## Which rule each regime") :]
+    for row in summary["optima"]:
+        expected = f"| {row['line']} | {tables.setting(row)} |"
+        line = next(t for t in rules.splitlines() if t.startswith(expected))
+        assert line.rstrip(" |").endswith(analysis.rules_followed(row))
+    for optimizer in ("gd", "adam"):
+        assert f"{optimizer} at {TINY.epochs:,} epochs" in text  # the lr map's answer
+    assert "| configuration | 50 epochs | 100 epochs | 200 epochs | a longer budget |" in text
+    assert "nan" not in text.lower()
+    budgets = {r["config"]: [b["budget"] for b in r["budgets"]] for r in summary["optima"]}
+    assert all(found == list(TINY.budgets) for found in budgets.values())

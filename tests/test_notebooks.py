@@ -22,6 +22,7 @@ SMALL = {
     "04_anatomy_of_failure.ipynb": (
         "RUNS = 24\nLONGEST = 20_000\nSIDE = 16\nMAP_LENGTHS = (300, 1_000, 3_000)\n"
     ),
+    "05_where_glorot_holds.ipynb": 'SCALE = "tiny"\nENGINE = "numpy"\n',
 }
 
 

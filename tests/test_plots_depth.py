@@ -88,3 +88,41 @@ def test_the_depth_figure_draws_optima_with_intervals_and_crosses_where_none():
     crosses = [line for line in ax.get_lines() if line.get_marker() == "x"]
     assert len(crosses) == 1 and list(crosses[0].get_ydata()) == [0.1]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "4"]
+
+
+def _map_points(lrs=(0.01, 0.1, 1.0)):
+    loss = 100 + 20 * np.log(GAINS)[None, :] ** 2 + 10 * np.arange(len(lrs))[:, None]
+    return xr.Dataset(
+        {"mean_loss": (("lr", "gain"), loss)}, coords={"lr": list(lrs), "gain": GAINS}
+    )
+
+
+def test_the_lr_map_draws_the_optimum_line_and_says_no_optimum_in_words():
+    rows = [
+        {"lr": 0.01, "ok": True, "optimum": 0.5, "low": 0.4, "high": 0.6},
+        {"lr": 0.1, "ok": False, "optimum": math.nan, "low": math.nan, "high": math.nan},
+        {"lr": 1.0, "ok": True, "optimum": 2.0, "low": 1.5, "high": 2.5},
+    ]
+    ax = plots.plot_lr_gain_map(_map_points(), rows, title="gd")
+    (bars,) = [c for c in ax.containers if c.get_label() == "optimum gain"]
+    optimum = bars.lines[0]
+    np.testing.assert_allclose(np.asarray(optimum.get_xdata(), dtype=float), [0.5, 2.0])
+    np.testing.assert_allclose(np.asarray(optimum.get_ydata(), dtype=float), [0.01, 1.0])
+    texts = [(t.get_text(), t.get_position()[1]) for t in ax.texts]
+    assert texts == [("no optimum", 0.1)]
+    mesh = ax.collections[0]
+    assert mesh.get_array().shape == (3 * GAINS.size,) or mesh.get_array().shape == (3, GAINS.size)
+    assert ax.get_xscale() == ax.get_yscale() == "log" and ax.get_title() == "gd"
+    assert not any("nan" in t.get_text().lower() for t in ax.texts)
+
+
+def test_the_lr_map_without_any_optimum_draws_no_line():
+    rows = [{"lr": lr, "ok": False} for lr in (0.01, 0.1, 1.0)]
+    ax = plots.plot_lr_gain_map(_map_points(), rows)
+    assert not [c for c in ax.containers if c.get_label() == "optimum gain"]
+    assert [t.get_text() for t in ax.texts] == ["no optimum"] * 3
+
+
+def test_the_lr_map_refuses_data_without_means():
+    with pytest.raises(ValueError, match="mean_loss"):
+        plots.plot_lr_gain_map(xr.Dataset({"x": ("gain", GAINS)}), [])

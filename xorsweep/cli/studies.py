@@ -21,9 +21,11 @@ _FAILING = 0.38
 #: Seconds of the beyond study's fits, figures and files (5.7 s at its full scale,
 #: docs/beyond/summary.json); the failure study's end states, survival and figures (6.7 s).
 _AFTER = {"beyond": 6.0, "failures": 7.0}
-#: Seconds of the depth study's fits and figures at its quick scale (1.2 s and 4.3 s,
-#: docs/depth/summary.json).
-_DEPTH_AFTER = 6.0
+#: Seconds of the depth study's figures and files (4.3 s at its quick scale), and of one
+#: bootstrap replicate of one fit per gain of the grid (1.2 s for 40 fits x 500 replicates x
+#: 13 gains at the quick scale; docs/depth/summary.json).
+_DEPTH_AFTER = 5.0
+_DEPTH_FIT = 1.2 / (40 * 500 * 13)
 
 
 def study_work(study: str, scale: str, seed: int, engine: str) -> dict[str, float]:
@@ -88,17 +90,31 @@ def _run_depth(args: argparse.Namespace, out: Any) -> int:
     """Run ``--study depth`` into ``out``; it trains in one process, so ``--workers`` is refused."""
     from ..studies.depth.plan import check_scale
     from ..studies.depth.run import estimate_seconds, run_depth
+    from ..sweeps.budget import format_hours
     from .options import stages_line
 
     if "workers" in vars(args):
         raise ValueError("--workers: the depth study trains in one process; leave it out")
     size = check_scale(args.scale)
-    seconds = {"training": estimate_seconds(size, args.engine), "fits and report": _DEPTH_AFTER}
+    by_line = estimate_seconds(size, args.engine)
+    seconds = {f"training: {line}": value for line, value in by_line.items()}
+    fits = sum(len(size.lrs(c)) for _, c in size.selected()) * len(size.budgets)
+    seconds["fits and report"] = _DEPTH_AFTER + fits * size.n_boot * size.points * _DEPTH_FIT
     print(
         f"the depth study at the {args.scale} scale: {len(size.selected())} configurations x "
-        f"{size.points} gains x {size.runs:,} runs x {size.epochs:,} epochs, about "
-        f"{size.network_epochs():.3g} network-epochs (weighted by parameters; timed just now)"
+        f"{size.points} gains x {size.runs:,} runs x {size.epochs:,} epochs (budgets "
+        f"{', '.join(f'{b:,}' for b in size.budgets)}), about {size.network_epochs():.3g} "
+        "network-epochs (weighted by parameters; timed just now)"
     )
+    mapped = [c for _, c in size.selected() if c.line == "lr_map"]
+    if mapped:
+        share = size.network_epochs("lr_map") / size.network_epochs()
+        print(
+            f"of which the lr map: {len(mapped)} configurations x {len(size.map_lrs)} lrs "
+            f"({', '.join(f'{x:g}' for x in size.map_lrs)}), "
+            f"{size.network_epochs('lr_map'):.3g} network-epochs ({share:.0%}), "
+            f"about {format_hours(by_line['lr_map'])}"
+        )
     print(stages_line(seconds))
     if not confirm(sum(seconds.values()), args):
         print(f"not started; {out} is as it was", file=sys.stderr)

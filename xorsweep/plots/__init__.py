@@ -44,9 +44,9 @@ grey); survival curves go from light to dark as the hidden std grows (seaborn's
 ``never`` (light grey) for networks not converged and a white star (``reference``)
 on the reference network.
 
-The depth study's figures (:func:`plot_gain_loss`, :func:`plot_optimum_vs_depth`)
-draw :func:`xorsweep.studies.depth.run.analyse_depth`'s points and optima on a
-gain-over-Glorot axis, each rule's gain a vertical line styled by
+The depth study's figures (:func:`plot_gain_loss`, :func:`plot_optimum_vs_depth`,
+:func:`plot_lr_gain_map`) draw :func:`xorsweep.studies.depth.run.analyse_depth`'s points
+and optima on a gain-over-Glorot axis, each rule's gain a vertical line styled by
 :data:`DEPTH_RULE_STYLES`.
 
 The figures beyond the article's line (:func:`plot_loss_map`,
@@ -100,7 +100,7 @@ from ._beyond import (
     plot_optimum_by_setting,
     plot_optimum_vs_width,
 )
-from ._depth import DEPTH_RULE_STYLES, plot_gain_loss, plot_optimum_vs_depth
+from ._depth import DEPTH_RULE_STYLES, plot_gain_loss, plot_lr_gain_map, plot_optimum_vs_depth
 from ._failure import plot_basin_growth, plot_basin_map, plot_end_states, plot_survival
 from ._family import plot_loss_family, plot_optimum_vs
 from ._formulas import plot_bce, plot_bernoulli, plot_sigmoid
@@ -135,6 +135,7 @@ __all__ = [
     "plot_gain_loss",
     "plot_gradient_conventions",
     "plot_loss_map",
+    "plot_lr_gain_map",
     "plot_loss_family",
     "plot_loss_vs_std",
     "plot_optimum_by_setting",

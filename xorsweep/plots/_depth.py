@@ -1,4 +1,5 @@
-"""The depth study's figures: loss against the gain over Glorot, and the optimum against depth."""
+"""The depth study's figures: loss against the gain over Glorot, the optimum against depth, and
+the loss over learning rate x gain with the optimum at each learning rate."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from matplotlib.axes import Axes
 from ._layout import get_axes, require
 from ._style import COLORS, DEEP, themed
 
-__all__ = ["DEPTH_RULE_STYLES", "plot_gain_loss", "plot_optimum_vs_depth"]
+__all__ = ["DEPTH_RULE_STYLES", "plot_gain_loss", "plot_lr_gain_map", "plot_optimum_vs_depth"]
 
 #: Line style and colour of each rule marked on a gain axis
 #: (:data:`xorsweep.studies.depth.plan.RULE_NAMES`).
@@ -135,3 +136,77 @@ def plot_optimum_vs_depth(optima: Sequence[Mapping[str, Any]], ax: Axes | None =
     ax.set_ylabel("optimum gain over Glorot's std")
     ax.legend(fontsize="x-small")
     return ax
+
+
+@themed
+def plot_lr_gain_map(
+    points: xr.Dataset,
+    optima: Sequence[Mapping[str, Any]],
+    *,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Mean total loss over learning rate x gain, the optimum gain at each learning rate.
+
+    Parameters
+    ----------
+    points : xarray.Dataset
+        ``mean_loss`` over (lr, gain): one configuration of ``analyse_depth``'s
+        ``lr_points``.
+    optima : sequence of mapping
+        The configuration's rows of ``analyse_depth``'s optima, one per lr: ``lr``,
+        ``ok``, ``optimum``, ``low``, ``high``. Those with an optimum are joined by a
+        line with their intervals; at an lr without one, "no optimum" is written.
+    title : str, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.colors import LogNorm
+
+    require(points, ("mean_loss",), "points", "pass analyse_depth's lr_points")
+    ax = get_axes(ax, (5.2, 4.0))
+    loss = points.mean_loss.transpose("lr", "gain").values
+    finite = loss[np.isfinite(loss) & (loss > 0)]
+    norm = LogNorm(finite.min(), finite.max()) if finite.size else None
+    edges = _log_edges(points.gain.values), _log_edges(points.lr.values)
+    mesh = ax.pcolormesh(*edges, loss, cmap="viridis", norm=norm)
+    ax.figure.colorbar(mesh, ax=ax, label="mean total loss")
+    found = sorted((r for r in optima if r["ok"]), key=lambda r: r["lr"])
+    if found:
+        x = np.array([r["optimum"] for r in found])
+        xerr = np.array([x - [r["low"] for r in found], [r["high"] for r in found] - x])
+        ax.errorbar(
+            x, [r["lr"] for r in found], xerr=xerr, color="white", marker="o", ms=4,
+            capsize=2, lw=1.5, label="optimum gain",
+        )  # fmt: skip
+        ax.legend(fontsize="x-small", loc="lower left")
+    for row in optima:
+        if not row["ok"]:
+            ax.text(
+                float(np.sqrt(points.gain.values[0] * points.gain.values[-1])), row["lr"],
+                "no optimum", color="white", ha="center", va="center", fontsize="small",
+            )  # fmt: skip
+    ax.axvline(1.0, color=COLORS["glorot"], lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("gain over Glorot's std")
+    ax.set_ylabel("learning rate")
+    if title:
+        ax.set_title(title, fontsize="small")
+    return ax
+
+
+def _log_edges(centres: np.ndarray) -> np.ndarray:
+    """Cell edges around log-spaced ``centres`` (n,): their geometric midpoints, shape (n + 1,).
+
+    >>> _log_edges(np.array([0.1, 1.0, 10.0])).round(4).tolist()
+    [0.0316, 0.3162, 3.1623, 31.6228]
+    """
+    logs = np.log(np.asarray(centres, dtype=float))
+    if logs.size == 1:
+        return np.exp(logs[0] + np.array([-0.5, 0.5]))
+    mids = (logs[1:] + logs[:-1]) / 2
+    return np.exp(np.concatenate([[2 * logs[0] - mids[0]], mids, [2 * logs[-1] - mids[-1]]]))

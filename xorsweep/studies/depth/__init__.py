@@ -1,7 +1,9 @@
 """The depth study, "Where does Glorot hold?": its plan
-(:mod:`~xorsweep.studies.depth.plan`), runs and fits (:mod:`~xorsweep.studies.depth.run`)
-and report (:mod:`~xorsweep.studies.depth.report`). The run's public names are served
-here, each imported on first use.
+(:mod:`~xorsweep.studies.depth.plan`), runs (:mod:`~xorsweep.studies.depth.run`),
+statistics and fits (:mod:`~xorsweep.studies.depth.analysis`), tables
+(:mod:`~xorsweep.studies.depth.tables`) and report
+(:mod:`~xorsweep.studies.depth.report`). The run's public names are served here, each
+imported on first use.
 """
 
 from __future__ import annotations

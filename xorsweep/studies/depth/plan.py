@@ -9,12 +9,18 @@ weights (the article's convention). The study's lines (:data:`LINES`):
 * ``depth``: XOR, width 4, depths 1, 2, 3, 4, 6, 8, sigmoid, tanh and ReLU,
   normal and orthogonal weights, plain gradient descent;
 * ``fan_in``: n-bit parity, n = 2 to 5, one and three hidden layers of width 4;
-* ``optimizer``: gd, momentum and Adam at depths 1 and 4 (XOR, sigmoid, width 4).
+* ``optimizer``: gd, momentum and Adam at depths 1 and 4 (XOR, sigmoid, width 4);
+* ``lr_map``: gd and Adam at depth 1 (XOR, sigmoid, width 4) at each learning rate
+  of the scale's :attr:`DepthScale.map_lrs` (the other lines train at lr 0.1).
 
 Every configuration has a fixed place in :func:`all_configs`, and its networks at
 gain index ``k`` are seeded by ``SeedSequence(seed, spawn_key=(place, k))``
 (:func:`point_seed`), so a scale that runs a subset draws the same networks as
-the full one and no number depends on the order the points ran in.
+the full one and no number depends on the order the points ran in. The
+``lr_map`` configurations train the same networks at every learning rate
+(common random numbers: the draws at a gain index do not depend on the lr).
+Every run records its loss and convergence at each of the scale's
+:attr:`DepthScale.budgets` (epochs), the last of which is the scale's epochs.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from ...model.meanfield import critical_sigma_w, gain_over_glorot
 
 __all__ = [
     "LINES",
+    "MAP_LRS",
     "SCALES",
     "RULE_NAMES",
     "DepthConfig",
@@ -41,13 +48,17 @@ __all__ = [
 ]
 
 #: The study's lines, in the order the report gives them.
-LINES = ("depth", "fan_in", "optimizer")
+LINES = ("depth", "fan_in", "optimizer", "lr_map")
 
 #: The rules placed on the gain axis, in the order the report gives them.
 RULE_NAMES = ("glorot", "lecun", "he", "4x", "critical")
 
 _WIDTH = 4  # every hidden layer's width
 _DEPTHS = (1, 2, 3, 4, 6, 8)
+
+#: The learning-rate x gain map's learning rates at the quick and full scales: about
+#: log-spaced from 0.01 to 1, with the article's 0.1.
+MAP_LRS = (0.01, 0.0215, 0.0464, 0.1, 0.215, 0.464, 1.0)
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ def all_configs() -> tuple[DepthConfig, ...]:
     """Every configuration of the full study, in a fixed order (their seeds' addresses).
 
     >>> len(all_configs()), all_configs()[0].name
-    (50, 'depth-xor-d1-sigmoid-normal-gd')
+    (52, 'depth-xor-d1-sigmoid-normal-gd')
     """
     depth = [
         DepthConfig("depth", 2, d, act, w)
@@ -104,7 +115,8 @@ def all_configs() -> tuple[DepthConfig, ...]:
         for d in (1, 4)
         for opt in ("gd", "momentum", "adam")
     ]
-    return tuple(depth + fan_in + optimizer)
+    lr_map = [DepthConfig("lr_map", 2, 1, optimizer=opt) for opt in ("gd", "adam")]
+    return tuple(depth + fan_in + optimizer + lr_map)
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,8 @@ class DepthScale:
     >>> s = SCALES["full"]
     >>> s.runs, s.points, len(s.gains()), float(s.gains()[0]), float(s.gains()[-1])
     (1024, 25, 25, 0.1, 10.0)
+    >>> s.budgets, s.map_lrs[3]
+    ((1000, 2000, 5000, 10000), 0.1)
     """
 
     runs: int  # networks per (configuration, gain)
@@ -124,7 +138,28 @@ class DepthScale:
     n_boot: int  # bootstrap replicates of each fitted optimum
     configs: tuple[str, ...] | None = None  # the names of those run; None: all_configs()
     gain_range: tuple[float, float] = (0.1, 10.0)  # in multiples of Glorot's std
-    lr: float = 0.1  # every optimiser's learning rate (the article's)
+    lr: float = 0.1  # every optimiser's learning rate (the article's), but the lr map's
+    budgets: tuple[int, ...] = ()  # epochs at which every run is also scored; () = (epochs,)
+    map_lrs: tuple[float, ...] = MAP_LRS  # the lr map's learning rates, lr among them
+
+    def __post_init__(self) -> None:
+        budgets = self.budgets or (self.epochs,)
+        if (
+            any(isinstance(b, bool) or not isinstance(b, int) for b in budgets)
+            or list(budgets) != sorted(set(budgets))
+            or budgets[0] < 1
+            or budgets[-1] != self.epochs
+        ):
+            raise ValueError(
+                f"budgets must be increasing integers >= 1 ending at epochs ({self.epochs}), "
+                f"got {self.budgets!r}"
+            )
+        lrs = self.map_lrs
+        if not lrs or any(not 0 < x <= 1e6 for x in lrs) or list(lrs) != sorted(set(lrs)):
+            raise ValueError(f"map_lrs must be increasing numbers in (0, 1e6], got {lrs!r}")
+        if self.lr not in lrs:
+            raise ValueError(f"map_lrs must hold the other lines' lr {self.lr:g}, got {lrs!r}")
+        object.__setattr__(self, "budgets", tuple(budgets))
 
     def gains(self) -> np.ndarray:
         """The gains, shape (points,), log-spaced over :attr:`gain_range`."""
@@ -139,14 +174,24 @@ class DepthScale:
         by_name = {c.name: (k, c) for k, c in every}
         return [by_name[name] for name in self.configs]
 
-    def network_epochs(self) -> float:
-        """Work in network-epochs, each weighted by its number of weights over 2-4-1's (17)."""
+    def lrs(self, config: DepthConfig) -> tuple[float, ...]:
+        """The learning rates ``config`` trains at: the map's, or ``(lr,)``."""
+        return self.map_lrs if config.line == "lr_map" else (self.lr,)
+
+    def network_epochs(self, line: str | None = None) -> float:
+        """Work in network-epochs, each weighted by its number of weights over 2-4-1's (17).
+
+        ``line``: of that line's configurations only (None: all of the scale's).
+        """
         total = 0.0
         for _, c in self.selected():
+            if line is not None and c.line != line:
+                continue
             sizes = (c.n_in, *c.hidden, 1)
             weights = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
             samples = 2**c.n_in / 4
-            total += self.points * self.runs * self.epochs * weights / 17 * samples
+            runs = self.points * self.runs * len(self.lrs(c))
+            total += runs * self.epochs * weights / 17 * samples
         return total
 
 
@@ -155,8 +200,8 @@ def _names(*configs: DepthConfig) -> tuple[str, ...]:
 
 
 #: The quick scale's subset: the depth line with normal weights whole, orthogonal weights
-#: for the sigmoid and tanh at depths 1, 2, 4 and 8 (not ReLU's), the fan-in and the
-#: optimiser lines whole.
+#: for the sigmoid and tanh at depths 1, 2, 4 and 8 (not ReLU's), the fan-in, the
+#: optimiser and the lr map's lines whole.
 _QUICK = tuple(
     c.name
     for c in all_configs()
@@ -175,10 +220,23 @@ SCALES = {
             DepthConfig("depth", 2, 1),
             DepthConfig("depth", 2, 2, "tanh", "orthogonal"),
             DepthConfig("optimizer", 2, 1, optimizer="adam"),
+            DepthConfig("lr_map", 2, 1, optimizer="gd"),
+            DepthConfig("lr_map", 2, 1, optimizer="adam"),
         ),
+        budgets=(50, 100, 200),
+        map_lrs=(0.01, 0.1, 1.0),
     ),
-    "quick": DepthScale(runs=256, points=13, epochs=2_000, n_boot=500, configs=_QUICK),
-    "full": DepthScale(runs=1_024, points=25, epochs=10_000, n_boot=1_000),
+    "quick": DepthScale(
+        runs=256,
+        points=13,
+        epochs=2_000,
+        n_boot=500,
+        configs=_QUICK,
+        budgets=(500, 1_000, 2_000),
+    ),
+    "full": DepthScale(
+        runs=1_024, points=25, epochs=10_000, n_boot=1_000, budgets=(1_000, 2_000, 5_000, 10_000)
+    ),
 }
 
 
