@@ -90,6 +90,17 @@ def test_the_last_budget_is_the_training_itself(engine, depth):
     assert (ds.budget_total_loss.sel(budget=10) < ds.total_loss).all()  # fewer epochs' losses
 
 
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("depth", [1, 3])
+def test_a_single_budget_at_the_epochs_is_the_training_itself(engine, depth):
+    """No budget inside the training: the kernels mark none and the last is the training's."""
+    pop = _population(depth)
+    ds = xs.train(pop, EPOCHS, 0.5, engine=engine, budgets=(EPOCHS,))
+    assert ds.budget.values.tolist() == [EPOCHS]
+    for key, name in KEYS:
+        np.testing.assert_array_equal(ds[key].sel(budget=EPOCHS), ds[name])
+
+
 @pytest.mark.parametrize("depth", [1, 3])
 @pytest.mark.parametrize("optimizer", ["gd", "adam"])
 def test_no_budgets_leaves_the_numbers_as_before(depth, optimizer):

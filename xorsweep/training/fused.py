@@ -540,7 +540,8 @@ def train_block(
     moments = trained[lay.rows + 1 : lay.rows + 1 + n_state * n_par]  # (k * parameter, run)
     res["optimizer_state"] = np.ascontiguousarray(moments.T.reshape(runs, n_state, n_par))
     if settings.budgets:
-        rows = _unchunked(marks.reshape(chunks, -1, LANES), runs).reshape(marked.size, 3, runs)
+        rows = _unchunked(marks.reshape(chunks, 3 * marked.size, LANES), runs)
+        rows = rows.reshape(marked.size, 3, runs)
         res.update(with_last(fused_marks(rows, marked, samples * n_out), res, settings.budgets))
     if record_every:
         rec = _unchunked(history, runs).astype(np.float64)  # (record, row, run)

@@ -329,7 +329,8 @@ def train_deep(
                    epochs, n_out)  # fmt: skip
     res["weights"], res["biases"] = _unpacked(_unchunked(par, runs), w_at, sizes)
     if budgets:
-        rows = _unchunked(marks.reshape(chunks, -1, LANES), runs).reshape(marked.size, 3, runs)
+        rows = _unchunked(marks.reshape(chunks, 3 * marked.size, LANES), runs)
+        rows = rows.reshape(marked.size, 3, runs)
         res.update(with_last(fused_marks(rows, marked, samples * n_out), res, budgets))
     return res
 
@@ -432,4 +433,4 @@ def _chunked(lanes: np.ndarray) -> np.ndarray:
 def _unchunked(chunked: np.ndarray, runs: int) -> np.ndarray:
     """(chunk, row, LANES) as (row, run), without the padding lanes."""
     moved = chunked.transpose(1, 0, 2)
-    return moved.reshape(chunked.shape[1], -1)[:, :runs]
+    return moved.reshape(chunked.shape[1], chunked.shape[0] * chunked.shape[2])[:, :runs]
