@@ -27,7 +27,6 @@ import numpy as np
 import xarray as xr
 
 from ...model.initialization import init_population
-from ...model.network import parameter_names
 from ...training.engines import check_engine
 from ...training.trainer import train
 from .analysis import analyse_depth
@@ -79,39 +78,8 @@ def _train_point(
     # ReLU networks at large gains overflow: their loss becomes NaN, counted as diverged
     with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
         warnings.filterwarnings("ignore", message=_FALLBACK, category=RuntimeWarning)
-        if len(scale.budgets) > 1:
-            ds = train(
-                population, scale.epochs, lr, engine=engine, budgets=scale.budgets, **options
-            )
-        else:
-            # one budget, the epochs: the training's own numbers (the fused kernel of several
-            # layers records no budget short of the epochs)
-            ds = train(population, scale.epochs, lr, engine=engine, **options)
-            for name in ("total_loss", "converged", "converged_epoch"):
-                ds[f"budget_{name}"] = ds[name].expand_dims(budget=list(scale.budgets), axis=1)
-        return _diverged_marked(ds, population.depth)
-
-
-def _diverged_marked(ds: xr.Dataset, depth: int) -> xr.Dataset:
-    """``ds`` with every run whose trained parameters or total loss are not finite marked
-    diverged at every budget: its losses NaN, unsolved, no converged epoch.
-
-    The NumPy engine's loss of such a run is NaN; the fused kernel's can be any number (even
-    negative), while its parameters are not finite. The kernel does not say when the run
-    diverged, so it counts as diverged at the shorter budgets too.
-    """
-    finite = np.isfinite(ds.total_loss.values)
-    for name in parameter_names(depth):
-        values = ds[name].values
-        finite &= np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
-    if finite.all():
-        return ds
-    ok = xr.DataArray(finite, dims="run")
-    for name in ("total_loss", "converged_epoch", "budget_total_loss", "budget_converged_epoch"):
-        ds[name] = ds[name].where(ok)
-    for name in ("converged", "budget_converged"):
-        ds[name] = ds[name] & ok
-    return ds
+        ds = train(population, scale.epochs, lr, engine=engine, budgets=scale.budgets, **options)
+        return ds  # a run whose parameters overflowed is diverged (xorsweep.train)
 
 
 def config_results(
