@@ -197,7 +197,11 @@ def _backward(
     kind, optimizer = codes[0], codes[1]
     bias = w + n_a * n_b
     for j in range(n_b):
-        _summed(grad, bias + j, act, hi + j, hi + j, True)
+        for r in range(LANES):
+            grad[bias + j, r] = 0.0
+        for s in range(act.shape[1]):
+            for r in range(LANES):
+                grad[bias + j, r] += act[hi + j, s, r]
     if article:
         _step(par, grad, opt, misc, bias, bias + n_b, optimizer, hp, c1, c2)
     for i in range(n_a):
@@ -206,7 +210,7 @@ def _backward(
                 tmp[0, s, r] = 0.0
         for j in range(n_b):
             row = w + i * n_b + j
-            _summed(grad, row, act, lo + i, hi + j, False)
+            _summed(grad, row, act, lo + i, hi + j)
             if article and optimizer == 0:  # this row first: d_l sees its new weights
                 for r in range(LANES):
                     par[row, r] -= grad[row, r]
@@ -220,13 +224,13 @@ def _backward(
 
 
 @_jit(inline="always")
-def _summed(grad, row, act, u, v, bias):
-    """``grad[row] = sum_s act[u, s] * act[v, s]``, or ``sum_s act[v, s]`` for a ``bias``, the
-    samples in order, four a pass (the sum stays in a register between them)."""
+def _summed(grad, row, act, u, v):
+    """``grad[row] = sum_s act[u, s] * act[v, s]``, the samples in order, four a pass (the sum
+    stays in a register between them)."""
     samples, s = act.shape[1], 0
     for r in range(LANES):
         grad[row, r] = 0.0
-    while s + 4 <= samples and not bias:
+    while s + 4 <= samples:
         for r in range(LANES):
             g = grad[row, r] + act[u, s, r] * act[v, s, r]
             g += act[u, s + 1, r] * act[v, s + 1, r]
@@ -234,12 +238,8 @@ def _summed(grad, row, act, u, v, bias):
             grad[row, r] = g + act[u, s + 3, r] * act[v, s + 3, r]
         s += 4
     for t in range(s, samples):
-        if bias:
-            for r in range(LANES):
-                grad[row, r] += act[v, t, r]
-        else:
-            for r in range(LANES):
-                grad[row, r] += act[u, t, r] * act[v, t, r]
+        for r in range(LANES):
+            grad[row, r] += act[u, t, r] * act[v, t, r]
 
 
 @_jit(inline="always")
