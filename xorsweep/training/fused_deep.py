@@ -104,12 +104,9 @@ def _forward(par, act, sizes, w_at, a_at, kind):
 
 @_jit(inline="always")
 def _spread(out, v, act, u, par, row):
-    """``out[v, s] += act[u, s] * par[row]`` for every sample ``s``, four samples a pass.
-
-    The weights' row is read once for all samples, not once a sample (a wide layer's rows
-    are not in the cache); and with a unit's samples side by side, the rows written and read
-    are apart, so that LLVM's check that they do not overlap passes (it falls back on scalar
-    code where they might)."""
+    """``out[v, s] += act[u, s] * par[row]`` for every sample ``s``, four samples a pass: the
+    weights' row is loaded once for four samples, not once a sample, and a unit's samples are
+    side by side in ``act``."""
     samples, s = act.shape[1], 0
     while s + 4 <= samples:
         for r in range(LANES):
@@ -192,8 +189,8 @@ def _backward(
     deltas ``d_l = (d_{l+1} @ W_l.T) f'(a_l)`` written over ``a_l`` (rows ``lo``); ``tmp``
     (1, sample, lane) holds one unit's ``d_{l+1} @ W_l.T``.
 
-    One pass over the layer's rows of ``par`` and ``grad``, not one a sample: a wide layer's
-    rows are not in the cache, and each pass would read them again."""
+    One pass over the layer's rows of ``par`` and ``grad``, not one a sample: each row is
+    loaded, summed, stepped and multiplied into ``d_l`` in one visit (BENCHMARKS.md)."""
     kind, optimizer = codes[0], codes[1]
     bias = w + n_a * n_b
     for j in range(n_b):
@@ -301,7 +298,7 @@ def _epoch(par, grad, opt, misc, act, tmp, sign, sizes, w_at, a_at, codes, epoch
     c1, c2 = 1.0 - hp[0] ** t, math.sqrt(1.0 - hp[1] ** t)
     for k in range(depth - 1, -1, -1):
         n_a, n_b, w = sizes[k], sizes[k + 1], w_at[k]
-        if n_a * n_b <= _SMALL:  # sample by sample: fewer loops a row, and the rows are cached
+        if n_a * n_b <= _SMALL:  # sample by sample: faster for a few rows (BENCHMARKS.md)
             _gradient(grad, act, n_a, n_b, w, a_at[k], a_at[k + 1])
             if article:
                 _step(par, grad, opt, misc, w, w + (n_a + 1) * n_b, optimizer, hp, c1, c2)
