@@ -30,8 +30,9 @@ with ``a_0 = x``, ``a_{l+1} = f(a_l @ W_l + b_l)`` and the output a sigmoid:
   order, so the numbers are the same bit for bit.
 
 The arrays start on 64-byte boundaries: a row of ``LANES`` float64 is then 8 whole
-cache lines, and no 512-bit load or store straddles two (a split one costs about
-two).
+cache lines, and no 512-bit load or store straddles two (NumPy's arrays start 16
+bytes past one; the split loads and stores cost up to a fifth of the time,
+BENCHMARKS.md).
 
 Measurements are in BENCHMARKS.md (``benchmarks/bench_deep.py``).
 """
