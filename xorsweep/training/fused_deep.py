@@ -31,7 +31,7 @@ with ``a_0 = x``, ``a_{l+1} = f(a_l @ W_l + b_l)`` and the output a sigmoid:
 
 The arrays start on 64-byte boundaries: a row of ``LANES`` float64 is then 8 whole
 cache lines, and no 512-bit load or store straddles two (NumPy's arrays start 16
-bytes past one; the split loads and stores cost up to a fifth of the time,
+bytes past one; the split loads and stores cost up to a quarter of the time,
 BENCHMARKS.md).
 
 Measurements are in BENCHMARKS.md (``benchmarks/bench_deep.py``).
@@ -417,14 +417,11 @@ def train_deep(
     a_at = np.cumsum([0, *sizes[:-1]])
     chunks = -(-runs // LANES)
     entry = settings.optimizer_entry
-    act = _aligned((int(a_at[-1]) + n_out, samples, LANES))
-    act[: x.shape[1]] = x.T[:, :, None]  # the inputs: rows no pass writes
-    opt = _aligned((chunks, 0 if entry.folds_lr else 2 * n_par, LANES))
+    act, grad, opt, tmp = _buffers(x, int(a_at[-1]) + n_out, n_par, chunks, not entry.folds_lr)
     final = np.empty((chunks, samples, 2 * n_out, LANES))
     marks = np.empty((chunks, marked.size, 3, LANES))
     par = _chunked(_packed(weights, biases, w_at, n_par, chunks))
     misc_c = _chunked(_misc(rates, settings, samples, n_out, chunks))
-    grad, tmp = _aligned((n_par, LANES)), _aligned((1, samples, LANES))
     codes = np.array([settings.activation_entry.code, entry.code], dtype=np.int64)
     _train_chunks(
         par, grad, opt, misc_c, act, tmp, 2.0 * y - 1.0, np.asarray(sizes, dtype=np.int64),
@@ -438,6 +435,17 @@ def train_deep(
         rows = _unchunked(marks.reshape(chunks, -1, LANES), runs).reshape(marked.size, 3, runs)
         res.update(with_last(fused_marks(rows, marked, samples * n_out), res, budgets))
     return res
+
+
+def _buffers(x, units: int, n_par: int, chunks: int, moments: bool) -> tuple:
+    """The kernel's work arrays on cache lines: ``act`` (unit, sample, lane) with the inputs in
+    its first rows, ``grad`` (row, lane), the optimiser's ``opt`` (chunk, 2 * row or 0, lane)
+    and ``tmp`` (1, sample, lane)."""
+    samples = x.shape[0]
+    act = _aligned((units, samples, LANES))
+    act[: x.shape[1]] = x.T[:, :, None]  # the inputs: rows no pass writes
+    opt = _aligned((chunks, 2 * n_par if moments else 0, LANES))
+    return act, _aligned((n_par, LANES)), opt, _aligned((1, samples, LANES))
 
 
 def _misc(rates, settings, samples: int, n_out: int, chunks: int) -> np.ndarray:
