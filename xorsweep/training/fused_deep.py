@@ -125,7 +125,7 @@ def _spread(out, v, act, u, par, row):
 @_jit
 def _gradient(grad, act, n_a, n_b, w, lo, hi):
     """Layer ``w``'s gradient, summed over samples: ``a_l.T @ d_{l+1}`` and ``sum d_{l+1}``,
-    a pass over its rows for each sample (a small layer's rows stay in the L1 cache)."""
+    a pass over its rows for each sample (faster than one pass where the rows are few)."""
     bias = w + n_a * n_b
     for q in range(w, bias + n_b):
         for r in range(LANES):
@@ -301,7 +301,7 @@ def _epoch(par, grad, opt, misc, act, tmp, sign, sizes, w_at, a_at, codes, epoch
         n_a, n_b, w = sizes[k], sizes[k + 1], w_at[k]
         if n_a * n_b <= _SMALL:  # sample by sample: faster for a few rows (BENCHMARKS.md)
             _gradient(grad, act, n_a, n_b, w, a_at[k], a_at[k + 1])
-            if article:
+            if article:  # this layer first: the layers below see its new weights
                 _step(par, grad, opt, misc, w, w + (n_a + 1) * n_b, optimizer, hp, c1, c2)
             if k > 0:
                 for s in range(act.shape[1]):
