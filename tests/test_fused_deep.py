@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import xorsweep as xs
-from xorsweep.training.fused_deep import LANES, train_deep
+from xorsweep.training.fused_deep import _SMALL, LANES, _aligned, train_deep
 from xorsweep.training.settings import TrainingSettings
 from xorsweep.training.trainer import train_arrays
 
@@ -186,6 +186,48 @@ def test_optimizers_agree_with_reference(optimizer, update):
         EPOCHS, update=update, optimizer=optimizer, gradient="mean", optimizer_params=params
     )
     check_against_reference([3, 4, 4, 4, 1], xs.truth_table("parity3"), settings, lr=0.05)
+
+
+# layers on both sides of _SMALL: the wide ones stepped in one pass over their rows, the
+# small ones sample by sample
+MIXED = [3, 2 * int(_SMALL**0.5) + 1, 2 * int(_SMALL**0.5) + 1, 1]
+
+
+def test_the_mixed_shape_has_small_and_wide_layers():
+    rows = [a * b for a, b in zip(MIXED[:-1], MIXED[1:], strict=False)]
+    assert min(rows) <= _SMALL < max(rows) and sum(r > _SMALL for r in rows) >= 2
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov", "adam", "rmsprop"])
+@pytest.mark.parametrize("update", ["article", "simultaneous"])
+def test_optimizers_agree_with_reference_in_wide_layers(optimizer, update):
+    params = {"eps": 0.1} if optimizer == "rmsprop" else {}  # as in test_optimizers_agree...
+    settings = TrainingSettings(
+        EPOCHS, update=update, optimizer=optimizer, gradient="mean", optimizer_params=params
+    )
+    check_against_reference(MIXED, xs.truth_table("parity3"), settings, lr=0.05)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("update", ["article", "simultaneous"])
+def test_activations_agree_with_reference_in_wide_layers(activation, update):
+    settings = TrainingSettings(EPOCHS, update=update, activation=activation, gradient="mean")
+    check_against_reference(MIXED, xs.truth_table("parity3"), settings, runs=4, lr=0.05)
+
+
+@pytest.mark.parametrize("samples", [3, 7])
+def test_samples_not_a_multiple_of_four_agree_with_reference(samples):
+    # the wide layers take four samples a pass, then the rest one by one
+    table = xs.truth_table("parity3")
+    part = xs.TruthTable(table.inputs[:samples], table.targets[:samples], "part")
+    check_against_reference(MIXED, part, TrainingSettings(EPOCHS, activation="tanh"))
+
+
+def test_the_kernels_arrays_start_on_cache_lines():
+    for shape in [(5, 3, LANES), (7, LANES), (1, 4, LANES), (2, 0, LANES)]:
+        a = _aligned(shape)
+        assert a.shape == shape and not a.any()
+        assert a.size == 0 or a.ctypes.data % 64 == 0
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])

@@ -13,7 +13,8 @@ instructions, one lane per run, and no lane reads another's numbers.
 An epoch, for layers ``l = 0..L`` (``L`` hidden layers, then the output layer)
 with ``a_0 = x``, ``a_{l+1} = f(a_l @ W_l + b_l)`` and the output a sigmoid:
 
-* forward, sample by sample, keeping every layer's outputs;
+* forward, layer by layer, every sample at once (each weight's row read once an
+  epoch, not once a sample), keeping every layer's outputs;
 * loss: the clipped probability of the correct target into a running product
   (a mantissa and an exponent, :func:`~xorsweep.training._fused_math._carry`),
   the output error ``d_{L+1} = c (y_hat - y)``, ``c`` the learning rate (gd, which
@@ -23,6 +24,15 @@ with ``a_0 = x``, ``a_{l+1} = f(a_l @ W_l + b_l)`` and the output a sigmoid:
   ``update="article"`` steps ``W_l`` before ``d_l`` is taken, so each layer's
   gradient is taken at the already stepped weights above it (for one hidden
   layer, the article's loop); ``"simultaneous"`` steps every layer at the end.
+  A small layer takes a pass over its rows for each sample; a larger one one pass
+  in all, each row summed, stepped and multiplied into ``d_l`` while it is loaded
+  (:data:`_SMALL`). Either way the sums run over samples and units in the same
+  order, so the numbers are the same bit for bit.
+
+The arrays start on 64-byte boundaries: a row of ``LANES`` float64 is then 8 whole
+cache lines, and no 512-bit load or store straddles two (NumPy's arrays start 16
+bytes past one; the split loads and stores cost up to a quarter of the time,
+BENCHMARKS.md).
 
 Measurements are in BENCHMARKS.md (``benchmarks/bench_deep.py``).
 """
@@ -49,110 +59,200 @@ LANES = 64
 # epoch with a probability <= 0.5 (0: none), the output error's factor, the optimiser's lr
 _MANTISSA, _EXPONENT, _LAST_WRONG, _FACTOR, _LR = range(5)
 
+#: The most weights (rows of ``par``) a layer may have and still be stepped sample by sample;
+#: a larger one is stepped in one pass over its rows (:func:`_backward`; BENCHMARKS.md)
+_SMALL = 32
+
 
 # --- forward and loss ------------------------------------------------------------------------
-# ``a`` (unit, lane) holds one sample's units: the inputs, then each layer's outputs; the
-# weights of layer l are the rows ``w + i * n_b + j`` of ``par`` (row, lane), its bias rows
-# ``w + n_a * n_b + j``.
+# ``act`` (unit, sample, lane) holds the inputs, then each layer's outputs, a unit's samples
+# side by side; the weights of layer l are the rows ``w + i * n_b + j`` of ``par`` (row, lane),
+# its bias rows ``w + n_a * n_b + j``.
 
 
 @_jit(inline="always")
-def _activate_row(a, row, kind):
-    """``f`` of row ``row`` in place; the branch outside the lanes' loop."""
+def _activate_row(act, u, s, kind):
+    """``f`` of unit ``u`` of sample ``s`` in place; the branch outside the lanes' loop."""
     if kind == 1:
         for r in range(LANES):
-            a[row, r] = _activate(a[row, r], 1)
+            act[u, s, r] = _activate(act[u, s, r], 1)
     elif kind == 2:
         for r in range(LANES):
-            a[row, r] = _activate(a[row, r], 2)
+            act[u, s, r] = _activate(act[u, s, r], 2)
     else:
         for r in range(LANES):
-            a[row, r] = _activate(a[row, r], 0)
+            act[u, s, r] = _activate(act[u, s, r], 0)
 
 
 @_jit
-def _forward(par, a, sizes, w_at, a_at, kind):
-    """One sample's hidden outputs and output logits, every layer's rows of ``a``."""
+def _forward(par, act, sizes, w_at, a_at, kind):
+    """Every sample's hidden outputs and output logits, every layer's rows of ``act``."""
     depth = w_at.size
     for k in range(depth):
         n_a, n_b, w, lo, hi = sizes[k], sizes[k + 1], w_at[k], a_at[k], a_at[k + 1]
         for j in range(n_b):  # the biases, then the inputs' terms in the parameters' order
-            for r in range(LANES):
-                a[hi + j, r] = par[w + n_a * n_b + j, r]
+            for s in range(act.shape[1]):
+                for r in range(LANES):
+                    act[hi + j, s, r] = par[w + n_a * n_b + j, r]
+        for i in range(n_a):
+            for j in range(n_b):
+                _spread(act, hi + j, act, lo + i, par, w + i * n_b + j)
+        if k < depth - 1:
+            for j in range(n_b):
+                for s in range(act.shape[1]):
+                    _activate_row(act, hi + j, s, kind)
+
+
+@_jit(inline="always")
+def _spread(out, v, act, u, par, row):
+    """``out[v, s] += act[u, s] * par[row]`` for every sample ``s``, four samples a pass: the
+    weights' row is loaded once for four samples, not once a sample, and a unit's samples are
+    side by side in ``act``."""
+    samples, s = act.shape[1], 0
+    while s + 4 <= samples:
+        for r in range(LANES):
+            p = par[row, r]
+            out[v, s, r] += act[u, s, r] * p
+            out[v, s + 1, r] += act[u, s + 1, r] * p
+            out[v, s + 2, r] += act[u, s + 2, r] * p
+            out[v, s + 3, r] += act[u, s + 3, r] * p
+        s += 4
+    for t in range(s, samples):
+        for r in range(LANES):
+            out[v, t, r] += act[u, t, r] * par[row, r]
+
+
+@_jit
+def _gradient(grad, act, n_a, n_b, w, lo, hi):
+    """Layer ``w``'s gradient, summed over samples: ``a_l.T @ d_{l+1}`` and ``sum d_{l+1}``,
+    a pass over its rows for each sample (faster than one pass where the rows are few)."""
+    bias = w + n_a * n_b
+    for q in range(w, bias + n_b):
+        for r in range(LANES):
+            grad[q, r] = 0.0
+    for s in range(act.shape[1]):
         for i in range(n_a):
             for j in range(n_b):
                 row = w + i * n_b + j
                 for r in range(LANES):
-                    a[hi + j, r] += a[lo + i, r] * par[row, r]
-        if k < depth - 1:
-            for j in range(n_b):
-                _activate_row(a, hi + j, kind)
+                    grad[row, r] += act[lo + i, s, r] * act[hi + j, s, r]
+        for j in range(n_b):
+            for r in range(LANES):
+                grad[bias + j, r] += act[hi + j, s, r]
 
 
 @_jit
-def _loss(a, misc, sign, s, out, epoch, final):
-    """The clipped probabilities into the running product, a wrong one, and the output error
-    ``factor * (y_hat - y)`` over the logits; ``final`` (2 * out, lane), if not empty, receives
-    the logits and the clipped probabilities."""
+def _delta(par, act, s, tmp, n_a, n_b, w, lo, hi, kind):
+    """Sample ``s``'s ``d_l = (d_{l+1} @ W_l.T) f'(a_l)`` over its outputs ``a_l`` (rows
+    ``lo``), ``f'`` as in :func:`_slope`."""
+    for i in range(n_a):
+        for r in range(LANES):
+            tmp[0, s, r] = act[hi, s, r] * par[w + i * n_b, r]
+        for j in range(1, n_b):
+            row = w + i * n_b + j
+            for r in range(LANES):
+                tmp[0, s, r] += act[hi + j, s, r] * par[row, r]
+        _slope(act, lo + i, s, tmp, kind)
+
+
+@_jit
+def _loss(act, misc, sign, s, out, epoch, final):
+    """Sample ``s``'s clipped probabilities into the running product, a wrong one, and the
+    output error ``factor * (y_hat - y)`` over the logits; ``final`` (2 * out, lane), if not
+    empty, receives the logits and the clipped probabilities."""
     for o in range(sign.shape[1]):
         row, sg = out + o, sign[s, o]
         if final.size:  # the trained networks: their logits and clipped probabilities
             for r in range(LANES):
-                final[o, r] = a[row, r]
-                final[sign.shape[1] + o, r] = min(max(_sigmoid(sg * a[row, r]), CLIP), 1.0 - CLIP)
+                z = act[row, s, r]
+                final[o, r] = z
+                final[sign.shape[1] + o, r] = min(max(_sigmoid(sg * z), CLIP), 1.0 - CLIP)
         for r in range(LANES):
-            p = _sigmoid(sg * a[row, r])  # the probability given to the correct target
+            p = _sigmoid(sg * act[row, s, r])  # the probability given to the correct target
             clipped = min(max(p, CLIP), 1.0 - CLIP)
             product, exponent = _carry(misc[_MANTISSA, r] * clipped)
             misc[_MANTISSA, r] = product
             misc[_EXPONENT, r] += exponent
             wrong = misc[_LAST_WRONG, r]
             misc[_LAST_WRONG, r] = wrong if p > 0.5 else epoch + 1.0  # a tie or NaN is wrong
-            a[row, r] = (p - 1.0) * (sg * misc[_FACTOR, r])
+            act[row, s, r] = (p - 1.0) * (sg * misc[_FACTOR, r])
 
 
 # --- backward and step -----------------------------------------------------------------------
 
 
 @_jit
-def _gradient(grad, act, n_a, n_b, w, lo, hi):
-    """Layer ``w``'s gradient, summed over samples: ``a_l.T @ d_{l+1}`` and ``sum d_{l+1}``."""
+def _backward(
+    par, grad, opt, misc, act, tmp, n_a, n_b, w, lo, hi, codes, article, below, hp, c1, c2
+):
+    """Layer ``w``'s gradient ``a_l.T @ d_{l+1}`` and ``sum d_{l+1}`` over samples, a row at a
+    time, each row stepped as soon as it is summed (``article``) and, if ``below``, the
+    deltas ``d_l = (d_{l+1} @ W_l.T) f'(a_l)`` written over ``a_l`` (rows ``lo``); ``tmp``
+    (1, sample, lane) holds one unit's ``d_{l+1} @ W_l.T``.
+
+    One pass over the layer's rows of ``par`` and ``grad``, not one a sample: each row is
+    loaded, summed, stepped and multiplied into ``d_l`` in one visit (BENCHMARKS.md)."""
+    kind, optimizer = codes[0], codes[1]
     bias = w + n_a * n_b
-    for q in range(w, bias + n_b):
+    for j in range(n_b):
         for r in range(LANES):
-            grad[q, r] = 0.0
-    for s in range(act.shape[0]):
-        a = act[s]
-        for i in range(n_a):
-            for j in range(n_b):
-                row = w + i * n_b + j
-                for r in range(LANES):
-                    grad[row, r] += a[lo + i, r] * a[hi + j, r]
-        for j in range(n_b):
+            grad[bias + j, r] = 0.0
+        for s in range(act.shape[1]):
             for r in range(LANES):
-                grad[bias + j, r] += a[hi + j, r]
-
-
-@_jit
-def _delta(par, a, tmp, n_a, n_b, w, lo, hi, kind):
-    """One sample's ``d_l = (d_{l+1} @ W_l.T) f'(a_l)`` over its outputs ``a_l`` (rows ``lo``)."""
+                grad[bias + j, r] += act[hi + j, s, r]
+    if article:
+        _step(par, grad, opt, misc, bias, bias + n_b, optimizer, hp, c1, c2)
     for i in range(n_a):
-        for r in range(LANES):
-            tmp[r] = a[hi, r] * par[w + i * n_b, r]
-        for j in range(1, n_b):
+        for s in range(act.shape[1]):
+            for r in range(LANES):
+                tmp[0, s, r] = 0.0
+        for j in range(n_b):
             row = w + i * n_b + j
-            for r in range(LANES):
-                tmp[r] += a[hi + j, r] * par[row, r]
-        u = lo + i
-        if kind == 1:  # f' from the output h: 1 - h**2 (tanh), h > 0 (ReLU), h (1 - h)
-            for r in range(LANES):
-                a[u, r] = tmp[r] * (1.0 - a[u, r] * a[u, r])
-        elif kind == 2:
-            for r in range(LANES):
-                a[u, r] = tmp[r] * (1.0 if a[u, r] > 0.0 else 0.0)
-        else:
-            for r in range(LANES):
-                a[u, r] = tmp[r] * a[u, r] * (1.0 - a[u, r])
+            _summed(grad, row, act, lo + i, hi + j)
+            if article and optimizer == 0:  # this row first: d_l sees its new weights
+                for r in range(LANES):
+                    par[row, r] -= grad[row, r]
+            elif article:
+                _step(par, grad, opt, misc, row, row + 1, optimizer, hp, c1, c2)
+            if below:
+                _spread(tmp, 0, act, hi + j, par, row)
+        if below:
+            for s in range(act.shape[1]):
+                _slope(act, lo + i, s, tmp, kind)
+
+
+@_jit(inline="always")
+def _summed(grad, row, act, u, v):
+    """``grad[row] = sum_s act[u, s] * act[v, s]``, the samples in order, four a pass (the sum
+    stays in a register between them)."""
+    samples, s = act.shape[1], 0
+    for r in range(LANES):
+        grad[row, r] = 0.0
+    while s + 4 <= samples:
+        for r in range(LANES):
+            g = grad[row, r] + act[u, s, r] * act[v, s, r]
+            g += act[u, s + 1, r] * act[v, s + 1, r]
+            g += act[u, s + 2, r] * act[v, s + 2, r]
+            grad[row, r] = g + act[u, s + 3, r] * act[v, s + 3, r]
+        s += 4
+    for t in range(s, samples):
+        for r in range(LANES):
+            grad[row, r] += act[u, t, r] * act[v, t, r]
+
+
+@_jit(inline="always")
+def _slope(act, u, s, tmp, kind):
+    """``act[u, s] = tmp[0, s] * f'``, ``f'`` from the output ``h = act[u, s]``: 1 - h**2
+    (tanh), h > 0 (ReLU), h (1 - h) (sigmoid); the branch outside the lanes' loop."""
+    if kind == 1:
+        for r in range(LANES):
+            act[u, s, r] = tmp[0, s, r] * (1.0 - act[u, s, r] * act[u, s, r])
+    elif kind == 2:
+        for r in range(LANES):
+            act[u, s, r] = tmp[0, s, r] * (1.0 if act[u, s, r] > 0.0 else 0.0)
+    else:
+        for r in range(LANES):
+            act[u, s, r] = tmp[0, s, r] * act[u, s, r] * (1.0 - act[u, s, r])
 
 
 @_jit(inline="always")
@@ -192,34 +292,39 @@ def _epoch(par, grad, opt, misc, act, tmp, sign, sizes, w_at, a_at, codes, epoch
     kind, optimizer = codes[0], codes[1]
     depth = w_at.size
     none = np.empty((0, LANES))
-    for s in range(act.shape[0]):
-        _forward(par, act[s], sizes, w_at, a_at, kind)
-        _loss(act[s], misc, sign, s, a_at[depth], epoch, none)
+    _forward(par, act, sizes, w_at, a_at, kind)
+    for s in range(act.shape[1]):
+        _loss(act, misc, sign, s, a_at[depth], epoch, none)
     t = epoch + 1.0  # the step's number, for Adam's bias corrections
     c1, c2 = 1.0 - hp[0] ** t, math.sqrt(1.0 - hp[1] ** t)
     for k in range(depth - 1, -1, -1):
         n_a, n_b, w = sizes[k], sizes[k + 1], w_at[k]
-        _gradient(grad, act, n_a, n_b, w, a_at[k], a_at[k + 1])
-        if article:  # this layer first: the layers below see its new weights
-            _step(par, grad, opt, misc, w, w + (n_a + 1) * n_b, optimizer, hp, c1, c2)
-        if k > 0:
-            for s in range(act.shape[0]):
-                _delta(par, act[s], tmp, n_a, n_b, w, a_at[k], a_at[k + 1], kind)
+        if n_a * n_b <= _SMALL:  # sample by sample: faster for a few rows (BENCHMARKS.md)
+            _gradient(grad, act, n_a, n_b, w, a_at[k], a_at[k + 1])
+            if article:  # this layer first: the layers below see its new weights
+                _step(par, grad, opt, misc, w, w + (n_a + 1) * n_b, optimizer, hp, c1, c2)
+            if k > 0:
+                for s in range(act.shape[1]):
+                    _delta(par, act, s, tmp, n_a, n_b, w, a_at[k], a_at[k + 1], kind)
+        else:
+            _backward(
+                par, grad, opt, misc, act, tmp, n_a, n_b, w, a_at[k], a_at[k + 1], codes,
+                article, k > 0, hp, c1, c2,
+            )  # fmt: skip
     if not article:
         _step(par, grad, opt, misc, 0, par.shape[0], optimizer, hp, c1, c2)
 
 
 @_jit
 def _train_chunks(
-    par, opt, misc, act, sign, sizes, w_at, a_at, codes, epochs, article, hp, final, budgets, marks
-):
+    par, grad, opt, misc, act, tmp, sign, sizes, w_at, a_at, codes, epochs, article, hp, final,
+    budgets, marks,
+):  # fmt: skip
     """Train every chunk (first axis of ``par``, ``opt``, ``misc``) for ``epochs`` epochs, then
     score the trained networks into ``final`` (chunk, sample, 2 * out, lane). At each epoch
     ``b`` of ``budgets`` (ascending, < epochs), ``marks`` (chunk, budget, 3, lane) receives the
     running product before it and ``last_wrong`` after its forward pass (module
     :mod:`xorsweep.training.budgets`)."""
-    grad = np.empty((par.shape[1], LANES))
-    tmp = np.empty(LANES)
     depth = w_at.size
     for c in range(par.shape[0]):
         k = 0
@@ -235,9 +340,9 @@ def _train_chunks(
                 marks[c, k, _LAST_WRONG] = misc[c, _LAST_WRONG]
                 k += 1
         kept = misc[c, : _EXPONENT + 1].copy()  # the sum over the trained epochs' losses
-        for s in range(act.shape[0]):  # the trained networks, right or wrong at epoch `epochs`
-            _forward(par[c], act[s], sizes, w_at, a_at, codes[0])
-            _loss(act[s], misc[c], sign, s, a_at[depth], epochs, final[c, s])
+        _forward(par[c], act, sizes, w_at, a_at, codes[0])
+        for s in range(act.shape[1]):  # the trained networks, right or wrong at epoch `epochs`
+            _loss(act, misc[c], sign, s, a_at[depth], epochs, final[c, s])
         misc[c, : _EXPONENT + 1] = kept
 
 
@@ -312,18 +417,16 @@ def train_deep(
     a_at = np.cumsum([0, *sizes[:-1]])
     chunks = -(-runs // LANES)
     entry = settings.optimizer_entry
-    act = np.zeros((samples, int(a_at[-1]) + n_out, LANES))
-    act[:, : x.shape[1]] = x[:, :, None]  # the inputs: rows no pass writes
-    opt = np.zeros((chunks, 0 if entry.folds_lr else 2 * n_par, LANES))
+    act, grad, opt, tmp = _buffers(x, int(a_at[-1]) + n_out, n_par, chunks, not entry.folds_lr)
     final = np.empty((chunks, samples, 2 * n_out, LANES))
     marks = np.empty((chunks, marked.size, 3, LANES))
     par = _chunked(_packed(weights, biases, w_at, n_par, chunks))
     misc_c = _chunked(_misc(rates, settings, samples, n_out, chunks))
     codes = np.array([settings.activation_entry.code, entry.code], dtype=np.int64)
     _train_chunks(
-        par, opt, misc_c, act, 2.0 * y - 1.0, np.asarray(sizes, dtype=np.int64), w_at, a_at,
-        codes, epochs, settings.update == "article", entry.vector(settings.hyper), final,
-        marked, marks,
+        par, grad, opt, misc_c, act, tmp, 2.0 * y - 1.0, np.asarray(sizes, dtype=np.int64),
+        w_at, a_at, codes, epochs, settings.update == "article", entry.vector(settings.hyper),
+        final, marked, marks,
     )  # fmt: skip
     res = _results(_unchunked(misc_c, runs), _unchunked(final.reshape(chunks, -1, LANES), runs),
                    epochs, n_out)  # fmt: skip
@@ -333,6 +436,17 @@ def train_deep(
         rows = rows.reshape(marked.size, 3, runs)
         res.update(with_last(fused_marks(rows, marked, samples * n_out), res, budgets))
     return res
+
+
+def _buffers(x, units: int, n_par: int, chunks: int, moments: bool) -> tuple:
+    """The kernel's work arrays on cache lines: ``act`` (unit, sample, lane) with the inputs in
+    its first rows, ``grad`` (row, lane), the optimiser's ``opt`` (chunk, 2 * row or 0, lane)
+    and ``tmp`` (1, sample, lane)."""
+    samples = x.shape[0]
+    act = _aligned((units, samples, LANES))
+    act[: x.shape[1]] = x.T[:, :, None]  # the inputs: rows no pass writes
+    opt = _aligned((chunks, 2 * n_par if moments else 0, LANES))
+    return act, _aligned((n_par, LANES)), opt, _aligned((1, samples, LANES))
 
 
 def _misc(rates, settings, samples: int, n_out: int, chunks: int) -> np.ndarray:
@@ -427,7 +541,18 @@ def _checked(weights, biases, x, y, rates, settings) -> tuple:
 def _chunked(lanes: np.ndarray) -> np.ndarray:
     """(row, run) with whole chunks of runs as (chunk, row, LANES), each chunk contiguous."""
     rows = lanes.shape[0]
-    return np.ascontiguousarray(lanes.reshape(rows, -1, LANES).transpose(1, 0, 2))
+    chunked = _aligned((lanes.shape[1] // LANES, rows, LANES))
+    chunked[:] = lanes.reshape(rows, -1, LANES).transpose(1, 0, 2)
+    return chunked
+
+
+def _aligned(shape: tuple) -> np.ndarray:
+    """Zeros of ``shape`` starting on a 64-byte boundary: each row of ``LANES`` float64 then
+    fills whole cache lines, and no 512-bit load or store is split across two."""
+    size = math.prod(shape)
+    buffer = np.zeros(size + 8)
+    start = (-buffer.ctypes.data % 64) // 8
+    return buffer[start : start + size].reshape(shape)
 
 
 def _unchunked(chunked: np.ndarray, runs: int) -> np.ndarray:
