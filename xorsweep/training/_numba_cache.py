@@ -98,10 +98,17 @@ def njit(func: Callable | None = None, **options: Any) -> Any:
 
 @contextlib.contextmanager
 def _locked(path: Path):
-    """Hold an exclusive lock of the file ``path`` (made if missing) for the block."""
+    """Hold an exclusive lock of the file ``path`` (made if missing) for the block; none
+    where its folder cannot be written (numba cannot save there either)."""
     import fcntl
 
-    with open(path, "a+b") as handle:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+b")  # closed by the with below
+    except OSError:
+        yield
+        return
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -136,13 +143,10 @@ def _shared(dispatcher: Any) -> Any:
         if isinstance(sig, tuple) and sig in dispatcher.overloads:
             return compile_alone(sig)  # compiled in this process already
         key = hashlib.sha1(f"{name} {sig}".encode()).hexdigest()[:20]
-        with global_compiler_lock:
-            folder.mkdir(parents=True, exist_ok=True)
-            with _locked(folder / f"{key}.lock"):
-                return compile_alone(sig)
+        with global_compiler_lock, _locked(folder / f"{key}.lock"):
+            return compile_alone(sig)
 
     def save(key: Any, data: Any) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
         with _locked(folder / f"{name}.index.lock"):
             save_alone(key, data)
 
