@@ -9,13 +9,13 @@ import pytest
 
 matplotlib.use("Agg")
 
-# With pytest-xdist (``-n 2``) each worker process keeps its own numba cache: numba numbers
-# a function's cached shapes from its index file, so two processes that compile different
-# shapes at once can file one shape's machine code under the other's entry. Set before
-# anything imports numba, which reads it once.
+# With pytest-xdist (``-n 2``) the workers share one numba cache, in the project's
+# .pytest_cache unless NUMBA_CACHE_DIR names one: each kernel is compiled by one worker and
+# loaded by the other (xorsweep.training._numba_cache locks the cache for processes that share
+# it). Set before anything imports numba, which reads it once.
 if "PYTEST_XDIST_WORKER" in os.environ:
     _base = os.environ.get("NUMBA_CACHE_DIR") or Path(__file__).parents[1] / ".pytest_cache"
-    os.environ["NUMBA_CACHE_DIR"] = str(Path(_base) / "numba" / os.environ["PYTEST_XDIST_WORKER"])
+    os.environ["NUMBA_CACHE_DIR"] = str(Path(_base) / "numba")
 
 
 @pytest.fixture

@@ -216,13 +216,16 @@ def test_bad_input_names_the_argument(call, error, match):
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
 @pytest.mark.parametrize("hidden", [1, 2, 5])
 def test_every_width_and_activation_converged_agrees_with_train(hidden, activation):
+    # the NumPy engine: the classes do not depend on the engine, and the numba kernel, compiled
+    # for each width and activation, is tested against it in test_fused and test_study_options
     pop = xs.init_population(40, hidden=hidden, hidden_std=1.0, seed=4)
-    trained = xs.train(pop, epochs=2000, lr=0.1, activation=activation)
+    trained = xs.train(pop, epochs=2000, lr=0.1, activation=activation, engine="numpy")
     states = diagnose(trained, activation=activation)
     np.testing.assert_array_equal(states.state == "converged", trained.converged)
     assert states.sizes["unit"] == hidden and set(states.state.values) <= set(END_STATES)
     grads = gradient(pop, activation=activation)  # one simultaneous step, for this activation
-    stepped = train_arrays(pop, 1, 0.1, update="simultaneous", activation=activation)
+    kw = dict(update="simultaneous", activation=activation, engine="numpy")
+    stepped = train_arrays(pop, 1, 0.1, **kw)
     for name, value in pop.parameters().items():
         np.testing.assert_allclose(value - 0.1 * grads[name], stepped[name], rtol=0, atol=1e-13)
 

@@ -129,14 +129,14 @@ def test_one_mark_per_width_and_activation_of_a_grid(grid):
 
 
 def test_a_train_dataset_gives_its_network_from_its_sizes_and_attributes():
-    pop = xs.init_population(2, 1.0, hidden=3, n_in=3, seed=0)
+    pop = xs.init_population(2, 1.0, hidden=4, n_in=3, seed=0)
     trained = xs.train(pop, 20, 0.5, data="parity3", activation="tanh", record_every=5)
     assert network(trained) == network(trained.isel(run=0))
-    assert (network(trained).n_in, network(trained).width) == (3, 3)
-    assert subtitle(trained.isel(run=1)) == "parity3, width 3, tanh, lr 0.5, 20 epochs"
+    assert (network(trained).n_in, network(trained).width) == (3, 4)
+    assert subtitle(trained.isel(run=1)) == "parity3, width 4, tanh, lr 0.5, 20 epochs"
     loss, predictions = plots.plot_training(trained)
     assert loss.get_ylabel() == "loss: mean BCE over the 8 samples (nats)"
-    assert loss.get_title().endswith("\nparity3, width 3, tanh, lr 0.5, 20 epochs")
+    assert loss.get_title().endswith("\nparity3, width 4, tanh, lr 0.5, 20 epochs")
     assert predictions.get_xlabel() == "input $(x_1, x_2, x_3)$"
     assert predictions.get_xticklabels()[5].get_text() == "(1, 0, 1)"
 

@@ -67,3 +67,31 @@ def test_the_platform_folder_and_no_cache_where_it_cannot_be_written(tmp_path, m
         assert compiled(np.float64(1.0)) == 3.0
         assert type(compiled._cache).__name__ == "NullCache"
         assert not list(Path(thrice.__code__.co_filename).parent.glob("__pycache__/*thrice*"))
+
+
+def test_processes_sharing_the_cache_load_each_others_signatures(tmp_path):
+    """Two processes compile one function for two signatures into one cache at once; a third
+    loads both from it, each with its own machine code."""
+    (tmp_path / "kernels.py").write_text(
+        "from xorsweep.training._numba_cache import njit\n\n\n@njit\ndef plus(x):\n"
+        "    return x + 1\n"
+    )
+    code = (
+        "import sys; import numpy as np; import kernels\n"
+        "args = {'int': np.int64(1), 'float': np.float64(1.5)}\n"
+        "got = [kernels.plus(args[name]) for name in sys.argv[1:]]\n"
+        "print(*got, sum(kernels.plus._cache_hits.values()), len(kernels.plus._cache_misses))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(NUMBA_CACHE_DIR=str(tmp_path / "cache"), PYTHONDONTWRITEBYTECODE="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(PACKAGE.parent)])
+    run = [sys.executable, "-c", code]
+    both = [subprocess.Popen([*run, name], env=env, stdout=subprocess.PIPE, text=True)
+            for name in ("int", "float")]  # fmt: skip
+    assert [p.communicate(timeout=240)[0].split() for p in both] == [
+        ["2", "0", "1"],
+        ["2.5", "0", "1"],
+    ]
+    again = subprocess.run([*run, "int", "float"], env=env, capture_output=True, text=True)
+    assert again.stdout.split() == ["2", "2.5", "2", "0"], again.stderr
+    assert list((tmp_path / "cache").rglob("locks/*.lock"))

@@ -14,10 +14,21 @@ configuration is left as it was, whenever numba was imported. Where no
 folder can be written, the kernels are compiled without a cache.
 :func:`njit`'s first decoration also lets LLVM use 512-bit vectors where the
 CPU has them (:func:`prefer_wide_vectors`).
+
+Several processes may share the cache (a sweep's workers, parallel test runs):
+numba's own cache is not safe for that, since it numbers a function's cached
+signatures from its index file, so that two processes saving different
+signatures at once can file one's machine code under the other's entry. Where
+``fcntl`` exists, :func:`njit`'s functions compile each signature under a lock
+of the cache folder (:func:`_shared`): a process that needs a signature another
+is compiling waits and loads it from the cache, and the index is written by one
+process at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import sys
 import tempfile
@@ -80,9 +91,67 @@ def njit(func: Callable | None = None, **options: Any) -> Any:
     saved = config.CACHE_DIR
     config.CACHE_DIR = str(path)
     try:
-        return numba.njit(func, cache=True, **options)
+        return _shared(numba.njit(func, cache=True, **options))
     finally:
         config.CACHE_DIR = saved
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock of the file ``path`` (made if missing) for the block; none
+    where its folder cannot be written (numba cannot save there either)."""
+    import fcntl
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+b")  # closed by the with below
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _shared(dispatcher: Any) -> Any:
+    """``dispatcher`` (cached) made safe for processes sharing its cache folder.
+
+    Each signature is compiled (or loaded) holding a lock of the folder's
+    ``locks/`` named after the function and the signature, after numba's
+    in-process compiler lock (so threads take the locks in one order, and a
+    function's lock is taken before its callees' ones: no deadlock), and numba
+    saves its index holding the function's lock of the index. Without
+    ``fcntl`` (Windows), or where numba's JIT is disabled, it is left as it is.
+    """
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:  # pragma: no cover - not on POSIX
+        return dispatcher
+    if not hasattr(dispatcher, "_cache"):  # NUMBA_DISABLE_JIT=1: the Python function
+        return dispatcher
+    from numba.core.compiler_lock import global_compiler_lock
+
+    cache = dispatcher._cache
+    folder = Path(cache._cache_path) / "locks"
+    name = f"{dispatcher.py_func.__module__}.{dispatcher.py_func.__qualname__}"
+    compile_alone, save_alone = dispatcher.compile, cache._cache_file.save
+
+    def compile(sig: Any) -> Any:
+        if isinstance(sig, tuple) and sig in dispatcher.overloads:
+            return compile_alone(sig)  # compiled in this process already
+        key = hashlib.sha1(f"{name} {sig}".encode()).hexdigest()[:20]
+        with global_compiler_lock, _locked(folder / f"{key}.lock"):
+            return compile_alone(sig)
+
+    def save(key: Any, data: Any) -> None:
+        with _locked(folder / f"{name}.index.lock"):
+            save_alone(key, data)
+
+    dispatcher.compile, cache._cache_file.save = compile, save
+    return dispatcher
 
 
 def prefer_wide_vectors() -> bool:
