@@ -52,6 +52,7 @@ import numpy as np
 from ..model.network import CLIP, Population
 from ..model.truth_tables import TruthTable
 from ._fused_math import _activate, _carry, _delta, _jit, _like, _sigmoid, _updated, exp
+from ._fused_small import epoch_in_registers
 from .fused_results import converged, mean_loss, parameters, scores
 from .settings import TrainingSettings
 
@@ -395,10 +396,14 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
     block = n_out * LANES
     no_record = states[0, :0]  # empty, of the states' type
     skipped = -(-first // record_every) if record_every > 0 else 0  # records before `first`
+    in_registers = _sizes(shape) == (2, 2, 1) and _optimizer(shape) == 0 and x.shape[0] == 4
     for c in range(states.shape[0]):
         st = states[c]
         for epoch in range(first, epochs):
             recording = record_every > 0 and epoch % record_every == 0
+            if in_registers and not recording:  # the article's networks: _fused_small
+                epoch_in_registers(st, x, sign, epoch, article, shape[3])
+                continue
             record = history[c, epoch // record_every - skipped] if recording else no_record
             _epoch(st, x, sign, shape, epoch, article, record, hp)
         out = final[c]
