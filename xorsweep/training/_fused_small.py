@@ -39,7 +39,12 @@ LANES = 64  # fused.LANES (a module of helpers below fused; fused checks they ag
 
 # the rows of the 2-2-1 layout (fused._layout(2, 2, 1)): parameters, then the running values
 _W00, _W01, _W10, _W11, _B0, _B1, _V0, _V1, _C = range(9)
+_HIDDEN_PARAMS = 9  # the parameters' rows, which a record holds
 _MANTISSA, _EXPONENT, _LAST_WRONG, _LR = 23, 24, 25, 26
+#: Rows after the layout's (27): the 8 hidden outputs (sample, unit), then the 4 samples'
+#: probabilities (clipped after the loss), which a record takes
+_HIDDEN, _PROB = 27, 35
+SCRATCH_ROWS = 12
 
 #: The exps' clamp for grouped reciprocals: (1 + e**88)**8 < 1.8e308, float64's largest.
 _GROUP_EXP_MAX = 88.0
@@ -171,24 +176,35 @@ def _backward(g, x, s, h0, h1, err, kind):
 @_jit(inline="always")
 def _sample(x, sign, s, p, h0, h1, lr, kind, product, exponent, g):
     """Sample ``s``'s clipped probability into the running product (carried every 2
-    samples), its error ``lr * (y_hat - y)`` into the gradient sums."""
-    one = _like(p, 1.0)
-    product *= min(max(p, _like(p, CLIP)), _like(p, 1.0 - CLIP))
+    samples), its error ``lr * (y_hat - y)`` into the gradient sums; and the clipped one."""
+    clipped = min(max(p, _like(p, CLIP)), _like(p, 1.0 - CLIP))
+    product *= clipped
     if s % 2 == 1:  # float32 needs a carry every 2 factors (>= 1e-30); exact in float64 too
         product, carried = _carry(product)
         exponent += carried
-    err = (p - one) * (sign[s] * lr)
-    return product, exponent, _backward(g, x, s, h0, h1, err, kind)
+    err = (p - _like(p, 1.0)) * (sign[s] * lr)
+    return product, exponent, _backward(g, x, s, h0, h1, err, kind), clipped
+
+
+@_jit(inline="always")
+def _rows4(st, first, r):
+    """Lane ``r`` of the 4 rows from ``first`` on, as a tuple."""
+    return (
+        st[first * LANES + r], st[(first + 1) * LANES + r],
+        st[(first + 2) * LANES + r], st[(first + 3) * LANES + r],
+    )  # fmt: skip
+
+
+@_jit(inline="always")
+def _rows8(st, first, r):
+    """Lane ``r`` of the 8 rows from ``first`` on, as a tuple."""
+    return (*_rows4(st, first, r), *_rows4(st, first + 4, r))
 
 
 @_jit(inline="always")
 def _load(st, r):
     """Lane ``r``'s 9 parameters."""
-    return (
-        st[_W00 * LANES + r], st[_W01 * LANES + r], st[_W10 * LANES + r],
-        st[_W11 * LANES + r], st[_B0 * LANES + r], st[_B1 * LANES + r],
-        st[_V0 * LANES + r], st[_V1 * LANES + r], st[_C * LANES + r],
-    )  # fmt: skip
+    return (*_rows8(st, _W00, r), st[_C * LANES + r])
 
 
 @_jit(inline="always")
@@ -209,35 +225,56 @@ def _store_step(st, r, w, g, article):
 
 
 @_jit
-def epoch_in_registers(st, x, sign, epoch, article, activation):
-    """One gd epoch of a chunk of 2-2-1 networks on 4 samples, without records.
+def epoch_in_registers(st, x, sign, epoch, article, activation, record):
+    """One gd epoch of a chunk of 2-2-1 networks on 4 samples.
 
-    ``st`` is the chunk's state (rows of :data:`LANES`, fused's layout), ``x``
-    (4, 2) the inputs, ``sign`` (4, 1) +1 where the target is 1 and -1 where it
-    is 0, ``activation`` a tuple whose length is the hidden activation's code (a constant
-    of the compilation, so that the loop holds no branch). The step sizes are in the
-    ``lr`` row (the errors are ``lr * (y_hat - y)``).
+    ``st`` is the chunk's state (rows of :data:`LANES`: fused's layout, then
+    :data:`SCRATCH_ROWS`), ``x`` (4, 2) the inputs, ``sign`` (4, 1) +1 where
+    the target is 1 and -1 where it is 0, ``activation`` a tuple whose length is
+    the hidden activation's code (a constant of the compilation: no branch in
+    the loops). The step sizes are in the ``lr`` row (the errors are ``lr *
+    (y_hat - y)``). ``record``, if not empty, receives what
+    :func:`xorsweep.training.fused._epoch` records: the parameters before the
+    step, then each sample's clipped probabilities.
+
+    Three loops over the lanes (the hidden layer, the output's probabilities,
+    the loss, gradient and step), each short enough for the CPU to overlap a
+    lane's long chains of dependent operations (an exp, a division) with the
+    next lanes'.
     """
     zero, kind = _like(st[0], 0.0), len(activation)
     # the samples as tuples of numbers: numba's inlining would count references to arrays
-    # inside the loop (calls that stop it from being vectorised)
+    # inside the loops (calls that stop them from being vectorised)
     x = (x[0, 0], x[0, 1], x[1, 0], x[1, 1], x[2, 0], x[2, 1], x[3, 0], x[3, 1])
     sign = (sign[0, 0], sign[1, 0], sign[2, 0], sign[3, 0])
     for r in range(LANES):
-        w = _load(st, r)
-        h = _hidden(x, w, kind)
-        p = _probabilities(sign, h, w)
+        h = _hidden(x, _load(st, r), kind)
+        for k in range(8):
+            st[(_HIDDEN + k) * LANES + r] = h[k]
+    for r in range(LANES):
+        p = _probabilities(sign, _rows8(st, _HIDDEN, r), _load(st, r))
+        for k in range(4):
+            st[(_PROB + k) * LANES + r] = p[k]
+    if record.size:
+        record[: _HIDDEN_PARAMS * LANES] = st[: _HIDDEN_PARAMS * LANES]
+    for r in range(LANES):
+        w, h, p = _load(st, r), _rows8(st, _HIDDEN, r), _rows4(st, _PROB, r)
         lr = st[_LR * LANES + r]
         m, e = st[_MANTISSA * LANES + r], st[_EXPONENT * LANES + r]
         g = (zero, zero, zero, zero, zero, zero, zero, zero, zero)
         # the samples written out: LLVM would not unroll their loop, nor then vectorise this one
-        m, e, g = _sample(x, sign, 0, p[0], h[0], h[1], lr, kind, m, e, g)
-        m, e, g = _sample(x, sign, 1, p[1], h[2], h[3], lr, kind, m, e, g)
-        m, e, g = _sample(x, sign, 2, p[2], h[4], h[5], lr, kind, m, e, g)
-        m, e, g = _sample(x, sign, 3, p[3], h[6], h[7], lr, kind, m, e, g)
+        m, e, g, c0 = _sample(x, sign, 0, p[0], h[0], h[1], lr, kind, m, e, g)
+        m, e, g, c1 = _sample(x, sign, 1, p[1], h[2], h[3], lr, kind, m, e, g)
+        m, e, g, c2 = _sample(x, sign, 2, p[2], h[4], h[5], lr, kind, m, e, g)
+        m, e, g, c3 = _sample(x, sign, 3, p[3], h[6], h[7], lr, kind, m, e, g)
         st[_MANTISSA * LANES + r] = m
         st[_EXPONENT * LANES + r] = e
         right = (p[0] > 0.5) & (p[1] > 0.5) & (p[2] > 0.5) & (p[3] > 0.5)  # a tie is wrong
         last_wrong = st[_LAST_WRONG * LANES + r]
         st[_LAST_WRONG * LANES + r] = last_wrong if right else _like(m, epoch + 1.0)
+        st[_PROB * LANES + r], st[(_PROB + 1) * LANES + r] = c0, c1
+        st[(_PROB + 2) * LANES + r], st[(_PROB + 3) * LANES + r] = c2, c3
         _store_step(st, r, w, g, article)
+    if record.size:
+        start = _HIDDEN_PARAMS * LANES
+        record[start : start + 4 * LANES] = st[_PROB * LANES : (_PROB + 4) * LANES]

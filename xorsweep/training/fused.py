@@ -52,7 +52,7 @@ import numpy as np
 from ..model.network import CLIP, Population
 from ..model.truth_tables import TruthTable
 from ._fused_math import _activate, _carry, _delta, _jit, _like, _sigmoid, _updated, exp
-from ._fused_small import epoch_in_registers
+from ._fused_small import SCRATCH_ROWS, epoch_in_registers
 from .fused_results import converged, mean_loss, parameters, scores
 from .settings import TrainingSettings
 
@@ -401,11 +401,11 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
         st = states[c]
         for epoch in range(first, epochs):
             recording = record_every > 0 and epoch % record_every == 0
-            if in_registers and not recording:  # the article's networks: _fused_small
-                epoch_in_registers(st, x, sign, epoch, article, shape[3])
-                continue
             record = history[c, epoch // record_every - skipped] if recording else no_record
-            _epoch(st, x, sign, shape, epoch, article, record, hp)
+            if in_registers:  # the article's networks: _fused_small
+                epoch_in_registers(st, x, sign, epoch, article, shape[3], record)
+            else:
+                _epoch(st, x, sign, shape, epoch, article, record, hp)
         out = final[c]
         out[: 3 * LANES] = st[lay.mantissa * LANES : (lay.last_wrong + 1) * LANES]
         for s in range(x.shape[0]):  # the trained networks, right or wrong at epoch `epochs`
@@ -483,7 +483,8 @@ def train_block(
     entry = settings.optimizer_entry
     lay = _layout(n_in, hidden, n_out)
     n_par, n_state = lay.acc_h, len(entry.state)
-    extra = 0 if entry.code == 0 else 1 + 2 * n_par  # the optimiser's lr and state rows
+    # gd: the rows of _fused_small's epoch; else the optimiser's lr and state rows
+    extra = SCRATCH_ROWS if entry.code == 0 else 1 + 2 * n_par
     chunks = -(-runs // LANES)
     # (row, run); padding lanes: all zero, lr 0
     dtype = np.dtype(settings.precision)  # the kernel computes in the state's type
@@ -536,9 +537,17 @@ def train_block(
     return res
 
 
-def warm(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> None:
+def warm(
+    n_in: int,
+    hidden: int,
+    n_out: int,
+    activation: str = "sigmoid",
+    precision: str = "float64",
+    optimizer: str = "gd",
+) -> None:
     """Compile (or load from numba's cache) the kernel for networks ``n_in -> hidden -> n_out``
-    with this hidden ``activation``: trains one network for no epoch.
+    with this hidden ``activation``, ``precision`` and ``optimizer``: trains one network for no
+    epoch.
 
     Raises what numba raises where it cannot compile (``NotImplementedError`` with
     ``NUMBA_DISABLE_JIT=1``).
@@ -550,7 +559,9 @@ def warm(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> Non
         np.zeros((1, 1, n_out)),
     )
     data = TruthTable(np.zeros((1, n_in)), np.zeros((1, n_out)), "warm-up")
-    settings = TrainingSettings(0, activation=activation, engine="numba")
+    settings = TrainingSettings(
+        0, activation=activation, engine="numba", precision=precision, optimizer=optimizer
+    )
     train_block(pop, data, (np.ones(1), np.ones(1)), settings)
 
 
