@@ -51,7 +51,10 @@ import numpy as np
 
 from ..model.network import CLIP, Population
 from ..model.truth_tables import TruthTable
-from ._fused_math import _activate, _carry, _delta, _jit, _like, _sigmoid, _updated, exp
+from ._fused_math import (
+    _activate, _carry, _delta, _flush_subnormals, _jit, _like, _restore_subnormals, _sigmoid,
+    _updated, exp,
+)  # fmt: skip
 from ._fused_small import SCRATCH_ROWS, epoch_in_registers
 from .fused_results import converged, mean_loss, parameters, scores
 from .settings import TrainingSettings
@@ -397,6 +400,7 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
     no_record = states[0, :0]  # empty, of the states' type
     skipped = -(-first // record_every) if record_every > 0 else 0  # records before `first`
     in_registers = _sizes(shape) == (2, 2, 1) and _optimizer(shape) == 0 and x.shape[0] == 4
+    mxcsr = _flush_subnormals(x[0, 0])  # float32: subnormals are zero (slow otherwise)
     for c in range(states.shape[0]):
         st = states[c]
         for epoch in range(first, epochs):
@@ -413,6 +417,7 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
             _loss(st, sign, s, shape, epochs)
             start = 3 * LANES + 2 * s * block
             out[start : start + 2 * block] = st[lay.z * LANES : lay.z * LANES + 2 * block]
+    _restore_subnormals(x[0, 0], mxcsr)
 
 
 # --- the block: NumPy arrays in, NumPy arrays out --------------------------------------------
