@@ -69,6 +69,17 @@ def test_exp_within_one_ulp():
     assert ours[-1] == 1.0
 
 
+def test_the_2_2_1_epoch_reads_the_layouts_rows():
+    from xorsweep.training import _fused_small as small
+
+    lay = fused._layout(2, 2, 1)
+    assert (lay.wo, lay.acc_h, lay.rows) == (small._V0, small._HIDDEN_PARAMS, small._HIDDEN)
+    assert (lay.mantissa, lay.exponent, lay.last_wrong, lay.lr) == (
+        small._MANTISSA, small._EXPONENT, small._LAST_WRONG, small._LR,
+    )  # fmt: skip
+    assert small._PROB + 4 == small._HIDDEN + small.SCRATCH_ROWS
+
+
 def test_grouped_reciprocals_within_four_ulp():
     """The 2-2-1 epoch's reciprocals of 8 (and 4) numbers from one division each."""
     import numba

@@ -65,6 +65,13 @@ CF_ATTRS: dict[str, tuple[str, str | None]] = {
     "predictions": ("trained network's output", "1"),
     "converged_epoch": ("first epoch from which all predictions are right", "epochs"),
     "converged": ("whether all predictions end right", "1"),
+    "budget": ("training budget: epochs trained, as if training had stopped there", "epochs"),
+    "budget_total_loss": ("total loss over the budget's epochs", "nats"),
+    "budget_converged_epoch": (
+        "first epoch from which all predictions are right, training stopped at the budget",
+        "epochs",
+    ),
+    "budget_converged": ("whether all predictions are right at the budget", "1"),
     **{name: (text, "1") for name, text in _PARAMETERS.items()},
     **{f"{name}_history": (f"{text} during training", "1") for name, text in _PARAMETERS.items()},
     # xorsweep.summarize

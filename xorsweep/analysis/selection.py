@@ -4,7 +4,8 @@ The figures and the article's fit need results over ``(hidden_std, run)``
 alone; the command line's ``--select`` chooses the slice of a larger grid.
 A dimension of numbers (``output_std``, ``lr``, ``hidden``) is matched to the
 nearest stored value; one of names (``activation``, ``gradient``, ``bias``)
-exactly.
+exactly. ``budget`` (a store's training budgets) gives the results at that budget
+(:func:`xorsweep.at_budget`); left out, the results at their own epochs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
+
+from .budgets import at_budget, without_budgets
 
 __all__ = ["select_slice"]
 
@@ -39,6 +42,8 @@ def _select_one(ds: xr.Dataset, dim: str, text: str) -> xr.Dataset:
     nearest = stored[np.argmin(np.abs(stored - value))]
     if abs(float(nearest) - value) > 1e-6 * max(1.0, abs(value)):
         raise ValueError(f"--select {dim}={text}: the store's {dim} values are {_listed(stored)}")
+    if dim == "budget":  # the results as if trained for that many epochs
+        return at_budget(ds, int(nearest))
     return ds.sel({dim: nearest})
 
 
@@ -72,6 +77,7 @@ def select_slice(
                 f"hidden_std ({allowed}), got {item!r}"
             )
         ds = _select_one(ds, dim, text)
+    ds = without_budgets(ds)  # no budget chosen: the training's own epochs
     if keep is None:
         return ds
     longer = [d for d in ds.dims if d not in ("hidden_std", "run", *keep) and ds.sizes[d] > 1]

@@ -20,6 +20,7 @@ import xarray as xr
 
 from .._core.cf_attrs import with_cf_attrs
 from .._core.checks import check_confidence, check_whole_numbers
+from .budgets import without_budgets
 
 __all__ = [
     "check_results",
@@ -185,7 +186,8 @@ def point_stats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def check_results(ds: object, what: str, variables: tuple[str, ...]) -> xr.Dataset:
-    """Return ``ds`` if it looks like a sweep's results, else raise naming ``what``.
+    """Return ``ds`` if it looks like a sweep's results, else raise naming ``what``; results
+    with budgets come back without them (:func:`~xorsweep.analysis.budgets.without_budgets`).
 
     Parameters
     ----------
@@ -215,7 +217,7 @@ def check_results(ds: object, what: str, variables: tuple[str, ...]) -> xr.Datas
         )
     if "run" not in ds.dims:
         raise ValueError(f"{what} must have a run dimension, got dims {tuple(ds.dims)}")
-    return ds
+    return without_budgets(ds)  # a budget axis is read with at_budget or along_budget
 
 
 def along_hidden_std(ds: xr.Dataset, what: str = "ds", hint: str = "") -> xr.Dataset:

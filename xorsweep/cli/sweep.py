@@ -33,7 +33,7 @@ from .options import (
 )
 from .tables import DATA_HELP, read_table
 
-__all__ = ["add", "announced", "run", "sweep_into"]
+__all__ = ["add", "announced", "budgets", "run", "sweep_into"]
 
 
 def add(subparsers: argparse._SubParsersAction) -> None:
@@ -77,6 +77,13 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     _add_axes(parser)
     parser.add_argument(
         "--epochs", type=integer, default=ARTICLE_EPOCHS, help="gradient steps per run"
+    )
+    parser.add_argument(
+        "--budgets",
+        metavar="EPOCHS",
+        default=None,
+        help="also score every run as if trained for each of these epochs, a comma-separated "
+        "list rising from 1 to --epochs (e.g. 1000,2000,5000; xorsweep.at_budget reads them)",
     )
     parser.add_argument("--seed", type=integer, default=0, help="root seed of every run")
     parser.add_argument(
@@ -173,9 +180,32 @@ def run(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         seed=args.seed,
         update=args.update,
+        budgets=budgets(args.budgets, args.epochs),
         **grid,
     )
     return sweep_into(config, args.runs, Path(args.store), args)
+
+
+def budgets(text: str | None, epochs: int) -> tuple[int, ...] | None:
+    """``--budgets``: epochs rising from 1 to ``epochs``, comma-separated; None stays.
+
+    >>> budgets("1000,2000", 5000)
+    (1000, 2000)
+    >>> budgets("2000,1000", 5000)
+    Traceback (most recent call last):
+    ...
+    ValueError: --budgets must be whole numbers rising from 1 to --epochs 5000, got '2000,1000'
+    """
+    if text is None:
+        return None
+    from ..training.settings import check_budgets
+
+    try:
+        return check_budgets(tuple(int(item) for item in text.split(",")), epochs)
+    except ValueError:
+        raise ValueError(
+            f"--budgets must be whole numbers rising from 1 to --epochs {epochs}, got {text!r}"
+        ) from None
 
 
 def sweep_into(config: Any, runs: int, path: Path, args: argparse.Namespace) -> int:

@@ -171,11 +171,12 @@ def sweep_cost(
     run_chunks = math.ceil(length / min(length, _CHUNK_RUNS))
     bookkeeping = _RUN_COORD_BYTES * length + _PLAN_BYTES * grid_points * run_chunks
     new_coords = 8 * max(0, length - stored_runs) + (8 * sum(shape) if not stored_runs else 0)
+    run_bytes = RUN_BYTES + 16 * len(config.budgets or ())  # and two float64 a budget
     return SweepCost(
         runs=todo + extra,
         points=int(np.count_nonzero(have < capped)),
         epochs=config.epochs,
-        store_bytes=RUN_BYTES * (todo + extra) + new_coords + 8 * grid_points * run_chunks,
+        store_bytes=run_bytes * (todo + extra) + new_coords + 8 * grid_points * run_chunks,
         memory_bytes=bookkeeping,
         analysis_bytes=analysis_bytes(grid_points, length, shape[0]),
         sizes=sizes,

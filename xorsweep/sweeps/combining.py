@@ -45,6 +45,7 @@ SETTINGS = (
     "n_in",
     "n_out",
     "seeding",
+    "budgets",
 )
 
 

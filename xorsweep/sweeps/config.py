@@ -40,6 +40,7 @@ from ..training.settings import (
     PRECISIONS,
     UPDATES,
     TrainingSettings,
+    check_budgets,
 )
 
 __all__ = [
@@ -277,6 +278,9 @@ class SweepConfig:
     # the numba engine's arithmetic, "float64" (the article's) or "float32" (the NumPy engine
     # refuses it); a store holds one precision's numbers
     precision: str = "float64"
+    # epochs at which every run is also scored as if trained that long (xorsweep.train's
+    # budgets): strictly increasing, each from 1 to epochs; None: none (not recorded)
+    budgets: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         hidden_std = self.hidden_std
@@ -297,6 +301,7 @@ class SweepConfig:
             "depth": check_count(self.depth, "depth", minimum=1, maximum=MAX_DEPTH),
             "weights": check_weights(self.weights),
         }
+        norm["budgets"] = check_budgets(self.budgets, norm["epochs"])
         given = dict(self.optimizer_params)
         unknown = [name for name in given if name not in _values(norm["optimizer"])]
         if unknown:
@@ -381,6 +386,7 @@ class SweepConfig:
             optimizer_params=self.hyper(setting.optimizer),
             engine=self.engine,
             precision=self.precision,
+            budgets=self.budgets,
         )
 
     def identity(self) -> dict[str, Any]:
@@ -411,6 +417,7 @@ class SweepConfig:
             "optimizer_params": json.dumps({k: dict(v) for k, v in self.optimizer_params}),
             # recorded where not the article's, so results made before keep their identity
             **{k: getattr(self, k) for k, v in ARCHITECTURE.items() if getattr(self, k) != v},
+            **({"budgets": list(self.budgets)} if self.budgets else {}),  # where given
         }
 
     def attrs(self) -> dict[str, Any]:
@@ -489,6 +496,7 @@ class SweepConfig:
         kwargs = {n: attrs[n] for n in names}
         kwargs["engine"] = recorded(attrs)
         kwargs["precision"] = attrs.get("precision", "float64")  # before float32 existed
+        kwargs["budgets"] = attrs.get("budgets")  # None: recorded none
         for name in (*NAMED_DIMS, *ARCHITECTURE):
             kwargs[name] = attrs.get(name, cls.__dataclass_fields__[name].default)
         for n, value in kwargs.items():

@@ -195,10 +195,11 @@ def _open_sink(
 ) -> Sink:
     """Where the results go: memory, a new store, or the store being resumed."""
     if path is None:
-        return MemorySink(config.grid_shape, runs, layout)
+        return MemorySink(config.grid_shape, runs, layout, len(config.budgets or ()))
     if not resume:
         attrs = config.store_attrs()  # the configuration as one attribute
-        create_store(path, attrs=attrs, coords=config.coords, runs=runs, layout=layout)
+        create_store(path, attrs=attrs, coords=config.coords, runs=runs, layout=layout,
+                     budgets=config.budgets)  # fmt: skip
     return ResultsWriter(path)
 
 
@@ -295,6 +296,7 @@ def sweep(
     depth: int = 1,
     weights: str = "normal",
     precision: str = "float64",
+    budgets: Sequence[int] | None = None,
     store: str | os.PathLike | None = None,
     workers: int | None = None,
     client: Any = None,
@@ -356,6 +358,13 @@ def sweep(
     precision : {"float64", "float32"}
         The numba engine's arithmetic (:func:`xorsweep.train`); recorded in the
         results; a store is only added to in its own precision.
+    budgets : sequence of int, optional
+        Strictly increasing epochs from 1 to ``epochs`` at which every run is also
+        scored as if trained that long (as in :func:`xorsweep.train`): variables
+        ``budget_total_loss`` and ``budget_converged_epoch`` over (grid..., run,
+        budget); read them with :func:`xorsweep.at_budget` or
+        :func:`xorsweep.along_budget`. Recorded in the results; a store is only
+        added to with its own budgets.
     store : str or path-like, optional
         A Zarr directory for the results. If it does not exist (or is an empty
         directory) it is created; if it holds results of the same
@@ -450,6 +459,7 @@ def sweep(
         depth=depth,
         weights=weights,
         precision=precision,
+        budgets=budgets,
     )
     results, _ = run_sweep(
         config,

@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from .._core.cf_attrs import with_cf_attrs
+from ..training.budgets import KEYS as BUDGET_VARIABLES
 from .config import SweepConfig
 from .planning import PlannedBlock
 from .store import SCHEMA, VARIABLES, ChunkLayout
@@ -43,9 +44,13 @@ class Sink(Protocol):
 class MemorySink:
     """Results kept in memory, with the same chunk interface as a store's writer."""
 
-    def __init__(self, grid_shape: tuple[int, ...], runs: int, layout: ChunkLayout):
+    def __init__(
+        self, grid_shape: tuple[int, ...], runs: int, layout: ChunkLayout, budgets: int = 0
+    ):
         self.grid_shape, self.runs, self.layout = grid_shape, runs, layout
         self._data = {v: np.full((*grid_shape, runs), np.nan) for v in VARIABLES}
+        for v in BUDGET_VARIABLES if budgets else ():  # (grid..., run, budget)
+            self._data[v] = np.full((*grid_shape, runs, budgets), np.nan)
         self._filled = np.zeros((*grid_shape, layout.run_chunks(runs)), dtype=np.int64)
         self.compute_seconds = 0.0
 
@@ -55,8 +60,11 @@ class MemorySink:
     def extend_runs(self, runs: int) -> None:
         if runs > self.runs:
             pad = [(0, 0)] * len(self.grid_shape)
+            more = (0, runs - self.runs)  # along run; none along budget
             self._data = {
-                v: np.pad(a, [*pad, (0, runs - self.runs)], constant_values=np.nan)
+                v: np.pad(
+                    a, [*pad, more, *[(0, 0)] * (a.ndim - len(pad) - 1)], constant_values=np.nan
+                )
                 for v, a in self._data.items()
             }
             extra = self.layout.run_chunks(runs) - self._filled.shape[-1]
@@ -77,10 +85,11 @@ class MemorySink:
         self._filled[self.layout.marker_region(chunk, self.grid_shape)] = filled
 
     def dataset(self, config: SweepConfig) -> xr.Dataset:
-        dims = (*config.grid_dims, "run")
+        dims = (*config.grid_dims, "run", "budget")
+        budget = {"budget": np.array(config.budgets, np.int64)} if config.budgets else {}
         ds = xr.Dataset(
-            {v: (dims, a) for v, a in self._data.items()},
-            coords={**config.coords, "run": np.arange(self.runs)},
+            {v: (dims[: a.ndim], a) for v, a in self._data.items()},
+            coords={**config.coords, "run": np.arange(self.runs), **budget},
             attrs={**config.attrs(), "schema": SCHEMA},
         )
         return with_cf_attrs(ds)
@@ -91,7 +100,7 @@ def store_block(sink: Sink, filled: np.ndarray, block: PlannedBlock, result: dic
 
     ``filled`` (grid..., run_chunk) is the sink's markers, updated here;
     ``result`` holds each of :data:`~xorsweep.sweeps.store.VARIABLES`, shape (run,),
-    in the block's order.
+    in the block's order, and with budgets each of their variables, (run, budget).
     """
     layout = sink.layout
     middle = (0,) * (len(sink.grid_shape) - 1)  # the other grid dimensions: length 1
@@ -105,7 +114,7 @@ def store_block(sink: Sink, filled: np.ndarray, block: PlannedBlock, result: dic
             shape = tuple(
                 s.stop - s.start for s in layout.data_region(work.chunk, sink.grid_shape, sink.runs)
             )
-            values = {v: np.full(shape, np.nan) for v in VARIABLES}
+            values = {v: np.full((*shape, *a.shape[1:]), np.nan) for v, a in result.items()}
         flat_marks = marks.reshape(-1)
         start = work.chunk[-1] * layout.runs
         for row, lo, hi in zip(work.rows, work.lo - start, work.hi - start, strict=True):

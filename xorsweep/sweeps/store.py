@@ -66,6 +66,7 @@ import numpy as np
 
 from .._core.cf_attrs import CF_ATTRS, cf_attrs, with_cf_attrs
 from .._core.interrupts import deferred, uninterrupted
+from .budget_axis import make_budget_arrays, stored_variables
 from .config import unpacked_attrs
 
 if TYPE_CHECKING:  # xarray and Zarr are imported where they are used: workers import VARIABLES
@@ -222,7 +223,9 @@ def path_state(
 
 
 def _data_run_lengths(group: Any) -> list[int]:
-    return [int(group[name].shape[-1]) for name in (*VARIABLES, "run")]
+    grid = len(group[VARIABLES[0]].shape) - 1  # the run axis; the budgets' follow it
+    lengths = [int(group[name].shape[grid]) for name in stored_variables(group, VARIABLES)]
+    return [*lengths, int(group["run"].shape[0])]
 
 
 @uninterrupted
@@ -273,12 +276,12 @@ def _describe(value: Any) -> str:
 def check_compatible(stored: dict[str, Any], requested: dict[str, Any], path: Path) -> None:
     """Raise ``ValueError`` naming every entry in which two configurations differ.
 
-    Both are dicts of JSON-like values (numbers, strings, lists of floats) with the
-    same keys; floats are compared exactly.
+    Both are dicts of JSON-like values (numbers, strings, lists of floats); a key missing
+    from one is None there (settings recorded only where given). Floats compare exactly.
     """
     problems = []
-    for key, want in requested.items():
-        have = stored.get(key)
+    for key in {**stored, **requested}:  # a setting recorded only where given is in one
+        have, want = stored.get(key), requested.get(key)
         if have == want:
             continue
         if isinstance(have, list) and isinstance(want, list) and len(have) == len(want):
@@ -337,7 +340,7 @@ def remove_abandoned(path: str | os.PathLike) -> list[Path]:
 
 
 def _build(
-    tmp: Path, attrs: dict[str, Any], coords: dict[str, np.ndarray], runs: int, layout: ChunkLayout
+    tmp: Path, attrs: dict, coords: dict[str, np.ndarray], runs: int, layout: ChunkLayout, budgets
 ) -> Iterator[None]:
     """Make an empty store in ``tmp``, pausing (``yield``) after each write."""
     import zarr
@@ -382,6 +385,7 @@ def _build(
             attributes=VARIABLE_ATTRS[name],
         )
         yield
+    yield from make_budget_arrays(group, budgets, (*grid_dims, "run"), (*grid_shape, runs), chunks)
     group.create_array(
         FILLED,
         shape=(*grid_shape, layout.run_chunks(runs)),
@@ -399,10 +403,12 @@ def create_store(
     coords: dict[str, np.ndarray],
     runs: int,
     layout: ChunkLayout,
+    budgets: tuple[int, ...] | None = None,
 ) -> None:
     """Create an empty results store at ``path`` (missing or an empty directory).
 
-    ``coords`` maps each grid dimension, in order, to its values. The store is
+    ``coords`` maps each grid dimension, in order, to its values; ``budgets`` adds the
+    budgets' variables (:mod:`xorsweep.sweeps.budget_axis`). The store is
     built in a temporary sibling directory and renamed into place; interrupted
     (Ctrl-C, SIGTERM), it is removed and the interrupt goes on.
     """
@@ -413,7 +419,7 @@ def create_store(
     tmp = creating_path(path)
     with deferred() as pending:
         try:
-            for _ in _build(tmp, attrs, coords, runs, layout):
+            for _ in _build(tmp, attrs, coords, runs, layout, budgets):
                 if pending:
                     break
             else:
@@ -445,7 +451,7 @@ class ResultsWriter:
         self.layout = header.layout
         self.grid_shape = tuple(len(v) for v in header.coords.values())
         self._group = zarr.open_group(self.path, mode="r+", zarr_format=3)
-        self._arrays = {name: self._group[name] for name in VARIABLES}
+        self._arrays = {n: self._group[n] for n in stored_variables(self._group, VARIABLES)}
         self._filled = self._group[FILLED]
         self._run = self._group["run"]
         for leftover in self.path.rglob("*.partial"):
@@ -459,9 +465,10 @@ class ResultsWriter:
     def _resize(self, runs: int) -> None:
         # data first, markers next, the run coordinate last: read_header and
         # open_results check that they agree
-        for arr in self._arrays.values():
-            if arr.shape[-1] != runs:
-                arr.resize((*self.grid_shape, runs))
+        grid = len(self.grid_shape)
+        for arr in self._arrays.values():  # (grid..., run) or (grid..., run, budget)
+            if arr.shape[grid] != runs:
+                arr.resize((*self.grid_shape, runs, *arr.shape[grid + 1 :]))
         n_chunks = self.layout.run_chunks(runs)
         if self._filled.shape[-1] != n_chunks:
             self._filled.resize((*self.grid_shape, n_chunks))
@@ -576,7 +583,7 @@ def open_results(path: str | os.PathLike, *, chunks: Any = None) -> xr.Dataset:
     mask = xr.DataArray(
         _present_mask(filled, header.layout, header.runs, lazy), dims=(*header.grid_dims, "run")
     )
-    for name in VARIABLES:
+    for name in stored_variables(group, VARIABLES):
         ds[name] = ds[name].where(mask)
     return with_cf_attrs(ds)  # stores made before the table hold other units
 

@@ -19,6 +19,7 @@ import numpy as np
 from ..model.initialization import population_from_normals
 from ..model.network import Population, n_parameters, unpack_parameters
 from ..model.truth_tables import TruthTable
+from ..training.budgets import KEYS as BUDGET_VARIABLES
 from ..training.settings import TrainingSettings
 from ..training.trainer import TrainingJob, run_training
 from .config import PointSetting, SweepConfig
@@ -148,7 +149,8 @@ def warm_up_task(config: SweepConfig) -> BlockTask:
     _, setting = next(config.settings())
     start = np.zeros(1, dtype=np.int64)
     first = np.array(config.hidden_std[:1], dtype=np.float64)
-    return setting_task(replace(config, epochs=1), setting, first, start, start + 1)
+    warm = replace(config, epochs=1, budgets=None)
+    return setting_task(warm, setting, first, start, start + 1)
 
 
 def _distinct(values: np.ndarray) -> tuple[float, ...]:
@@ -233,4 +235,5 @@ def compute_block(task: BlockTask) -> dict[str, np.ndarray]:
     pop, lrs = block_population(task)
     job = TrainingJob(pop, task.settings, lrs, task.config.table, block_size=pop.runs)
     results = run_training(job)
-    return {name: results[name] for name in VARIABLES}
+    budgets = BUDGET_VARIABLES if task.settings.budgets else ()  # each (run, budget)
+    return {name: results[name] for name in (*VARIABLES, *budgets)}

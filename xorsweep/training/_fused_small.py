@@ -33,10 +33,10 @@ from numba.extending import overload
 
 from ..model.network import CLIP
 from ._fused_math import _activate, _carry, _delta, _exp, _inverse, _jit, _like
+from .fused_results import LANES
 
 __all__ = ["epoch_in_registers"]
 
-LANES = 64  # fused.LANES (a module of helpers below fused; fused checks they agree)
 
 # the rows of the 2-2-1 layout (fused._layout(2, 2, 1)): parameters, then the running values
 _W00, _W01, _W10, _W11, _B0, _B1, _V0, _V1, _C = range(9)

@@ -56,13 +56,13 @@ from ._fused_math import (
     _updated, exp,
 )  # fmt: skip
 from ._fused_small import SCRATCH_ROWS, epoch_in_registers
-from .fused_results import converged, mean_loss, parameters, scores
+from .budgets import fused_marks, inside, with_last
+from .fused_results import (
+    LANES, chunked, converged, mean_loss, parameters, scores, to_rows, unchunked,
+)  # fmt: skip
 from .settings import TrainingSettings
 
 __all__ = ["train_block", "warm", "exp", "LANES"]
-
-#: Runs advanced together by one pass of the kernel: a multiple of every SIMD width.
-LANES = 64
 
 # --- the chunk's state -------------------------------------------------------------------
 
@@ -383,7 +383,9 @@ def _epoch(st, x, sign, shape, epoch, article, record, hp):
 
 
 @_jit
-def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, history, final, hp):
+def _train_chunks(
+    states, x, sign, shape, first, epochs, article, record_every, history, final, hp, budgets, marks
+):
     """Train every chunk from epoch ``first`` to ``epochs``, then score the trained networks.
 
     ``states`` (chunk, rows * LANES); ``x`` (sample, in); ``sign`` (sample,
@@ -392,7 +394,9 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
     record_every`` (0 for none); ``final`` (chunk, (3 + 2 * sample * out) *
     LANES) the running product (mantissa, exponent) over the epochs and
     ``last_wrong``, then each sample's logits and clipped probabilities of the
-    trained networks.
+    trained networks. At each epoch of ``budgets`` (ascending, from ``first``, < epochs),
+    ``marks`` (chunk, budget, 3 * LANES) receives the running product before it and
+    ``last_wrong`` after its forward pass (:mod:`xorsweep.training.budgets`).
     """
     n_in, hidden, n_out = _sizes(shape)
     lay = _layout(n_in, hidden, n_out)
@@ -403,13 +407,20 @@ def _train_chunks(states, x, sign, shape, first, epochs, article, record_every, 
     mxcsr = _flush_subnormals(x[0, 0])  # float32: subnormals are zero (slow otherwise)
     for c in range(states.shape[0]):
         st = states[c]
+        k = 0
         for epoch in range(first, epochs):
             recording = record_every > 0 and epoch % record_every == 0
             record = history[c, epoch // record_every - skipped] if recording else no_record
+            marking = k < budgets.size and epoch == budgets[k]
+            if marking:  # the losses of the epochs before: a training of `epoch` epochs
+                marks[c, k, : 2 * LANES] = st[lay.mantissa * LANES : lay.last_wrong * LANES]
             if in_registers:  # the article's networks: _fused_small
                 epoch_in_registers(st, x, sign, epoch, article, shape[3], record)
             else:
                 _epoch(st, x, sign, shape, epoch, article, record, hp)
+            if marking:  # and whether the networks of `epoch` updates are right
+                marks[c, k, 2 * LANES :] = st[lay.last_wrong * LANES : (lay.last_wrong + 1) * LANES]
+                k += 1
         out = final[c]
         out[: 3 * LANES] = st[lay.mantissa * LANES : (lay.last_wrong + 1) * LANES]
         for s in range(x.shape[0]):  # the trained networks, right or wrong at epoch `epochs`
@@ -462,7 +473,9 @@ def train_block(
         ``total_loss``, ``final_loss``, ``converged_epoch`` (run,),
         ``predictions`` (run, sample, out), the four parameters shaped as in
         :class:`Population`, and with ``record_every`` also ``epoch_loss``
-        (run, epoch) and ``<parameter>_history`` (run, epoch, ...). A run's
+        (run, epoch) and ``<parameter>_history`` (run, epoch, ...), with
+        ``budgets`` ``budget_total_loss`` and ``budget_converged_epoch`` (run,
+        budget). A run's
         numbers do not depend on the other runs of the block. Also the
         bookkeeping to train on from ``epochs``: ``last_wrong`` (run,), int64,
         ``loss_sum`` (run, 2), the running product of the clipped probabilities
@@ -494,8 +507,8 @@ def train_block(
     # (row, run); padding lanes: all zero, lr 0
     dtype = np.dtype(settings.precision)  # the kernel computes in the state's type
     lanes = np.zeros((lay.rows + extra, chunks * LANES), dtype)
-    lanes[: lay.wo, :runs] = _to_rows(population.hidden_weights, population.hidden_bias)
-    lanes[lay.wo : lay.acc_h, :runs] = _to_rows(population.output_weights, population.output_bias)
+    lanes[: lay.wo, :runs] = to_rows(population.hidden_weights, population.hidden_bias)
+    lanes[lay.wo : lay.acc_h, :runs] = to_rows(population.output_weights, population.output_bias)
     lanes[lay.mantissa] = 1.0
     if carry is not None:
         lanes[lay.mantissa : lay.last_wrong, :runs] = carry["loss_sum"].T
@@ -507,12 +520,14 @@ def train_block(
     lanes[lay.lr, :runs] = rates[0]
     if extra:
         lanes[lay.rows, :runs] = rates[1]
-    states = _chunked(lanes)
+    states = chunked(lanes)
     records = 0  # the multiples of record_every from first_epoch to epochs - 1
     if record_every:
         records = -(-epochs // record_every) - -(-first_epoch // record_every)
     history = np.empty((chunks, records, (lay.acc_h + samples * n_out) * LANES), dtype)
     final = np.empty((chunks, (3 + 2 * samples * n_out) * LANES), dtype)
+    marked = inside(settings.budgets, epochs)
+    marks = np.empty((chunks, marked.size, 3 * LANES), dtype)
     shape = (
         (0,) * n_in, (0,) * hidden, (0,) * n_out,
         (0,) * settings.activation_entry.code, (0,) * entry.code,
@@ -521,10 +536,11 @@ def train_block(
     article = settings.update == "article"
     args = (first_epoch, epochs, article, record_every or 0, history, final)
     _train_chunks(
-        states, data.inputs.astype(dtype), sign, shape, *args, entry.vector(settings.hyper)
-    )
-    scored = _unchunked(final, runs).astype(np.float64)  # results in float64 either way
-    trained = _unchunked(states, runs).astype(np.float64)
+        states, data.inputs.astype(dtype), sign, shape, *args, entry.vector(settings.hyper),
+        marked, marks,
+    )  # fmt: skip
+    scored = unchunked(final, runs).astype(np.float64)  # results in float64 either way
+    trained = unchunked(states, runs).astype(np.float64)
     res = scores(scored, epochs, samples, n_out)
     res["converged_epoch"] = converged(trained[lay.last_wrong], epochs)
     res.update(parameters(trained[: lay.acc_h], n_in, hidden))
@@ -533,8 +549,11 @@ def train_block(
     res["pending"] = np.empty((runs, 0, samples, n_out))
     moments = trained[lay.rows + 1 : lay.rows + 1 + n_state * n_par]  # (k * parameter, run)
     res["optimizer_state"] = np.ascontiguousarray(moments.T.reshape(runs, n_state, n_par))
+    if settings.budgets:
+        rows = unchunked(marks.reshape(chunks, -1, LANES), runs).reshape(marked.size, 3, runs)
+        res.update(with_last(fused_marks(rows, marked, samples * n_out), res, settings.budgets))
     if record_every:
-        rec = _unchunked(history, runs).astype(np.float64)  # (record, row, run)
+        rec = unchunked(history, runs).astype(np.float64)  # (record, row, run)
         loss = mean_loss(np.moveaxis(rec[:, lay.acc_h :], 1, 0))  # (record, run)
         res["epoch_loss"] = np.ascontiguousarray(loss.T)
         for name, value in parameters(rec[:, : lay.acc_h], n_in, hidden).items():
@@ -568,25 +587,3 @@ def warm(
         0, activation=activation, engine="numba", precision=precision, optimizer=optimizer
     )
     train_block(pop, data, (np.ones(1), np.ones(1)), settings)
-
-
-def _to_rows(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """(run, a, b) weights and (run, 1, b) bias as rows ((a + 1) * b, run), the bias last."""
-    both = np.concatenate([weights, bias], axis=1)
-    return both.reshape(both.shape[0], -1).T
-
-
-def _chunked(lanes: np.ndarray) -> np.ndarray:
-    """(row, run) with whole chunks of runs as (chunk, row * LANES), each chunk contiguous."""
-    rows = lanes.shape[0]
-    return np.ascontiguousarray(lanes.reshape(rows, -1, LANES).transpose(1, 0, 2)).reshape(
-        -1, rows * LANES
-    )
-
-
-def _unchunked(chunked: np.ndarray, runs: int) -> np.ndarray:
-    """(chunk, ..., rows * LANES) as (..., rows, run), without the padding lanes."""
-    rows = chunked.shape[-1] // LANES
-    split = chunked.reshape(*chunked.shape[:-1], rows, LANES)  # (chunk, ..., row, lane)
-    moved = np.moveaxis(split, 0, -2)  # (..., row, chunk, lane)
-    return moved.reshape(*moved.shape[:-2], chunked.shape[0] * LANES)[..., :runs]

@@ -36,8 +36,9 @@ import numpy as np
 from ..model.activations import gradient_scale
 from ..model.network import CLIP
 from ._fused_math import _activate, _carry, _jit, _sigmoid, _updated
-from .fused_results import converged, mean_loss
-from .settings import TrainingSettings
+from .budgets import fused_marks, inside, with_last
+from .fused_results import converged, mean_loss, summed_loss
+from .settings import TrainingSettings, check_budgets
 
 __all__ = ["train_deep", "LANES"]
 
@@ -209,18 +210,30 @@ def _epoch(par, grad, opt, misc, act, tmp, sign, sizes, w_at, a_at, codes, epoch
 
 
 @_jit
-def _train_chunks(par, opt, misc, act, sign, sizes, w_at, a_at, codes, epochs, article, hp, final):
+def _train_chunks(
+    par, opt, misc, act, sign, sizes, w_at, a_at, codes, epochs, article, hp, final, budgets, marks
+):
     """Train every chunk (first axis of ``par``, ``opt``, ``misc``) for ``epochs`` epochs, then
-    score the trained networks into ``final`` (chunk, sample, 2 * out, lane)."""
+    score the trained networks into ``final`` (chunk, sample, 2 * out, lane). At each epoch
+    ``b`` of ``budgets`` (ascending, < epochs), ``marks`` (chunk, budget, 3, lane) receives the
+    running product before it and ``last_wrong`` after its forward pass (module
+    :mod:`xorsweep.training.budgets`)."""
     grad = np.empty((par.shape[1], LANES))
     tmp = np.empty(LANES)
     depth = w_at.size
     for c in range(par.shape[0]):
+        k = 0
         for epoch in range(epochs):
+            marking = k < budgets.size and epoch == budgets[k]
+            if marking:  # the losses of the epochs before: a training of `epoch` epochs
+                marks[c, k, :_LAST_WRONG] = misc[c, :_LAST_WRONG]
             _epoch(
                 par[c], grad, opt[c], misc[c], act, tmp, sign, sizes, w_at, a_at, codes,
                 epoch, article, hp,
             )  # fmt: skip
+            if marking:  # and whether the networks of `epoch` updates are right
+                marks[c, k, _LAST_WRONG] = misc[c, _LAST_WRONG]
+                k += 1
         kept = misc[c, : _EXPONENT + 1].copy()  # the sum over the trained epochs' losses
         for s in range(act.shape[0]):  # the trained networks, right or wrong at epoch `epochs`
             _forward(par[c], act[s], sizes, w_at, a_at, codes[0])
@@ -239,6 +252,7 @@ def train_deep(
     epochs: int,
     rates: np.ndarray,
     settings: TrainingSettings,
+    budgets: tuple[int, ...] | None = None,
 ) -> dict:
     """Train a population of deep networks with the fused kernel, every run in lockstep.
 
@@ -260,7 +274,10 @@ def train_deep(
     settings : TrainingSettings
         Its ``activation`` (the hidden layers'; the output is a sigmoid),
         ``gradient``, ``optimizer`` with its hyper-parameters and ``update`` are
-        read; its ``epochs`` and ``lr`` are not (``epochs`` and ``rates`` are).
+        read; its ``epochs``, ``lr`` and ``budgets`` are not (the arguments are).
+    budgets : tuple of int, optional
+        Strictly increasing epochs from 1 to ``epochs``, each also scored as if training
+        had stopped there (:mod:`xorsweep.training.budgets`).
 
     Returns
     -------
@@ -270,7 +287,9 @@ def train_deep(
         networks'; ``converged_epoch`` (run,): the first epoch from which every
         prediction is right to the end, NaN if the trained network is wrong
         (as :func:`xorsweep.train`); ``predictions`` (run, sample, out); and the
-        trained ``weights`` and ``biases``, lists shaped as the arguments.
+        trained ``weights`` and ``biases``, lists shaped as the arguments. With
+        ``budgets``, also ``budget_total_loss`` and ``budget_converged_epoch``
+        (run, budget): those of a training of each budget's epochs.
 
     Examples
     --------
@@ -285,6 +304,8 @@ def train_deep(
     """
     weights, biases, x, y, rates, sizes = _checked(weights, biases, x, y, rates, settings)
     epochs = _check_epochs(epochs)
+    budgets = check_budgets(budgets, epochs)
+    marked = inside(budgets, epochs)
     runs, samples, n_out = rates.shape[0], x.shape[0], y.shape[1]
     n_par = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
     w_at = np.cumsum([0] + [(a + 1) * b for a, b in zip(sizes[:-2], sizes[1:-1], strict=True)])
@@ -295,16 +316,21 @@ def train_deep(
     act[:, : x.shape[1]] = x[:, :, None]  # the inputs: rows no pass writes
     opt = np.zeros((chunks, 0 if entry.folds_lr else 2 * n_par, LANES))
     final = np.empty((chunks, samples, 2 * n_out, LANES))
+    marks = np.empty((chunks, marked.size, 3, LANES))
     par = _chunked(_packed(weights, biases, w_at, n_par, chunks))
     misc_c = _chunked(_misc(rates, settings, samples, n_out, chunks))
     codes = np.array([settings.activation_entry.code, entry.code], dtype=np.int64)
     _train_chunks(
         par, opt, misc_c, act, 2.0 * y - 1.0, np.asarray(sizes, dtype=np.int64), w_at, a_at,
         codes, epochs, settings.update == "article", entry.vector(settings.hyper), final,
+        marked, marks,
     )  # fmt: skip
     res = _results(_unchunked(misc_c, runs), _unchunked(final.reshape(chunks, -1, LANES), runs),
                    epochs, n_out)  # fmt: skip
     res["weights"], res["biases"] = _unpacked(_unchunked(par, runs), w_at, sizes)
+    if budgets:
+        rows = _unchunked(marks.reshape(chunks, -1, LANES), runs).reshape(marked.size, 3, runs)
+        res.update(with_last(fused_marks(rows, marked, samples * n_out), res, budgets))
     return res
 
 
@@ -349,7 +375,7 @@ def _results(misc: np.ndarray, scored: np.ndarray, epochs: int, n_out: int) -> d
     with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
         y_hat = 1.0 / (1.0 + np.exp(-scored[:, 0]))
     return {
-        "total_loss": -(np.log(misc[_MANTISSA]) + misc[_EXPONENT] * math.log(2.0)) / terms,
+        "total_loss": summed_loss(misc[_MANTISSA], misc[_EXPONENT], terms),
         "final_loss": mean_loss(scored[:, 1].reshape(terms, runs)),
         "converged_epoch": converged(misc[_LAST_WRONG], epochs),
         "predictions": np.ascontiguousarray(y_hat.transpose(2, 0, 1)),

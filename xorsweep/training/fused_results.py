@@ -13,7 +13,13 @@ import numpy as np
 
 from ..model.network import PARAMETER_NAMES
 
-__all__ = ["parameters", "scores", "converged", "mean_loss"]
+__all__ = [
+    "LANES", "chunked", "converged", "mean_loss", "parameters", "scores", "summed_loss",
+    "to_rows", "unchunked",
+]  # fmt: skip
+
+#: Runs advanced together by one pass of the kernel: a multiple of every SIMD width.
+LANES = 64
 
 
 def parameters(rows: np.ndarray, n_in: int, hidden: int) -> dict[str, np.ndarray]:
@@ -42,10 +48,16 @@ def scores(final: np.ndarray, epochs: int, samples: int, n_out: int) -> dict[str
     with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
         y_hat = 1.0 / (1.0 + np.exp(-per_sample[:, 0]))  # (sample, out, run)
     return {
-        "total_loss": -(np.log(mantissa) + exponent * math.log(2.0)) / terms,
+        "total_loss": summed_loss(mantissa, exponent, terms),
         "final_loss": mean_loss(per_sample[:, 1].reshape(terms, -1)),
         "predictions": np.ascontiguousarray(y_hat.transpose(2, 0, 1)),
     }
+
+
+def summed_loss(mantissa: np.ndarray, exponent: np.ndarray, terms: int) -> np.ndarray:
+    """The total loss, the mean clipped BCE summed over epochs, from the running product of
+    the clipped probabilities ``mantissa * 2**exponent`` over ``terms`` samples x outputs."""
+    return -(np.log(mantissa) + exponent * math.log(2.0)) / terms
 
 
 def converged(last_wrong: np.ndarray, epochs: int) -> np.ndarray:
@@ -63,3 +75,25 @@ def mean_loss(prob: np.ndarray) -> np.ndarray:
     for p in prob[1:]:
         total -= np.log(p)
     return total / prob.shape[0]
+
+
+def to_rows(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """(run, a, b) weights and (run, 1, b) bias as rows ((a + 1) * b, run), the bias last."""
+    both = np.concatenate([weights, bias], axis=1)
+    return both.reshape(both.shape[0], -1).T
+
+
+def chunked(lanes: np.ndarray) -> np.ndarray:
+    """(row, run) with whole chunks of runs as (chunk, row * LANES), each chunk contiguous."""
+    rows = lanes.shape[0]
+    return np.ascontiguousarray(lanes.reshape(rows, -1, LANES).transpose(1, 0, 2)).reshape(
+        -1, rows * LANES
+    )
+
+
+def unchunked(chunked: np.ndarray, runs: int) -> np.ndarray:
+    """(chunk, ..., rows * LANES) as (..., rows, run), without the padding lanes."""
+    rows = chunked.shape[-1] // LANES
+    split = chunked.reshape(*chunked.shape[:-1], rows, LANES)  # (chunk, ..., row, lane)
+    moved = np.moveaxis(split, 0, -2)  # (..., row, chunk, lane)
+    return moved.reshape(*moved.shape[:-2], chunked.shape[0] * LANES)[..., :runs]

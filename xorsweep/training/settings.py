@@ -33,6 +33,7 @@ __all__ = [
     "PRECISIONS",
     "TrainingSettings",
     "UPDATES",
+    "check_budgets",
     "check_engine",
 ]
 
@@ -69,6 +70,33 @@ def check_engine(value: object) -> str:
     'numba'
     """
     return check_choice(value, "engine", ENGINES)
+
+
+def check_budgets(value: object, epochs: int) -> tuple[int, ...] | None:
+    """``value`` as a tuple of ints, strictly increasing, each from 1 to ``epochs``; None stays.
+
+    >>> check_budgets([1000, 2000], 5000)
+    (1000, 2000)
+    >>> check_budgets((2000, 1000), 5000)
+    Traceback (most recent call last):
+    ...
+    ValueError: budgets must be strictly increasing integers from 1 to epochs=5000, got (2000, 1000)
+    """
+    if value is None:
+        return None
+    allowed = f"budgets must be strictly increasing integers from 1 to epochs={epochs}"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{allowed}, got {value!r}")
+    items = tuple(value)  # type: ignore[arg-type]
+    if not items or not all(
+        isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in items
+    ):
+        raise ValueError(f"{allowed}, got {items!r}")
+    budgets = tuple(int(b) for b in items)
+    rising = all(a < b for a, b in zip(budgets[:-1], budgets[1:], strict=True))
+    if budgets[0] < 1 or budgets[-1] > epochs or not rising:
+        raise ValueError(f"{allowed}, got {budgets!r}")
+    return budgets
 
 
 @dataclass(frozen=True)
@@ -108,6 +136,9 @@ class TrainingSettings:
     record_every: int | None = None
     # the numba engine's arithmetic, one of PRECISIONS: "float64" (the article's) or "float32"
     precision: str = "float64"
+    # epochs at which to also score each run as if trained that long, strictly increasing,
+    # each from 1 to epochs (a tuple); None: none
+    budgets: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         lr = self.lr
@@ -132,6 +163,7 @@ class TrainingSettings:
             else check_count(self.record_every, "record_every"),
             "precision": check_choice(self.precision, "precision", PRECISIONS),
         }
+        norm["budgets"] = check_budgets(self.budgets, norm["epochs"])
         if norm["precision"] == "float32" and norm["epochs"] > MAX_EPOCHS_32:
             raise ValueError(f"epochs must be <= {MAX_EPOCHS_32:,} with precision='float32'")
         hyper = hyper_parameters(norm["optimizer"], given)

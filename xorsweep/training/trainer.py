@@ -30,6 +30,8 @@ from ._numpy_kernel import (
     forward_pass,
     gradient_step,
 )
+from .budgets import KEYS as BUDGET_KEYS
+from .budgets import BudgetMarks, converged_epoch, inside, no_carry, with_last
 from .engines import settle
 from .settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
 
@@ -78,6 +80,7 @@ def train(
     optimizer: str = "gd",
     optimizer_params: dict | None = None,
     precision: str = "float64",
+    budgets: tuple[int, ...] | None = None,
     settings: TrainingSettings | None = None,
 ) -> xr.Dataset:
     """Train every network of ``population`` at once by full-batch gradient descent.
@@ -122,8 +125,12 @@ def train(
     precision : {"float64", "float32"}
         The numba engine's arithmetic: ``"float64"``, the article's; ``"float32"``, about twice
         as fast, within float32's rounding of it (the NumPy engine refuses it).
+    budgets : sequence of int, optional
+        Strictly increasing epochs from 1 to ``epochs``: each run is also scored as if
+        training had stopped after each (:mod:`xorsweep.training.budgets`), at no
+        noticeable cost. None: no ``budget`` axis, nothing else changes.
     settings : TrainingSettings, optional
-        All of ``epochs`` to ``precision`` but ``data`` and ``block_size`` in one
+        All of ``epochs`` to ``budgets`` but ``data`` and ``block_size`` in one
         value (:class:`~xorsweep.training.settings.TrainingSettings`); given, those
         arguments are ignored.
 
@@ -154,6 +161,9 @@ def train(
             (run, unit2), ... (:func:`parameter_dims`).
         ``epoch_loss`` (run, epoch) and ``<parameter>_history``
             Only with ``record_every``.
+        ``budget_total_loss``, ``budget_converged_epoch``, ``budget_converged`` (run, budget)
+            Only with ``budgets`` (coordinate ``budget``, in epochs): ``total_loss``,
+            ``converged_epoch`` and ``converged`` of a training of ``budget`` epochs.
 
         Every variable and coordinate has a ``long_name`` and ``units``
         (:mod:`xorsweep._core.cf_attrs`).
@@ -174,7 +184,7 @@ def train(
     if settings is None:
         options = dict(update=update, activation=activation, gradient=gradient, engine=engine)
         options.update(optimizer=optimizer, optimizer_params=optimizer_params or {})
-        options.update(precision=precision)
+        options.update(precision=precision, budgets=budgets)
         settings = _settings(population, epochs, lr, record_every, options)
     job = TrainingJob.checked(population, settings, data, block_size)
     return to_dataset(without_state(run_training(job)), job)
@@ -195,6 +205,7 @@ def train_arrays(
     optimizer: str = "gd",
     optimizer_params: dict | None = None,
     precision: str = "float64",
+    budgets: tuple[int, ...] | None = None,
     settings: TrainingSettings | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`train` without xarray: the same numbers as plain NumPy arrays.
@@ -205,7 +216,7 @@ def train_arrays(
     Parameters
     ----------
     population, epochs, lr, data, update, activation, gradient, record_every, block_size, engine
-    optimizer, optimizer_params, precision, settings
+    optimizer, optimizer_params, precision, budgets, settings
         As in :func:`train`.
 
     Returns
@@ -215,13 +226,14 @@ def train_arrays(
         ``lr`` of shape (run,), ``predictions`` of shape (run, sample,
         output), the four parameters shaped as in :class:`Population`, and with
         ``record_every`` also ``epoch_loss`` (run, epoch) and
-        ``<parameter>_history`` (run, epoch, ...). Values are bit-identical to
-        :func:`train`'s.
+        ``<parameter>_history`` (run, epoch, ...), with ``budgets`` also
+        ``budget_total_loss`` and ``budget_converged_epoch`` (run, budget).
+        Values are bit-identical to :func:`train`'s.
     """
     if settings is None:
         options = dict(update=update, activation=activation, gradient=gradient, engine=engine)
         options.update(optimizer=optimizer, optimizer_params=optimizer_params or {})
-        options.update(precision=precision)
+        options.update(precision=precision, budgets=budgets)
         settings = _settings(population, epochs, lr, record_every, options)
     job = TrainingJob.checked(population, settings, data, block_size)
     return {**without_state(run_training(job)), "lr": job.lrs}
@@ -312,6 +324,7 @@ def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
     of one array per name.
     """
     runs = job.population.runs
+    no_carry(job.settings.budgets, job.first_epoch)
     merged: dict[str, np.ndarray] = {}
     # equal blocks of at most block_size runs: 10,000 runs are two blocks of 5,000, not
     # 8,192 + 1,808 (a small block trains each run at a higher cost)
@@ -343,6 +356,8 @@ def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
     # a network whose loss overflowed (NaN or inf) diverged: it never converged, whatever
     # its non-finite predictions compared as
     merged["converged_epoch"][~np.isfinite(merged["total_loss"])] = np.nan
+    if job.settings.budgets:
+        merged["budget_converged_epoch"][~np.isfinite(merged["budget_total_loss"])] = np.nan
     return merged
 
 
@@ -373,8 +388,9 @@ def _train_fused_deep(
     biases = [np.ascontiguousarray(b) for _, b in population.layers]
     table = job.table
     res = fused_deep.train_deep(
-        weights, biases, table.inputs, table.targets, job.epochs, rates[1], job.settings
-    )
+        weights, biases, table.inputs, table.targets, job.epochs, rates[1], job.settings,
+        job.settings.budgets,
+    )  # fmt: skip
     # the trained tensors as they are: a diverged network's are not finite, which a
     # Population refuses
     pairs = list(zip(res["weights"], res["biases"], strict=True))
@@ -384,6 +400,7 @@ def _train_fused_deep(
         "final_loss": np.asarray(res["final_loss"], dtype=np.float64),
         "predictions": _forward(pairs, table.inputs, job.activation),
         "converged_epoch": np.asarray(res["converged_epoch"], dtype=np.float64),
+        **{key: res[key] for key in BUDGET_KEYS if key in res},
         **dict(zip(parameter_names(population.depth), arrays, strict=True)),
     }
 
@@ -460,12 +477,15 @@ def _train_block(
     if carry is not None:
         tally.restore(carry["loss_sum"][:, 0], carry["last_wrong"], carry["pending"])
     pending, log_kept = tally.pending(0), None  # an unfinished last group, and the sum before it
+    marks = BudgetMarks(inside(settings.budgets, epochs), blk.wh.shape[2])
     with np.errstate(over="ignore"):  # exp(-z) -> inf is the correct limit of the sigmoid
         for first in range(begin, epochs, group):
             rows = min(group, epochs - first)
             for row in range(done, rows):  # epoch first + row
                 forward()
                 record(row)  # this epoch's loss terms, summed with the group's
+                if first + row == marks.next:  # a budget: as if training stopped here
+                    marks.take(tally, row, first)
                 if record_every and (first + row) % record_every == 0:
                     _snapshot(history, tally.epoch_loss(row), blk)
                 step()
@@ -483,13 +503,15 @@ def _train_block(
         "total_loss": -tally.log_total / tally.n_terms,
         "final_loss": final_loss,
         "predictions": predictions,
-        "converged_epoch": _converged_epoch(tally.last_wrong, final_wrong, epochs),
+        "converged_epoch": converged_epoch(tally.last_wrong, final_wrong, epochs),
         **blk.parameters(),
         "last_wrong": tally.last_wrong,
         "loss_sum": np.stack([kept, np.zeros_like(kept)], axis=1),  # one number: the sum
         "pending": pending,
         "optimizer_state": descend.saved(),
     }
+    if settings.budgets:
+        result.update(with_last(marks.results(tally.n_terms), result, settings.budgets))
     if record_every:
         for name, values in history.items():
             like = result["final_loss" if name == "epoch_loss" else name]  # a record's shape
@@ -507,17 +529,6 @@ def _snapshot(history: dict[str, list[np.ndarray]], loss: np.ndarray, blk: Param
     history["epoch_loss"].append(loss)
     for name, value in blk.parameters().items():
         history[name].append(value)
-
-
-def _converged_epoch(last_wrong: np.ndarray, final_wrong: np.ndarray, epochs: int) -> np.ndarray:
-    """The first epoch from which every prediction is right, NaN if the last one is wrong.
-
-    ``last_wrong`` (r,) is 1 + the last trained epoch with a wrong prediction
-    (0: none), ``final_wrong`` (r,) whether the trained networks' is wrong.
-    """
-    last = last_wrong - 1  # -1: never wrong
-    np.copyto(last, epochs, where=final_wrong)
-    return np.where(last == epochs, np.nan, last + 1.0)
 
 
 def to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
@@ -562,6 +573,11 @@ def to_dataset(res: dict[str, np.ndarray], job: TrainingJob) -> xr.Dataset:
             data_vars[f"{name}_history"] = (("run", "epoch", *dims), res[f"{name}_history"])
         first = -(-job.first_epoch // record_every) * record_every  # absolute epochs
         coords["epoch"] = np.arange(first, epochs, record_every)
+    if job.settings.budgets:
+        coords["budget"] = np.array(job.settings.budgets, dtype=np.int64)
+        data_vars["budget_total_loss"] = (("run", "budget"), res["budget_total_loss"])
+        data_vars["budget_converged_epoch"] = (("run", "budget"), res["budget_converged_epoch"])
+        data_vars["budget_converged"] = (("run", "budget"), ~np.isnan(res[BUDGET_KEYS[1]]))
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs.update(
         epochs=epochs,
