@@ -28,6 +28,11 @@ types the constants), and float32 fills twice the SIMD lanes. In float64 the
 numbers are the NumPy engine's to about 1e-13 (tests: 1e-10 over 10,000
 epochs); float32's are float64's to its tolerance (``tests/test_precision.py``).
 A probability of exactly 0.5 counts as a wrong prediction, as in the reference.
+The article's 2-2-1 networks trained by gd on 4 samples take each epoch from
+:func:`xorsweep.training._fused_small.epoch_in_registers` instead: the same
+equations in three loops over the lanes that keep a lane's values in registers
+(BENCHMARKS.md: its speed against JAX). float32 flushes subnormal numbers
+to zero while the kernel runs (:func:`~xorsweep.training._fused_math._flush_subnormals`).
 The tricks, each in a helper below:
 
 * :func:`_exp` is ``exp`` from a Cody-Waite range reduction, a polynomial and
