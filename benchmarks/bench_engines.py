@@ -453,8 +453,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=1000, help="epochs per timing")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--steps", action="store_true", help="also time the kernel's tricks")
-    parser.add_argument("--no-compile", action="store_true",
-                        help="skip the compile times (fresh processes with an empty cache)")  # fmt: skip
+    skip = "skip the compile times (fresh processes with an empty cache)"
+    parser.add_argument("--no-compile", action="store_true", help=skip)
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats, args.epochs = 3, 200

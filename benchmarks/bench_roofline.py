@@ -28,10 +28,10 @@ import argparse
 import json
 import os
 import re
-import subprocess
-import tempfile
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numba
@@ -82,7 +82,9 @@ def compiled_counts(precision: str) -> dict[str, float]:
     _fused_small.epoch_in_registers(st, x, sign, 0, True, (), st[:0])
     asm = next(iter(_fused_small.epoch_in_registers.inspect_asm().values()))
     lines = asm.split("_ZN7cpython")[0].splitlines()  # the function, not its wrapper
-    labels = {line.split(":")[0]: i for i, line in enumerate(lines) if re.match(r"^\.?[\w.]+:", line)}
+    labels = {
+        line.split(":")[0]: i for i, line in enumerate(lines) if re.match(r"^\.?[\w.]+:", line)
+    }
     ends = {}  # first line of a loop -> its first jump back there
     for i, line in enumerate(lines):
         jump = re.match(r"^\s+j\w+\s+(\S+)", line)

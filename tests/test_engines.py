@@ -170,7 +170,8 @@ def test_an_unknown_engine_is_one_clear_value_error(engine):
 
 
 @pytest.mark.parametrize(
-    ("options", "said"), [({"precision": "float32"}, "float32 gd"), ({"optimizer": "adam"}, "float64 adam")]
+    ("options", "said"),
+    [({"precision": "float32"}, "float32 gd"), ({"optimizer": "adam"}, "float64 adam")],
 )
 def test_a_first_float32_or_optimizer_compile_is_announced(options, said, monkeypatch):
     from xorsweep.training import _numba_cache

@@ -56,15 +56,14 @@ import numpy as np
 
 from ..model.network import CLIP, Population
 from ..model.truth_tables import TruthTable
-from ._fused_math import (
-    _activate, _carry, _delta, _flush_subnormals, _jit, _like, _restore_subnormals, _sigmoid,
-    _updated, exp,
-)  # fmt: skip
+from ._fused_math import _activate, _carry, _delta, _jit, _like, _sigmoid, _updated, exp
 from ._fused_small import SCRATCH_ROWS, epoch_in_registers
 from .budgets import fused_marks, inside, with_last
-from .fused_results import (
-    LANES, chunked, converged, mean_loss, parameters, scores, to_rows, unchunked,
-)  # fmt: skip
+from .fused_results import LANES, chunked, converged, mean_loss, parameters, scores
+
+# isort: split
+from ._fused_math import _flush_subnormals, _restore_subnormals
+from .fused_results import to_rows, unchunked
 from .settings import TrainingSettings
 
 __all__ = ["train_block", "warm", "exp", "LANES"]
