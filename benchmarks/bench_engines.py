@@ -453,6 +453,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=1000, help="epochs per timing")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--steps", action="store_true", help="also time the kernel's tricks")
+    skip = "skip the compile times (fresh processes with an empty cache)"
+    parser.add_argument("--no-compile", action="store_true", help=skip)
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats, args.epochs = 3, 200
@@ -469,11 +471,13 @@ def main(argv: list[str] | None = None) -> None:
     wide = "prefer-256-bit" in (config.CPU_FEATURES or "")
     vectors = "512-bit vectors" if wide else "LLVM's default vectors"
     print(f"# numba's build in this process: {binding.get_host_cpu_name()}, {vectors}")
-    (cold_import, cold_call), (warm_import, warm_call) = compile_times()
-    print(
-        f"# fused kernel, fresh process: import {cold_import:.2f} s, first call {cold_call:.1f} s "
-        f"with an empty numba cache (compiling); {warm_import:.2f} s and {warm_call:.2f} s cached"
-    )
+    if not args.no_compile:
+        (cold_import, cold_call), (warm_import, warm_call) = compile_times()
+        print(
+            f"# fused kernel, fresh process: import {cold_import:.2f} s, first call "
+            f"{cold_call:.1f} s with an empty numba cache (compiling); {warm_import:.2f} s and "
+            f"{warm_call:.2f} s cached"
+        )
     print(agreement(10_000))
     xla = os.environ["XLA_FLAGS"]
     servers = {

@@ -1,7 +1,8 @@
 """The 2-2-1 kernel's roofline in float64 and float32: operations, cycles, the share reached.
 
-Operations per network-epoch are counted by hand from the kernel's source
-(:func:`counts`, in vector-lane operations: one SIMD instruction does one per
+Operations per network-epoch are counted in the compiled code of the 2-2-1
+epoch (:func:`compiled_counts`, in vector-lane operations: one SIMD instruction
+does one per lane, and one pass of its loops trains one network-epoch per
 lane). The clock is measured with a chain of dependent one-cycle integer
 operations (no hardware counters under this VM: ``perf stat`` reports them
 "not supported"). The kernel's speed is the median of ``--repeats`` timings
@@ -11,7 +12,7 @@ or 32 float32 lane-operations a cycle); the divisions' unit works beside them
 (its cost measured by ``bench_engines.py``: 2.0 cycles a float64 lane).
 
 Instructions executed per network-epoch (AVX2 build; valgrind does not run
-AVX-512) come from callgrind, the difference of two runs::
+AVX-512) can be had from callgrind, the difference of two runs::
 
     for e in 0 400; do NUMBA_CPU_NAME=haswell NUMBA_CPU_FEATURES="" valgrind \\
       --tool=callgrind python benchmarks/bench_roofline.py --count $e float64; done
@@ -24,40 +25,81 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numba
+import numpy as np
 
 import xorsweep as xs
+from xorsweep.training import fused  # noqa: F401 - its first njit chooses numba's vectors
 from xorsweep.training.trainer import train_arrays
 
 RUNS = 16_384
 
 
-def counts(precision: str) -> dict[str, int]:
-    """Lane-operations of one 2-2-1 network-epoch over XOR's 4 samples (gd).
+_ARITHMETIC = re.compile(
+    r"^\s+v(fn?m(add|sub)\d+[ps][ds]|mul[ps][ds]|add[ps][ds]|sub[ps][ds]|div[ps][ds]|max[ps][ds]"
+    r"|min[ps][ds]|xorp[ds]|andp[ds]|orp[ds]|p\w+|cmp\w+|blendm\w+)\s"
+)
 
-    Per sample: each hidden unit's logit 3 (a product, an FMA, the bias) and
-    sigmoid 4 (negation, two clamps, 1 + e) besides its exp and division; the
-    output logit 3; the loss 20 besides its sigmoid's exp and division
-    (sign * z, the sigmoid's 4, the comparison and its and, the clip's 2, the
-    error's 3, the product, the carry's 6 integer and float operations, the
-    wrong-epoch select); the backward pass 15 (the bias sum, then per hidden
-    unit an FMA, 3 for the delta, the bias sum and 2 FMAs). The step: 9. The
-    exp is 22 in float64 (Cody-Waite 4, polynomial to r**13 by Estrin 14, the
-    power of two 4) and 16 in float32 (to r**7); a float32 division is a seed
-    and three Newton steps, 7.
+
+def counts(precision: str) -> dict[str, float]:
+    """:func:`compiled_counts` in a fresh process with an empty numba cache (numba shows no
+    assembly of cached code)."""
+    with tempfile.TemporaryDirectory() as cache:
+        done = subprocess.run(
+            [sys.executable, __file__, "--asm", precision],
+            env={**os.environ, "NUMBA_CACHE_DIR": cache},
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def compiled_counts(precision: str) -> dict[str, float]:
+    """Lane-operations of one 2-2-1 network-epoch over XOR's 4 samples (gd), counted in the
+    compiled code of :func:`xorsweep.training._fused_small.epoch_in_registers`.
+
+    Its three loops over the lanes are found in the assembly (the loops whose
+    body uses vector registers and jumps back to a label without another loop
+    inside), and their vector arithmetic instructions (multiplications,
+    additions, FMAs, min and max, comparisons, integer and logical operations,
+    divisions) counted: each does one operation per lane, and an iteration
+    trains one network-epoch per lane. Loads, stores and register moves are
+    counted apart. ``divisions`` are division lane-operations per network-epoch.
     """
-    per_sample = 2 * (3 + 4) + 3 + 20 + 15
-    exps, divisions = 4 * 3, 4 * 3
-    exp_ops = 22 if precision == "float64" else 16
-    ops = 4 * per_sample + 9 + exps * exp_ops
-    if precision == "float32":
-        ops, divisions = ops + 7 * divisions, 0
-    return {"ops": ops, "divisions": divisions}
+    from xorsweep.training import _fused_small
+
+    dtype = np.dtype(precision)
+    st = np.zeros((_fused_small._PROB + 4) * _fused_small.LANES, dtype)
+    x, sign = np.zeros((4, 2), dtype), np.zeros((4, 1), dtype)
+    _fused_small.epoch_in_registers(st, x, sign, 0, True, (), st[:0])
+    asm = next(iter(_fused_small.epoch_in_registers.inspect_asm().values()))
+    lines = asm.split("_ZN7cpython")[0].splitlines()  # the function, not its wrapper
+    labels = {
+        line.split(":")[0]: i for i, line in enumerate(lines) if re.match(r"^\.?[\w.]+:", line)
+    }
+    ends = {}  # first line of a loop -> its first jump back there
+    for i, line in enumerate(lines):
+        jump = re.match(r"^\s+j\w+\s+(\S+)", line)
+        if jump and labels.get(jump.group(1), i) < i:
+            ends.setdefault(labels[jump.group(1)], i)
+    inner = [
+        lines[start : end + 1]
+        for start, end in ends.items()
+        if not any(start < s and e <= end for s, e in ends.items())  # no loop inside
+        and any(re.search("[yz]mm", line) for line in lines[start : end + 1])
+    ]
+    ops = sum(1 for body in inner for b in body if _ARITHMETIC.match(b) and re.search("[yz]mm", b))
+    divisions = sum(1 for body in inner for b in body if "vdiv" in b)
+    memory = sum(1 for body in inner for b in body if re.match(r"^\s+v(mov|broadcast)\w*\s.*\(", b))
+    return {"ops": ops, "divisions": divisions, "loops": len(inner), "memory": memory}
 
 
 @numba.njit
@@ -85,7 +127,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=1000)
     parser.add_argument("--count", nargs=2, metavar=("EPOCHS", "PRECISION"),
                         help="only train 2,048 runs for EPOCHS (for callgrind)")  # fmt: skip
+    parser.add_argument("--asm", metavar="PRECISION", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.asm:
+        print(json.dumps(compiled_counts(args.asm)))
+        return
     if args.count:
         pop = xs.init_population(2048, seed=0)
         train_arrays(pop[:64], 1, engine="numba", precision=args.count[1])

@@ -171,3 +171,24 @@ def test_an_unknown_engine_is_one_clear_value_error(engine):
         xs.train(pop, 5, engine=engine)
     with pytest.raises(ValueError, match=match):
         train_arrays(pop, 5, engine=engine)
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [({"precision": "float32"}, "float32 gd"), ({"optimizer": "adam"}, "float64 adam")],
+)
+def test_a_first_float32_or_optimizer_compile_is_announced(options, said, monkeypatch):
+    from xorsweep.training import _numba_cache
+    from xorsweep.training.settings import TrainingSettings
+
+    assert engines.numba_problem(2, 2, 1) is None  # float64 gd, compiled (cached) first
+    heard = []
+    monkeypatch.setattr(engines, "on_compile", heard.append)
+    monkeypatch.setattr(engines, "_VARIANTS", set())
+    monkeypatch.setattr(_numba_cache, "is_compiled", lambda shape: False)
+    monkeypatch.setattr(_numba_cache, "mark_compiled", lambda shape, seconds: None)
+    engines.settle(TrainingSettings(engine="numba", **options), 2, 2, 1)
+    engines.settle(TrainingSettings(engine="numba", **options), 2, 2, 1)  # once a process
+    engines.settle(TrainingSettings(engine="numba"), 2, 2, 1)  # float64 gd: numba_problem's
+    assert len(heard) == 1
+    assert heard[0].startswith(f"compiling the numba kernel for 2-2-1 sigmoid {said} networks")

@@ -69,6 +69,44 @@ def test_exp_within_one_ulp():
     assert ours[-1] == 1.0
 
 
+def test_the_2_2_1_epoch_reads_the_layouts_rows():
+    from xorsweep.training import _fused_small as small
+
+    lay = fused._layout(2, 2, 1)
+    assert (lay.wo, lay.acc_h, lay.rows) == (small._V0, small._HIDDEN_PARAMS, small._HIDDEN)
+    assert (lay.mantissa, lay.exponent, lay.last_wrong, lay.lr) == (
+        small._MANTISSA, small._EXPONENT, small._LAST_WRONG, small._LR,
+    )  # fmt: skip
+    assert small._PROB + 4 == small._HIDDEN + small.SCRATCH_ROWS
+
+
+def test_grouped_reciprocals_within_four_ulp():
+    """The 2-2-1 epoch's reciprocals of 8 (and 4) numbers from one division each."""
+    import numba
+
+    from xorsweep.training import _fused_small
+
+    @numba.njit
+    def grouped(v, out):
+        for k in range(0, v.size, 8):
+            r = _fused_small._inverse_8(v[k], v[k + 1], v[k + 2], v[k + 3],
+                                        v[k + 4], v[k + 5], v[k + 6], v[k + 7])  # fmt: skip
+            s = _fused_small._inverse_4(v[k], v[k + 1], v[k + 2], v[k + 3])
+            for j in range(8):
+                out[0, k + j] = r[j]
+            for j in range(4):
+                out[1, k + j] = s[j]
+
+    rng = np.random.default_rng(0)  # 1 + exp(z) for |z| up to the group's bound, 88
+    v = np.concatenate([np.exp(rng.uniform(0, 88, 80_000)), rng.uniform(0, 1, 8_000)]) + 1
+    out = np.empty((2, v.size))
+    grouped(v, out)
+    exact = 1 / v.astype(np.longdouble)
+    ulps = np.abs(out - exact) / np.spacing(exact.astype(float))
+    assert np.max(ulps[0]) <= 4.5 and np.max(ulps[1].reshape(-1, 8)[:, :4]) <= 4.5
+    assert np.max(ulps[0]) > 0.5  # not the division's own 0.5: grouped
+
+
 @pytest.mark.parametrize("update", xs.UPDATES)
 def test_matches_numpy_engine_at_article_length(update):
     """10,000 epochs, 256 runs over the article's range of stds and beyond (0.05 to 50)."""

@@ -45,6 +45,17 @@ def test_float32_within_its_tolerance_of_float64(update, activation):
     assert np.median(np.abs(b["total_loss"] / a["total_loss"] - 1)) > 1e-12
 
 
+def test_float32_flushes_subnormals_in_the_kernel_alone():
+    """Large logits (std 50) give float32 subnormals, which the kernel flushes to zero (an
+    operation on one is a hundred times slower); the thread's arithmetic is left as it was."""
+    pop = xs.init_population(64, hidden_std=50.0, seed=3)
+    a = train_arrays(pop, 100, engine="numba")
+    b = train_arrays(pop, 100, engine="numba", precision="float32")
+    assert np.max(np.abs(b["total_loss"] / a["total_loss"] - 1)) < LOSS_RTOL
+    tiny = np.array([1e-38], dtype=np.float32)
+    assert (tiny * np.float32(0.5))[0] > 0  # still a subnormal after the kernel, not zero
+
+
 def test_float32_run_does_not_depend_on_its_block():
     pop = _population(130)
     whole = train_arrays(pop, 300, engine="numba", precision="float32")

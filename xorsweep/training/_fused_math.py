@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+import platform
 
 import numpy as np
 
@@ -72,6 +73,62 @@ def _as_float32(typingctx, bits):  # noqa: ARG001
         return builder.bitcast(low, ir.FloatType())
 
     return numba.float32(bits), codegen
+
+
+#: The MXCSR bits that flush subnormal results to zero and read subnormal inputs as zero (x86).
+_FTZ_DAZ = 0x8040
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
+
+
+@intrinsic
+def _swap_mxcsr(typingctx, bits):  # noqa: ARG001
+    """Set the x86 SIMD control register (MXCSR) to the uint32 ``bits``; its old value."""
+
+    def codegen(context, builder, signature, args):
+        slot = builder.alloca(ir.IntType(32))
+        pointer = ir.FunctionType(ir.VoidType(), [ir.PointerType()])
+        store = builder.module.declare_intrinsic("llvm.x86.sse.stmxcsr", fnty=pointer)
+        load = builder.module.declare_intrinsic("llvm.x86.sse.ldmxcsr", fnty=pointer)
+        builder.call(store, [slot])
+        old = builder.load(slot)
+        builder.store(args[0], slot)
+        builder.call(load, [slot])
+        return old
+
+    return numba.uint32(numba.uint32), codegen
+
+
+def _flush_subnormals(x):
+    """In float32 (by ``x``'s type) on x86, flush subnormal numbers to zero until
+    :func:`_restore_subnormals` with the returned value: an operation on one takes a
+    hundred cycles or more (float32's arguments reach them where the logits are large, |z|
+    > 87); a subnormal is below 1.2e-38. float64 and other CPUs: nothing changes."""
+    raise NotImplementedError("compiled code only (numba overloads it)")
+
+
+@overload(_flush_subnormals, inline="always")
+def _flush_subnormals_typed(x):
+    if x == numba.float32 and _X86:
+
+        def flush(x):
+            old = _swap_mxcsr(numba.uint32(0))
+            _swap_mxcsr(old | numba.uint32(_FTZ_DAZ))
+            return old
+
+        return flush
+    return lambda x: numba.uint32(0)
+
+
+def _restore_subnormals(x, old):
+    """Undo :func:`_flush_subnormals`, which returned ``old``."""
+    raise NotImplementedError("compiled code only (numba overloads it)")
+
+
+@overload(_restore_subnormals, inline="always")
+def _restore_subnormals_typed(x, old):
+    if x == numba.float32 and _X86:
+        return lambda x, old: _swap_mxcsr(old)
+    return lambda x, old: old
 
 
 def _like(x, value):

@@ -185,7 +185,8 @@ def _marker(shape: tuple) -> Path:
     import numba
 
     here = Path(__file__)
-    source = here.with_name("fused.py").read_bytes() + here.with_name("_fused_math.py").read_bytes()
+    kernel = ("fused.py", "_fused_math.py", "_fused_small.py")
+    source = b"".join(here.with_name(name).read_bytes() for name in kernel)
     version = hashlib.sha1(source + numba.__version__.encode()).hexdigest()[:16]
     return cache_dir() / "compiled" / version / "-".join(str(part) for part in shape)
 

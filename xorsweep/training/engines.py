@@ -19,12 +19,14 @@ Within one engine a run's numbers never depend on the block size, the number
 of workers or the scheduler.
 
 ``precision="float32"`` (:data:`xorsweep.training.settings.PRECISIONS`) makes the numba
-engine compute in float32: twice the SIMD lanes, 1.7 to 2 times the float64
+engine compute in float32: twice the SIMD lanes, 1.9 to 2.3 times the float64
 kernel's speed, statistics equivalent to float64's (BENCHMARKS.md). The NumPy
 engine refuses it (one line): it computes in float64 only. On a CPU with
 AVX-512 the numba kernel is compiled with 512-bit vectors
 (:func:`xorsweep.training._numba_cache.prefer_wide_vectors`): the same numbers,
-faster than LLVM's 256-bit default and than an AVX2 build on the machine measured.
+faster than LLVM's 256-bit default and than an AVX2 build on the machine measured (1.4
+and 1.6 times), so ``"auto"`` keeps the native build. The first use of a precision or
+optimiser other than float64 and gd compiles the kernel again, which :data:`on_compile` hears.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ __all__ = [
 
 # (in, hidden, out, activation) -> why the numba engine cannot train those networks, or None
 _PROBLEMS: dict[tuple[int, int | tuple[int, ...], int, str], str | None] = {}
+_VARIANTS: set[tuple[int, int, int, str, str, str]] = set()  # compiled in this process
 _warned = False  # the fallback's warning is given once per process
 
 #: Called with one line before the numba kernel is compiled for a shape not in the cache
@@ -59,25 +62,43 @@ _warned = False  # the fallback's warning is given once per process
 on_compile: Callable[[str], None] | None = None
 
 
-def _compile_numba(n_in: int, hidden: int, n_out: int, activation: str) -> None:
+def _compile_numba(
+    n_in: int,
+    hidden: int,
+    n_out: int,
+    activation: str,
+    precision: str = "float64",
+    optimizer: str = "gd",
+) -> None:
     """Import the fused kernel and compile it (or load it from numba's cache) for this shape,
-    first telling :data:`on_compile` if it is not in the cache."""
+    precision and optimiser, first telling :data:`on_compile` if it is not in the cache."""
     from . import _numba_cache
 
-    shape = (n_in, hidden, n_out, activation)
+    variant = () if (precision, optimizer) == ("float64", "gd") else (precision, optimizer)
+    shape = (n_in, hidden, n_out, activation, *variant)
     first = not _numba_cache.is_compiled(shape)
     if first and on_compile is not None:
+        what = " ".join([activation, *variant])
         on_compile(
-            f"compiling the numba kernel for {n_in}-{hidden}-{n_out} {activation} networks "
+            f"compiling the numba kernel for {n_in}-{hidden}-{n_out} {what} networks "
             f"(first use, ~{_numba_cache.compile_seconds():.0f} s; cached afterwards in "
             f"{_numba_cache.cache_dir()})"
         )
     start = time.perf_counter()
     from . import fused  # imports numba
 
-    fused.warm(n_in, hidden, n_out, activation)
+    fused.warm(n_in, hidden, n_out, activation, precision, optimizer)
     if first:
         _numba_cache.mark_compiled(shape, time.perf_counter() - start)
+
+
+def _compile_variant(settings: TrainingSettings, n_in: int, hidden: int, n_out: int) -> None:
+    """Compile the kernel in ``settings``' precision and optimiser (once per process) where
+    they are not float64 and gd, which :func:`numba_problem` compiled: said like a shape's."""
+    key = (n_in, hidden, n_out, settings.activation, settings.precision, settings.optimizer)
+    if key[4:] != ("float64", "gd") and key not in _VARIANTS:
+        _compile_numba(*key)
+        _VARIANTS.add(key)
 
 
 def _deep_problem() -> str | None:
@@ -207,6 +228,8 @@ def settle(
     if engine != "numpy":
         engine = resolve(engine, n_in, hidden, n_out, settings.activation)
     deep = isinstance(hidden, tuple) and len(hidden) > 1
+    if engine == "numba" and not isinstance(hidden, tuple):
+        _compile_variant(settings, n_in, hidden, n_out)
     if deep and settings.precision != "float64":  # the kernel of several layers is float64
         raise ValueError(
             f"precision={settings.precision!r} is for networks of one hidden layer; networks "

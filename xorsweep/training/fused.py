@@ -28,6 +28,11 @@ types the constants), and float32 fills twice the SIMD lanes. In float64 the
 numbers are the NumPy engine's to about 1e-13 (tests: 1e-10 over 10,000
 epochs); float32's are float64's to its tolerance (``tests/test_precision.py``).
 A probability of exactly 0.5 counts as a wrong prediction, as in the reference.
+The article's 2-2-1 networks trained by gd on 4 samples take each epoch from
+:func:`xorsweep.training._fused_small.epoch_in_registers` instead: the same
+equations in three loops over the lanes that keep a lane's values in registers
+(BENCHMARKS.md: its speed against JAX). float32 flushes subnormal numbers
+to zero while the kernel runs (:func:`~xorsweep.training._fused_math._flush_subnormals`).
 The tricks, each in a helper below:
 
 * :func:`_exp` is ``exp`` from a Cody-Waite range reduction, a polynomial and
@@ -52,14 +57,16 @@ import numpy as np
 from ..model.network import CLIP, Population
 from ..model.truth_tables import TruthTable
 from ._fused_math import _activate, _carry, _delta, _jit, _like, _sigmoid, _updated, exp
+from ._fused_small import SCRATCH_ROWS, epoch_in_registers
 from .budgets import fused_marks, inside, with_last
-from .fused_results import converged, mean_loss, parameters, scores
+from .fused_results import LANES, chunked, converged, mean_loss, parameters, scores
+
+# isort: split
+from ._fused_math import _flush_subnormals, _restore_subnormals
+from .fused_results import to_rows, unchunked
 from .settings import TrainingSettings
 
 __all__ = ["train_block", "warm", "exp", "LANES"]
-
-#: Runs advanced together by one pass of the kernel: a multiple of every SIMD width.
-LANES = 64
 
 # --- the chunk's state -------------------------------------------------------------------
 
@@ -400,6 +407,8 @@ def _train_chunks(
     block = n_out * LANES
     no_record = states[0, :0]  # empty, of the states' type
     skipped = -(-first // record_every) if record_every > 0 else 0  # records before `first`
+    in_registers = _sizes(shape) == (2, 2, 1) and _optimizer(shape) == 0 and x.shape[0] == 4
+    mxcsr = _flush_subnormals(x[0, 0])  # float32: subnormals are zero (slow otherwise)
     for c in range(states.shape[0]):
         st = states[c]
         k = 0
@@ -409,7 +418,10 @@ def _train_chunks(
             marking = k < budgets.size and epoch == budgets[k]
             if marking:  # the losses of the epochs before: a training of `epoch` epochs
                 marks[c, k, : 2 * LANES] = st[lay.mantissa * LANES : lay.last_wrong * LANES]
-            _epoch(st, x, sign, shape, epoch, article, record, hp)
+            if in_registers:  # the article's networks: _fused_small
+                epoch_in_registers(st, x, sign, epoch, article, shape[3], record)
+            else:
+                _epoch(st, x, sign, shape, epoch, article, record, hp)
             if marking:  # and whether the networks of `epoch` updates are right
                 marks[c, k, 2 * LANES :] = st[lay.last_wrong * LANES : (lay.last_wrong + 1) * LANES]
                 k += 1
@@ -420,6 +432,7 @@ def _train_chunks(
             _loss(st, sign, s, shape, epochs)
             start = 3 * LANES + 2 * s * block
             out[start : start + 2 * block] = st[lay.z * LANES : lay.z * LANES + 2 * block]
+    _restore_subnormals(x[0, 0], mxcsr)
 
 
 # --- the block: NumPy arrays in, NumPy arrays out --------------------------------------------
@@ -492,13 +505,14 @@ def train_block(
     entry = settings.optimizer_entry
     lay = _layout(n_in, hidden, n_out)
     n_par, n_state = lay.acc_h, len(entry.state)
-    extra = 0 if entry.code == 0 else 1 + 2 * n_par  # the optimiser's lr and state rows
+    # gd: the rows of _fused_small's epoch; else the optimiser's lr and state rows
+    extra = SCRATCH_ROWS if entry.code == 0 else 1 + 2 * n_par
     chunks = -(-runs // LANES)
     # (row, run); padding lanes: all zero, lr 0
     dtype = np.dtype(settings.precision)  # the kernel computes in the state's type
     lanes = np.zeros((lay.rows + extra, chunks * LANES), dtype)
-    lanes[: lay.wo, :runs] = _to_rows(population.hidden_weights, population.hidden_bias)
-    lanes[lay.wo : lay.acc_h, :runs] = _to_rows(population.output_weights, population.output_bias)
+    lanes[: lay.wo, :runs] = to_rows(population.hidden_weights, population.hidden_bias)
+    lanes[lay.wo : lay.acc_h, :runs] = to_rows(population.output_weights, population.output_bias)
     lanes[lay.mantissa] = 1.0
     if carry is not None:
         lanes[lay.mantissa : lay.last_wrong, :runs] = carry["loss_sum"].T
@@ -510,7 +524,7 @@ def train_block(
     lanes[lay.lr, :runs] = rates[0]
     if extra:
         lanes[lay.rows, :runs] = rates[1]
-    states = _chunked(lanes)
+    states = chunked(lanes)
     records = 0  # the multiples of record_every from first_epoch to epochs - 1
     if record_every:
         records = -(-epochs // record_every) - -(-first_epoch // record_every)
@@ -529,8 +543,8 @@ def train_block(
         states, data.inputs.astype(dtype), sign, shape, *args, entry.vector(settings.hyper),
         marked, marks,
     )  # fmt: skip
-    scored = _unchunked(final, runs).astype(np.float64)  # results in float64 either way
-    trained = _unchunked(states, runs).astype(np.float64)
+    scored = unchunked(final, runs).astype(np.float64)  # results in float64 either way
+    trained = unchunked(states, runs).astype(np.float64)
     res = scores(scored, epochs, samples, n_out)
     res["converged_epoch"] = converged(trained[lay.last_wrong], epochs)
     res.update(parameters(trained[: lay.acc_h], n_in, hidden))
@@ -540,11 +554,11 @@ def train_block(
     moments = trained[lay.rows + 1 : lay.rows + 1 + n_state * n_par]  # (k * parameter, run)
     res["optimizer_state"] = np.ascontiguousarray(moments.T.reshape(runs, n_state, n_par))
     if settings.budgets:
-        rows = _unchunked(marks.reshape(chunks, 3 * marked.size, LANES), runs)
+        rows = unchunked(marks.reshape(chunks, 3 * marked.size, LANES), runs)
         rows = rows.reshape(marked.size, 3, runs)
         res.update(with_last(fused_marks(rows, marked, samples * n_out), res, settings.budgets))
     if record_every:
-        rec = _unchunked(history, runs).astype(np.float64)  # (record, row, run)
+        rec = unchunked(history, runs).astype(np.float64)  # (record, row, run)
         loss = mean_loss(np.moveaxis(rec[:, lay.acc_h :], 1, 0))  # (record, run)
         res["epoch_loss"] = np.ascontiguousarray(loss.T)
         for name, value in parameters(rec[:, : lay.acc_h], n_in, hidden).items():
@@ -552,9 +566,17 @@ def train_block(
     return res
 
 
-def warm(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> None:
+def warm(
+    n_in: int,
+    hidden: int,
+    n_out: int,
+    activation: str = "sigmoid",
+    precision: str = "float64",
+    optimizer: str = "gd",
+) -> None:
     """Compile (or load from numba's cache) the kernel for networks ``n_in -> hidden -> n_out``
-    with this hidden ``activation``: trains one network for no epoch.
+    with this hidden ``activation``, ``precision`` and ``optimizer``: trains one network for no
+    epoch.
 
     Raises what numba raises where it cannot compile (``NotImplementedError`` with
     ``NUMBA_DISABLE_JIT=1``).
@@ -566,27 +588,7 @@ def warm(n_in: int, hidden: int, n_out: int, activation: str = "sigmoid") -> Non
         np.zeros((1, 1, n_out)),
     )
     data = TruthTable(np.zeros((1, n_in)), np.zeros((1, n_out)), "warm-up")
-    settings = TrainingSettings(0, activation=activation, engine="numba")
-    train_block(pop, data, (np.ones(1), np.ones(1)), settings)
-
-
-def _to_rows(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """(run, a, b) weights and (run, 1, b) bias as rows ((a + 1) * b, run), the bias last."""
-    both = np.concatenate([weights, bias], axis=1)
-    return both.reshape(both.shape[0], -1).T
-
-
-def _chunked(lanes: np.ndarray) -> np.ndarray:
-    """(row, run) with whole chunks of runs as (chunk, row * LANES), each chunk contiguous."""
-    rows = lanes.shape[0]
-    return np.ascontiguousarray(lanes.reshape(rows, -1, LANES).transpose(1, 0, 2)).reshape(
-        -1, rows * LANES
+    settings = TrainingSettings(
+        0, activation=activation, engine="numba", precision=precision, optimizer=optimizer
     )
-
-
-def _unchunked(chunked: np.ndarray, runs: int) -> np.ndarray:
-    """(chunk, ..., rows * LANES) as (..., rows, run), without the padding lanes."""
-    rows = chunked.shape[-1] // LANES
-    split = chunked.reshape(*chunked.shape[:-1], rows, LANES)  # (chunk, ..., row, lane)
-    moved = np.moveaxis(split, 0, -2)  # (..., row, chunk, lane)
-    return moved.reshape(*moved.shape[:-2], chunked.shape[0] * LANES)[..., :runs]
+    train_block(pop, data, (np.ones(1), np.ones(1)), settings)

@@ -13,7 +13,13 @@ import numpy as np
 
 from ..model.network import PARAMETER_NAMES
 
-__all__ = ["parameters", "scores", "converged", "mean_loss", "summed_loss"]
+__all__ = [
+    "LANES", "chunked", "converged", "mean_loss", "parameters", "scores", "summed_loss",
+    "to_rows", "unchunked",
+]  # fmt: skip
+
+#: Runs advanced together by one pass of the kernel: a multiple of every SIMD width.
+LANES = 64
 
 
 def parameters(rows: np.ndarray, n_in: int, hidden: int) -> dict[str, np.ndarray]:
@@ -69,3 +75,25 @@ def mean_loss(prob: np.ndarray) -> np.ndarray:
     for p in prob[1:]:
         total -= np.log(p)
     return total / prob.shape[0]
+
+
+def to_rows(weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """(run, a, b) weights and (run, 1, b) bias as rows ((a + 1) * b, run), the bias last."""
+    both = np.concatenate([weights, bias], axis=1)
+    return both.reshape(both.shape[0], -1).T
+
+
+def chunked(lanes: np.ndarray) -> np.ndarray:
+    """(row, run) with whole chunks of runs as (chunk, row * LANES), each chunk contiguous."""
+    rows = lanes.shape[0]
+    return np.ascontiguousarray(lanes.reshape(rows, -1, LANES).transpose(1, 0, 2)).reshape(
+        -1, rows * LANES
+    )
+
+
+def unchunked(chunked: np.ndarray, runs: int) -> np.ndarray:
+    """(chunk, ..., rows * LANES) as (..., rows, run), without the padding lanes."""
+    rows = chunked.shape[-1] // LANES
+    split = chunked.reshape(*chunked.shape[:-1], rows, LANES)  # (chunk, ..., row, lane)
+    moved = np.moveaxis(split, 0, -2)  # (..., row, chunk, lane)
+    return moved.reshape(*moved.shape[:-2], chunked.shape[0] * LANES)[..., :runs]
