@@ -145,14 +145,19 @@ def test_a_state_trains_on_with_the_optimisers_state(engine):
 
 @pytest.mark.parametrize("engine", ["numpy", "numba"])
 def test_gd_sweep_is_bit_identical_to_before_the_tables(engine):
-    """Saved with the code before activations and optimisers were tables."""
+    """Saved with the code before activations and optimisers were tables: NumPy's bit for
+    bit; numba's to 1e-13 relative, its 2-2-1 epoch since computed in registers with grouped
+    reciprocals (within 4 ulp of a division each, ``_fused_small``)."""
     update = "article" if engine == "numpy" else "simultaneous"
     ds = xs.sweep(
         [0.5, 1.0, 2.0], runs=6, epochs=300, hidden=[2, 3], activation=["sigmoid", "tanh"],
         update=update, workers=1, progress=False, engine=engine,
     )  # fmt: skip
     saved = np.load(DATA / f"pre_optimizers_sweep_{engine}.npy")
-    np.testing.assert_array_equal(ds.total_loss.values, saved)
+    if engine == "numpy":
+        np.testing.assert_array_equal(ds.total_loss.values, saved)
+    else:
+        np.testing.assert_allclose(ds.total_loss.values, saved, rtol=1e-13, atol=0)
 
 
 def test_optimizer_is_a_sweep_axis():
