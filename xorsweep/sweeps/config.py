@@ -320,21 +320,16 @@ class SweepConfig:
     # hyper-parameters other than PyTorch's defaults: {optimizer name: {name: value}}; kept
     # as pairs with every default filled in, for each optimiser of the sweep
     optimizer_params: Any = ()
-    # hidden layers per network, each of the point's width: 1 (the article's) to 16
-    depth: int = 1
+    depth: int = 1  # hidden layers, each of the point's width: 1 (the article's) to 16
     # the initial weights: "normal" (the article's) or "orthogonal" (scaled Haar draws)
     weights: str = "normal"
-    # the numba engine's arithmetic, "float64" (the article's) or "float32" (the NumPy engine
-    # refuses it); a store holds one precision's numbers
-    precision: str = "float64"
-    # None (the article's): the first dimension sweeps the hidden layer's raw std; a rule of
-    # xorsweep.model.initialization.RULES ("article", "glorot", "lecun", "he"): it sweeps
-    # gain, every layer's std (the output layer's too) the rule's for its fans times the gain
+    precision: str = "float64"  # the numba engine's arithmetic: "float64" or "float32"
+    # None (the article's): the first dimension sweeps the raw hidden std; a rule of RULES:
+    # it sweeps gain, every layer's std the rule's for its fans times the gain
     rule: str | None = None
-    # a gain sweep's gains (dimension gain): distinct, finite, > 0; default GAIN_GRID
-    gain: tuple[float, ...] | None = None
-    # epochs at which every run is also scored as if trained that long (xorsweep.train's
-    # budgets): strictly increasing, each from 1 to epochs; None: none (not recorded)
+    gain: tuple[float, ...] | None = None  # distinct, finite, > 0; default GAIN_GRID
+    # epochs at which every run is also scored as if trained that long (train's budgets):
+    # strictly increasing, each from 1 to epochs; None: none (not recorded)
     budgets: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:

@@ -19,10 +19,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..model.network import parameter_names
 from ._numpy_kernel import _PRODUCT_CHUNK, LossTally
 from .fused_results import converged, summed_loss
 
-__all__ = ["BudgetMarks", "converged_epoch", "fused_marks", "inside", "with_last", "no_carry"]
+__all__ = [
+    "BudgetMarks",
+    "converged_epoch",
+    "fused_marks",
+    "inside",
+    "mark_diverged",
+    "no_carry",
+    "with_last",
+]
 
 #: The names of the budgets' results, each (run, budget).
 KEYS = ("budget_total_loss", "budget_converged_epoch")
@@ -122,3 +131,21 @@ def with_last(marked: dict[str, np.ndarray], res: dict[str, np.ndarray], budgets
         for key, name in zip(KEYS, ("total_loss", "converged_epoch"), strict=True):
             out[key] = np.concatenate([marked[key], res[name][:, None]], axis=1)
     return out
+
+
+def mark_diverged(merged: dict[str, np.ndarray], depth: int) -> None:
+    """Set the losses of every run whose trained parameters are not finite to NaN, in place.
+
+    Such a run diverged. NumPy's loss of it is NaN already; the numba kernels' arithmetic
+    assumes finite numbers, and their loss of it can be any number, even negative. Neither
+    says when it diverged, so it counts as diverged at every budget.
+    """
+    runs = merged["total_loss"].shape[0]
+    finite = np.ones(runs, dtype=bool)
+    for name in parameter_names(depth):
+        finite &= np.isfinite(merged[name].reshape(runs, -1)).all(axis=1)
+    if finite.all():
+        return
+    for name in ("total_loss", "final_loss", *KEYS):
+        if name in merged and merged[name].dtype.kind == "f":
+            merged[name][~finite] = np.nan

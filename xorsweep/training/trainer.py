@@ -31,7 +31,7 @@ from ._numpy_kernel import (
     gradient_step,
 )
 from .budgets import KEYS as BUDGET_KEYS
-from .budgets import BudgetMarks, converged_epoch, inside, no_carry, with_last
+from .budgets import BudgetMarks, converged_epoch, inside, mark_diverged, no_carry, with_last
 from .engines import settle
 from .settings import ARTICLE_EPOCHS, ARTICLE_LR, MAX_LR, UPDATES, TrainingSettings
 
@@ -354,31 +354,13 @@ def run_training(job: TrainingJob) -> dict[str, np.ndarray]:
             if name not in merged:
                 merged[name] = np.empty((runs, *value.shape[1:]), value.dtype)
             merged[name][start:stop] = value
-    _mark_diverged(merged, job.population.depth)
+    mark_diverged(merged, job.population.depth)
     # a network whose loss overflowed (NaN or inf) diverged: it never converged, whatever
     # its non-finite predictions compared as
     merged["converged_epoch"][~np.isfinite(merged["total_loss"])] = np.nan
     if job.settings.budgets:
         merged["budget_converged_epoch"][~np.isfinite(merged["budget_total_loss"])] = np.nan
     return merged
-
-
-def _mark_diverged(merged: dict[str, np.ndarray], depth: int) -> None:
-    """Set the losses of every run whose trained parameters are not finite to NaN, in place.
-
-    Such a run diverged. NumPy's loss of it is NaN already; the numba kernels' arithmetic
-    assumes finite numbers, and their loss of it can be any number, even negative. Neither
-    says when it diverged, so it counts as diverged at every budget.
-    """
-    runs = merged["total_loss"].shape[0]
-    finite = np.ones(runs, dtype=bool)
-    for name in parameter_names(depth):
-        finite &= np.isfinite(merged[name].reshape(runs, -1)).all(axis=1)
-    if finite.all():
-        return
-    for name in ("total_loss", "final_loss", *BUDGET_KEYS):
-        if name in merged and merged[name].dtype.kind == "f":
-            merged[name][~finite] = np.nan
 
 
 def _train_fused(
