@@ -229,20 +229,17 @@ def _stacked(pairs: list[tuple[DepthConfig, xr.Dataset]]) -> xr.Dataset | None:
     points = xr.concat([p for _, p in pairs], dim="config").assign_coords(
         config=[c.name for c in configs]
     )
-    for field in ("line", "task", "depth", "activation", "weights", "optimizer"):
+    for field in _FIELDS:
         points = points.assign_coords({field: ("config", [getattr(c, field) for c in configs])})
     return points
 
 
+#: A configuration's fields carried by every row and point of the analysis.
+_FIELDS = ("line", "task", "depth", "activation", "weights", "optimizer")
+
+
 def _fields(config: DepthConfig) -> dict[str, Any]:
-    return {
-        "line": config.line,
-        "task": config.task,
-        "depth": config.depth,
-        "activation": config.activation,
-        "weights": config.weights,
-        "optimizer": config.optimizer,
-    }
+    return {field: getattr(config, field) for field in _FIELDS}
 
 
 def rules_followed(row: Mapping[str, Any]) -> str:
